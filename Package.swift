@@ -1,0 +1,112 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// The flash-sale cluster: a pure core (rights ledger, allocation, sale phases, order ids, purchase book),
+/// the unit node and the config-center built on it, a typed client for the config-center API, and two thin
+/// executables. See ../shared/DESIGN.md for the architecture.
+let package = Package(
+    name: "flashsale",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flashsale-unit", targets: ["UnitMain"]),
+        .executable(name: "config-center", targets: ["ConfigCenterCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure decisions: no I/O, no clock, no randomness of their own.
+        .target(name: "FlashSaleCore"),
+        // Wire types and problem+json shared by every process and client.
+        .target(
+            name: "FlashSaleAPI",
+            dependencies: [
+                "FlashSaleCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // SQLite tables of the rights ledger, shared by the config-center and the units.
+        .target(
+            name: "FlashSaleStorage",
+            dependencies: [
+                "FlashSaleCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Typed HTTP client of the config-center API (CLI, units, tests).
+        .target(
+            name: "ConfigCenterClient",
+            dependencies: [
+                "FlashSaleAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(
+            name: "ConfigCenter",
+            dependencies: [
+                "FlashSaleCore", "FlashSaleAPI", "FlashSaleStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "UnitNode",
+            dependencies: [
+                "FlashSaleCore", "FlashSaleAPI", "FlashSaleStorage", "ConfigCenterClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "UnitMain",
+            dependencies: [
+                "UnitNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ConfigCenterCLI",
+            dependencies: [
+                "ConfigCenter", "ConfigCenterClient", "FlashSaleAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
+        .testTarget(
+            name: "UnitNodeTests",
+            dependencies: [
+                "UnitNode", "FlashSaleCore", "FlashSaleAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "ConfigCenterTests",
+            dependencies: [
+                "ConfigCenter", "FlashSaleAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // Whole processes on loopback: the built executables, kill -9, restarts.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "ConfigCenterClient", "FlashSaleAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+    ]
+)

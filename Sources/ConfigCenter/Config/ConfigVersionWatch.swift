@@ -1,0 +1,44 @@
+// Long-poll support: lets a request wait until the configuration version moves past what its unit has.
+
+/// Tracks the configuration version and wakes the requests waiting for a newer one.
+public actor ConfigVersionWatch {
+    /// Waiting requests beyond this answer at once (with the current config) instead of waiting.
+    public static let waitersMax = 10_000
+
+    public private(set) var version: Int64
+    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiterID = 0
+
+    public init(version: Int64) { self.version = version }
+
+    /// Records a committed version and wakes every waiter.
+    public func publish(_ newVersion: Int64) {
+        guard newVersion > version else { return }
+        version = newVersion
+        let woken = waiters.values
+        waiters.removeAll()
+        for waiter in woken { waiter.resume() }
+    }
+
+    /// Returns once the version is above `after`, or after `timeout`, or when the task is cancelled.
+    public func wait(after: Int64, timeout: Duration) async {
+        guard version <= after, waiters.count < Self.waitersMax else { return }
+        let id = nextWaiterID
+        nextWaiterID += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiters[id] = continuation
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    self.wake(id)
+                }
+            }
+        } onCancel: {
+            Task { await self.wake(id) }
+        }
+    }
+
+    private func wake(_ id: Int) {
+        waiters.removeValue(forKey: id)?.resume()
+    }
+}

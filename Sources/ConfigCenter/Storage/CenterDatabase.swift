@@ -1,0 +1,66 @@
+// The config-center's own SQLite database: schema by named migrations, opened in WAL mode.
+
+import FlashSaleStorage
+public import GRDB
+
+/// Opens the config-center's database and brings its schema up to date.
+public enum CenterDatabase {
+    /// A pool on `path` (created when missing), migrated.
+    public static func open(path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try migrator.migrate(pool)
+        return pool
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-cluster") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    config_version INTEGER NOT NULL CHECK (config_version >= 0)
+                );
+                INSERT INTO meta (id, config_version) VALUES (1, 0);
+                CREATE TABLE region (id TEXT PRIMARY KEY, endpoint TEXT) WITHOUT ROWID;
+                CREATE TABLE unit (
+                    id TEXT PRIMARY KEY,
+                    region_id TEXT NOT NULL REFERENCES region(id),
+                    url TEXT,
+                    last_seen_ms INTEGER,
+                    config_version INTEGER
+                ) WITHOUT ROWID;
+                CREATE TABLE sale (
+                    id TEXT PRIMARY KEY,
+                    title TEXT NOT NULL,
+                    starts_at_ms INTEGER NOT NULL,
+                    ends_at_ms INTEGER NOT NULL,
+                    per_user_limit INTEGER NOT NULL CHECK (per_user_limit >= 1),
+                    CHECK (ends_at_ms > starts_at_ms)
+                ) WITHOUT ROWID;
+                """)
+            try LedgerTables.create(db)
+            // The center never hands out more than it holds, even if its code were wrong.
+            try db.execute(sql: """
+                CREATE TRIGGER center_grants_within_rights AFTER INSERT ON ledger_grant
+                WHEN NEW.from_node = 'center' BEGIN
+                    SELECT RAISE(ABORT, 'center granted more than it holds')
+                    WHERE (SELECT COALESCE(SUM(amount), 0) FROM ledger_grant WHERE sale_id = NEW.sale_id AND from_node = 'center')
+                        > (SELECT COALESCE(MAX(minted), 0) FROM ledger_row WHERE sale_id = NEW.sale_id AND node_id = 'center')
+                          + (SELECT COALESCE(SUM(amount), 0) FROM ledger_grant WHERE sale_id = NEW.sale_id AND to_node = 'center');
+                END;
+                CREATE TRIGGER center_grants_within_rights_update AFTER UPDATE ON ledger_grant
+                WHEN NEW.from_node = 'center' BEGIN
+                    SELECT RAISE(ABORT, 'center granted more than it holds')
+                    WHERE (SELECT COALESCE(SUM(amount), 0) FROM ledger_grant WHERE sale_id = NEW.sale_id AND from_node = 'center')
+                        > (SELECT COALESCE(MAX(minted), 0) FROM ledger_row WHERE sale_id = NEW.sale_id AND node_id = 'center')
+                          + (SELECT COALESCE(SUM(amount), 0) FROM ledger_grant WHERE sale_id = NEW.sale_id AND to_node = 'center');
+                END;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,34 @@
+// The configuration the config-center hands to every unit, versioned for long-polling.
+
+public import FlashSaleCore
+
+/// Everything a unit needs to run on its own: the cluster's regions and units, every sale's terms and the
+/// config-center's row of each sale's rights ledger (its mints and its grants to units). `version` grows with
+/// every change; a unit keeps the last copy it saw in its own database.
+public struct ClusterConfig: Sendable, Codable, Equatable {
+    public var version: Int64
+    public var regions: [RegionSpec]
+    public var units: [UnitSpec]
+    public var sales: [SaleConfig]
+
+    public init(version: Int64, regions: [RegionSpec], units: [UnitSpec], sales: [SaleConfig]) {
+        self.version = version
+        self.regions = regions
+        self.units = units
+        self.sales = sales
+    }
+
+    public static let empty = ClusterConfig(version: 0, regions: [], units: [], sales: [])
+}
+
+/// One sale in the configuration.
+public struct SaleConfig: Sendable, Codable, Equatable {
+    public var terms: SaleTerms
+    /// The config-center's own ledger row: stock minted and rights granted to each unit.
+    public var centerRow: LedgerRow
+
+    public init(terms: SaleTerms, centerRow: LedgerRow) {
+        self.terms = terms
+        self.centerRow = centerRow
+    }
+}

@@ -1,0 +1,46 @@
+// RFC 9457 problem details: the one shape of every error answer in the cluster.
+
+public import Foundation
+public import HTTPTypes
+public import Hummingbird
+
+/// An application/problem+json document, thrown by handlers and clients alike; `ProblemMiddleware` sends it.
+public struct Problem: Error, Sendable, Codable, Equatable {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String?
+    /// The stable code (also the last part of `type`).
+    public var code: ProblemCode
+    /// Seconds a client should wait before trying again (also sent as Retry-After).
+    public var retryAfterSeconds: Int?
+    /// When a not-yet-started sale opens.
+    public var startsAt: Date?
+    /// The order a buyer already holds (already-bought).
+    public var order: OrderView?
+
+    public init(_ code: ProblemCode, _ detail: String? = nil, retryAfterSeconds: Int? = nil, startsAt: Date? = nil, order: OrderView? = nil) {
+        self.type = code.typeURI
+        self.title = code.title
+        self.status = Int(code.status.code)
+        self.detail = detail
+        self.code = code
+        self.retryAfterSeconds = retryAfterSeconds
+        self.startsAt = startsAt
+        self.order = order
+    }
+
+    /// The media type of the body.
+    public static let contentType = "application/problem+json"
+}
+
+extension Problem {
+    /// The answer as sent: status, problem+json body, Retry-After when set. Cheap enough to precompute and
+    /// reuse on hot paths (a sold-out answer is the same bytes every time).
+    public func encodedResponse() -> Response {
+        var headers: HTTPFields = [.contentType: Self.contentType]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        let body = (try? WireJSON.encoder.encode(self)) ?? Data(#"{"code":"internal-error"}"#.utf8)
+        return Response(status: code.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,68 @@
+// The stable error codes of every HTTP API in the cluster: scripts and buyers' apps match on these.
+
+public import HTTPTypes
+
+/// A stable, documented reason for a refusal. The raw value is the `code` member and the last part of the
+/// `type` URI of an application/problem+json answer; it never changes once shipped.
+public enum ProblemCode: String, Sendable, Codable, CaseIterable {
+    case invalidInput = "invalid-input"
+    case notFound = "not-found"
+    case methodNotAllowed = "method-not-allowed"
+    case unknownSale = "unknown-sale"
+    case unknownOrder = "unknown-order"
+    case unknownRegion = "unknown-region"
+    case unknownUnit = "unknown-unit"
+    case saleNotStarted = "sale-not-started"
+    case saleEnded = "sale-ended"
+    case alreadyBought = "already-bought"
+    case soldOut = "sold-out"
+    case orderNotPersisted = "order-not-persisted"
+    case alreadyExists = "already-exists"
+    case conflict = "conflict"
+    case allocationExceedsStock = "allocation-exceeds-stock"
+    case invalidAllocation = "invalid-allocation"
+    case regionWithoutUnits = "region-without-units"
+    case internalError = "internal-error"
+
+    /// The HTTP status that always goes with this code.
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .invalidInput, .invalidAllocation: .badRequest
+        case .notFound, .unknownSale, .unknownOrder, .unknownRegion, .unknownUnit: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .saleNotStarted: .forbidden
+        case .saleEnded, .alreadyBought, .alreadyExists, .conflict, .allocationExceedsStock, .regionWithoutUnits:
+            .conflict
+        case .soldOut: .gone
+        case .orderNotPersisted: .serviceUnavailable
+        case .internalError: .internalServerError
+        }
+    }
+
+    /// A short human summary that does not change from one occurrence to the next (RFC 9457 `title`).
+    public var title: String {
+        switch self {
+        case .invalidInput: "The request is not valid"
+        case .notFound: "No such resource"
+        case .methodNotAllowed: "Method not allowed here"
+        case .unknownSale: "No such sale"
+        case .unknownOrder: "No such order"
+        case .unknownRegion: "No such region"
+        case .unknownUnit: "No such unit"
+        case .saleNotStarted: "The sale has not started"
+        case .saleEnded: "The sale has ended"
+        case .alreadyBought: "You already hold the most this sale allows"
+        case .soldOut: "Sold out"
+        case .orderNotPersisted: "The order could not be saved; nothing was sold"
+        case .alreadyExists: "It exists already, with other settings"
+        case .conflict: "The request conflicts with the current state"
+        case .allocationExceedsStock: "Allocation is larger than the stock left to allocate"
+        case .invalidAllocation: "The allocation is not valid"
+        case .regionWithoutUnits: "The region has no units to allocate to"
+        case .internalError: "Internal error"
+        }
+    }
+
+    /// The `type` URI of the problem document.
+    public var typeURI: String { "urn:flashsale:problem:\(rawValue)" }
+}

@@ -1,0 +1,37 @@
+// An order as the unit's HTTP API shows it.
+
+public import FlashSaleCore
+public import Foundation
+
+/// The JSON of an order.
+public struct OrderView: Sendable, Codable, Equatable {
+    /// `<unit>-<ms>-<seq>`, ordered within the unit.
+    public var id: String
+    public var sale: String
+    public var user: String
+    public var unit: String
+    public var status: OrderStatus
+    public var createdAt: Date
+
+    public init(id: String, sale: String, user: String, unit: String, status: OrderStatus, createdAt: Date) {
+        self.id = id
+        self.sale = sale
+        self.user = user
+        self.unit = unit
+        self.status = status
+        self.createdAt = createdAt
+    }
+
+    public init(_ order: Order) {
+        self.init(
+            id: order.id.description, sale: order.saleID, user: order.userID, unit: order.id.unit.rawValue,
+            status: order.status, createdAt: Date(millisecondsSince1970: order.createdAtMs))
+    }
+}
+
+extension Date {
+    /// Milliseconds since the Unix epoch, the core's unit of time.
+    public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    public init(millisecondsSince1970 ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
+}

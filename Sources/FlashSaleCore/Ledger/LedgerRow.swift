@@ -1,0 +1,44 @@
+// One node's own entries of a sale's bounded counter (DESIGN.md, "Stock rights").
+
+/// The entries of the rights counter that one node owns. Only that node writes them and every entry only
+/// grows, so two copies of a row merge by taking the larger value of each entry: loss, duplication and
+/// reordering of the copies that travel between nodes are harmless.
+public struct LedgerRow: Sendable, Hashable, Codable {
+    /// Stock created by this node; only the config-center mints.
+    public var minted: Int64
+    /// Total rights this node has ever given to each other node.
+    public var grantedTo: [NodeID: Int64]
+    /// Units this node has sold (orders taken), ever.
+    public var consumed: Int64
+    /// Units returned to this node by orders that expired or were cancelled, ever.
+    public var released: Int64
+
+    public init(minted: Int64 = 0, grantedTo: [NodeID: Int64] = [:], consumed: Int64 = 0, released: Int64 = 0) {
+        self.minted = minted
+        self.grantedTo = grantedTo
+        self.consumed = consumed
+        self.released = released
+    }
+
+    /// Everything this node has given away.
+    public var grantedTotal: Int64 { grantedTo.values.reduce(0, +) }
+
+    /// Orders this node holds: sold and not returned.
+    public var held: Int64 { consumed - released }
+
+    /// The pointwise maximum of two copies of the same node's row.
+    public func merged(with other: LedgerRow) -> LedgerRow {
+        LedgerRow(
+            minted: max(minted, other.minted),
+            grantedTo: grantedTo.merging(other.grantedTo, uniquingKeysWith: max),
+            consumed: max(consumed, other.consumed),
+            released: max(released, other.released)
+        )
+    }
+
+    /// True when every entry of `other` is at most the same entry here: merging `other` changes nothing.
+    public func dominates(_ other: LedgerRow) -> Bool {
+        minted >= other.minted && consumed >= other.consumed && released >= other.released
+            && other.grantedTo.allSatisfy { (grantedTo[$0.key] ?? 0) >= $0.value }
+    }
+}

@@ -1,0 +1,34 @@
+// Order ids ordered within their unit, like a Redis stream id with the unit in front.
+
+/// `<unit>-<ms>-<seq>`: the unit that took the order, the millisecond it was taken and a sequence number within
+/// that millisecond. Ids of one unit sort by (ms, seq), the order in which the unit appended them to its log.
+public struct OrderID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let unit: NodeID
+    public let milliseconds: Int64
+    public let sequence: Int64
+
+    public init(unit: NodeID, milliseconds: Int64, sequence: Int64) {
+        self.unit = unit
+        self.milliseconds = milliseconds
+        self.sequence = sequence
+    }
+
+    /// Parses `<unit>-<ms>-<seq>`; the unit id itself may contain dashes. Nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3,
+            let ms = Int64(parts[parts.count - 2]), ms >= 0,
+            let seq = Int64(parts[parts.count - 1]), seq >= 0
+        else { return nil }
+        let unit = parts.dropLast(2).joined(separator: "-")
+        guard IdentifierRule.isValidID(unit) else { return nil }
+        self.init(unit: NodeID(unit), milliseconds: ms, sequence: seq)
+    }
+
+    public var description: String { "\(unit.rawValue)-\(milliseconds)-\(sequence)" }
+
+    /// Position in the unit's log; ids of different units are ordered by unit first.
+    public static func < (lhs: OrderID, rhs: OrderID) -> Bool {
+        (lhs.unit, lhs.milliseconds, lhs.sequence) < (rhs.unit, rhs.milliseconds, rhs.sequence)
+    }
+}

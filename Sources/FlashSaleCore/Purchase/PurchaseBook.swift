@@ -1,0 +1,94 @@
+// One sale's stock and buyers at one unit: the in-memory decision of the purchase hot path.
+
+/// The state one unit decides purchases from, for one sale.
+///
+/// `ledger` holds only durable knowledge (committed orders, grants written to SQLite); orders admitted but not yet
+/// committed are counted in `inFlight`, so the unit never promises more than `rights − inFlight`. A commit moves
+/// orders from in flight to the ledger; a failed write hands them back.
+public struct PurchaseBook: Sendable {
+    public let unit: NodeID
+    public private(set) var terms: SaleTerms
+    public private(set) var ledger: RightsLedger
+    /// Orders admitted and not yet committed.
+    public private(set) var inFlight: Int64 = 0
+    /// Orders that hold stock, by user, including those in flight. Bounded by the unit's rights.
+    private var holdings: [String: [Order]] = [:]
+    /// `ledger.rights(of: unit)`, kept so the hot path does not sum the ledger.
+    private var rightsHeld: Int64
+
+    public init(unit: NodeID, terms: SaleTerms, ledger: RightsLedger, holding orders: [Order] = []) {
+        self.unit = unit
+        self.terms = terms
+        self.ledger = ledger
+        self.rightsHeld = ledger.rights(of: unit)
+        for order in orders where order.status.holdsStock { holdings[order.userID, default: []].append(order) }
+    }
+
+    /// Units this unit can still promise.
+    public var available: Int64 { rightsHeld - inFlight }
+
+    /// Orders held (durable and in flight).
+    public var ordersHeld: Int64 { ledger.row(unit).held + inFlight }
+
+    /// Users holding at least one order here.
+    public var buyerCount: Int { holdings.count }
+
+    /// The orders `user` holds here.
+    public func orders(of user: String) -> [Order] { holdings[user] ?? [] }
+
+    /// The verdict on a purchase by `user`; changes nothing.
+    public func admission(for user: String) -> Admission {
+        if let held = holdings[user], held.count >= terms.perUserLimit, let first = held.first {
+            return .limitReached(existing: first)
+        }
+        return available > 0 ? .admit : .soldOut
+    }
+
+    /// Reserves stock for `order`, which `admission(for:)` just admitted.
+    public mutating func hold(_ order: Order) {
+        precondition(admission(for: order.userID) == .admit, "hold without admission")
+        holdings[order.userID, default: []].append(order)
+        inFlight += 1
+        assert(available >= 0)
+    }
+
+    /// `orders` are durable: they leave the in-flight count and enter the ledger as consumed.
+    public mutating func committed(count: Int64) {
+        guard count > 0 else { return }
+        assert(count <= inFlight, "committed more than was in flight")
+        inFlight -= count
+        do {
+            try ledger.consume(count, at: unit)
+        } catch {
+            // The database accepted these orders, so it is right and the cache is not: follow it.
+            assertionFailure("ledger refused committed orders: \(error)")
+            var row = ledger.row(unit)
+            row.consumed += count
+            ledger.merge(row, of: unit)
+        }
+        rightsHeld = ledger.rights(of: unit)
+    }
+
+    /// The write of `order` failed: its stock and the user's slot come back.
+    public mutating func abandoned(_ order: Order) {
+        guard var held = holdings[order.userID], let index = held.firstIndex(where: { $0.id == order.id }) else {
+            assertionFailure("abandoned an order that was not held")
+            return
+        }
+        held.remove(at: index)
+        holdings[order.userID] = held.isEmpty ? nil : held
+        inFlight -= 1
+    }
+
+    /// New knowledge about the sale's rights (config, gossip); the ledger only ever grows.
+    public mutating func merge(_ other: RightsLedger) {
+        ledger.merge(other)
+        rightsHeld = ledger.rights(of: unit)
+    }
+
+    /// New terms from the config-center (title, window, limit).
+    public mutating func update(terms: SaleTerms) {
+        precondition(terms.id == self.terms.id)
+        self.terms = terms
+    }
+}

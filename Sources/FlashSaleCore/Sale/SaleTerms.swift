@@ -1,0 +1,48 @@
+// What an operator decides about a sale, apart from its stock: the window and the per-user limit.
+
+/// The rules of one sale that every unit enforces. Times are milliseconds since the Unix epoch, so the core
+/// never reads a clock: callers pass `now`.
+public struct SaleTerms: Sendable, Hashable, Codable {
+    /// Largest per-user limit accepted: a flash sale sells a few units to each of many buyers.
+    public static let perUserLimitMax = 100
+    /// Longest title accepted, in UTF-8 bytes.
+    public static let titleMaxBytes = 200
+
+    public var id: String
+    public var title: String
+    public var startsAtMs: Int64
+    public var endsAtMs: Int64
+    /// Orders one user may hold (reserved or paid) across the cluster.
+    public var perUserLimit: Int
+
+    public init(id: String, title: String, startsAtMs: Int64, endsAtMs: Int64, perUserLimit: Int) {
+        self.id = id
+        self.title = title
+        self.startsAtMs = startsAtMs
+        self.endsAtMs = endsAtMs
+        self.perUserLimit = perUserLimit
+    }
+
+    /// The first rule the terms break, or nil when they are valid.
+    public var violation: String? {
+        if !IdentifierRule.isValidID(id) {
+            return "sale id must be 1-\(IdentifierRule.idMaxLength) characters of a-z, 0-9 and '-'"
+        }
+        if title.isEmpty || title.utf8.count > Self.titleMaxBytes {
+            return "title must be 1-\(Self.titleMaxBytes) bytes"
+        }
+        if startsAtMs < 0 { return "start time must be after 1970" }
+        if endsAtMs <= startsAtMs { return "end time must be after the start time" }
+        if perUserLimit < 1 || perUserLimit > Self.perUserLimitMax {
+            return "per-user limit must be 1-\(Self.perUserLimitMax)"
+        }
+        return nil
+    }
+
+    /// Where the sale stands at `nowMs`.
+    public func phase(atMs nowMs: Int64) -> SalePhase {
+        if nowMs < startsAtMs { return .scheduled(startsInMs: startsAtMs - nowMs) }
+        if nowMs >= endsAtMs { return .ended }
+        return .open
+    }
+}

@@ -1,0 +1,77 @@
+// The rights ledger in SQLite: one row per (sale, node) and one per (sale, granter, grantee).
+
+import FlashSaleCore
+public import GRDB
+
+/// Stores replicas of sales' rights ledgers. Every entry only grows: writes merge by MAX, and triggers make the
+/// database refuse any update that would lower an entry, so a stale copy can never undo newer knowledge.
+public enum LedgerTables {
+    /// Creates `ledger_row` and `ledger_grant` (call from one named migration).
+    public static func create(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE ledger_row (
+                sale_id TEXT NOT NULL,
+                node_id TEXT NOT NULL,
+                minted INTEGER NOT NULL DEFAULT 0 CHECK (minted >= 0),
+                consumed INTEGER NOT NULL DEFAULT 0 CHECK (consumed >= 0),
+                released INTEGER NOT NULL DEFAULT 0 CHECK (released >= 0 AND released <= consumed),
+                PRIMARY KEY (sale_id, node_id)
+            ) WITHOUT ROWID;
+            CREATE TRIGGER ledger_row_only_grows BEFORE UPDATE ON ledger_row
+            WHEN NEW.minted < OLD.minted OR NEW.consumed < OLD.consumed OR NEW.released < OLD.released
+            BEGIN SELECT RAISE(ABORT, 'ledger entries only grow'); END;
+
+            CREATE TABLE ledger_grant (
+                sale_id TEXT NOT NULL,
+                from_node TEXT NOT NULL,
+                to_node TEXT NOT NULL,
+                amount INTEGER NOT NULL CHECK (amount > 0),
+                PRIMARY KEY (sale_id, from_node, to_node),
+                CHECK (from_node <> to_node)
+            ) WITHOUT ROWID;
+            CREATE TRIGGER ledger_grant_only_grows BEFORE UPDATE ON ledger_grant
+            WHEN NEW.amount < OLD.amount
+            BEGIN SELECT RAISE(ABORT, 'ledger entries only grow'); END;
+            """)
+    }
+
+    /// The ledger of `saleID` as stored (rows of every node, grants of every node).
+    public static func load(saleID: String, _ db: Database) throws -> RightsLedger {
+        var rows: [NodeID: LedgerRow] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT node_id, minted, consumed, released FROM ledger_row WHERE sale_id = ?", arguments: [saleID])
+        {
+            rows[NodeID(row["node_id"])] = LedgerRow(minted: row["minted"], consumed: row["consumed"], released: row["released"])
+        }
+        for grant in try Row.fetchAll(
+            db, sql: "SELECT from_node, to_node, amount FROM ledger_grant WHERE sale_id = ?", arguments: [saleID])
+        {
+            rows[NodeID(grant["from_node"]), default: LedgerRow()].grantedTo[NodeID(grant["to_node"])] = grant["amount"]
+        }
+        return RightsLedger(rows: rows)
+    }
+
+    /// Merges `row` of `node` into the stored ledger (pointwise max). `includeCounters: false` writes only the
+    /// node's grants, for a node whose counters the database derives itself (a unit's own orders).
+    public static func merge(_ row: LedgerRow, of node: NodeID, saleID: String, includeCounters: Bool = true, _ db: Database) throws {
+        if includeCounters {
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_row (sale_id, node_id, minted, consumed, released) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (sale_id, node_id) DO UPDATE SET
+                        minted = MAX(minted, excluded.minted),
+                        consumed = MAX(consumed, excluded.consumed),
+                        released = MAX(released, excluded.released)
+                    """,
+                arguments: [saleID, node.rawValue, row.minted, row.consumed, row.released])
+        }
+        for (to, amount) in row.grantedTo where amount > 0 {
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_grant (sale_id, from_node, to_node, amount) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (sale_id, from_node, to_node) DO UPDATE SET amount = MAX(amount, excluded.amount)
+                    """,
+                arguments: [saleID, node.rawValue, to.rawValue, amount])
+        }
+    }
+}
