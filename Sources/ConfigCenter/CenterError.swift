@@ -4,7 +4,7 @@ public import FlashSaleAPI
 import FlashSaleCore
 
 /// Why the config-center refused a request. Nothing was changed.
-public enum CenterError: Error, Sendable, Equatable {
+public enum CenterError: ProblemConvertible, Equatable {
     case invalidInput(String)
     case unknownRegion(String)
     case unknownUnit(String)

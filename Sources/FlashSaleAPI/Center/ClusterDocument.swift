@@ -20,10 +20,14 @@ public struct DeclaredSale: Sendable, Codable, Equatable {
     public var sale: SaleSpec
     /// Total allocation per region: counts, or percentages of the sale's stock.
     public var allocation: AllocationSpec?
+    /// The file gave the window relative to now ("now", "+10m"): applying it again must not move the window
+    /// of a sale that already exists.
+    public var keepExistingWindow: Bool?
 
-    public init(sale: SaleSpec, allocation: AllocationSpec? = nil) {
+    public init(sale: SaleSpec, allocation: AllocationSpec? = nil, keepExistingWindow: Bool? = nil) {
         self.sale = sale
         self.allocation = allocation
+        self.keepExistingWindow = keepExistingWindow
     }
 }
 

@@ -13,6 +13,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return problem.encodedResponse()
+        } catch let error as any ProblemConvertible {
+            return error.problem.encodedResponse()
         } catch let error as HTTPError {
             return Self.problem(for: error).encodedResponse()
         } catch {

@@ -1,0 +1,70 @@
+// The config-center's HTTP API: thin handlers over CenterStore.
+
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+public import Hummingbird
+
+/// Routes of the config-center. Every handler decodes, calls the store and encodes; the store decides.
+public enum CenterRoutes {
+    /// Longest long-poll a unit may ask for, in seconds.
+    public static let longPollMaxSeconds = 30
+
+    public static func router(store: CenterStore) -> Router<WireRequestContext> {
+        let router = Router(context: WireRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
+
+        router.get("/v1/config") { request, _ in
+            let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)
+            let wait = try request.integerQuery("wait", default: 0, in: 0...Int64(longPollMaxSeconds))
+            let config = wait > 0
+                ? try await store.config(after: after, timeout: .seconds(wait)) : try await store.config()
+            return try WireResponse.json(config)
+        }
+
+        router.post("/v1/regions") { request, context in
+            let spec = try await request.decode(as: RegionSpec.self, context: context)
+            return try WireResponse.json(try await store.upsertRegion(spec), status: .created)
+        }
+        router.get("/v1/regions") { _, _ in try WireResponse.json(try await store.regions()) }
+
+        router.post("/v1/units") { request, context in
+            let spec = try await request.decode(as: UnitSpec.self, context: context)
+            return try WireResponse.json(try await store.upsertUnit(spec), status: .created)
+        }
+        router.get("/v1/units") { _, _ in try WireResponse.json(try await store.units()) }
+        router.post("/v1/units/{unit}/report") { request, context in
+            let report = try await request.decode(as: UnitReport.self, context: context)
+            guard report.unit == context.parameters.get("unit") else {
+                throw Problem(.invalidInput, "the report's unit does not match the URL")
+            }
+            return try WireResponse.json(try await store.report(report))
+        }
+
+        router.post("/v1/sales") { request, context in
+            let spec = try await request.decode(as: SaleSpec.self, context: context)
+            return try WireResponse.json(try await store.createSale(spec), status: .created)
+        }
+        router.get("/v1/sales") { _, _ in try WireResponse.json(try await store.sales()) }
+        router.get("/v1/sales/{sale}") { _, context in
+            try WireResponse.json(try await store.status(sale: try context.parameters.require("sale")))
+        }
+        router.get("/v1/sales/{sale}/status") { _, context in
+            try WireResponse.json(try await store.status(sale: try context.parameters.require("sale")))
+        }
+        router.post("/v1/sales/{sale}/allocations") { request, context in
+            let spec = try await request.decode(as: AllocationSpec.self, context: context)
+            return try WireResponse.json(try await store.allocate(sale: try context.parameters.require("sale"), spec))
+        }
+        router.post("/v1/sales/{sale}/restock") { request, context in
+            let spec = try await request.decode(as: RestockSpec.self, context: context)
+            return try WireResponse.json(try await store.restock(sale: try context.parameters.require("sale"), spec))
+        }
+        router.post("/v1/apply") { request, context in
+            let document = try await request.decode(as: ClusterDocument.self, context: context)
+            return try WireResponse.json(try await store.apply(document))
+        }
+        return router
+    }
+}

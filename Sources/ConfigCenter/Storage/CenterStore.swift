@@ -1,0 +1,138 @@
+// The config-center's state: every change is one SQLite transaction that also raises the config version.
+
+import FlashSaleAPI
+import FlashSaleCore
+import FlashSaleStorage
+import Foundation
+import GRDB
+
+/// Regions, units, sales and the config-center's replica of every sale's rights ledger, in SQLite.
+///
+/// Each change runs in one write transaction (so a refused request changes nothing), raises the configuration
+/// version when units must learn about it, and wakes the units' long-polls after the commit.
+public final class CenterStore: Sendable {
+    let pool: DatabasePool
+    let watch: ConfigVersionWatch
+    /// Milliseconds since the epoch; injected so tests control time.
+    let nowMs: @Sendable () -> Int64
+
+    public init(pool: DatabasePool, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
+        self.pool = pool
+        self.nowMs = nowMs
+        self.watch = ConfigVersionWatch(version: try pool.read(CenterQueries.configVersion))
+    }
+
+    /// Runs `change` in a write transaction; when it raised the version, wakes the long-polls after the commit.
+    func write<T: Sendable>(_ change: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let (result, version) = try await pool.write { db in
+            let result = try change(db)
+            return (result, try CenterQueries.configVersion(db))
+        }
+        await watch.publish(version)
+        return result
+    }
+
+    // MARK: Configuration
+
+    /// The configuration units run on, as of now.
+    public func config() async throws -> ClusterConfig {
+        try await pool.read { db in
+            let sales = try CenterQueries.allSaleTerms(db).map { terms in
+                SaleConfig(terms: terms, centerRow: try LedgerTables.load(saleID: terms.id, db).row(.center))
+            }
+            return ClusterConfig(
+                version: try CenterQueries.configVersion(db), regions: try CenterQueries.regions(db),
+                units: try CenterQueries.units(db).map { UnitSpec(id: $0.id, region: $0.region, url: $0.url) },
+                sales: sales)
+        }
+    }
+
+    /// The configuration once its version is above `after`, or as it is after `timeout` (long-poll).
+    public func config(after: Int64, timeout: Duration) async throws -> ClusterConfig {
+        await watch.wait(after: after, timeout: timeout)
+        return try await config()
+    }
+
+    // MARK: Regions and units
+
+    public func upsertRegion(_ spec: RegionSpec) async throws -> RegionSpec {
+        try Self.validate(spec)
+        return try await write { db in
+            if try CenterQueries.region(spec.id, db) != spec {
+                try db.execute(
+                    sql: "INSERT INTO region (id, endpoint) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint",
+                    arguments: [spec.id, spec.endpoint])
+                _ = try CenterQueries.bumpVersion(db)
+            }
+            return spec
+        }
+    }
+
+    public func regions() async throws -> [RegionSpec] { try await pool.read(CenterQueries.regions) }
+
+    public func upsertUnit(_ spec: UnitSpec) async throws -> UnitSpec {
+        try Self.validate(spec)
+        return try await write { db in try Self.upsertUnit(spec, db) }
+    }
+
+    /// Creates or updates a unit; a unit never moves to another region (its rights were granted for this one).
+    static func upsertUnit(_ spec: UnitSpec, _ db: Database) throws -> UnitSpec {
+        guard try CenterQueries.region(spec.region, db) != nil else { throw CenterError.unknownRegion(spec.region) }
+        if let existing = try CenterQueries.unit(spec.id, db) {
+            guard existing.region == spec.region else {
+                throw CenterError.conflict("unit '\(spec.id)' belongs to region '\(existing.region)'")
+            }
+            guard let url = spec.url, url != existing.url else { return existing }
+            try db.execute(sql: "UPDATE unit SET url = ? WHERE id = ?", arguments: [url, spec.id])
+        } else {
+            try db.execute(
+                sql: "INSERT INTO unit (id, region_id, url) VALUES (?, ?, ?)", arguments: [spec.id, spec.region, spec.url])
+        }
+        _ = try CenterQueries.bumpVersion(db)
+        return try CenterQueries.unit(spec.id, db) ?? spec
+    }
+
+    public func units() async throws -> [UnitSpec] { try await pool.read(CenterQueries.units) }
+
+    /// A unit's heartbeat: registers it when it is new (its region must exist), records when it was seen, and
+    /// merges its own ledger rows (a copy of what it has durably written) into the center's replica.
+    public func report(_ report: UnitReport) async throws -> UnitSpec {
+        try Self.validate(UnitSpec(id: report.unit, region: report.region, url: report.url))
+        let now = nowMs()
+        return try await write { db in
+            _ = try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
+            try db.execute(
+                sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
+                arguments: [now, report.configVersion, report.unit])
+            for (saleID, row) in report.sales where try CenterQueries.saleTerms(saleID, db) != nil {
+                try LedgerTables.merge(row, of: NodeID(report.unit), saleID: saleID, db)
+            }
+            return try CenterQueries.unit(report.unit, db) ?? UnitSpec(id: report.unit, region: report.region)
+        }
+    }
+
+    // MARK: Validation
+
+    static func validate(_ spec: RegionSpec) throws {
+        guard IdentifierRule.isValidID(spec.id) else { throw CenterError.invalidInput(Self.idRule("region id")) }
+        if let endpoint = spec.endpoint { try validateURL(endpoint, what: "region endpoint") }
+    }
+
+    static func validate(_ spec: UnitSpec) throws {
+        guard IdentifierRule.isValidID(spec.id), spec.id != NodeID.center.rawValue else {
+            throw CenterError.invalidInput(Self.idRule("unit id") + ", and not 'center'")
+        }
+        guard IdentifierRule.isValidID(spec.region) else { throw CenterError.invalidInput(Self.idRule("region id")) }
+        if let url = spec.url { try validateURL(url, what: "unit url") }
+    }
+
+    static func validateURL(_ text: String, what: String) throws {
+        guard text.utf8.count <= 512, let url = URL(string: text), let scheme = url.scheme,
+            scheme == "http" || scheme == "https", url.host != nil
+        else { throw CenterError.invalidInput("\(what) must be an http(s) URL") }
+    }
+
+    static func idRule(_ what: String) -> String {
+        "\(what) must be 1-\(IdentifierRule.idMaxLength) characters of a-z, 0-9 and '-', starting with a letter or digit"
+    }
+}

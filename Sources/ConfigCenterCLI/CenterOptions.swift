@@ -1,0 +1,52 @@
+// The options every client subcommand shares, and the mapping of failures to exit codes.
+
+import ArgumentParser
+import ConfigCenterClient
+import FlashSaleAPI
+import Foundation
+
+/// Exit codes scripts can rely on (sysexits.h where one fits).
+enum ExitCodes {
+    static let refused = ExitCode(1)
+    static let badFile = ExitCode(65)
+    static let unreachable = ExitCode(69)
+    static let unexpected = ExitCode(70)
+}
+
+struct CenterOptions: ParsableArguments {
+    @Option(help: "Config-center URL (or FLASHSALE_CENTER).")
+    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
+
+    @Flag(help: "Print the config-center's answer as JSON.")
+    var json = false
+
+    /// Runs `call` against the config-center; failures are printed to stderr and become exit codes.
+    func call<T: Encodable>(_ call: (ConfigCenterClient) async throws(ConfigCenterClientError) -> T) async throws -> T {
+        let client = ConfigCenterClient(baseURL: center)
+        do {
+            return try await call(client)
+        } catch .refused(let problem) {
+            printError("\(problem.code.rawValue): \(problem.detail ?? problem.title)")
+            throw ExitCodes.refused
+        } catch .unreachable(let detail) {
+            printError("config-center unreachable at \(center): \(detail)")
+            throw ExitCodes.unreachable
+        } catch .unexpected(let detail) {
+            printError("unexpected answer from the config-center: \(detail)")
+            throw ExitCodes.unexpected
+        }
+    }
+
+    /// Prints `value` as JSON when --json is given, else `text()`.
+    func show<T: Encodable>(_ value: T, _ text: () -> String) throws {
+        if json {
+            print(String(decoding: try WireJSON.encoder.encode(value), as: UTF8.self))
+        } else {
+            print(text())
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+}

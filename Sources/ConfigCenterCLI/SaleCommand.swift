@@ -1,0 +1,61 @@
+// `config-center sale create|list|status`.
+
+import ArgumentParser
+import ConfigCenterClient
+import FlashSaleAPI
+import Foundation
+
+struct SaleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sale", abstract: "Create or list sales.", subcommands: [Create.self, List.self, Status.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a sale and mint its stock at the config-center (allocate it next).")
+        @OptionGroup var options: CenterOptions
+        @Argument(help: "Sale id (a-z, 0-9, '-').") var id: String
+        @Option(help: "Title shown to buyers.") var title: String
+        @Option(help: "Units of stock.") var stock: Int64
+        @Option(help: "Start: ISO 8601 (2026-11-25T12:00:00Z), 'now', or from now ('+10m', '+2h', '+30s', '+1d').")
+        var startsAt: String = "now"
+        @Option(help: "End, in the same forms as --starts-at.") var endsAt: String = "+1h"
+        @Option(help: "Orders one buyer may hold.") var perUserLimit: Int = 1
+
+        func run() async throws {
+            let now = Date()
+            let spec = SaleSpec(
+                id: id, title: title, stock: stock, startsAt: try TimeSpec.parse(startsAt, now: now, option: "--starts-at"),
+                endsAt: try TimeSpec.parse(endsAt, now: now, option: "--ends-at"), perUserLimit: perUserLimit)
+            let status = try await options.call { client throws(ConfigCenterClientError) in try await client.createSale(spec) }
+            try options.show(status) { "sale \(status.sale) created with \(status.minted) stock; allocate it next" }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sales.")
+        @OptionGroup var options: CenterOptions
+
+        func run() async throws {
+            let sales = try await options.call { client throws(ConfigCenterClientError) in try await client.sales() }
+            try options.show(sales) {
+                Table(
+                    ["SALE", "STATE", "STOCK", "AT CENTER", "SOLD", "STARTS", "ENDS", "TITLE"],
+                    sales.map {
+                        [
+                            $0.sale, $0.state, "\($0.minted)", "\($0.atCenter)", "\($0.sold)", Table.time($0.startsAt),
+                            Table.time($0.endsAt), $0.title,
+                        ]
+                    }
+                ).render()
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Same as `config-center status SALE`.")
+        @OptionGroup var options: CenterOptions
+        @Argument(help: "Sale id.") var sale: String
+
+        func run() async throws { try await ConfigCenterCLI.Status.show(sale: sale, options: options) }
+    }
+}

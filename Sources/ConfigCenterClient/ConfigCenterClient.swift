@@ -1,0 +1,131 @@
+// The config-center's HTTP API as Swift calls, for the CLI, the units and the tests.
+
+public import AsyncHTTPClient
+public import FlashSaleAPI
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Talks to one config-center over HTTP/JSON. Every refusal comes back as the server's `Problem`, and a
+/// config-center that cannot be reached is told apart from one that answered, so callers can exit or retry
+/// accordingly.
+public struct ConfigCenterClient: Sendable {
+    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:7000`.
+    public let baseURL: String
+    private let http: HTTPClient
+    /// Time allowed for an ordinary call; long-polls add their wait to it.
+    private let timeout: TimeAmount
+
+    public init(baseURL: String, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.http = httpClient
+        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+    }
+
+    // MARK: Configuration (units)
+
+    /// The configuration, once its version is above `after` or when `waitSeconds` have passed (long-poll).
+    public func config(after: Int64 = 0, waitSeconds: Int = 0) async throws(ConfigCenterClientError) -> ClusterConfig {
+        try await send(.GET, "/v1/config?after=\(after)&wait=\(waitSeconds)", extraTimeSeconds: Int64(waitSeconds))
+    }
+
+    /// A unit's heartbeat with its own ledger rows.
+    public func report(_ report: UnitReport) async throws(ConfigCenterClientError) {
+        let _: UnitSpec = try await send(.POST, "/v1/units/\(report.unit)/report", body: report)
+    }
+
+    // MARK: Regions and units
+
+    public func addRegion(_ region: RegionSpec) async throws(ConfigCenterClientError) -> RegionSpec {
+        try await send(.POST, "/v1/regions", body: region)
+    }
+
+    public func regions() async throws(ConfigCenterClientError) -> [RegionSpec] {
+        try await send(.GET, "/v1/regions")
+    }
+
+    public func addUnit(_ unit: UnitSpec) async throws(ConfigCenterClientError) -> UnitSpec {
+        try await send(.POST, "/v1/units", body: unit)
+    }
+
+    public func units() async throws(ConfigCenterClientError) -> [UnitSpec] {
+        try await send(.GET, "/v1/units")
+    }
+
+    // MARK: Sales
+
+    public func createSale(_ sale: SaleSpec) async throws(ConfigCenterClientError) -> SaleStatus {
+        try await send(.POST, "/v1/sales", body: sale)
+    }
+
+    public func sales() async throws(ConfigCenterClientError) -> [SaleStatus] {
+        try await send(.GET, "/v1/sales")
+    }
+
+    public func status(sale: String) async throws(ConfigCenterClientError) -> SaleStatus {
+        try await send(.GET, "/v1/sales/\(try pathSegment(sale))/status")
+    }
+
+    public func allocate(sale: String, _ allocation: AllocationSpec) async throws(ConfigCenterClientError) -> SaleStatus {
+        try await send(.POST, "/v1/sales/\(try pathSegment(sale))/allocations", body: allocation)
+    }
+
+    public func restock(sale: String, _ restock: RestockSpec) async throws(ConfigCenterClientError) -> SaleStatus {
+        try await send(.POST, "/v1/sales/\(try pathSegment(sale))/restock", body: restock)
+    }
+
+    /// Applies a declarative cluster file.
+    public func apply(_ document: ClusterDocument) async throws(ConfigCenterClientError) -> ApplyResult {
+        try await send(.POST, "/v1/apply", body: document)
+    }
+
+    // MARK: Transport
+
+    private struct NoBody: Encodable {}
+
+    private func send<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, extraTimeSeconds: Int64 = 0
+    ) async throws(ConfigCenterClientError) -> Answer {
+        try await send(method, path, body: Optional<NoBody>.none, extraTimeSeconds: extraTimeSeconds)
+    }
+
+    private func send<Body: Encodable, Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, extraTimeSeconds: Int64 = 0
+    ) async throws(ConfigCenterClientError) -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json, application/problem+json")
+        if let body {
+            let data: Data
+            do { data = try WireJSON.encoder.encode(body) } catch { throw .unexpected("cannot encode request: \(error)") }
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: data))
+        }
+        let status: HTTPResponseStatus
+        let bytes: ByteBuffer
+        do {
+            let response = try await http.execute(request, timeout: timeout + .seconds(extraTimeSeconds))
+            status = response.status
+            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        } catch {
+            throw .unreachable("\(baseURL): \(error)")
+        }
+        let data = Data(buffer: bytes)
+        guard (200..<300).contains(Int(status.code)) else {
+            if let problem = try? WireJSON.decoder.decode(Problem.self, from: data) { throw .refused(problem) }
+            throw .unexpected("HTTP \(status.code) without a problem document: \(String(decoding: data.prefix(300), as: UTF8.self))")
+        }
+        do {
+            return try WireJSON.decoder.decode(Answer.self, from: data)
+        } catch {
+            throw .unexpected("cannot read the answer to \(method) \(path): \(error)")
+        }
+    }
+
+    private func pathSegment(_ id: String) throws(ConfigCenterClientError) -> String {
+        guard let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) else {
+            throw .unexpected("cannot put '\(id)' in a URL")
+        }
+        return escaped
+    }
+}

@@ -1,0 +1,61 @@
+// `flashsale-unit`: one unit node of one region.
+
+import ArgumentParser
+import Foundation
+import Logging
+import UnitNode
+
+@main
+struct FlashSaleUnitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flashsale-unit",
+        abstract: "Run one unit node: it sells its share of each sale at its regional endpoint.",
+        discussion: """
+            The unit registers with the config-center, follows its configuration by long-poll and keeps the last \
+            copy in its own SQLite database under --data, so it keeps selling when the config-center is down.
+            """)
+
+    @Option(help: "Unit id, unique in the cluster (a-z, 0-9, '-').")
+    var id: String
+
+    @Option(help: "Region the unit serves; it must exist at the config-center.")
+    var region: String
+
+    @Option(help: "Address to listen on, host:port.")
+    var listen: String = "127.0.0.1:8101"
+
+    @Option(help: "Data directory of this unit (one per unit).")
+    var data: String
+
+    @Option(help: "Config-center URL.")
+    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
+
+    @Option(help: "URL buyers and the config-center reach this unit at (default: http://<listen>).")
+    var advertise: String?
+
+    @Option(help: "SQLite durability: full (survives power loss) or normal (survives a crash of the process).")
+    var synchronous: String = "full"
+
+    func run() async throws {
+        let (host, port) = try ListenAddress.parse(listen)
+        guard let mode = SynchronousMode(rawValue: synchronous) else {
+            throw ValidationError("--synchronous must be full or normal")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        var logger = Logger(label: "flashsale-unit")
+        logger[metadataKey: "unit"] = "\(id)"
+        logger[metadataKey: "region"] = "\(region)"
+        let settings = UnitSettings(
+            unit: id, region: region, host: host, port: port, dataDirectory: data, centerURL: center,
+            advertisedURL: advertise, synchronous: mode)
+        do {
+            try await UnitServer.run(settings: settings, logger: logger)
+        } catch let error as UnitSettingsError {
+            throw ValidationError(error.description)
+        }
+    }
+}

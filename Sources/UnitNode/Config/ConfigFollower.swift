@@ -1,0 +1,68 @@
+// Follows the config-center by long-poll and makes every new configuration durable before using it.
+
+import ConfigCenterClient
+import FlashSaleAPI
+import FlashSaleCore
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps the unit on the newest configuration. Each new version is written to SQLite first (snapshot, the
+/// config-center's ledger row, the sale's limit) and only then shown to the purchase desk, so a unit that
+/// restarts while the config-center is down comes back with everything it was selling from.
+final class ConfigFollower: Service, Sendable {
+    private let client: ConfigCenterClient
+    private let pool: DatabasePool
+    private let desk: PurchaseDesk
+    private let logger: Logger
+    private let longPollSeconds: Int
+    private let currentVersion: Atomic<Int64>
+
+    init(client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, startingVersion: Int64, longPollSeconds: Int, logger: Logger) {
+        self.client = client
+        self.pool = pool
+        self.desk = desk
+        self.longPollSeconds = longPollSeconds
+        self.logger = logger
+        self.currentVersion = Atomic(startingVersion)
+    }
+
+    /// The configuration version this unit runs on.
+    var version: Int64 { currentVersion.load(ordering: .relaxed) }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var delay = Duration.milliseconds(200)
+            var failing = false
+            while !Task.isCancelled {
+                do {
+                    let config = try await self.client.config(after: self.version, waitSeconds: self.longPollSeconds)
+                    if config.version > self.version { try await self.adopt(config) }
+                    if failing { self.logger.info("config-center reachable again", metadata: ["version": "\(self.version)"]) }
+                    failing = false
+                    delay = .milliseconds(200)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if !failing {
+                        self.logger.warning("cannot follow the config-center; selling on the last config", metadata: [
+                            "version": "\(self.version)", "error": "\(error)",
+                        ])
+                    }
+                    failing = true
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(5))
+                }
+            }
+        }
+    }
+
+    /// Stores `config`, then hands its sales to the desk.
+    func adopt(_ config: ClusterConfig) async throws {
+        try await pool.write { db in try UnitRecords.save(config, db) }
+        try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
+        currentVersion.store(config.version, ordering: .relaxed)
+        logger.info("config adopted", metadata: ["version": "\(config.version)", "sales": "\(config.sales.count)"])
+    }
+}

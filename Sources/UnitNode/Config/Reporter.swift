@@ -1,0 +1,50 @@
+// The unit's heartbeat to the config-center: registration, liveness and its own ledger rows.
+
+import ConfigCenterClient
+import FlashSaleAPI
+import Logging
+import ServiceLifecycle
+
+/// Reports to the config-center at a fixed interval. The first report registers the unit in its region.
+/// Reports carry only durable counters; a failed report is simply sent again at the next tick.
+final class Reporter: Service, Sendable {
+    private let client: ConfigCenterClient
+    private let desk: PurchaseDesk
+    private let follower: ConfigFollower
+    private let region: String
+    private let url: String
+    private let interval: Duration
+    private let logger: Logger
+
+    init(client: ConfigCenterClient, desk: PurchaseDesk, follower: ConfigFollower, region: String, url: String, interval: Duration, logger: Logger) {
+        self.client = client
+        self.desk = desk
+        self.follower = follower
+        self.region = region
+        self.url = url
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var failing = false
+            while !Task.isCancelled {
+                let report = UnitReport(
+                    unit: self.desk.unit.rawValue, region: self.region, url: self.url,
+                    configVersion: self.follower.version, sales: self.desk.ownRows())
+                do {
+                    try await self.client.report(report)
+                    failing = false
+                } catch ConfigCenterClientError.refused(let problem) {
+                    // Refusals (an unknown region, say) need the operator: say so each time.
+                    self.logger.error("config-center refused this unit's report", metadata: ["problem": "\(problem.code.rawValue): \(problem.detail ?? "")"])
+                } catch {
+                    if !failing { self.logger.warning("cannot report to the config-center", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+                try await Task.sleep(for: self.interval)
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+// Rebuilding the unit's memory from its database: at start, and after each configuration change.
+
+import FlashSaleCore
+import GRDB
+
+enum UnitStartup {
+    /// Loads `sales` into the desk from SQLite: the ledger as durably known and, for a sale new to the desk,
+    /// the orders that hold stock (so the per-user limit survives restarts).
+    static func loadSales(_ sales: [SaleTerms], into desk: PurchaseDesk, from pool: DatabasePool) async throws {
+        let unit = desk.unit
+        let loaded = try await pool.read { db in
+            try sales.map { terms in
+                let orders = desk.knows(sale: terms.id) ? [] : try UnitRecords.holdingOrders(saleID: terms.id, unit: unit, db)
+                return (terms, try UnitRecords.ledger(saleID: terms.id, unit: unit, db), orders)
+            }
+        }
+        for (terms, ledger, orders) in loaded { desk.load(terms: terms, ledger: ledger, orders: orders) }
+    }
+}

@@ -1,0 +1,82 @@
+// The group-commit writer: every order that arrives while a transaction commits goes into the next one.
+
+import FlashSaleCore
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Appends orders to the unit's SQLite log in batches, one transaction per batch, and resumes each waiting
+/// purchase only after its order's commit. A batch that fails is retried one order at a time, so one bad order
+/// cannot sink its neighbours. On shutdown it drains what is queued before returning.
+final class GroupCommitWriter: Service, Sendable {
+    struct Pending: Sendable {
+        let order: Order
+        let continuation: CheckedContinuation<PurchaseOutcome, Never>
+    }
+
+    private let pool: DatabasePool
+    private let logger: Logger
+    private let queue = Mutex<[Pending]>([])
+    private let rings: AsyncStream<Void>
+    private let doorbell: AsyncStream<Void>.Continuation
+    /// Orders in the largest batch committed so far (for tests and metrics).
+    private let largestBatch = Atomic<Int>(0)
+
+    init(pool: DatabasePool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+        (rings, doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues `order`; its purchase resumes with `.created` once committed, `.notPersisted` if it cannot be.
+    /// The purchase desk calls this while it holds its lock, so the queue is in order-id order.
+    func enqueue(_ order: Order, continuation: CheckedContinuation<PurchaseOutcome, Never>) {
+        queue.withLock { $0.append(Pending(order: order, continuation: continuation)) }
+        doorbell.yield()
+    }
+
+    var largestBatchSize: Int { largestBatch.load(ordering: .relaxed) }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            for await _ in rings { await drain() }
+        } onGracefulShutdown: {
+            self.doorbell.finish()
+        }
+        await drain()
+    }
+
+    private func drain() async {
+        while true {
+            let batch = queue.withLock { queue in
+                let batch = queue
+                queue.removeAll(keepingCapacity: true)
+                return batch
+            }
+            if batch.isEmpty { return }
+            await write(batch)
+        }
+    }
+
+    private func write(_ batch: [Pending]) async {
+        let orders = batch.map(\.order)
+        do {
+            try await pool.write { db in for order in orders { try UnitRecords.insert(order, db) } }
+            largestBatch.max(batch.count, ordering: .relaxed)
+            for pending in batch { pending.continuation.resume(returning: .created(pending.order)) }
+        } catch {
+            logger.warning("batch of \(batch.count) orders failed, writing them one by one", metadata: ["error": "\(error)"])
+            for pending in batch {
+                let order = pending.order
+                do {
+                    try await pool.write { db in try UnitRecords.insert(order, db) }
+                    pending.continuation.resume(returning: .created(order))
+                } catch {
+                    logger.error("order not persisted", metadata: ["order": "\(order.id)", "error": "\(error)"])
+                    pending.continuation.resume(returning: .notPersisted)
+                }
+            }
+        }
+    }
+}

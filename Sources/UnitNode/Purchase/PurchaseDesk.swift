@@ -1,0 +1,112 @@
+// The purchase hot path: decide in memory under a short lock, append to the log, await the group commit.
+
+import FlashSaleCore
+import Foundation
+import Synchronization
+
+/// Every sale's purchase book at this unit, and the unit's order-id sequence.
+///
+/// A purchase takes the lock twice at most, never across an await: once to answer cheaply (not open, sold out,
+/// already bought), and once to admit, reserve stock, take the next order id and queue the order for the
+/// group-commit writer, so the writer's queue is always in id order. After the commit it takes the lock once
+/// more to move the order from in flight to the ledger.
+public final class PurchaseDesk: Sendable {
+    struct State {
+        var books: [String: PurchaseBook] = [:]
+        var sequence: OrderIDSequence
+    }
+
+    public let unit: NodeID
+    private let state: Mutex<State>
+    private let writer: GroupCommitWriter
+    private let nowMs: @Sendable () -> Int64
+
+    init(unit: NodeID, lastOrderID: OrderID?, writer: GroupCommitWriter, nowMs: @escaping @Sendable () -> Int64) {
+        self.unit = unit
+        self.writer = writer
+        self.nowMs = nowMs
+        self.state = Mutex(State(sequence: OrderIDSequence(unit: unit, resumingAfter: lastOrderID)))
+    }
+
+    /// One purchase of one unit of `saleID` by `user` (a valid user id).
+    public func purchase(sale saleID: String, user: String) async -> PurchaseOutcome {
+        let now = nowMs()
+        if let answer = state.withLock({ Self.cheapAnswer(sale: saleID, user: user, nowMs: now, $0) }) {
+            return answer
+        }
+        var admitted: Order?
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<PurchaseOutcome, Never>) in
+            let answer = state.withLock { state -> PurchaseOutcome? in
+                if let answer = Self.cheapAnswer(sale: saleID, user: user, nowMs: now, state) { return answer }
+                let order = Order(id: state.sequence.next(nowMs: now), saleID: saleID, userID: user)
+                state.books[saleID]?.hold(order)
+                writer.enqueue(order, continuation: continuation)
+                admitted = order
+                return nil
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
+        switch outcome {
+        case .created:
+            state.withLock { $0.books[saleID]?.committed(count: 1) }
+        case .notPersisted:
+            if let admitted { state.withLock { $0.books[saleID]?.abandoned(admitted) } }
+        default:
+            break
+        }
+        return outcome
+    }
+
+    // MARK: State outside the hot path
+
+    /// What buyers see of a sale here: its terms and the stock this unit can still promise.
+    public func snapshot(sale saleID: String) -> SaleSnapshot? {
+        state.withLock { state in state.books[saleID].map { SaleSnapshot(terms: $0.terms, available: $0.available) } }
+    }
+
+    public func snapshots() -> [SaleSnapshot] {
+        state.withLock { state in
+            state.books.values.map { SaleSnapshot(terms: $0.terms, available: $0.available) }.sorted { $0.terms.id < $1.terms.id }
+        }
+    }
+
+    /// The unit's own durable ledger row per sale, for heartbeats (and later gossip).
+    public func ownRows() -> [String: LedgerRow] {
+        state.withLock { state in state.books.mapValues { $0.ledger.row(unit) } }
+    }
+
+    /// Sales this unit has a book for.
+    func knows(sale saleID: String) -> Bool { state.withLock { $0.books[saleID] != nil } }
+
+    /// Installs or refreshes a sale from durable state: new terms, and ledger knowledge already in SQLite.
+    /// `orders` (the orders holding stock) are used only when the sale is new to this desk.
+    func load(terms: SaleTerms, ledger: RightsLedger, orders: [Order]) {
+        state.withLock { state in
+            if var book = state.books[terms.id] {
+                book.update(terms: terms)
+                // The book already counts its own orders (committed(count:) adds); folding in the database's copy
+                // of its own row as well would count them twice, so only the other nodes' rows are merged.
+                book.merge(RightsLedger(rows: ledger.rows.filter { $0.key != unit }))
+                state.books[terms.id] = book
+            } else {
+                state.books[terms.id] = PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders)
+            }
+        }
+    }
+
+
+    /// The answer that needs no write, or nil when the purchase is admitted.
+    private static func cheapAnswer(sale saleID: String, user: String, nowMs: Int64, _ state: State) -> PurchaseOutcome? {
+        guard let book = state.books[saleID] else { return .unknownSale }
+        switch book.terms.phase(atMs: nowMs) {
+        case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
+        case .ended: return .ended
+        case .open: break
+        }
+        switch book.admission(for: user) {
+        case .admit: return nil
+        case .limitReached(let existing): return .alreadyBought(existing: existing)
+        case .soldOut: return .soldOut
+        }
+    }
+}

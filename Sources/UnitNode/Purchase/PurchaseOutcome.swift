@@ -1,0 +1,19 @@
+// Every answer a purchase can get, before it becomes HTTP.
+
+import FlashSaleCore
+
+/// The result of one purchase attempt at this unit.
+public enum PurchaseOutcome: Sendable, Equatable {
+    /// A new order, durable in SQLite.
+    case created(Order)
+    /// The user already holds the per-user limit; `existing` is their first order.
+    case alreadyBought(existing: Order)
+    /// This unit has no rights left for the sale.
+    case soldOut
+    /// The sale opens at `startsAtMs`, in `startsInMs`.
+    case notStarted(startsAtMs: Int64, startsInMs: Int64)
+    case ended
+    case unknownSale
+    /// The order could not be written; its stock went back and nothing was sold.
+    case notPersisted
+}

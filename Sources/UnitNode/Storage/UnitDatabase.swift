@@ -1,0 +1,123 @@
+// The unit's own SQLite database: its orders, its counters and the last configuration it saw.
+
+import FlashSaleStorage
+public import GRDB
+
+/// How hard a commit waits for the disk. `full` (the default) survives power loss; `normal` survives a crash
+/// of the process (kill -9) but may lose the last transactions on power loss.
+public enum SynchronousMode: String, Sendable, CaseIterable {
+    case full
+    case normal
+}
+
+/// Opens a unit's database and brings its schema up to date.
+///
+/// The schema is the last line of defence: whatever the in-memory cache believes, SQLite itself refuses an
+/// order that would take the unit's sold count over the rights it holds, an order over the per-user limit,
+/// deleting an order, or moving an order's status backwards.
+public enum UnitDatabase {
+    public static func open(path: String, synchronous: SynchronousMode = .full) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try migrator.migrate(pool)
+        return pool
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-unit") { db in
+            try db.execute(sql: """
+                CREATE TABLE local_node (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    unit_id TEXT NOT NULL,
+                    region_id TEXT NOT NULL
+                );
+                CREATE TABLE config_snapshot (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    version INTEGER NOT NULL,
+                    body BLOB NOT NULL
+                );
+                """)
+            // Replicas of the other nodes' ledger rows (the config-center's mints and grants, later the peers').
+            try LedgerTables.create(db)
+            try db.execute(sql: """
+                -- This unit's own counters per sale. received and granted_out follow ledger_grant (triggers below);
+                -- sold and released follow orders. The last CHECK is "rights >= 0": no order, and no grant to
+                -- another node, may ever take more than the unit holds.
+                CREATE TABLE unit_stock (
+                    sale_id TEXT PRIMARY KEY,
+                    per_user_limit INTEGER NOT NULL CHECK (per_user_limit >= 1),
+                    received INTEGER NOT NULL DEFAULT 0 CHECK (received >= 0),
+                    granted_out INTEGER NOT NULL DEFAULT 0 CHECK (granted_out >= 0),
+                    sold INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+                    released INTEGER NOT NULL DEFAULT 0 CHECK (released >= 0 AND released <= sold),
+                    CHECK (sold - released <= received - granted_out)
+                ) WITHOUT ROWID;
+                CREATE TRIGGER unit_stock_counters_only_grow BEFORE UPDATE ON unit_stock
+                WHEN NEW.received < OLD.received OR NEW.granted_out < OLD.granted_out
+                    OR NEW.sold < OLD.sold OR NEW.released < OLD.released
+                BEGIN SELECT RAISE(ABORT, 'unit counters only grow'); END;
+
+                CREATE TRIGGER unit_stock_received_insert AFTER INSERT ON ledger_grant
+                WHEN NEW.to_node = (SELECT unit_id FROM local_node WHERE id = 1) BEGIN
+                    UPDATE unit_stock SET received = (SELECT SUM(amount) FROM ledger_grant
+                        WHERE sale_id = NEW.sale_id AND to_node = NEW.to_node) WHERE sale_id = NEW.sale_id;
+                END;
+                CREATE TRIGGER unit_stock_received_update AFTER UPDATE ON ledger_grant
+                WHEN NEW.to_node = (SELECT unit_id FROM local_node WHERE id = 1) BEGIN
+                    UPDATE unit_stock SET received = (SELECT SUM(amount) FROM ledger_grant
+                        WHERE sale_id = NEW.sale_id AND to_node = NEW.to_node) WHERE sale_id = NEW.sale_id;
+                END;
+                CREATE TRIGGER unit_stock_granted_insert AFTER INSERT ON ledger_grant
+                WHEN NEW.from_node = (SELECT unit_id FROM local_node WHERE id = 1) BEGIN
+                    UPDATE unit_stock SET granted_out = (SELECT SUM(amount) FROM ledger_grant
+                        WHERE sale_id = NEW.sale_id AND from_node = NEW.from_node) WHERE sale_id = NEW.sale_id;
+                END;
+                CREATE TRIGGER unit_stock_granted_update AFTER UPDATE ON ledger_grant
+                WHEN NEW.from_node = (SELECT unit_id FROM local_node WHERE id = 1) BEGIN
+                    UPDATE unit_stock SET granted_out = (SELECT SUM(amount) FROM ledger_grant
+                        WHERE sale_id = NEW.sale_id AND from_node = NEW.from_node) WHERE sale_id = NEW.sale_id;
+                END;
+
+                -- The unit's ordered order log. (stream_ms, stream_seq) is the id's position; ids only grow.
+                CREATE TABLE orders (
+                    id TEXT PRIMARY KEY,
+                    sale_id TEXT NOT NULL REFERENCES unit_stock(sale_id),
+                    user_id TEXT NOT NULL,
+                    stream_ms INTEGER NOT NULL,
+                    stream_seq INTEGER NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'reserved' CHECK (status IN ('reserved', 'paid', 'cancelled', 'expired')),
+                    UNIQUE (stream_ms, stream_seq)
+                );
+                CREATE INDEX orders_by_user ON orders (sale_id, user_id);
+                CREATE TRIGGER orders_per_user_limit BEFORE INSERT ON orders
+                WHEN (SELECT COUNT(*) FROM orders WHERE sale_id = NEW.sale_id AND user_id = NEW.user_id
+                        AND status IN ('reserved', 'paid'))
+                    >= (SELECT per_user_limit FROM unit_stock WHERE sale_id = NEW.sale_id)
+                BEGIN SELECT RAISE(ABORT, 'per-user limit reached'); END;
+                CREATE TRIGGER orders_append_only BEFORE INSERT ON orders
+                WHEN EXISTS (SELECT 1 FROM orders WHERE (stream_ms, stream_seq) >= (NEW.stream_ms, NEW.stream_seq))
+                BEGIN SELECT RAISE(ABORT, 'order ids only grow'); END;
+                CREATE TRIGGER orders_count_sold AFTER INSERT ON orders BEGIN
+                    UPDATE unit_stock SET sold = sold + 1 WHERE sale_id = NEW.sale_id;
+                END;
+                CREATE TRIGGER orders_status_forward BEFORE UPDATE OF status ON orders
+                WHEN NEW.status <> OLD.status
+                    AND NOT (OLD.status = 'reserved' AND NEW.status IN ('paid', 'cancelled', 'expired'))
+                BEGIN SELECT RAISE(ABORT, 'order status only moves forward'); END;
+                CREATE TRIGGER orders_count_released AFTER UPDATE OF status ON orders
+                WHEN OLD.status IN ('reserved', 'paid') AND NEW.status IN ('cancelled', 'expired') BEGIN
+                    UPDATE unit_stock SET released = released + 1 WHERE sale_id = NEW.sale_id;
+                END;
+                CREATE TRIGGER orders_fixed_fields BEFORE UPDATE OF id, sale_id, user_id, stream_ms, stream_seq ON orders
+                BEGIN SELECT RAISE(ABORT, 'an order keeps its id, sale and user'); END;
+                CREATE TRIGGER orders_never_deleted BEFORE DELETE ON orders
+                BEGIN SELECT RAISE(ABORT, 'orders are never deleted'); END;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,123 @@
+// Reads and writes of the unit's database used by the writer, the config follower and startup.
+
+import FlashSaleAPI
+import FlashSaleCore
+import FlashSaleStorage
+import Foundation
+import GRDB
+
+/// SQL of the unit database, in one place; each function runs inside the caller's transaction.
+enum UnitRecords {
+    /// Claims the database for `unit` in `region`, or refuses a database that belongs to another unit.
+    static func claim(unit: NodeID, region: String, _ db: Database) throws {
+        if let row = try Row.fetchOne(db, sql: "SELECT unit_id, region_id FROM local_node WHERE id = 1") {
+            let owner: String = row["unit_id"]
+            let ownerRegion: String = row["region_id"]
+            guard owner == unit.rawValue, ownerRegion == region else {
+                throw UnitStartupError.dataBelongsToAnotherUnit(unit: owner, region: ownerRegion)
+            }
+        } else {
+            try db.execute(
+                sql: "INSERT INTO local_node (id, unit_id, region_id) VALUES (1, ?, ?)", arguments: [unit.rawValue, region])
+        }
+    }
+
+    static func insert(_ order: Order, _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status) VALUES (?, ?, ?, ?, ?, ?)")
+        try statement.execute(arguments: [
+            order.id.description, order.saleID, order.userID, order.id.milliseconds, order.id.sequence,
+            order.status.rawValue,
+        ])
+    }
+
+    static func order(_ id: OrderID, _ db: Database) throws -> Order? {
+        try Row.fetchOne(
+            db, sql: "SELECT sale_id, user_id, status FROM orders WHERE id = ?", arguments: [id.description]
+        ).map { row in
+            Order(id: id, saleID: row["sale_id"], userID: row["user_id"], status: OrderStatus(rawValue: row["status"]) ?? .reserved)
+        }
+    }
+
+    /// Orders of `saleID` that hold stock, in log order (to rebuild the per-user holdings at startup).
+    static func holdingOrders(saleID: String, unit: NodeID, _ db: Database) throws -> [Order] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT user_id, stream_ms, stream_seq, status FROM orders
+                WHERE sale_id = ? AND status IN ('reserved', 'paid') ORDER BY stream_ms, stream_seq
+                """,
+            arguments: [saleID]
+        ).map { row in
+            Order(
+                id: OrderID(unit: unit, milliseconds: row["stream_ms"], sequence: row["stream_seq"]), saleID: saleID,
+                userID: row["user_id"], status: OrderStatus(rawValue: row["status"]) ?? .reserved)
+        }
+    }
+
+    /// The newest id in the log, so new ids continue after it.
+    static func lastOrderID(unit: NodeID, _ db: Database) throws -> OrderID? {
+        try Row.fetchOne(db, sql: "SELECT stream_ms, stream_seq FROM orders ORDER BY stream_ms DESC, stream_seq DESC LIMIT 1")
+            .map { OrderID(unit: unit, milliseconds: $0["stream_ms"], sequence: $0["stream_seq"]) }
+    }
+
+    /// The unit's own ledger row for `saleID`, as the database counts it.
+    static func ownRow(saleID: String, unit: NodeID, _ db: Database) throws -> LedgerRow {
+        var row = LedgerRow()
+        if let counters = try Row.fetchOne(db, sql: "SELECT sold, released FROM unit_stock WHERE sale_id = ?", arguments: [saleID]) {
+            row.consumed = counters["sold"]
+            row.released = counters["released"]
+        }
+        for grant in try Row.fetchAll(
+            db, sql: "SELECT to_node, amount FROM ledger_grant WHERE sale_id = ? AND from_node = ?",
+            arguments: [saleID, unit.rawValue])
+        {
+            row.grantedTo[NodeID(grant["to_node"])] = grant["amount"]
+        }
+        return row
+    }
+
+    /// The sale's ledger as this unit durably knows it: replicas of other rows plus its own counters.
+    static func ledger(saleID: String, unit: NodeID, _ db: Database) throws -> RightsLedger {
+        var ledger = try LedgerTables.load(saleID: saleID, db)
+        ledger.merge(try ownRow(saleID: saleID, unit: unit, db), of: unit)
+        return ledger
+    }
+
+    static func savedConfig(_ db: Database) throws -> ClusterConfig? {
+        guard let data = try Data.fetchOne(db, sql: "SELECT body FROM config_snapshot WHERE id = 1") else { return nil }
+        return try WireJSON.decoder.decode(ClusterConfig.self, from: data)
+    }
+
+    /// Stores `config` as the unit's last known configuration and merges its ledger knowledge: the unit can
+    /// restart and sell with the config-center down.
+    static func save(_ config: ClusterConfig, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO config_snapshot (id, version, body) VALUES (1, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body
+                """,
+            arguments: [config.version, try WireJSON.encoder.encode(config)])
+        for sale in config.sales {
+            try db.execute(
+                sql: """
+                    INSERT INTO unit_stock (sale_id, per_user_limit) VALUES (?, ?)
+                    ON CONFLICT (sale_id) DO UPDATE SET per_user_limit = excluded.per_user_limit
+                    """,
+                arguments: [sale.terms.id, sale.terms.perUserLimit])
+            try LedgerTables.merge(sale.centerRow, of: .center, saleID: sale.terms.id, db)
+        }
+    }
+}
+
+/// Why a unit refuses to start.
+public enum UnitStartupError: Error, CustomStringConvertible {
+    case dataBelongsToAnotherUnit(unit: String, region: String)
+
+    public var description: String {
+        switch self {
+        case .dataBelongsToAnotherUnit(let unit, let region):
+            "this data directory belongs to unit '\(unit)' in region '\(region)'; give each unit its own directory"
+        }
+    }
+}
