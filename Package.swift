@@ -61,6 +61,7 @@ let package = Package(
             name: "UnitNode",
             dependencies: [
                 "FlashSaleCore", "FlashSaleAPI", "FlashSaleStorage", "ConfigCenterClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +80,7 @@ let package = Package(
             dependencies: [
                 "ConfigCenter", "ConfigCenterClient", "FlashSaleAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -1,6 +1,7 @@
 // The options every client subcommand shares, and the mapping of failures to exit codes.
 
 import ArgumentParser
+import AsyncHTTPClient
 import ConfigCenterClient
 import FlashSaleAPI
 import Foundation
@@ -22,16 +23,24 @@ struct CenterOptions: ParsableArguments {
 
     /// Runs `call` against the config-center; failures are printed to stderr and become exit codes.
     func call<T: Encodable>(_ call: (ConfigCenterClient) async throws(ConfigCenterClientError) -> T) async throws -> T {
-        let client = ConfigCenterClient(baseURL: center)
+        let http = ConfigCenterClient.makeHTTPClient()
+        let result: Result<T, ConfigCenterClientError>
         do {
-            return try await call(client)
-        } catch .refused(let problem) {
+            result = .success(try await call(ConfigCenterClient(baseURL: center, httpClient: http)))
+        } catch {
+            result = .failure(error)
+        }
+        try? await http.shutdown()
+        switch result {
+        case .success(let value):
+            return value
+        case .failure(.refused(let problem)):
             printError("\(problem.code.rawValue): \(problem.detail ?? problem.title)")
             throw ExitCodes.refused
-        } catch .unreachable(let detail) {
-            printError("config-center unreachable at \(center): \(detail)")
+        case .failure(.unreachable(let detail)):
+            printError("config-center unreachable: \(detail)")
             throw ExitCodes.unreachable
-        } catch .unexpected(let detail) {
+        case .failure(.unexpected(let detail)):
             printError("unexpected answer from the config-center: \(detail)")
             throw ExitCodes.unexpected
         }

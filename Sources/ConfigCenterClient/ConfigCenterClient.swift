@@ -16,7 +16,16 @@ public struct ConfigCenterClient: Sendable {
     /// Time allowed for an ordinary call; long-polls add their wait to it.
     private let timeout: TimeAmount
 
-    public init(baseURL: String, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+    /// An HTTP client for talking to a config-center: a short connect timeout, so an unreachable config-center
+    /// is reported in about a second instead of after AsyncHTTPClient's default 10 s of connection retries.
+    /// The caller shuts it down.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(1)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public init(baseURL: String, httpClient: HTTPClient, timeout: Duration = .seconds(10)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.http = httpClient
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)

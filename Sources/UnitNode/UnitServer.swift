@@ -76,7 +76,8 @@ public enum UnitServer {
             try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
         }
-        let client = ConfigCenterClient(baseURL: settings.centerURL)
+        let http = ConfigCenterClient.makeHTTPClient()
+        let client = ConfigCenterClient(baseURL: settings.centerURL, httpClient: http)
         let follower = ConfigFollower(
             client: client, pool: pool, desk: desk, startingVersion: savedConfig?.version ?? 0,
             longPollSeconds: settings.longPollSeconds, logger: logger)
@@ -87,7 +88,7 @@ public enum UnitServer {
         return Application(
             router: UnitRoutes.router(desk: desk, pool: pool, region: settings.region, nowMs: nowMs),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
-            services: [writer, follower, reporter],
+            services: [HTTPClientCloser(client: http), writer, follower, reporter],
             logger: logger)
     }
 }

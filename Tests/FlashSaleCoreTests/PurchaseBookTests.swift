@@ -240,7 +240,7 @@ struct PurchaseBookTests {
         for seed in UInt64(1)...100 {
             var rng = SplitMix64(seed: seed)
             let orders = Orders()
-            var center = try Fixture.ledger(minted: 1_000, grants: [Self.unit: rng.int64(0...5)])
+            var center = try Fixture.ledger(minted: 1_000, grants: [Self.unit: rng.int64(1...5)])
             let limit = rng.int(1...3)
             var book = PurchaseBook(unit: Self.unit, terms: Self.terms(limit: limit), ledger: center, holding: [])
             var inFlight: [Order] = []

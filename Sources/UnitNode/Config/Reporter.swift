@@ -27,7 +27,7 @@ final class Reporter: Service, Sendable {
     }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var failing = false
             while !Task.isCancelled {
                 let report = UnitReport(
@@ -43,7 +43,7 @@ final class Reporter: Service, Sendable {
                     if !failing { self.logger.warning("cannot report to the config-center", metadata: ["error": "\(error)"]) }
                     failing = true
                 }
-                try await Task.sleep(for: self.interval)
+                try? await Task.sleep(for: self.interval)
             }
         }
     }
