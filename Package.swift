@@ -89,6 +89,7 @@ let package = Package(
             name: "UnitNodeTests",
             dependencies: [
                 "UnitNode", "FlashSaleCore", "FlashSaleAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -97,8 +98,9 @@ let package = Package(
         .testTarget(
             name: "ConfigCenterTests",
             dependencies: [
-                "ConfigCenter", "FlashSaleAPI",
+                "ConfigCenter", "FlashSaleAPI", "FlashSaleCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // Whole processes on loopback: the built executables, kill -9, restarts.

@@ -17,12 +17,21 @@ public struct OrderID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3,
-            let ms = Int64(parts[parts.count - 2]), ms >= 0,
-            let seq = Int64(parts[parts.count - 1]), seq >= 0
+            let ms = Self.canonicalNumber(parts[parts.count - 2]),
+            let seq = Self.canonicalNumber(parts[parts.count - 1])
         else { return nil }
         let unit = parts.dropLast(2).joined(separator: "-")
         guard IdentifierRule.isValidID(unit) else { return nil }
         self.init(unit: NodeID(unit), milliseconds: ms, sequence: seq)
+    }
+
+    /// A non-negative number written the one way `description` writes it: digits only, no leading zero.
+    /// One order must have one name, so "05" and "+5" are not accepted for 5.
+    private static func canonicalNumber(_ text: Substring) -> Int64? {
+        guard let first = text.utf8.first, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            first != UInt8(ascii: "0") || text.utf8.count == 1
+        else { return nil }
+        return Int64(text)
     }
 
     public var description: String { "\(unit.rawValue)-\(milliseconds)-\(sequence)" }

@@ -1,0 +1,192 @@
+// Shared set-up of the config-center tests: a fresh database in a temporary folder, a clock the test moves by
+// hand, the real router, and small typed helpers around the HummingbirdTesting client.
+
+import ConfigCenter
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+/// The instant every test starts at: a whole second, so dates survive ISO 8601 (no fractions) unchanged.
+enum Fixed {
+    static let nowMs: Int64 = 1_750_000_000_000
+    static var now: Date { Date(millisecondsSince1970: nowMs) }
+
+    /// `seconds` from the test's start.
+    static func at(_ seconds: Int64) -> Date { Date(millisecondsSince1970: nowMs + seconds * 1000) }
+}
+
+/// The config-center's clock, moved by hand.
+final class TestClock: Sendable {
+    private let ms: Mutex<Int64>
+
+    init(_ startMs: Int64 = Fixed.nowMs) { ms = Mutex(startMs) }
+
+    var nowMs: Int64 { ms.withLock { $0 } }
+
+    func advance(seconds: Int64) { ms.withLock { $0 += seconds * 1000 } }
+}
+
+/// What the API shows of the whole state; equal before and after a refused request when nothing changed.
+struct Snapshot: Equatable {
+    var config: ClusterConfig
+    var units: [UnitSpec]
+    var sales: [SaleStatus]
+}
+
+/// Runs `body` against a config-center on a new, empty database; removes the database afterwards.
+func withCenter(_ body: @Sendable (CenterClient) async throws -> Void) async throws {
+    let dir = FileManager.default.temporaryDirectory
+        .appendingPathComponent("config-center-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pool = try CenterDatabase.open(path: dir + "/center.sqlite")
+    defer { try? pool.close() }
+    let clock = TestClock()
+    let store = try CenterStore(pool: pool, nowMs: { clock.nowMs })
+    let app = Application(router: CenterRoutes.router(store: store))
+    try await app.test(.router) { client in
+        try await body(CenterClient(client: client, clock: clock))
+    }
+}
+
+/// The test client with the config-center's wire conventions.
+struct CenterClient: Sendable {
+    let client: any TestClientProtocol
+    let clock: TestClock
+
+    // MARK: Raw requests
+
+    func get(_ uri: String) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .get)
+    }
+
+    func post(_ uri: String, _ value: some Encodable) async throws -> TestResponse {
+        let data = try WireJSON.encoder.encode(value)
+        return try await post(uri, raw: data)
+    }
+
+    func post(_ uri: String, raw: String) async throws -> TestResponse {
+        try await post(uri, raw: Data(raw.utf8))
+    }
+
+    func post(_ uri: String, raw: Data) async throws -> TestResponse {
+        try await client.execute(
+            uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: raw))
+    }
+
+    // MARK: Decoding
+
+    func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
+        try WireJSON.decoder.decode(T.self, from: response.data)
+    }
+
+    /// Decodes a success answer, checking its status and media type first.
+    func ok<T: Decodable>(
+        _ type: T.Type, _ response: TestResponse, status: HTTPResponse.Status = .ok,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> T {
+        #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
+        return try decode(T.self, response)
+    }
+
+    /// Checks that `response` is the problem `code` (status, media type, `code` and `type` members).
+    @discardableResult
+    func expectProblem(
+        _ response: TestResponse, _ code: ProblemCode, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Problem {
+        #expect(response.status == code.status, "\(response.text)", sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == Problem.contentType, sourceLocation: sourceLocation)
+        let object = try JSONSerialization.jsonObject(with: response.data) as? [String: Any]
+        #expect(object?["code"] as? String == code.rawValue, sourceLocation: sourceLocation)
+        let problem = try decode(Problem.self, response)
+        #expect(problem.code == code, sourceLocation: sourceLocation)
+        #expect(problem.type == "urn:flashsale:problem:\(code.rawValue)", sourceLocation: sourceLocation)
+        #expect(problem.status == Int(code.status.code), sourceLocation: sourceLocation)
+        return problem
+    }
+
+    /// Sends a request that must be refused with `code`, and checks that nothing changed.
+    @discardableResult
+    func expectRefused(
+        _ code: ProblemCode, sourceLocation: SourceLocation = #_sourceLocation,
+        _ request: () async throws -> TestResponse
+    ) async throws -> Problem {
+        let before = try await snapshot()
+        let problem = try expectProblem(try await request(), code, sourceLocation: sourceLocation)
+        let after = try await snapshot()
+        #expect(after == before, "a refused request changed the state", sourceLocation: sourceLocation)
+        return problem
+    }
+
+    // MARK: Typed reads and writes
+
+    func config() async throws -> ClusterConfig { try ok(ClusterConfig.self, try await get("/v1/config")) }
+    func version() async throws -> Int64 { try await config().version }
+    func regions() async throws -> [RegionSpec] { try ok([RegionSpec].self, try await get("/v1/regions")) }
+    func units() async throws -> [UnitSpec] { try ok([UnitSpec].self, try await get("/v1/units")) }
+    func sales() async throws -> [SaleStatus] { try ok([SaleStatus].self, try await get("/v1/sales")) }
+
+    func status(_ sale: String) async throws -> SaleStatus {
+        try ok(SaleStatus.self, try await get("/v1/sales/\(sale)/status"))
+    }
+
+    func snapshot() async throws -> Snapshot {
+        Snapshot(config: try await config(), units: try await units(), sales: try await sales())
+    }
+
+    @discardableResult
+    func addRegion(_ id: String, endpoint: String? = nil) async throws -> RegionSpec {
+        try ok(RegionSpec.self, try await post("/v1/regions", RegionSpec(id: id, endpoint: endpoint)), status: .created)
+    }
+
+    @discardableResult
+    func addUnit(_ id: String, region: String, url: String? = nil) async throws -> UnitSpec {
+        try ok(UnitSpec.self, try await post("/v1/units", UnitSpec(id: id, region: region, url: url)), status: .created)
+    }
+
+    @discardableResult
+    func createSale(_ spec: SaleSpec) async throws -> SaleStatus {
+        try ok(SaleStatus.self, try await post("/v1/sales", spec), status: .created)
+    }
+
+    @discardableResult
+    func allocate(_ sale: String, _ spec: AllocationSpec) async throws -> SaleStatus {
+        try ok(SaleStatus.self, try await post("/v1/sales/\(sale)/allocations", spec))
+    }
+
+    /// Regions and units: `layout` maps each region to its unit ids.
+    func addCluster(_ layout: [String: [String]]) async throws {
+        for (region, units) in layout.sorted(by: { $0.key < $1.key }) {
+            try await addRegion(region)
+            for unit in units { try await addUnit(unit, region: region, url: "http://127.0.0.1:8000/\(unit)") }
+        }
+    }
+}
+
+/// A valid sale, open at the test's start for an hour.
+func saleSpec(
+    _ id: String = "s1", title: String = "Phone", stock: Int64 = 100, startsAt: Date = Fixed.at(-60),
+    endsAt: Date = Fixed.at(3600), perUserLimit: Int = 1
+) -> SaleSpec {
+    SaleSpec(id: id, title: title, stock: stock, startsAt: startsAt, endsAt: endsAt, perUserLimit: perUserLimit)
+}
+
+extension SaleStatus {
+    /// The status line of `unit`.
+    func unit(_ id: String) -> UnitSaleStatus? { units.first { $0.unit == id } }
+
+    /// What the center granted to each unit (units with nothing granted left out).
+    var allocations: [String: Int64] {
+        Dictionary(uniqueKeysWithValues: units.filter { $0.allocated > 0 }.map { ($0.unit, $0.allocated) })
+    }
+}
+
+extension TestResponse {
+    var data: Data { Data(body.readableBytesView) }
+    var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
+}

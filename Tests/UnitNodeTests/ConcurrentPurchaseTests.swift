@@ -1,0 +1,76 @@
+// Thousands of buyers at once against a small stock: exactly `stock` orders, every other answer 410.
+
+import AsyncHTTPClient
+import FlashSaleAPI
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import Testing
+import NIOCore
+import HTTPTypes
+
+@Suite struct ConcurrentPurchaseTests {
+    @Test func herdOfDistinctUsersGetsExactlyTheStock() async throws {
+        let stock: Int64 = 50
+        let buyers = 3000
+        let unit = try TestUnit(stock: stock)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let port = try #require(client.port)
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            var statuses: [UInt: Int] = [:]
+            var orderIDs = Set<String>()
+            do {
+                try await withThrowingTaskGroup(of: (UInt, String?).self) { group in
+                    for index in 0..<buyers {
+                        group.addTask {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/sales/\(TestUnit.saleID)/purchases?user=u\(index)")
+                            request.method = .POST
+                            let response = try await http.execute(request, timeout: .seconds(30))
+                            let body = try await response.body.collect(upTo: 1 << 16)
+                            let id = response.status == .created ? try WireJSON.decoder.decode(OrderView.self, from: Data(buffer: body)).id : nil
+                            return (response.status.code, id)
+                        }
+                    }
+                    for try await (status, id) in group {
+                        statuses[status, default: 0] += 1
+                        if let id { orderIDs.insert(id) }
+                    }
+                }
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+            #expect(statuses[201] == Int(stock))
+            #expect(statuses[410] == buyers - Int(stock))
+            #expect(statuses.keys.sorted() == [201, 410])
+            #expect(orderIDs.count == Int(stock))
+            let view = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)", method: .get).decoded(SaleView.self)
+            #expect(view.stockLeft == 0)
+        }
+        let stored = try unit.stored()
+        #expect(stored.orders == Int(stock))
+        #expect(stored.sold == stock)
+    }
+
+    @Test func oneUserRacingWithManyRequestsGetsOneOrder() async throws {
+        let unit = try TestUnit(stock: 10)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<100 {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=greedy", method: .post).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1)
+            #expect(statuses.filter { $0 == .conflict }.count == 99)
+        }
+        #expect(try unit.stored().orders == 1)
+    }
+}

@@ -1,0 +1,130 @@
+// SQLite itself refuses what the cache must never do: oversell, exceed the per-user limit, rewrite history.
+
+import FlashSaleCore
+import Foundation
+import GRDB
+import Testing
+@testable import UnitNode
+
+@Suite struct DatabaseSafeguardTests {
+    /// A unit database that received 2 units of `phone` from the config-center, with a per-user limit of 1.
+    private func database() throws -> (DatabasePool, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("safeguard-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let pool = try UnitDatabase.open(path: directory + "/unit.sqlite")
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO local_node (id, unit_id, region_id) VALUES (1, 'u1', 'eu')")
+            try db.execute(sql: "INSERT INTO unit_stock (sale_id, per_user_limit) VALUES ('phone', 1)")
+            try db.execute(sql: "INSERT INTO ledger_row (sale_id, node_id, minted) VALUES ('phone', 'center', 5)")
+            try db.execute(sql: "INSERT INTO ledger_grant (sale_id, from_node, to_node, amount) VALUES ('phone', 'center', 'u1', 2)")
+        }
+        return (pool, directory)
+    }
+
+    private func insertOrder(_ db: Database, user: String, seq: Int) throws {
+        try db.execute(
+            sql: "INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq) VALUES (?, 'phone', ?, 1000, ?)",
+            arguments: ["u1-1000-\(seq)", user, seq])
+    }
+
+    private func counters(_ pool: DatabasePool) throws -> [Int64] {
+        try pool.read { db in
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT received, granted_out, sold, released FROM unit_stock"))
+            return [row["received"], row["granted_out"], row["sold"], row["released"]]
+        }
+    }
+
+    @Test func refusesAnOrderBeyondTheRightsHeld() throws {
+        let (pool, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try counters(pool) == [2, 0, 0, 0])
+        try pool.write { db in
+            try insertOrder(db, user: "a", seq: 0)
+            try insertOrder(db, user: "b", seq: 1)
+        }
+        #expect(throws: DatabaseError.self) { try pool.write { db in try insertOrder(db, user: "c", seq: 2) } }
+        #expect(try counters(pool) == [2, 0, 2, 0])
+        #expect(try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM orders") } == 2)
+    }
+
+    @Test func refusesASecondOrderForOneUserBeyondTheLimit() throws {
+        let (pool, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try pool.write { db in try insertOrder(db, user: "a", seq: 0) }
+        #expect(throws: DatabaseError.self) { try pool.write { db in try insertOrder(db, user: "a", seq: 1) } }
+        #expect(try counters(pool)[2] == 1)
+    }
+
+    @Test func refusesToSellMoreAfterGrantingAway() throws {
+        let (pool, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try pool.write { db in try insertOrder(db, user: "a", seq: 0) }
+        // Giving away 2 when 1 is left would take rights below zero.
+        #expect(throws: DatabaseError.self) {
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO ledger_grant (sale_id, from_node, to_node, amount) VALUES ('phone', 'u1', 'u2', 2)")
+            }
+        }
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO ledger_grant (sale_id, from_node, to_node, amount) VALUES ('phone', 'u1', 'u2', 1)")
+        }
+        #expect(try counters(pool) == [2, 1, 1, 0])
+        #expect(throws: DatabaseError.self) { try pool.write { db in try insertOrder(db, user: "b", seq: 1) } }
+    }
+
+    @Test func releasedStockCanBeSoldAgainAndHistoryIsFixed() throws {
+        let (pool, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try pool.write { db in
+            try insertOrder(db, user: "a", seq: 0)
+            try insertOrder(db, user: "b", seq: 1)
+            try db.execute(sql: "UPDATE orders SET status = 'cancelled' WHERE id = 'u1-1000-0'")
+        }
+        #expect(try counters(pool) == [2, 0, 2, 1])
+        try pool.write { db in try insertOrder(db, user: "c", seq: 2) }
+        // The cancelled buyer may buy again: the limit counts orders that hold stock.
+        #expect(throws: DatabaseError.self) { try pool.write { db in try insertOrder(db, user: "a", seq: 3) } }
+
+        #expect(throws: DatabaseError.self) {
+            try pool.write { db in try db.execute(sql: "UPDATE orders SET status = 'reserved' WHERE id = 'u1-1000-0'") }
+        }
+        #expect(throws: DatabaseError.self) {
+            try pool.write { db in try db.execute(sql: "DELETE FROM orders WHERE id = 'u1-1000-1'") }
+        }
+        #expect(throws: DatabaseError.self) {
+            try pool.write { db in try db.execute(sql: "UPDATE orders SET user_id = 'z' WHERE id = 'u1-1000-1'") }
+        }
+        #expect(throws: DatabaseError.self) {
+            try pool.write { db in try db.execute(sql: "UPDATE unit_stock SET sold = 0") }
+        }
+        #expect(try counters(pool) == [2, 0, 3, 1])
+    }
+
+    @Test func refusesOrderIdsThatDoNotGrow() throws {
+        let (pool, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try pool.write { db in try insertOrder(db, user: "a", seq: 5) }
+        #expect(throws: DatabaseError.self) { try pool.write { db in try insertOrder(db, user: "b", seq: 4) } }
+    }
+
+    @Test func refusesAnOrderForAnUnknownSaleAndLedgerEntriesThatShrink() throws {
+        let (pool, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(throws: DatabaseError.self) {
+            try pool.write { db in
+                try db.execute(sql: "INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq) VALUES ('u1-1-0', 'tv', 'a', 1, 0)")
+            }
+        }
+        #expect(throws: DatabaseError.self) {
+            try pool.write { db in try db.execute(sql: "UPDATE ledger_grant SET amount = 1 WHERE from_node = 'center'") }
+        }
+        #expect(try counters(pool) == [2, 0, 0, 0])
+    }
+
+    @Test func aDataDirectoryBelongsToOneUnit() throws {
+        let (pool, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(throws: UnitStartupError.self) { try pool.write { db in try UnitRecords.claim(unit: "u2", region: "eu", db) } }
+        try pool.write { db in try UnitRecords.claim(unit: "u1", region: "eu", db) }
+    }
+}

@@ -1,0 +1,80 @@
+// A unit node on loopback with a seeded configuration, for tests that need no config-center.
+
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import Logging
+@testable import UnitNode
+
+/// A temporary data directory holding a unit whose saved configuration grants it `stock` of one sale, as if it
+/// had once followed a config-center (which the tests leave unreachable).
+struct TestUnit {
+    static let unitID = "eu-west-1"
+    static let region = "eu-west"
+    static let saleID = "phone"
+
+    let directory: String
+    let nowMs: @Sendable () -> Int64
+
+    init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
+         nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.nowMs = nowMs
+        let now = nowMs()
+        let terms = SaleTerms(
+            id: Self.saleID, title: "Phone", startsAtMs: startsAtMs ?? now - 1000, endsAtMs: endsAtMs ?? now + 3_600_000,
+            perUserLimit: perUserLimit)
+        let config = ClusterConfig(
+            version: 1, regions: [RegionSpec(id: Self.region)], units: [UnitSpec(id: Self.unitID, region: Self.region)],
+            sales: [SaleConfig(terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]))])
+        let pool = try UnitDatabase.open(path: databasePath)
+        try pool.write { db in
+            try UnitRecords.claim(unit: NodeID(Self.unitID), region: Self.region, db)
+            try UnitRecords.save(config, db)
+        }
+    }
+
+    var databasePath: String { directory + "/unit.sqlite" }
+
+    var settings: UnitSettings {
+        // Port 1 on loopback: nothing listens, so the unit runs on its saved configuration.
+        UnitSettings(
+            unit: Self.unitID, region: Self.region, port: 0, dataDirectory: directory, centerURL: "http://127.0.0.1:1",
+            reportInterval: .seconds(60))
+    }
+
+    func application() async throws -> some ApplicationProtocol {
+        var logger = Logger(label: "unit-test")
+        logger.logLevel = .critical
+        return try await UnitServer.application(settings: settings, logger: logger, nowMs: nowMs)
+    }
+
+    /// Runs `body` against the unit served on a real loopback port.
+    func withLiveUnit(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await application().test(.live) { client in try await body(client) }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Counts in the unit's database, read directly.
+    func stored() throws -> (orders: Int, sold: Int64, received: Int64) {
+        let queue = try DatabaseQueue(path: databasePath)
+        return try queue.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM orders WHERE status IN ('reserved', 'paid')") ?? -1,
+                try Int64.fetchOne(db, sql: "SELECT sold FROM unit_stock WHERE sale_id = ?", arguments: [Self.saleID]) ?? -1,
+                try Int64.fetchOne(db, sql: "SELECT received FROM unit_stock WHERE sale_id = ?", arguments: [Self.saleID]) ?? -1
+            )
+        }
+    }
+}
+
+extension TestResponse {
+    func decoded<T: Decodable>(_ type: T.Type) throws -> T {
+        try WireJSON.decoder.decode(T.self, from: Data(buffer: body))
+    }
+}
