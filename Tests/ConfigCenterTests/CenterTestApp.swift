@@ -190,3 +190,19 @@ extension TestResponse {
     var data: Data { Data(body.readableBytesView) }
     var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
 }
+
+/// Body of an exit test (run in a child process, where a trap cannot take the test runner down): on a fresh
+/// center with regions eu (eu-1) and us (us-1) and sale s1 (stock 100, 10 granted to eu-1), sends `steps` in
+/// order — each `["GET", uri]` or `["POST", uri, json]` — and exits 3 when any answer is a 5xx. Returning
+/// normally exits 0; a crash is a failure exit.
+func runSteps(_ steps: [[String]]) async throws {
+    try await withCenter { center in
+        try await center.addCluster(["eu": ["eu-1"], "us": ["us-1"]])
+        try await center.createSale(saleSpec("s1", stock: 100))
+        try await center.allocate("s1", AllocationSpec(counts: ["eu": 10]))
+        for step in steps {
+            let response = step[0] == "GET" ? try await center.get(step[1]) : try await center.post(step[1], raw: step[2])
+            if response.status.code >= 500 { exit(3) }
+        }
+    }
+}

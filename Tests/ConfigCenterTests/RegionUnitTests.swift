@@ -154,7 +154,7 @@ struct RegionUnitTests {
     @Test("an unknown route answers problem+json not-found")
     func unknownRoute() async throws {
         try await withCenter { center in
-            try await center.expectProblem(try await center.get("/v1/nothing-here"), .notFound)
+            try center.expectProblem(try await center.get("/v1/nothing-here"), .notFound)
         }
     }
 }

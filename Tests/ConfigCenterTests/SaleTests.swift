@@ -124,7 +124,7 @@ struct SaleTests {
             try await center.expectRefused(.unknownSale) {
                 try await center.post("/v1/sales/nope/restock", RestockSpec(amount: 10))
             }
-            let problem = try await center.expectProblem(try await center.get("/v1/sales/nope"), .unknownSale)
+            let problem = try center.expectProblem(try await center.get("/v1/sales/nope"), .unknownSale)
             #expect(problem.detail == "sale 'nope' does not exist")
         }
     }

@@ -1,0 +1,153 @@
+// A config-center and units as real processes on loopback, with the calls the cluster tests make.
+
+import AsyncHTTPClient
+import ConfigCenterClient
+import FlashSaleAPI
+import Foundation
+import GRDB
+import NIOCore
+import Testing
+
+/// A config-center and its units, each a child process with its own data directory under `root`.
+final class LocalCluster {
+    let root: String
+    let centerPort: Int
+    let http: HTTPClient
+    private(set) var center: ChildProcess?
+    private(set) var units: [String: ChildProcess] = [:]
+    private var unitPorts: [String: Int] = [:]
+    private var unitRegions: [String: String] = [:]
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+        centerPort = try freePort()
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(1)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    var centerURL: String { "http://127.0.0.1:\(centerPort)" }
+    var client: ConfigCenterClient { ConfigCenterClient(baseURL: centerURL, httpClient: http) }
+
+    func startCenter() async throws {
+        center = try ChildProcess(
+            binary: "config-center", arguments: ["serve", "--listen", "127.0.0.1:\(centerPort)", "--data", root + "/center"],
+            logDirectory: root + "/logs", name: "center")
+        try await waitForHealth(url: centerURL, process: try #require(center))
+    }
+
+    func stopCenter() {
+        center?.terminate()
+        center = nil
+    }
+
+    /// Starts (or restarts, on the same data and port) unit `id`.
+    func startUnit(_ id: String, region: String) async throws {
+        let port = try unitPorts[id] ?? freePort()
+        unitPorts[id] = port
+        unitRegions[id] = region
+        let unit = try ChildProcess(
+            binary: "flashsale-unit",
+            arguments: [
+                "--id", id, "--region", region, "--listen", "127.0.0.1:\(port)", "--data", root + "/units/\(id)",
+                "--center", centerURL,
+            ],
+            logDirectory: root + "/logs", name: id)
+        units[id] = unit
+        try await waitForHealth(url: unitURL(id), process: unit)
+    }
+
+    func kill9(_ id: String) { units.removeValue(forKey: id)?.kill9() }
+    func stopUnit(_ id: String) { units.removeValue(forKey: id)?.terminate() }
+
+    func unitURL(_ id: String) -> String { "http://127.0.0.1:\(unitPorts[id] ?? 0)" }
+    func unitDatabase(_ id: String) -> String { root + "/units/\(id)/unit.sqlite" }
+
+    /// Waits until the config-center lists `ids` as having reported in.
+    func waitForRegistration(_ ids: [String]) async throws {
+        try await eventually("units \(ids) registered") {
+            let seen = try await self.client.units().filter { $0.lastSeen != nil }.map(\.id)
+            return Set(ids).isSubset(of: seen)
+        }
+    }
+
+    /// Waits until unit `id` offers `stock` of `sale`.
+    func waitForStock(_ id: String, sale: String, stock: Int64) async throws {
+        try await eventually("\(id) holds \(stock) of \(sale)") {
+            let (status, body) = try await self.get(self.unitURL(id) + "/v1/sales/\(sale)")
+            guard status == 200 else { return false }
+            return try WireJSON.decoder.decode(SaleView.self, from: body).stockLeft == stock
+        }
+    }
+
+    // MARK: HTTP
+
+    func purchase(at id: String, sale: String, user: String) async throws -> (status: UInt, order: OrderView?) {
+        try await Self.purchase(http: http, unitURL: unitURL(id), sale: sale, user: user)
+    }
+
+    /// A purchase that captures nothing but Sendable values, for concurrent herds.
+    static func purchase(http: HTTPClient, unitURL: String, sale: String, user: String) async throws -> (status: UInt, order: OrderView?) {
+        var request = HTTPClientRequest(url: unitURL + "/v1/sales/\(sale)/purchases?user=\(user)")
+        request.method = .POST
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = Data(buffer: try await response.body.collect(upTo: 1 << 16))
+        let order = response.status == .created ? try WireJSON.decoder.decode(OrderView.self, from: body) : nil
+        return (response.status.code, order)
+    }
+
+    func get(_ url: String) async throws -> (status: UInt, body: Data) {
+        let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        return (response.status.code, Data(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    /// Counts in unit `id`'s database, read directly from its file.
+    func stored(_ id: String, sale: String) throws -> (orders: Int, sold: Int64, received: Int64, orderIDs: Set<String>) {
+        let queue = try DatabaseQueue(path: unitDatabase(id))
+        return try queue.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM orders WHERE sale_id = ?", arguments: [sale]) ?? -1,
+                try Int64.fetchOne(db, sql: "SELECT sold FROM unit_stock WHERE sale_id = ?", arguments: [sale]) ?? -1,
+                try Int64.fetchOne(db, sql: "SELECT received FROM unit_stock WHERE sale_id = ?", arguments: [sale]) ?? -1,
+                Set(try String.fetchAll(db, sql: "SELECT id FROM orders WHERE sale_id = ?", arguments: [sale]))
+            )
+        }
+    }
+
+    private func waitForHealth(url: String, process: ChildProcess) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            guard process.isRunning else {
+                Issue.record("\(process.name) exited before it was healthy:\n\(process.log)")
+                throw CancellationError()
+            }
+            if (try? await get(url + "/healthz").status) == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("\(process.name) not healthy at \(url) after 30 s:\n\(process.log)")
+        throw CancellationError()
+    }
+
+    /// Stops every process (SIGTERM), closes the client and removes the data.
+    func shutdown() async {
+        for unit in units.values { unit.terminate() }
+        units.removeAll()
+        center?.terminate()
+        center = nil
+        try? await http.shutdown()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// Polls `condition` every 100 ms for up to `seconds`; fails the test with `what` if it never holds.
+func eventually(_ what: String, seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("timed out waiting for: \(what)")
+    throw CancellationError()
+}

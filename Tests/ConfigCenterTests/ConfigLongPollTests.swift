@@ -1,0 +1,139 @@
+// GET /v1/config: the configuration units run on, and the long-poll that tells them when it changes.
+
+import ConfigCenter
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import Testing
+
+@Suite("Configuration and long-poll")
+struct ConfigLongPollTests {
+    @Test("the config holds regions, units and sales with the center's row of grants")
+    func contents() async throws {
+        try await withCenter { center in
+            try await center.addRegion("eu", endpoint: "https://eu.example.test")
+            try await center.addRegion("us")
+            try await center.addUnit("eu-1", region: "eu", url: "http://10.0.0.1:8080")
+            try await center.addUnit("eu-2", region: "eu", url: "http://10.0.0.2:8080")
+            try await center.addUnit("us-1", region: "us", url: "http://10.0.1.1:8080")
+            // A heartbeat sets lastSeen; the config does not carry it (it would change every second).
+            _ = try await center.post(
+                "/v1/units/us-1/report",
+                UnitReport(unit: "us-1", region: "us", url: "http://10.0.1.1:8080", configVersion: 5, sales: [:]))
+            try await center.createSale(saleSpec("s1", stock: 100, perUserLimit: 2))
+            try await center.createSale(saleSpec("s2", title: "Laptop", stock: 10))
+            try await center.allocate("s1", AllocationSpec(counts: ["eu": 9, "us": 1]))
+
+            let response = try await center.get("/v1/config")
+            let config = try center.ok(ClusterConfig.self, response)
+            #expect(config.version == 8)
+            #expect(config.regions == [RegionSpec(id: "eu", endpoint: "https://eu.example.test"), RegionSpec(id: "us")])
+            #expect(config.units == [
+                UnitSpec(id: "eu-1", region: "eu", url: "http://10.0.0.1:8080"),
+                UnitSpec(id: "eu-2", region: "eu", url: "http://10.0.0.2:8080"),
+                UnitSpec(id: "us-1", region: "us", url: "http://10.0.1.1:8080"),
+            ])
+            #expect(config.sales.map(\.terms.id) == ["s1", "s2"])
+            #expect(config.sales[0].terms.perUserLimit == 2)
+            #expect(config.sales[0].centerRow == LedgerRow(minted: 100, grantedTo: ["eu-1": 5, "eu-2": 4, "us-1": 1]))
+            #expect(config.sales[1].terms.title == "Laptop")
+            #expect(config.sales[1].centerRow == LedgerRow(minted: 10))
+
+            // The body is WireJSON: sorted keys, ISO 8601 dates.
+            #expect(response.data == (try WireJSON.encoder.encode(config)))
+        }
+    }
+
+    @Test("a long-poll behind the current version answers at once with it")
+    func behindAnswersAtOnce() async throws {
+        try await withCenter { center in
+            try await center.addRegion("eu")
+            try await center.addRegion("us")
+            for after in [0, 1] {
+                let config = try center.ok(ClusterConfig.self, try await center.get("/v1/config?after=\(after)&wait=30"))
+                #expect(config.version == 2)
+                #expect(config.regions.map(\.id) == ["eu", "us"])
+            }
+        }
+    }
+
+    @Test("a long-poll with nothing new answers with the same version once its wait is over")
+    func timesOutWithSameVersion() async throws {
+        try await withCenter { center in
+            try await center.addRegion("eu")
+            let config = try center.ok(ClusterConfig.self, try await center.get("/v1/config?after=1&wait=1"))
+            #expect(config.version == 1)
+            #expect(config.regions.map(\.id) == ["eu"])
+            // Ahead of the center (a unit that saw an older database): same answer after the wait.
+            #expect(try center.ok(ClusterConfig.self, try await center.get("/v1/config?after=7&wait=1")).version == 1)
+            // wait=0 is a plain read, whatever `after` says.
+            #expect(try center.ok(ClusterConfig.self, try await center.get("/v1/config?after=1&wait=0")).version == 1)
+        }
+    }
+
+    @Test("a change made while a long-poll waits wakes it with the new version")
+    func changeWakesPoll() async throws {
+        try await withCenter { center in
+            try await center.addRegion("eu")
+            let clock = ContinuousClock()
+            let start = clock.now
+            let poll = Task {
+                try center.ok(ClusterConfig.self, try await center.get("/v1/config?after=1&wait=5"))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            try await center.addRegion("us")
+            let config = try await poll.value
+            let elapsed = clock.now - start
+            #expect(config.version == 2)
+            #expect(config.regions.map(\.id) == ["eu", "us"])
+            #expect(elapsed < .seconds(4), "the poll waited for its timeout instead of being woken")
+        }
+    }
+
+    @Test("many long-polls are all woken by one change")
+    func manyPollsWoken() async throws {
+        try await withCenter { center in
+            try await center.addRegion("eu")
+            let clock = ContinuousClock()
+            let start = clock.now
+            let versions = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try center.ok(ClusterConfig.self, try await center.get("/v1/config?after=1&wait=5")).version
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                try await center.createSale(saleSpec())
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(versions == Array(repeating: 2, count: 20))
+            #expect(clock.now - start < .seconds(4))
+        }
+    }
+
+    @Test("a request that changes nothing does not wake a long-poll")
+    func noOpDoesNotWake() async throws {
+        try await withCenter { center in
+            try await center.addRegion("eu")
+            let poll = Task {
+                try center.ok(ClusterConfig.self, try await center.get("/v1/config?after=1&wait=1"))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            try await center.addRegion("eu")
+            _ = try await center.post("/v1/regions", RegionSpec(id: "Bad"))
+            let config = try await poll.value
+            #expect(config.version == 1)
+        }
+    }
+
+    @Test(
+        "invalid long-poll parameters are refused with invalid-input",
+        arguments: ["after=-1", "wait=99", "wait=31", "wait=-1", "after=abc", "wait=1.5", "after=1&wait=x"])
+    func invalidParameters(query: String) async throws {
+        try await withCenter { center in
+            try await center.addRegion("eu")
+            let problem = try await center.expectRefused(.invalidInput) { try await center.get("/v1/config?\(query)") }
+            #expect(problem.detail?.contains("must be an integer") == true)
+        }
+    }
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# A local multi-region cluster on loopback: a config-center and four units in three regions, with the demo
+# sale from config-center/ applied.
+#
+#   deploy/local-cluster.sh          build (release), start everything, apply the demo sale, print endpoints
+#   deploy/local-cluster.sh down     stop everything this script started (by PID)
+#   deploy/local-cluster.sh status   show the demo sale per unit
+#   deploy/local-cluster.sh reset    stop and delete all data (orders included)
+#
+# Data and logs live in deploy/run/ (or $FLASHSALE_RUN). Ports: config-center $CENTER_PORT (7000),
+# units 8101 8102 (eu-west), 8201 (us-east), 8301 (ap-south).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUN=${FLASHSALE_RUN:-$ROOT/deploy/run}
+CENTER_PORT=${CENTER_PORT:-7000}
+export FLASHSALE_CENTER="http://127.0.0.1:$CENTER_PORT"
+# id region port
+UNITS=("eu-west-1 eu-west 8101" "eu-west-2 eu-west 8102" "us-east-1 us-east 8201" "ap-south-1 ap-south 8301")
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+    local port=$1 name=$2
+    for _ in $(seq 1 100); do
+        port_open "$port" && return 0
+        sleep 0.1
+    done
+    die "$name did not start on port $port; see $RUN/logs/$name.log"
+}
+
+stop_all() {
+    [ -d "$RUN/pids" ] || return 0
+    local pid
+    for file in "$RUN"/pids/*; do
+        [ -e "$file" ] || continue
+        pid=$(cat "$file")
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$file"
+    done
+}
+
+install_prerequisites() {
+    command -v swift >/dev/null || die "the Swift toolchain (swift) is not on PATH"
+    if [ ! -f /usr/include/sqlite3.h ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            say "installing libsqlite3-dev"
+            apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null
+        else
+            die "SQLite headers missing: install libsqlite3-dev (sudo apt-get install libsqlite3-dev)"
+        fi
+    fi
+}
+
+up() {
+    install_prerequisites
+    say "building (release)..."
+    (cd "$ROOT" && swift build -c release --product config-center >/dev/null && swift build -c release --product flashsale-unit >/dev/null)
+    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+    stop_all
+    mkdir -p "$RUN/pids" "$RUN/logs"
+    for port in "$CENTER_PORT" 8101 8102 8201 8301; do
+        port_open "$port" && die "port $port is already in use on 127.0.0.1"
+    done
+
+    nohup "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$RUN/center" \
+        >"$RUN/logs/center.log" 2>&1 &
+    echo $! >"$RUN/pids/center"
+    wait_port "$CENTER_PORT" center
+    "$BIN/config-center" apply "$ROOT/config-center/cluster.yaml" >/dev/null
+
+    for spec in "${UNITS[@]}"; do
+        read -r id region port <<<"$spec"
+        nohup "$BIN/flashsale-unit" --id "$id" --region "$region" --listen "127.0.0.1:$port" \
+            --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" >"$RUN/logs/$id.log" 2>&1 &
+        echo $! >"$RUN/pids/$id"
+    done
+    for spec in "${UNITS[@]}"; do
+        read -r id _ port <<<"$spec"
+        wait_port "$port" "$id"
+    done
+    # Units register with their URL at their first heartbeat (every second).
+    for _ in $(seq 1 50); do
+        "$BIN/config-center" unit list | grep -q never || break
+        sleep 0.2
+    done
+    "$BIN/config-center" apply "$ROOT/config-center/demo-sale.yaml"
+    sleep 1
+    say ""
+    "$BIN/config-center" status demo-phone
+    say ""
+    say "config-center: $FLASHSALE_CENTER"
+    say "regional endpoints:"
+    for spec in "${UNITS[@]}"; do
+        read -r id region port <<<"$spec"
+        say "  $region  $id  http://127.0.0.1:$port"
+    done
+    say ""
+    say "try:  curl -s -X POST 'http://127.0.0.1:8101/v1/sales/demo-phone/purchases?user=alice'"
+    say "      curl -s http://127.0.0.1:8101/v1/sales/demo-phone"
+    say "      $BIN/config-center status demo-phone"
+    say "stop: deploy/local-cluster.sh down     (logs and data: $RUN)"
+}
+
+case "${1:-up}" in
+    up) up ;;
+    down) stop_all; say "stopped" ;;
+    status)
+        BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+        "$BIN/config-center" status demo-phone ;;
+    reset) stop_all; rm -rf "$RUN"; say "stopped and removed $RUN" ;;
+    *) die "usage: deploy/local-cluster.sh [up|down|status|reset]" ;;
+esac
