@@ -37,10 +37,13 @@ struct Snapshot: Equatable {
     var sales: [SaleStatus]
 }
 
-/// Runs `body` against a config-center on a new, empty database; removes the database afterwards.
-func withCenter(_ body: @Sendable (CenterClient) async throws -> Void) async throws {
-    let dir = FileManager.default.temporaryDirectory
-        .appendingPathComponent("config-center-tests-\(UUID().uuidString)").path
+/// A new temporary directory path for one test's database.
+func temporaryDirectoryPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("config-center-tests-\(UUID().uuidString)").path
+}
+
+/// Runs `body` against a config-center on a new, empty database in `dir`; removes `dir` afterwards.
+func withCenter(in dir: String = temporaryDirectoryPath(), _ body: @Sendable (CenterClient) async throws -> Void) async throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let pool = try CenterDatabase.open(path: dir + "/center.sqlite")
@@ -195,8 +198,8 @@ extension TestResponse {
 /// center with regions eu (eu-1) and us (us-1) and sale s1 (stock 100, 10 granted to eu-1), sends `steps` in
 /// order — each `["GET", uri]` or `["POST", uri, json]` — and exits 3 when any answer is a 5xx. Returning
 /// normally exits 0; a crash is a failure exit.
-func runSteps(_ steps: [[String]]) async throws {
-    try await withCenter { center in
+func runSteps(_ steps: [[String]], in dir: String) async throws {
+    try await withCenter(in: dir) { center in
         try await center.addCluster(["eu": ["eu-1"], "us": ["us-1"]])
         try await center.createSale(saleSpec("s1", stock: 100))
         try await center.allocate("s1", AllocationSpec(counts: ["eu": 10]))
@@ -204,5 +207,16 @@ func runSteps(_ steps: [[String]]) async throws {
             let response = step[0] == "GET" ? try await center.get(step[1]) : try await center.post(step[1], raw: step[2])
             if response.status.code >= 500 { exit(3) }
         }
+    }
+}
+
+/// Runs `steps` (see `runSteps`) in a child process and expects it to exit normally, with no 5xx answer.
+/// The parent removes the child's database folder, which a crashed child leaves behind.
+func expectSurvives(_ steps: [[String]], sourceLocation: SourceLocation = #_sourceLocation) async {
+    let dir = temporaryDirectoryPath()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    await #expect(processExitsWith: .success, sourceLocation: sourceLocation) {
+        [steps = steps as [[String]], dir = dir as String] in
+        try await runSteps(steps, in: dir)
     }
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The purchase benchmark: the shared wrk herd (../shared/bench) against the peer (nginx + Lua + Redis) and
+# against one unit node, in the same run, on the same machine; prints both tables and the ratio.
+#
+#   bench/run.sh                 STOCK=1000, servers pinned to CPU 0 and wrk to CPU 1 (PIN=1)
+#   RUNS=3 bench/run.sh          three rounds, medians reported
+#
+# Settable: STOCK (1000) RUNS (1) SYNC (full|normal, the unit's SQLite durability) SHARED_BENCH (../shared/bench)
+# and the shared scripts' WRK_T WRK_C WRK_D PIN. Needs nginx, libnginx-mod-http-lua, lua-nginx-redis,
+# redis-server, wrk and curl (installed with apt-get when run as root).
+#
+# The herd counts only 200 as success; a unit answers 201 Created, so the herd script is copied to a temporary
+# folder and taught that 201 is a success too. Nothing else in the shared bench changes. After each unit herd the
+# unit's SQLite file is read back: exactly STOCK orders must be there (every acknowledged order is durable).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
+STOCK=${STOCK:-1000}; RUNS=${RUNS:-1}; SYNC=${SYNC:-full}
+export PIN=${PIN:-1} STOCK
+[ -f "$SHARED/run-peer.sh" ] || { echo "error: shared bench not found at $SHARED (set SHARED_BENCH)" >&2; exit 1; }
+
+need=()
+command -v nginx >/dev/null || need+=(nginx)
+[ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need+=(libnginx-mod-http-lua)
+[ -f /usr/share/lua/5.1/nginx/redis.lua ] || need+=(lua-nginx-redis)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v wrk >/dev/null || need+=(wrk)
+command -v curl >/dev/null || need+=(curl)
+[ -f /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "error: install ${need[*]} first" >&2; exit 1
+    fi
+fi
+
+echo "building release..."
+(cd "$ROOT" && swift build -c release >/dev/null 2>&1) || (cd "$ROOT" && swift build -c release)
+BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+
+WORK=$(mktemp -d /tmp/flashsale-bench.XXXXXX)
+CPID=; UPID=
+cleanup() {
+    for pid in $UPID $CPID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cp -r "$SHARED" "$WORK/bench"
+sed -i 's/if status == 200 then/if status == 200 or status == 201 then/' "$WORK/bench/herd.lua"
+grep -q 'status == 201' "$WORK/bench/herd.lua" || { echo "error: could not teach herd.lua about 201" >&2; exit 1; }
+export BENCH="$WORK/bench" RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+
+if [ "$PIN" = 1 ]; then SRV="taskset -c 0"; else SRV=""; fi
+CENTER_PORT=17900; UNIT_PORT=17901
+export FLASHSALE_CENTER="http://127.0.0.1:$CENTER_PORT"
+$SRV "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$WORK/center" >"$WORK/center.log" 2>&1 & CPID=$!
+for _ in $(seq 100); do curl -s -o /dev/null "$FLASHSALE_CENTER/healthz" && break; sleep 0.1; done
+"$BIN/config-center" region add bench >/dev/null
+$SRV "$BIN/flashsale-unit" --id bench-1 --region bench --listen "127.0.0.1:$UNIT_PORT" --data "$WORK/unit" \
+    --synchronous "$SYNC" >"$WORK/unit.log" 2>&1 & UPID=$!
+for _ in $(seq 100); do "$BIN/config-center" unit list | grep -q 'bench-1.*ago' && break; sleep 0.1; done
+
+unit_orders() {  # unit_orders SALE: orders of SALE in the unit's SQLite file
+    python3 -c "import sqlite3,sys; c=sqlite3.connect('file:$WORK/unit/unit.sqlite?mode=ro', uri=True); print(c.execute('select count(*) from orders where sale_id=?', (sys.argv[1],)).fetchone()[0])" "$1"
+}
+
+FAIL=0
+for run in $(seq "$RUNS"); do
+    echo "== round $run/$RUNS"
+    bash "$BENCH/run-peer.sh" || FAIL=1
+    sale="bench-$run"
+    "$BIN/config-center" sale create "$sale" --title "Bench $run" --stock "$STOCK" --ends-at +1h >/dev/null
+    "$BIN/config-center" allocate "$sale" "bench=$STOCK" >/dev/null
+    for _ in $(seq 100); do curl -s "http://127.0.0.1:$UNIT_PORT/v1/sales/$sale" | grep -q "\"stockLeft\":$STOCK" && break; sleep 0.1; done
+    LABEL="unit-$SYNC" bash "$BENCH/run-target.sh" "http://127.0.0.1:$UNIT_PORT/v1/sales/$sale/purchases" \
+        "http://127.0.0.1:$UNIT_PORT/healthz" || FAIL=1
+    stored=$(unit_orders "$sale")
+    if [ "$stored" = "$STOCK" ]; then echo "durable: $stored orders in the unit's SQLite = STOCK"; else echo "FAIL: $stored orders in SQLite, STOCK=$STOCK"; FAIL=1; fi
+done
+
+echo "== summary (median req/s over $RUNS round(s))"
+python3 - "$RESULTS" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    parts = line.rstrip("\n").split("\t")
+    if len(parts) > 1 and parts[1].isdigit():
+        rows[parts[0]].append(int(parts[1]))
+med = {k: statistics.median(v) for k, v in rows.items()}
+for k, v in med.items():
+    print(f"{k:28s} {v:>10.0f} req/s")
+unit = next((v for k, v in med.items() if k.startswith("target-unit")), None)
+if unit and "peer" in med:
+    print(f"unit / peer (no sold-out flag)   {unit / med['peer']:.2f}x")
+if unit and "peer-flag" in med:
+    print(f"unit / peer with sold-out flag   {unit / med['peer-flag']:.2f}x")
+PY
+exit $FAIL
