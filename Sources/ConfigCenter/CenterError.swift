@@ -31,6 +31,8 @@ public enum CenterError: ProblemConvertible, Equatable {
         case .unknownRegion(let region): Problem(.unknownRegion, "region '\(region)' does not exist")
         case .regionWithoutUnits(let region): Problem(.regionWithoutUnits, "region '\(region)' has no units")
         case .negativeAmount(let region): Problem(.invalidAllocation, "the amount for region '\(region)' is negative")
+        case .invalidAmount(let region):
+            Problem(.invalidAllocation, "the amount for region '\(region)' is out of range (a count up to the stock, or 0-100%)")
         case .percentagesOutOfRange(let total):
             Problem(.invalidAllocation, "percentages must add up to between 1 and 100, not \(total)")
         case .exceedsStock(let requested, let available):

@@ -228,12 +228,10 @@ struct AllocationOverflowTests {
             ["POST", "/v1/sales/s1/allocations", #"{"counts":{"eu":9223372036854775806,"us":1}}"#],
             ["GET", "/v1/sales/s1/status"],
         ])
-        await withKnownIssue("AllocationPlanner.grants sums the counts with `+`: the sum traps and kills the process") {
-            await expectSurvives([
-                ["POST", "/v1/sales/s1/allocations", #"{"counts":{"eu":9223372036854775807,"us":1}}"#],
-                ["GET", "/v1/sales/s1/status"],
-            ])
-        }
+        await expectSurvives([
+            ["POST", "/v1/sales/s1/allocations", #"{"counts":{"eu":9223372036854775807,"us":1}}"#],
+            ["GET", "/v1/sales/s1/status"],
+        ])
     }
 
     @Test("percentages whose sum overflows Int are refused, not a crash of the config-center")
@@ -243,12 +241,10 @@ struct AllocationOverflowTests {
             ["POST", "/v1/sales/s1/allocations", #"{"percentages":{"eu":9223372036854775806,"us":1}}"#],
             ["GET", "/v1/sales/s1/status"],
         ])
-        await withKnownIssue("AllocationPlanner.regionAmounts sums the percentages with `+`: the sum traps") {
-            await expectSurvives([
-                ["POST", "/v1/sales/s1/allocations", #"{"percentages":{"eu":9223372036854775807,"us":1}}"#],
-                ["GET", "/v1/sales/s1/status"],
-            ])
-        }
+        await expectSurvives([
+            ["POST", "/v1/sales/s1/allocations", #"{"percentages":{"eu":9223372036854775807,"us":1}}"#],
+            ["GET", "/v1/sales/s1/status"],
+        ])
     }
 
     @Test("apply with declared counts whose top-up sum overflows is refused, not a crash")
@@ -261,8 +257,6 @@ struct AllocationOverflowTests {
         }
         // Control: a top-up of exactly Int64.max in total is answered (allocation-exceeds-stock).
         await expectSurvives([["POST", "/v1/apply", document(us: 10)], ["GET", "/v1/sales/s1/status"]])
-        await withKnownIssue("CenterStore.apply sums the top-up grants with `+`: the sum traps") {
-            await expectSurvives([["POST", "/v1/apply", document(us: 11)], ["GET", "/v1/sales/s1/status"]])
-        }
+        await expectSurvives([["POST", "/v1/apply", document(us: 11)], ["GET", "/v1/sales/s1/status"]])
     }
 }

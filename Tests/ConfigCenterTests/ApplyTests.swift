@@ -235,10 +235,8 @@ struct ApplyTests {
             let before = try await center.snapshot()
             let response = try await center.post("/v1/apply", document)
             let after = try await center.snapshot()
-            withKnownIssue("CenterStore.apply mints more stock for an ended sale; restock refuses that with conflict") {
-                try center.expectProblem(response, .conflict)
-                #expect(after == before)
-            }
+            try center.expectProblem(response, .conflict)
+            #expect(after == before)
         }
     }
 

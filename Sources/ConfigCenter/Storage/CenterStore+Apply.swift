@@ -64,6 +64,7 @@ extension CenterStore {
             throw CenterError.conflict("sale '\(spec.id)' already has \(minted) stock; stock is never taken back")
         }
         if spec.stock > minted {
+            try requireNotEnded(terms, nowMs: nowMs)
             try LedgerTables.merge(LedgerRow(minted: spec.stock), of: .center, saleID: spec.id, db)
             _ = try CenterQueries.bumpVersion(db)
             changes.append(minted == 0 ? "sale \(spec.id): \(spec.stock) stock minted" : "sale \(spec.id): restocked by \(spec.stock - minted)")
@@ -85,7 +86,9 @@ extension CenterStore {
         } catch {
             throw CenterError.allocation(error)
         }
-        let total = grants.values.reduce(0, +)
+        guard let total = AllocationPlanner.sum(grants.values) else {
+            throw CenterError.allocation(.exceedsStock(requested: .max, available: ledger.rights(of: .center)))
+        }
         guard total > 0 else { return changes }
         try requireNotEnded(terms, nowMs: nowMs)
         guard total <= ledger.rights(of: .center) else {

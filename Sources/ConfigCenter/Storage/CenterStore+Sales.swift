@@ -92,7 +92,8 @@ extension CenterStore {
             do {
                 try ledger.grant(amount, from: .center, to: unit)
             } catch {
-                throw CenterError.allocation(.exceedsStock(requested: grants.values.reduce(0, +), available: ledger.rights(of: .center)))
+                throw CenterError.allocation(
+                    .exceedsStock(requested: AllocationPlanner.sum(grants.values) ?? .max, available: ledger.rights(of: .center)))
             }
         }
         try LedgerTables.merge(ledger.row(.center), of: .center, saleID: saleID, db)
@@ -133,10 +134,19 @@ extension CenterStore {
         guard stock > 0, stock <= stockMax else { throw CenterError.invalidInput("stock must be 1-\(stockMax)") }
     }
 
+    /// The planner's request for `spec`, with every amount in range (so no sum of them can overflow).
     static func request(of spec: AllocationSpec) throws -> AllocationRequest {
         switch (spec.counts, spec.percentages) {
-        case (let counts?, nil): return .counts(counts)
-        case (nil, let percentages?): return .percentages(percentages)
+        case (let counts?, nil):
+            if let (region, _) = counts.first(where: { !(0...stockMax).contains($0.value) }) {
+                throw CenterError.allocation(.invalidAmount(region: region))
+            }
+            return .counts(counts)
+        case (nil, let percentages?):
+            if let (region, _) = percentages.first(where: { !(0...100).contains($0.value) }) {
+                throw CenterError.allocation(.invalidAmount(region: region))
+            }
+            return .percentages(percentages)
         default: throw CenterError.invalidInput("give either counts or percentages per region, not both")
         }
     }

@@ -98,20 +98,44 @@ public final class CenterStore: Sendable {
     /// merges its own ledger rows (a copy of what it has durably written) into the center's replica.
     public func report(_ report: UnitReport) async throws -> UnitSpec {
         try Self.validate(UnitSpec(id: report.unit, region: report.region, url: report.url))
+        try Self.validate(rows: report.sales, of: NodeID(report.unit))
         let now = nowMs()
         return try await write { db in
             _ = try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
             try db.execute(
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
                 arguments: [now, report.configVersion, report.unit])
+            let unit = NodeID(report.unit)
             for (saleID, row) in report.sales where try CenterQueries.saleTerms(saleID, db) != nil {
-                try LedgerTables.merge(row, of: NodeID(report.unit), saleID: saleID, db)
+                try LedgerTables.merge(row, of: unit, saleID: saleID, db)
+                // Until units gossip, a unit holds only what the center granted it: a report that sold or gave
+                // away more than that is wrong, and storing it would let stock appear from nowhere.
+                let rights = try LedgerTables.load(saleID: saleID, db).rights(of: unit)
+                guard rights >= 0 else {
+                    throw CenterError.conflict("unit '\(unit)' reports more for sale '\(saleID)' than it was granted")
+                }
             }
             return try CenterQueries.unit(report.unit, db) ?? UnitSpec(id: report.unit, region: report.region)
         }
     }
 
     // MARK: Validation
+
+    /// A unit's own rows: it mints nothing, its counters are in range and it returns no more than it sold.
+    static func validate(rows: [String: LedgerRow], of unit: NodeID) throws {
+        let range = 0...stockMax
+        for (saleID, row) in rows {
+            guard row.minted == 0 else { throw CenterError.invalidInput("sale '\(saleID)': only the config-center mints") }
+            guard range.contains(row.consumed), range.contains(row.released), row.released <= row.consumed else {
+                throw CenterError.invalidInput("sale '\(saleID)': consumed and released must be 0-\(stockMax), released <= consumed")
+            }
+            for (to, amount) in row.grantedTo {
+                guard IdentifierRule.isValidID(to.rawValue), to != unit, range.contains(amount) else {
+                    throw CenterError.invalidInput("sale '\(saleID)': grants go to another node, 0-\(stockMax) each")
+                }
+            }
+        }
+    }
 
     static func validate(_ spec: RegionSpec) throws {
         guard IdentifierRule.isValidID(spec.id) else { throw CenterError.invalidInput(Self.idRule("region id")) }

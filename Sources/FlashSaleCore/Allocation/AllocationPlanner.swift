@@ -15,7 +15,7 @@ public struct AllocationPlanner: Sendable {
     /// everything. A region's amount is split evenly over its units, the first units (by id) taking the rest.
     public func grants(for request: AllocationRequest, available: Int64) throws(AllocationError) -> [NodeID: Int64] {
         let perRegion = try regionAmounts(for: request, available: available)
-        let requested = perRegion.values.reduce(0, +)
+        guard let requested = Self.sum(perRegion.values) else { throw .exceedsStock(requested: .max, available: available) }
         guard requested <= available else { throw .exceedsStock(requested: requested, available: available) }
         var result: [NodeID: Int64] = [:]
         for (region, amount) in perRegion where amount > 0 {
@@ -44,6 +44,17 @@ public struct AllocationPlanner: Sendable {
         return result
     }
 
+    /// The sum of `amounts`, or nil if it does not fit in Int64 (amounts come from operators' input).
+    public static func sum(_ amounts: some Sequence<Int64>) -> Int64? {
+        var total: Int64 = 0
+        for amount in amounts {
+            let (next, overflow) = total.addingReportingOverflow(amount)
+            if overflow { return nil }
+            total = next
+        }
+        return total
+    }
+
     /// `amount` split over `units` as evenly as possible, earlier units taking the remainder.
     public static func split(_ amount: Int64, over units: [NodeID]) -> [(NodeID, Int64)] {
         guard !units.isEmpty else { return [] }
@@ -70,8 +81,9 @@ public struct AllocationPlanner: Sendable {
             for (region, percent) in percentages {
                 try checkRegion(region)
                 if percent < 0 { throw .negativeAmount(region: region) }
+                if percent > 100 { throw .percentagesOutOfRange(total: percent) }
             }
-            let total = percentages.values.reduce(0, +)
+            let total = percentages.values.reduce(0, +)  // at most 100 per region: cannot overflow
             guard total > 0, total <= 100 else { throw .percentagesOutOfRange(total: total) }
             return Self.largestRemainder(percentages, of: max(available, 0), total: total)
         }
