@@ -29,6 +29,7 @@ let package = Package(
             dependencies: [
                 "FlashSaleCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // SQLite tables of the rights ledger, shared by the config-center and the units.

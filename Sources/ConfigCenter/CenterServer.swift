@@ -1,8 +1,9 @@
 // The config-center process: its database, its store and its HTTP server, ready to run.
 
-public import Hummingbird
-public import Logging
 import Foundation
+import Hummingbird
+public import Logging
+import ServiceLifecycle
 
 /// Where and how a config-center runs.
 public struct CenterSettings: Sendable {
@@ -19,19 +20,19 @@ public struct CenterSettings: Sendable {
 }
 
 public enum CenterServer {
-    /// Runs the config-center until SIGTERM or SIGINT.
+    /// Opens (or creates) the database under `settings.dataDirectory` and serves until SIGTERM or SIGINT.
     public static func run(settings: CenterSettings, logger: Logger) async throws {
-        try await application(settings: settings, logger: logger).runService()
-    }
-
-    /// Opens (or creates) the database under `settings.dataDirectory` and builds the HTTP application.
-    public static func application(settings: CenterSettings, logger: Logger) throws -> some ApplicationProtocol {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         let pool = try CenterDatabase.open(path: settings.dataDirectory + "/center.sqlite")
         let store = try CenterStore(pool: pool)
-        return Application(
+        let app = Application(
             router: CenterRoutes.router(store: store),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),
             logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app, LongPollRelease(watch: store.watch)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
     }
 }

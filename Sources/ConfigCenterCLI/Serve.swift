@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import ConfigCenter
+import FlashSaleAPI
 import Logging
 
 struct Serve: AsyncParsableCommand {
@@ -14,15 +15,11 @@ struct Serve: AsyncParsableCommand {
     var data: String
 
     func run() async throws {
-        guard let colon = listen.lastIndex(of: ":"), colon != listen.startIndex,
-            let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port)
-        else { throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:7000") }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+        guard let (host, port) = ListenAddress.parse(listen) else {
+            throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:7000")
         }
-        let settings = CenterSettings(host: String(listen[..<colon]), port: port, dataDirectory: data)
+        ProcessLogging.bootstrap()
+        let settings = CenterSettings(host: host, port: port, dataDirectory: data)
         try await CenterServer.run(settings: settings, logger: Logger(label: "config-center"))
     }
 }

@@ -1,6 +1,7 @@
 // `flashsale-unit`: one unit node of one region.
 
 import ArgumentParser
+import FlashSaleAPI
 import Foundation
 import Logging
 import UnitNode
@@ -37,15 +38,13 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
     var synchronous: String = "full"
 
     func run() async throws {
-        let (host, port) = try ListenAddress.parse(listen)
+        guard let (host, port) = ListenAddress.parse(listen) else {
+            throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:8101")
+        }
         guard let mode = SynchronousMode(rawValue: synchronous) else {
             throw ValidationError("--synchronous must be full or normal")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        ProcessLogging.bootstrap()
         var logger = Logger(label: "flashsale-unit")
         logger[metadataKey: "unit"] = "\(id)"
         logger[metadataKey: "region"] = "\(region)"

@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 @Suite(.serialized) struct CLITests {
-    /// Runs `config-center` with `arguments`; returns its exit status and what it printed.
-    private func cli(_ arguments: [String], center: String) throws -> (status: Int32, out: String, err: String) {
+    /// Runs `config-center` with `arguments`; returns its exit status and what it printed. Waits by polling, so
+    /// no thread of the shared pool is blocked while the CLI runs (its output is small: pipes never fill).
+    private func cli(_ arguments: [String], center: String) async throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("config-center"))
         process.arguments = arguments
@@ -17,15 +18,15 @@ import Testing
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
-    @Test func unreachableConfigCenterExits69() throws {
+    @Test func unreachableConfigCenterExits69() async throws {
         let port = try freePort()
-        let result = try cli(["sale", "list"], center: "http://127.0.0.1:\(port)")
+        let result = try await cli(["sale", "list"], center: "http://127.0.0.1:\(port)")
         #expect(result.status == 69)
         #expect(result.err.contains("config-center unreachable"))
     }
@@ -46,63 +47,63 @@ import Testing
         let center = cluster.centerURL
         let root = Binaries.packageRoot
 
-        let cluster1 = try cli(["apply", root + "/config-center/cluster.yaml"], center: center)
+        let cluster1 = try await cli(["apply", root + "/config-center/cluster.yaml"], center: center)
         #expect(cluster1.status == 0, "\(cluster1.err)")
         #expect(cluster1.out.contains("region eu-west"))
         try await cluster.startUnit("us-east-1", region: "us-east")
         try await cluster.waitForRegistration(["us-east-1"])
 
-        let sale1 = try cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
+        let sale1 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
         #expect(sale1.status == 0, "\(sale1.err)")
         #expect(sale1.out.contains("demo-phone"))
         // Applying again changes nothing, even though the file's window is relative to now.
-        let sale2 = try cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
+        let sale2 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
         #expect(sale2.status == 0)
         #expect(sale2.out.contains("nothing to change"))
 
-        let status = try cli(["status", "demo-phone"], center: center)
+        let status = try await cli(["status", "demo-phone"], center: center)
         #expect(status.status == 0)
         for text in ["eu-west-1", "eu-west-2", "us-east-1", "ap-south-1", "RIGHTS HELD", "stock 1000"] {
             #expect(status.out.contains(text), "status table lacks \(text):\n\(status.out)")
         }
         // 50% of 1000 over two eu-west units, 30% to us-east, 20% to ap-south.
-        let json = try cli(["status", "demo-phone", "--json"], center: center)
+        let json = try await cli(["status", "demo-phone", "--json"], center: center)
         #expect(json.out.contains("\"allocated\":250"))
         #expect(json.out.contains("\"allocated\":300"))
         try await cluster.waitForStock("us-east-1", sale: "demo-phone", stock: 300)
 
         // Create, allocate, restock by hand.
-        #expect(try cli(["sale", "create", "tv", "--title", "TV", "--stock", "10", "--ends-at", "+1h"], center: center).status == 0)
-        let allocated = try cli(["allocate", "tv", "us-east=6", "ap-south=4"], center: center)
+        #expect(try await cli(["sale", "create", "tv", "--title", "TV", "--stock", "10", "--ends-at", "+1h"], center: center).status == 0)
+        let allocated = try await cli(["allocate", "tv", "us-east=6", "ap-south=4"], center: center)
         #expect(allocated.status == 0, "\(allocated.err)")
-        #expect(try cli(["restock", "tv", "5"], center: center).status == 0)
-        #expect(try cli(["allocate", "tv", "eu-west=100%"], center: center).status == 0)
-        let tv = try cli(["status", "tv", "--json"], center: center)
+        #expect(try await cli(["restock", "tv", "5"], center: center).status == 0)
+        #expect(try await cli(["allocate", "tv", "eu-west=100%"], center: center).status == 0)
+        let tv = try await cli(["status", "tv", "--json"], center: center)
         #expect(tv.out.contains("\"atCenter\":0") && tv.out.contains("\"minted\":15"))
 
         // Mistakes: each a clear message and exit code, and nothing changes.
-        let unknown = try cli(["status", "nope"], center: center)
+        let unknown = try await cli(["status", "nope"], center: center)
         #expect(unknown.status == 1 && unknown.err.contains("unknown-sale"))
-        let over = try cli(["allocate", "tv", "us-east=1"], center: center)
+        let over = try await cli(["allocate", "tv", "us-east=1"], center: center)
         #expect(over.status == 1 && over.err.contains("allocation-exceeds-stock"))
-        let percentages = try cli(["allocate", "demo-phone", "us-east=70%", "eu-west=40%"], center: center)
+        let percentages = try await cli(["allocate", "demo-phone", "us-east=70%", "eu-west=40%"], center: center)
         #expect(percentages.status == 1 && percentages.err.contains("invalid-allocation"))
-        let mixed = try cli(["allocate", "tv", "us-east=1", "eu-west=5%"], center: center)
+        let mixed = try await cli(["allocate", "tv", "us-east=1", "eu-west=5%"], center: center)
         #expect(mixed.status == 64)
-        let badTime = try cli(["sale", "create", "x", "--title", "X", "--stock", "1", "--starts-at", "tomorrow"], center: center)
+        let badTime = try await cli(["sale", "create", "x", "--title", "X", "--stock", "1", "--starts-at", "tomorrow"], center: center)
         #expect(badTime.status == 64)
-        let duplicate = try cli(["sale", "create", "tv", "--title", "Other", "--stock", "10"], center: center)
+        let duplicate = try await cli(["sale", "create", "tv", "--title", "Other", "--stock", "10"], center: center)
         #expect(duplicate.status == 1 && duplicate.err.contains("already-exists"))
 
         let badFile = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
         try "sales:\n  - id: x\n    stock: many\n".write(toFile: badFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: badFile) }
-        let bad = try cli(["apply", badFile], center: center)
+        let bad = try await cli(["apply", badFile], center: center)
         #expect(bad.status == 65)
-        #expect(try cli(["apply", "/nonexistent.yaml"], center: center).status == 65)
+        #expect(try await cli(["apply", "/nonexistent.yaml"], center: center).status == 65)
 
-        let after = try cli(["status", "tv", "--json"], center: center)
+        let after = try await cli(["status", "tv", "--json"], center: center)
         #expect(after.out.contains("\"atCenter\":0") && after.out.contains("\"minted\":15"))
-        #expect(try cli(["sale", "list"], center: center).out.contains("demo-phone"))
+        #expect(try await cli(["sale", "list"], center: center).out.contains("demo-phone"))
     }
 }

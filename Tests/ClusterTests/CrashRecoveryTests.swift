@@ -56,7 +56,7 @@ import Testing
             try? await eventually("\(killAfter) orders acknowledged", seconds: 60) {
                 acknowledged.withLock { $0.count } >= killAfter
             }
-            cluster.kill9("eu-west-1")
+            await cluster.kill9("eu-west-1")
             await group.waitForAll()
         }
         let acked = acknowledged.withLock { $0 }

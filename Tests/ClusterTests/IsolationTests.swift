@@ -32,8 +32,8 @@ import Testing
         try await cluster.waitForStock("us-east-1", sale: "tv", stock: 18)
 
         // The config-center goes away, then the unit restarts: it comes back on its saved config.
-        cluster.stopCenter()
-        cluster.stopUnit("us-east-1")
+        await cluster.stopCenter()
+        await cluster.stopUnit("us-east-1")
         try await cluster.startUnit("us-east-1", region: "us-east")
         var answers: [UInt: Int] = [:]
         for index in 0..<25 {

@@ -20,9 +20,13 @@ public actor ConfigVersionWatch {
         for waiter in woken { waiter.resume() }
     }
 
-    /// Returns once the version is above `after`, or after `timeout`, or when the task is cancelled.
+    /// Set on shutdown: waiting requests answer at once, so the server can stop without waiting out long-polls.
+    private var closed = false
+
+    /// Returns once the version is above `after`, or after `timeout`, or when the task is cancelled, or when the
+    /// config-center shuts down.
     public func wait(after: Int64, timeout: Duration) async {
-        guard version <= after, waiters.count < Self.waitersMax else { return }
+        guard version <= after, waiters.count < Self.waitersMax, !closed else { return }
         let id = nextWaiterID
         nextWaiterID += 1
         await withTaskCancellationHandler {
@@ -36,6 +40,14 @@ public actor ConfigVersionWatch {
         } onCancel: {
             Task { await self.wake(id) }
         }
+    }
+
+    /// Wakes every waiter now and from now on (graceful shutdown).
+    public func close() {
+        closed = true
+        let woken = waiters.values
+        waiters.removeAll()
+        for waiter in woken { waiter.resume() }
     }
 
     private func wake(_ id: Int) {

@@ -30,6 +30,17 @@ enum CenterQueries {
         }
     }
 
+    /// Creates or updates a region; returns whether anything changed (and then raises the version).
+    @discardableResult
+    static func upsertRegion(_ spec: RegionSpec, _ db: Database) throws -> Bool {
+        guard try region(spec.id, db) != spec else { return false }
+        try db.execute(
+            sql: "INSERT INTO region (id, endpoint) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint",
+            arguments: [spec.id, spec.endpoint])
+        _ = try bumpVersion(db)
+        return true
+    }
+
     static func units(_ db: Database) throws -> [UnitSpec] {
         try Row.fetchAll(db, sql: "SELECT id, region_id, url, last_seen_ms FROM unit ORDER BY id").map(unitSpec)
     }

@@ -21,17 +21,11 @@ extension CenterStore {
         let now = nowMs()
         return try await write { db in
             var changes: [String] = []
-            for region in document.regions ?? [] where try CenterQueries.region(region.id, db) != region {
-                try db.execute(
-                    sql: "INSERT INTO region (id, endpoint) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint",
-                    arguments: [region.id, region.endpoint])
-                _ = try CenterQueries.bumpVersion(db)
+            for region in document.regions ?? [] where try CenterQueries.upsertRegion(region, db) {
                 changes.append("region \(region.id): set")
             }
-            for unit in document.units ?? [] {
-                let version = try CenterQueries.configVersion(db)
-                _ = try Self.upsertUnit(unit, db)
-                if try CenterQueries.configVersion(db) != version { changes.append("unit \(unit.id): set in region \(unit.region)") }
+            for unit in document.units ?? [] where try Self.upsertUnit(unit, db) {
+                changes.append("unit \(unit.id): set in region \(unit.region)")
             }
             for declared in document.sales ?? [] {
                 changes += try Self.apply(declared, nowMs: now, db)

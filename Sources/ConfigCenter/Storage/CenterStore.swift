@@ -58,12 +58,7 @@ public final class CenterStore: Sendable {
     public func upsertRegion(_ spec: RegionSpec) async throws -> RegionSpec {
         try Self.validate(spec)
         return try await write { db in
-            if try CenterQueries.region(spec.id, db) != spec {
-                try db.execute(
-                    sql: "INSERT INTO region (id, endpoint) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint",
-                    arguments: [spec.id, spec.endpoint])
-                _ = try CenterQueries.bumpVersion(db)
-            }
+            try CenterQueries.upsertRegion(spec, db)
             return spec
         }
     }
@@ -72,24 +67,29 @@ public final class CenterStore: Sendable {
 
     public func upsertUnit(_ spec: UnitSpec) async throws -> UnitSpec {
         try Self.validate(spec)
-        return try await write { db in try Self.upsertUnit(spec, db) }
+        return try await write { db in
+            try Self.upsertUnit(spec, db)
+            return try CenterQueries.unit(spec.id, db) ?? spec
+        }
     }
 
     /// Creates or updates a unit; a unit never moves to another region (its rights were granted for this one).
-    static func upsertUnit(_ spec: UnitSpec, _ db: Database) throws -> UnitSpec {
+    /// Returns whether anything changed (and then raises the version).
+    @discardableResult
+    static func upsertUnit(_ spec: UnitSpec, _ db: Database) throws -> Bool {
         guard try CenterQueries.region(spec.region, db) != nil else { throw CenterError.unknownRegion(spec.region) }
         if let existing = try CenterQueries.unit(spec.id, db) {
             guard existing.region == spec.region else {
                 throw CenterError.conflict("unit '\(spec.id)' belongs to region '\(existing.region)'")
             }
-            guard let url = spec.url, url != existing.url else { return existing }
+            guard let url = spec.url, url != existing.url else { return false }
             try db.execute(sql: "UPDATE unit SET url = ? WHERE id = ?", arguments: [url, spec.id])
         } else {
             try db.execute(
                 sql: "INSERT INTO unit (id, region_id, url) VALUES (?, ?, ?)", arguments: [spec.id, spec.region, spec.url])
         }
         _ = try CenterQueries.bumpVersion(db)
-        return try CenterQueries.unit(spec.id, db) ?? spec
+        return true
     }
 
     public func units() async throws -> [UnitSpec] { try await pool.read(CenterQueries.units) }
@@ -101,7 +101,7 @@ public final class CenterStore: Sendable {
         try Self.validate(rows: report.sales, of: NodeID(report.unit))
         let now = nowMs()
         return try await write { db in
-            _ = try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
+            try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
             try db.execute(
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
                 arguments: [now, report.configVersion, report.unit])

@@ -81,8 +81,8 @@ public struct AllocationPlanner: Sendable {
             for (region, percent) in percentages {
                 try checkRegion(region)
                 if percent < 0 { throw .negativeAmount(region: region) }
-                if percent > 100 { throw .percentagesOutOfRange(total: percent) }
             }
+            if let tooLarge = percentages.values.first(where: { $0 > 100 }) { throw .percentagesOutOfRange(total: tooLarge) }
             let total = percentages.values.reduce(0, +)  // at most 100 per region: cannot overflow
             guard total > 0, total <= 100 else { throw .percentagesOutOfRange(total: total) }
             return Self.largestRemainder(percentages, of: max(available, 0), total: total)

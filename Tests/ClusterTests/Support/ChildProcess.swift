@@ -31,18 +31,22 @@ final class ChildProcess {
     var isRunning: Bool { process.isRunning }
 
     /// kill -9: no chance to flush or drain anything.
-    func kill9() {
+    func kill9() async {
         kill(pid, SIGKILL)
-        process.waitUntilExit()
+        await waitForExit()
     }
 
     /// SIGTERM and wait for a clean exit; returns the exit status.
     @discardableResult
-    func terminate() -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(pid, SIGTERM)
-        process.waitUntilExit()
+    func terminate() async -> Int32 {
+        if process.isRunning { kill(pid, SIGTERM) }
+        await waitForExit()
         return process.terminationStatus
+    }
+
+    /// Waits without blocking a thread of the shared pool (in-process servers of other tests run on it).
+    func waitForExit() async {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

@@ -38,8 +38,8 @@ final class LocalCluster {
         try await waitForHealth(url: centerURL, process: try #require(center))
     }
 
-    func stopCenter() {
-        center?.terminate()
+    func stopCenter() async {
+        await center?.terminate()
         center = nil
     }
 
@@ -59,8 +59,8 @@ final class LocalCluster {
         try await waitForHealth(url: unitURL(id), process: unit)
     }
 
-    func kill9(_ id: String) { units.removeValue(forKey: id)?.kill9() }
-    func stopUnit(_ id: String) { units.removeValue(forKey: id)?.terminate() }
+    func kill9(_ id: String) async { await units.removeValue(forKey: id)?.kill9() }
+    func stopUnit(_ id: String) async { await units.removeValue(forKey: id)?.terminate() }
 
     func unitURL(_ id: String) -> String { "http://127.0.0.1:\(unitPorts[id] ?? 0)" }
     func unitDatabase(_ id: String) -> String { root + "/units/\(id)/unit.sqlite" }
@@ -132,9 +132,9 @@ final class LocalCluster {
 
     /// Stops every process (SIGTERM), closes the client and removes the data.
     func shutdown() async {
-        for unit in units.values { unit.terminate() }
+        for unit in units.values { await unit.terminate() }
         units.removeAll()
-        center?.terminate()
+        await center?.terminate()
         center = nil
         try? await http.shutdown()
         try? FileManager.default.removeItem(atPath: root)
