@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "UnitMain",
             dependencies: [
-                "UnitNode",
+                "UnitNode", "FlashSaleAPI", "FlashSaleStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import FlashSaleAPI
+import FlashSaleStorage
 import Foundation
 import Logging
 import UnitNode

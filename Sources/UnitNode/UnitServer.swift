@@ -3,6 +3,7 @@
 import ConfigCenterClient
 import FlashSaleAPI
 import FlashSaleCore
+public import FlashSaleStorage
 import Foundation
 import GRDB
 public import Hummingbird

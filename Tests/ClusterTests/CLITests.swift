@@ -32,14 +32,7 @@ import Testing
     }
 
     @Test func operatorWalkthroughWithTheDemoFiles() async throws {
-        let cluster = try LocalCluster()
-        do {
-            try await walkthrough(cluster)
-        } catch {
-            await cluster.shutdown()
-            throw error
-        }
-        await cluster.shutdown()
+        try await LocalCluster.run(walkthrough)
     }
 
     private func walkthrough(_ cluster: LocalCluster) async throws {

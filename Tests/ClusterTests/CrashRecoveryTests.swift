@@ -8,14 +8,7 @@ import Testing
 
 @Suite(.serialized) struct CrashRecoveryTests {
     @Test func killNineDuringAHerdLosesNoAcknowledgedOrderAndNeverOversells() async throws {
-        let cluster = try LocalCluster()
-        do {
-            try await run(cluster)
-        } catch {
-            await cluster.shutdown()
-            throw error
-        }
-        await cluster.shutdown()
+        try await LocalCluster.run(run)
     }
 
     private func run(_ cluster: LocalCluster) async throws {

@@ -7,13 +7,7 @@ public import GRDB
 public enum CenterDatabase {
     /// A pool on `path` (created when missing), migrated.
     public static func open(path: String) throws -> DatabasePool {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try migrator.migrate(pool)
-        return pool
+        try SQLiteFile.open(path: path, synchronous: .full, migrator: migrator)
     }
 
     static var migrator: DatabaseMigrator {

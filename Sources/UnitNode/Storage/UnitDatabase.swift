@@ -1,14 +1,7 @@
 // The unit's own SQLite database: its orders, its counters and the last configuration it saw.
 
-import FlashSaleStorage
+public import FlashSaleStorage
 public import GRDB
-
-/// How hard a commit waits for the disk. `full` (the default) survives power loss; `normal` survives a crash
-/// of the process (kill -9) but may lose the last transactions on power loss.
-public enum SynchronousMode: String, Sendable, CaseIterable {
-    case full
-    case normal
-}
 
 /// Opens a unit's database and brings its schema up to date.
 ///
@@ -17,13 +10,7 @@ public enum SynchronousMode: String, Sendable, CaseIterable {
 /// deleting an order, or moving an order's status backwards.
 public enum UnitDatabase {
     public static func open(path: String, synchronous: SynchronousMode = .full) throws -> DatabasePool {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
-        }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try migrator.migrate(pool)
-        return pool
+        try SQLiteFile.open(path: path, synchronous: synchronous, migrator: migrator)
     }
 
     static var migrator: DatabaseMigrator {

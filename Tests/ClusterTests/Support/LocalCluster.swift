@@ -130,6 +130,18 @@ final class LocalCluster {
         throw CancellationError()
     }
 
+    /// Runs `body` with a new cluster, then stops every process and removes the data, also when `body` throws.
+    static func run(_ body: (LocalCluster) async throws -> Void) async throws {
+        let cluster = try LocalCluster()
+        do {
+            try await body(cluster)
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
     /// Stops every process (SIGTERM), closes the client and removes the data.
     func shutdown() async {
         for unit in units.values { await unit.terminate() }
