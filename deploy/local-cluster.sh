@@ -61,11 +61,15 @@ install_prerequisites() {
 
 up() {
     install_prerequisites
-    say "building (release)..."
-    (cd "$ROOT" && swift build -c release --product config-center >/dev/null && swift build -c release --product flashsale-unit >/dev/null)
+    mkdir -p "$RUN/pids" "$RUN/logs"
+    say "building (release; the first build takes a few minutes, output in $RUN/logs/build.log)..."
+    if ! (cd "$ROOT" && swift build -c release --product config-center && swift build -c release --product flashsale-unit) \
+        >"$RUN/logs/build.log" 2>&1; then
+        tail -30 "$RUN/logs/build.log" >&2
+        die "build failed; see $RUN/logs/build.log"
+    fi
     BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
     stop_all
-    mkdir -p "$RUN/pids" "$RUN/logs"
     for port in "$CENTER_PORT" 8101 8102 8201 8301; do
         port_open "$port" && die "port $port is already in use on 127.0.0.1"
     done
