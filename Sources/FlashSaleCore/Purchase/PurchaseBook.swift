@@ -80,6 +80,17 @@ public struct PurchaseBook: Sendable {
         inFlight -= 1
     }
 
+    /// This unit gives `amount` of its rights to `node` (rebalancing, or returning stock to the config-center at
+    /// the end of a sale). Only rights not promised to orders in flight can go. The caller makes the grant durable
+    /// before it is gossiped.
+    public mutating func grant(_ amount: Int64, to node: NodeID) throws(LedgerError) {
+        guard amount <= available else {
+            throw .insufficientRights(node: unit, held: available, wanted: amount)
+        }
+        try ledger.grant(amount, from: unit, to: node)
+        rightsHeld = ledger.rights(of: unit)
+    }
+
     /// New knowledge about the sale's rights (config, gossip); the ledger only ever grows.
     public mutating func merge(_ other: RightsLedger) {
         ledger.merge(other)

@@ -1,0 +1,96 @@
+// The donor-driven rebalancing rule, case by case.
+
+import FlashSaleCore
+import Testing
+
+@Suite("RebalancePolicy")
+struct RebalancePolicyTests {
+    let policy = RebalancePolicy(ratio: 2, share: 0.5, floor: 2, minimumGrant: 1, endgameTotal: 10, idleDemand: 0.05)
+
+    func pulse(_ node: NodeID, _ available: Int64, _ demand: Double) -> Pulse {
+        Pulse(node: node, available: available, demandPerSecond: demand, heartbeatMs: 0)
+    }
+
+    @Test("an idle donor gives half of its surplus to a busy peer and keeps its floor")
+    func idleDonorGives() {
+        let grants = policy.grants(me: pulse("a", 100, 0), peers: [pulse("b", 0, 10)])
+        #expect(grants == ["b": 50])
+    }
+
+    @Test("no grant when stock would last about as long on both sides (hysteresis)")
+    func hysteresis() {
+        #expect(policy.grants(me: pulse("a", 30, 1), peers: [pulse("b", 20, 1)]).isEmpty)
+        // After a grant that equalized them, neither gives back.
+        #expect(policy.grants(me: pulse("b", 50, 10), peers: [pulse("a", 50, 10)]).isEmpty)
+    }
+
+    @Test("the neediest peer is served first and grants never exceed what the donor has")
+    func neediestFirst() {
+        let grants = policy.grants(me: pulse("a", 40, 0), peers: [pulse("b", 10, 1), pulse("c", 0, 5), pulse("d", 5, 0)])
+        #expect(grants["c"] == 20)
+        #expect(grants["d"] == nil, "a peer without demand gets nothing")
+        #expect(grants.values.reduce(0, +) <= 40 - 2)
+    }
+
+    @Test("nothing to give, nobody to give to")
+    func nothing() {
+        #expect(policy.grants(me: pulse("a", 0, 0), peers: [pulse("b", 0, 10)]).isEmpty)
+        #expect(policy.grants(me: pulse("a", 50, 0), peers: []).isEmpty)
+        #expect(policy.grants(me: pulse("a", 50, 0), peers: [pulse("b", 0, 0.01)]).isEmpty)
+        #expect(policy.grants(me: pulse("a", 50, 0), peers: [pulse("a", 0, 10)]).isEmpty, "never to itself")
+    }
+
+    @Test("in the end-game an idle unit hands its crumbs, floor included, to the busiest peer")
+    func endgame() {
+        let grants = policy.grants(me: pulse("a", 3, 0), peers: [pulse("b", 0, 2), pulse("c", 1, 9)])
+        #expect(grants == ["c": 3])
+    }
+
+    @Test("a busy unit keeps what it needs")
+    func busyKeeps() {
+        #expect(policy.grants(me: pulse("a", 10, 10), peers: [pulse("b", 0, 10)]).values.allSatisfy { $0 <= 5 })
+    }
+}
+
+@Suite("DemandMeter and PulseBoard")
+struct DemandMeterTests {
+    @Test("the rate rises with attempts and halves every half-life")
+    func decay() {
+        var meter = DemandMeter(halfLifeMs: 1_000)
+        #expect(meter.rate(atMs: 0) == 0)
+        for ms in stride(from: Int64(0), to: 10_000, by: 100) { meter.record(atMs: ms) }
+        let steady = meter.rate(atMs: 10_000)
+        #expect(steady > 8 && steady < 12, "10 attempts per second, measured \(steady)")
+        #expect(abs(meter.rate(atMs: 11_000) - steady / 2) < 0.01)
+        #expect(meter.rate(atMs: 30_000) < 0.01)
+    }
+
+    @Test("a newer pulse replaces an older one, never the reverse")
+    func board() {
+        var board = PulseBoard()
+        board.record(Pulse(node: "a", available: 5, demandPerSecond: 1, heartbeatMs: 100))
+        board.record(Pulse(node: "a", available: 9, demandPerSecond: 1, heartbeatMs: 50))
+        #expect(board.pulses["a"]?.available == 5)
+        board.record(Pulse(node: "a", available: 1, demandPerSecond: 1, heartbeatMs: 200))
+        #expect(board.pulses["a"]?.available == 1)
+        board.record(Pulse(node: "b", available: 1, demandPerSecond: 1, heartbeatMs: 0))
+        #expect(board.fresh(atMs: 1_000, maxAgeMs: 900, excluding: "x").map(\.node) == ["a"])
+        #expect(board.fresh(atMs: 1_000, maxAgeMs: 2_000, excluding: "a").map(\.node) == ["b"])
+    }
+
+    @Test("a unit grants only rights not promised to orders in flight")
+    func bookGrant() throws {
+        var ledger = RightsLedger()
+        try ledger.mint(5, by: .center)
+        try ledger.grant(5, from: .center, to: "u")
+        var book = PurchaseBook(
+            unit: "u", terms: SaleTerms(id: "s", title: "S", startsAtMs: 0, endsAtMs: 10, perUserLimit: 1), ledger: ledger)
+        book.hold(Order(id: OrderID(unit: "u", milliseconds: 1, sequence: 0), saleID: "s", userID: "x"))
+        #expect(throws: LedgerError.self) { try book.grant(5, to: "v") }
+        try book.grant(4, to: "v")
+        #expect(book.available == 0)
+        #expect(book.ledger.row("u").grantedTo["v"] == 4)
+        book.committed(count: 1)
+        #expect(book.ledger.rights(of: "u") == 0)
+    }
+}

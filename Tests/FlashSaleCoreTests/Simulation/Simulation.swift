@@ -1,0 +1,257 @@
+// A seeded, deterministic run of N units and the config-center through a faulty network.
+
+import FlashSaleCore
+
+/// One simulated sale. Time moves in ticks of 50 ms; units gossip every `gossipEvery` ticks with `fanout`
+/// random peers; buyers arrive with a demand per unit that shifts during the sale; the network drops,
+/// duplicates, delays and partitions; units crash and restart from their disk. `check()` runs after every step.
+struct Simulation {
+    static let tickMs: Int64 = 50
+    let seed: UInt64
+    private(set) var rng: SplitMix64
+    private(set) var network = SimNetwork()
+    private(set) var units: [SimUnit]
+    /// The config-center's replica (its own row is the truth for minting and its grants).
+    private(set) var center: RightsLedger
+    private var demand: [Int]
+    private(set) var tick = 0
+    private var nextUser = 0
+    let policy = RebalancePolicy(endgameTotal: 20)
+    let gossipEvery = 4
+    let fanout = 2
+    private(set) var failures: [String] = []
+    private(set) var grantsMade = 0
+
+    init(seed: UInt64) {
+        self.seed = seed
+        var rng = SplitMix64(seed: seed)
+        let count = rng.int(2...5)
+        let ids = (1...count).map { NodeID("u\($0)") }
+        let minted = rng.int64(Int64(count)...400)
+        var center = RightsLedger()
+        try? center.mint(minted, by: .center)
+        // A skewed first allocation of most of the stock; the rest stays at the center for later.
+        var left = minted - rng.int64(0...(minted / 4))
+        for (index, unit) in ids.enumerated() where left > 0 {
+            let amount = index == ids.count - 1 ? left : rng.int64(0...left)
+            if amount > 0 { try? center.grant(amount, from: .center, to: unit) }
+            left -= amount
+        }
+        let terms = SaleTerms(id: "sale", title: "Sim", startsAtMs: 0, endsAtMs: 1_000_000_000, perUserLimit: 1)
+        // Each unit starts knowing only the center's row, as after its first config.
+        let start = RightsLedger(rows: [.center: center.row(.center)])
+        self.units = ids.map { SimUnit(id: $0, terms: terms, ledger: start) }
+        self.center = center
+        self.demand = ids.map { _ in rng.int(0...3) }
+        self.rng = rng
+        network.dropPercent = rng.int(0...30)
+        network.duplicatePercent = rng.int(0...20)
+        network.maxDelay = rng.int(1...8)
+    }
+
+    var nowMs: Int64 { Int64(tick) * Self.tickMs }
+    var minted: Int64 { center.row(.center).minted }
+
+    /// The true state: every node's row as that node itself wrote it.
+    var truth: RightsLedger {
+        var ledger = RightsLedger(rows: [.center: center.row(.center)])
+        for unit in units { ledger.merge(unit.disk.row(unit.id), of: unit.id) }
+        return ledger
+    }
+
+    // MARK: Running
+
+    mutating func run(steps: Int) {
+        for _ in 0..<steps {
+            step()
+            check()
+            if !failures.isEmpty { return }
+        }
+    }
+
+    mutating func step() {
+        tick += 1
+        faults()
+        buyers()
+        deliver()
+        if tick % gossipEvery == 0 {
+            gossip()
+            rebalance()
+        }
+        centerActs()
+    }
+
+    private mutating func faults() {
+        if tick % 100 == 0 {
+            // Demand shifts: one region gets busy, others calm down or stop.
+            demand = demand.map { _ in rng.chance(30) ? 0 : rng.int(0...2) }
+            demand[rng.int(0...(demand.count - 1))] = rng.int(3...8)
+        }
+        for index in units.indices {
+            if units[index].isUp, rng.chance(1) {
+                units[index].crash()
+            } else if !units[index].isUp, rng.chance(10) {
+                units[index].restart()
+            }
+        }
+        if rng.chance(2) {
+            let a = rng.pick(nodes)
+            let b = rng.pick(nodes)
+            if a != b { network.cut.insert([a, b].sorted()) }
+        }
+        // Sorted first: a Set's order differs between runs, and the seed alone must decide.
+        let cuts = network.cut.sorted { $0.map(\.rawValue).joined() < $1.map(\.rawValue).joined() }
+        if rng.chance(3), let healed = cuts.randomElement(using: &rng) { network.cut.remove(healed) }
+    }
+
+    private var nodes: [NodeID] { [.center] + units.map(\.id) }
+
+    private mutating func buyers() {
+        for index in units.indices where units[index].isUp {
+            for _ in 0..<rng.int(0...demand[index]) {
+                nextUser += 1
+                _ = units[index].purchase(user: "user-\(nextUser)", nowMs: nowMs)
+            }
+        }
+    }
+
+    private mutating func deliver() {
+        for message in network.due(now: tick, rng: &rng) {
+            if message.to == .center {
+                center.merge(message.digest.rows(excluding: .center))
+                if message.isPush {
+                    let reply = GossipDigest(sale: "sale", from: .center, ledger: center, pulse: nil)
+                    network.send(reply, to: message.digest.from, isPush: false, now: tick, rng: &rng)
+                }
+            } else if let index = units.firstIndex(where: { $0.id == message.to }), units[index].isUp {
+                units[index].absorb(message.digest)
+                if message.isPush, let reply = units[index].digest(nowMs: nowMs) {
+                    network.send(reply, to: message.digest.from, isPush: false, now: tick, rng: &rng)
+                }
+            }
+        }
+    }
+
+    private mutating func gossip() {
+        for index in units.indices {
+            guard let digest = units[index].digest(nowMs: nowMs) else { continue }
+            let peers = nodes.filter { $0 != units[index].id }
+            for peer in peers.shuffled(using: &rng).prefix(fanout) {
+                network.send(digest, to: peer, isPush: true, now: tick, rng: &rng)
+            }
+        }
+    }
+
+    private mutating func rebalance() {
+        for index in units.indices {
+            do {
+                let grants = try units[index].rebalance(policy: policy, nowMs: nowMs, maxPulseAgeMs: 2_000)
+                grantsMade += grants.count
+            } catch {
+                failures.append("tick \(tick): \(units[index].id) could not make its own grant: \(error)")
+            }
+        }
+    }
+
+    /// Now and then the center allocates some of what it still holds, or restocks.
+    private mutating func centerActs() {
+        guard rng.chance(1) else { return }
+        if rng.chance(30) {
+            try? center.mint(rng.int64(1...20), by: .center)
+        }
+        let held = center.rights(of: .center)
+        guard held > 0 else { return }
+        try? center.grant(rng.int64(1...held), from: .center, to: rng.pick(units).id)
+    }
+
+    // MARK: Invariants
+
+    /// No oversell and no negative rights, in truth and in every node's own view.
+    mutating func check() {
+        let truth = truth
+        if truth.totalHeld > truth.totalMinted {
+            failures.append("tick \(tick): oversold, held \(truth.totalHeld) > minted \(truth.totalMinted)")
+        }
+        for node in nodes where truth.rights(of: node) < 0 {
+            failures.append("tick \(tick): \(node) has \(truth.rights(of: node)) rights in truth")
+        }
+        for unit in units {
+            if let book = unit.book, book.ledger.rights(of: unit.id) < 0 || book.available < 0 {
+                failures.append("tick \(tick): \(unit.id) sees \(book.ledger.rights(of: unit.id)) rights of its own")
+            }
+            if Int64(unit.diskOrders.count) != unit.disk.row(unit.id).held {
+                failures.append("tick \(tick): \(unit.id) holds \(unit.diskOrders.count) orders, its row says \(unit.disk.row(unit.id).held)")
+            }
+        }
+        if center.rights(of: .center) < 0 { failures.append("tick \(tick): the center has negative rights") }
+    }
+
+    /// End of the sale: the network heals, every unit comes back, buyers stop, every unit grants what it has
+    /// left to the center, and gossip runs until every replica agrees. Then sold + returned must equal minted.
+    mutating func endSaleAndConverge(maxRounds: Int = 400) {
+        network.heal()
+        for index in units.indices where !units[index].isUp { units[index].restart() }
+        for round in 0..<maxRounds {
+            tick += 1
+            for index in units.indices where units[index].available > 0 {
+                do {
+                    try units[index].grant(units[index].available, to: .center)
+                } catch {
+                    failures.append("end of sale: \(units[index].id) could not return its rights: \(error)")
+                }
+            }
+            deliver()
+            if tick % gossipEvery == 0 {
+                // Every node pushes to every other: convergence is then a matter of a few rounds.
+                for index in units.indices {
+                    guard let digest = units[index].digest(nowMs: nowMs) else { continue }
+                    for peer in nodes where peer != units[index].id {
+                        network.send(digest, to: peer, isPush: true, now: tick, rng: &rng)
+                    }
+                }
+            }
+            check()
+            // Rights can still arrive after a unit returned what it had (a grant that was in flight): a unit keeps
+            // returning until it holds none and everyone agrees.
+            if converged && units.allSatisfy({ $0.available == 0 }) {
+                conservation()
+                return
+            }
+            if round == maxRounds - 1 { failures.append("no convergence after \(maxRounds) rounds: \(divergence)") }
+        }
+    }
+
+    /// The first replica that differs from the truth, and where.
+    var divergence: String {
+        let truth = truth
+        let replicas: [(NodeID, RightsLedger?)] = [(.center, center)] + units.map { ($0.id, $0.book?.ledger) }
+        for (name, replica) in replicas {
+            guard let replica else { return "\(name) is down" }
+            for node in replica.nodes.union(truth.nodes) where replica.row(node) != truth.row(node) {
+                return "\(name) sees \(node) as \(replica.row(node)), truth \(truth.row(node))"
+            }
+        }
+        return "none"
+    }
+
+    /// Every replica knows exactly the true rows (a missing row and an all-zero row are the same knowledge).
+    var converged: Bool {
+        let truth = truth
+        func same(_ replica: RightsLedger?) -> Bool {
+            guard let replica else { return false }
+            return replica.nodes.union(truth.nodes).union(replica.rows.keys).union(truth.rows.keys)
+                .allSatisfy { replica.row($0) == truth.row($0) }
+        }
+        return same(center) && units.allSatisfy { same($0.book?.ledger) }
+    }
+
+    private mutating func conservation() {
+        let truth = truth
+        let unitRights = units.reduce(Int64(0)) { $0 + truth.rights(of: $1.id) }
+        if unitRights != 0 { failures.append("stranded: units still hold \(unitRights) rights after returning") }
+        let returned = truth.rights(of: .center)
+        if truth.totalHeld + returned != truth.totalMinted {
+            failures.append("not conserved: sold \(truth.totalHeld) + at center \(returned) != minted \(truth.totalMinted)")
+        }
+    }
+}
