@@ -38,7 +38,23 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
     @Option(help: "SQLite durability: full (survives power loss) or normal (survives a crash of the process).")
     var synchronous: String = "full"
 
+    @Option(help: "File holding the cluster secret that authenticates gossip between units (or FLASHSALE_CLUSTER_SECRET). Without one the unit does not gossip.")
+    var clusterSecretFile: String?
+
+    @Option(help: "Milliseconds between gossip rounds.")
+    var gossipIntervalMs: Int = 200
+
+    @Option(help: "Peers per gossip round.")
+    var gossipFanout: Int = 2
+
     func run() async throws {
+        var secret = ProcessInfo.processInfo.environment["FLASHSALE_CLUSTER_SECRET"]
+        if let clusterSecretFile {
+            guard let contents = FileManager.default.contents(atPath: clusterSecretFile) else {
+                throw ValidationError("cannot read --cluster-secret-file \(clusterSecretFile)")
+            }
+            secret = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         guard let (host, port) = ListenAddress.parse(listen) else {
             throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:8101")
         }
@@ -51,7 +67,8 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
         logger[metadataKey: "region"] = "\(region)"
         let settings = UnitSettings(
             unit: id, region: region, host: host, port: port, dataDirectory: data, centerURL: center,
-            advertisedURL: advertise, synchronous: mode)
+            advertisedURL: advertise, synchronous: mode, clusterSecret: secret,
+            gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout)
         do {
             try await UnitServer.run(settings: settings, logger: logger)
         } catch let error as UnitSettingsError {

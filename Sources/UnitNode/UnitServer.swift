@@ -8,6 +8,7 @@ import Foundation
 import GRDB
 public import Hummingbird
 public import Logging
+import ServiceLifecycle
 
 /// Where and how a unit runs.
 public struct UnitSettings: Sendable {
@@ -23,11 +24,17 @@ public struct UnitSettings: Sendable {
     public var synchronous: SynchronousMode
     public var reportInterval: Duration
     public var longPollSeconds: Int
+    /// The cluster secret that authenticates gossip; without it the unit does not gossip and sells only what the
+    /// config-center granted it.
+    public var clusterSecret: String?
+    public var gossipInterval: Duration
+    public var gossipFanout: Int
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
         advertisedURL: String? = nil, synchronous: SynchronousMode = .full, reportInterval: Duration = .seconds(1),
-        longPollSeconds: Int = 25
+        longPollSeconds: Int = 25, clusterSecret: String? = nil, gossipInterval: Duration = .milliseconds(200),
+        gossipFanout: Int = 2
     ) {
         self.unit = unit
         self.region = region
@@ -39,6 +46,9 @@ public struct UnitSettings: Sendable {
         self.synchronous = synchronous
         self.reportInterval = reportInterval
         self.longPollSeconds = longPollSeconds
+        self.clusterSecret = clusterSecret
+        self.gossipInterval = gossipInterval
+        self.gossipFanout = gossipFanout
     }
 }
 
@@ -71,8 +81,18 @@ public enum UnitServer {
             try UnitRecords.claim(unit: unit, region: settings.region, db)
             return (try UnitRecords.savedConfig(db), try UnitRecords.lastOrderID(unit: unit, db))
         }
+        var seal: GossipSeal?
+        if let secret = settings.clusterSecret {
+            guard let made = GossipSeal(secret: Array(secret.utf8)) else {
+                throw UnitSettingsError(description: "the cluster secret must be at least \(GossipSeal.secretMinBytes) bytes")
+            }
+            seal = made
+        }
+        guard (1...16).contains(settings.gossipFanout), settings.gossipInterval >= .milliseconds(10) else {
+            throw UnitSettingsError(description: "gossip fanout must be 1-16 and the interval at least 10 ms")
+        }
         let writer = GroupCommitWriter(pool: pool, logger: logger)
-        let desk = PurchaseDesk(unit: unit, lastOrderID: lastOrderID, writer: writer, nowMs: nowMs)
+        let desk = PurchaseDesk(unit: unit, lastOrderID: lastOrderID, writer: writer, gossiping: seal != nil, nowMs: nowMs)
         if let savedConfig {
             try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
@@ -80,16 +100,36 @@ public enum UnitServer {
         let http = ConfigCenterClient.makeHTTPClient()
         let client = ConfigCenterClient(baseURL: settings.centerURL, httpClient: http)
         let follower = ConfigFollower(
-            client: client, pool: pool, desk: desk, startingVersion: savedConfig?.version ?? 0,
+            client: client, pool: pool, desk: desk, starting: savedConfig,
             longPollSeconds: settings.longPollSeconds, logger: logger)
         let url = settings.advertisedURL ?? "http://\(settings.host):\(settings.port)"
         let reporter = Reporter(
-            client: client, desk: desk, follower: follower, region: settings.region, url: url,
+            client: client, desk: desk, pool: pool, follower: follower, region: settings.region, url: url,
             interval: settings.reportInterval, logger: logger)
+        let router = UnitRoutes.router(desk: desk, pool: pool, region: settings.region, nowMs: nowMs)
+        var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter]
+        if let seal {
+            let intervalMs = Int64(settings.gossipInterval.components.seconds * 1000)
+                + settings.gossipInterval.components.attoseconds / 1_000_000_000_000_000
+            let exchange = GossipExchange(
+                desk: desk, pool: pool, seal: seal, policy: RebalancePolicy(), pulseMaxAgeMs: max(5 * intervalMs, 2_000),
+                members: { Set(follower.units.map { NodeID($0.id) }) }, nowMs: nowMs, logger: logger)
+            GossipRoutes.add(to: router, exchange: exchange)
+            services.append(
+                Gossiper(
+                    exchange: exchange, http: http,
+                    peers: {
+                        follower.units.compactMap { spec in
+                            guard spec.id != unit.rawValue, let url = spec.url else { return nil }
+                            return (NodeID(spec.id), url)
+                        }
+                    },
+                    interval: settings.gossipInterval, fanout: settings.gossipFanout, logger: logger))
+        }
         return Application(
-            router: UnitRoutes.router(desk: desk, pool: pool, region: settings.region, nowMs: nowMs),
+            router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
-            services: [HTTPClientCloser(client: http), writer, follower, reporter],
+            services: services,
             logger: logger)
     }
 }

@@ -17,6 +17,8 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case alreadyBought = "already-bought"
     case soldOut = "sold-out"
     case orderNotPersisted = "order-not-persisted"
+    case rebalancing = "rebalancing"
+    case unauthorized = "unauthorized"
     case alreadyExists = "already-exists"
     case conflict = "conflict"
     case allocationExceedsStock = "allocation-exceeds-stock"
@@ -34,7 +36,8 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .saleEnded, .alreadyBought, .alreadyExists, .conflict, .allocationExceedsStock, .regionWithoutUnits:
             .conflict
         case .soldOut: .gone
-        case .orderNotPersisted: .serviceUnavailable
+        case .orderNotPersisted, .rebalancing: .serviceUnavailable
+        case .unauthorized: .unauthorized
         case .internalError: .internalServerError
         }
     }
@@ -54,6 +57,8 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .alreadyBought: "You already hold the most this sale allows"
         case .soldOut: "Sold out"
         case .orderNotPersisted: "The order could not be saved; nothing was sold"
+        case .rebalancing: "No stock here right now; stock is being moved here from other units"
+        case .unauthorized: "The request is not authenticated"
         case .alreadyExists: "It exists already, with other settings"
         case .conflict: "The request conflicts with the current state"
         case .allocationExceedsStock: "Allocation is larger than the stock left to allocate"

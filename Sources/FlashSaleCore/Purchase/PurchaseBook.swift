@@ -30,6 +30,10 @@ public struct PurchaseBook: Sendable {
     /// Orders held (durable and in flight).
     public var ordersHeld: Int64 { ledger.row(unit).held + inFlight }
 
+    /// Rights other nodes hold, as far as this unit knows: what was minted, less what is sold and what it holds.
+    /// Rows it has not heard of yet make this an overestimate, never an underestimate of stock sold.
+    public var rightsElsewhere: Int64 { max(ledger.totalMinted - ledger.totalHeld - rightsHeld, 0) }
+
     /// Users holding at least one order here.
     public var buyerCount: Int { holdings.count }
 

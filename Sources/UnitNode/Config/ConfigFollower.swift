@@ -18,18 +18,23 @@ final class ConfigFollower: Service, Sendable {
     private let logger: Logger
     private let longPollSeconds: Int
     private let currentVersion: Atomic<Int64>
+    private let latest: Mutex<ClusterConfig?>
 
-    init(client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, startingVersion: Int64, longPollSeconds: Int, logger: Logger) {
+    init(client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, starting: ClusterConfig?, longPollSeconds: Int, logger: Logger) {
         self.client = client
         self.pool = pool
         self.desk = desk
         self.longPollSeconds = longPollSeconds
         self.logger = logger
-        self.currentVersion = Atomic(startingVersion)
+        self.currentVersion = Atomic(starting?.version ?? 0)
+        self.latest = Mutex(starting)
     }
 
     /// The configuration version this unit runs on.
     var version: Int64 { currentVersion.load(ordering: .relaxed) }
+
+    /// The units of the cluster as last configured (ids and URLs), the membership gossip uses.
+    var units: [UnitSpec] { latest.withLock { $0?.units ?? [] } }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -62,6 +67,7 @@ final class ConfigFollower: Service, Sendable {
     func adopt(_ config: ClusterConfig) async throws {
         try await pool.write { db in try UnitRecords.save(config, db) }
         try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
+        latest.withLock { $0 = config }
         currentVersion.store(config.version, ordering: .relaxed)
         logger.info("config adopted", metadata: ["version": "\(config.version)", "sales": "\(config.sales.count)"])
     }

@@ -2,23 +2,27 @@
 
 import ConfigCenterClient
 import FlashSaleAPI
+import FlashSaleCore
+import GRDB
 import Logging
 import ServiceLifecycle
 
 /// Reports to the config-center at a fixed interval. The first report registers the unit in its region.
-/// Reports carry only durable counters; a failed report is simply sent again at the next tick.
+/// Reports carry only counters already in SQLite; a failed report is simply sent again at the next tick.
 final class Reporter: Service, Sendable {
     private let client: ConfigCenterClient
     private let desk: PurchaseDesk
+    private let pool: DatabasePool
     private let follower: ConfigFollower
     private let region: String
     private let url: String
     private let interval: Duration
     private let logger: Logger
 
-    init(client: ConfigCenterClient, desk: PurchaseDesk, follower: ConfigFollower, region: String, url: String, interval: Duration, logger: Logger) {
+    init(client: ConfigCenterClient, desk: PurchaseDesk, pool: DatabasePool, follower: ConfigFollower, region: String, url: String, interval: Duration, logger: Logger) {
         self.client = client
         self.desk = desk
+        self.pool = pool
         self.follower = follower
         self.region = region
         self.url = url
@@ -30,10 +34,10 @@ final class Reporter: Service, Sendable {
         await cancelWhenGracefulShutdown {
             var failing = false
             while !Task.isCancelled {
-                let report = UnitReport(
-                    unit: self.desk.unit.rawValue, region: self.region, url: self.url,
-                    configVersion: self.follower.version, sales: self.desk.ownRows())
                 do {
+                    let report = UnitReport(
+                        unit: self.desk.unit.rawValue, region: self.region, url: self.url,
+                        configVersion: self.follower.version, sales: try await self.durableRows())
                     try await self.client.report(report)
                     failing = false
                 } catch ConfigCenterClientError.refused(let problem) {
@@ -45,6 +49,17 @@ final class Reporter: Service, Sendable {
                 }
                 try? await Task.sleep(for: self.interval)
             }
+        }
+    }
+
+    /// The unit's own row per sale as SQLite has it.
+    private func durableRows() async throws -> [String: LedgerRow] {
+        let unit = desk.unit
+        let sales = desk.saleTerms().map(\.id)
+        return try await pool.read { db in
+            var rows: [String: LedgerRow] = [:]
+            for sale in sales { rows[sale] = try UnitRecords.ownRow(saleID: sale, unit: unit, db) }
+            return rows
         }
     }
 }

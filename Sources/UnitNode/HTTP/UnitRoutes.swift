@@ -12,6 +12,10 @@ enum UnitRoutes {
     static let soldOut = Problem(.soldOut, "no stock left for this sale at this unit").encodedResponse()
     static let ended = Problem(.saleEnded, "the sale has ended").encodedResponse()
     static let notPersisted = Problem(.orderNotPersisted, "try again", retryAfterSeconds: 1).encodedResponse()
+    static let rebalancing = Problem(
+        .rebalancing, "no stock left at this unit, but other units hold some and it is being moved here; try again",
+        retryAfterSeconds: 1
+    ).encodedResponse()
     static let badUser = Problem(
         .invalidInput, "give the buyer as ?user=<id> or {\"user\": \"<id>\"}: 1-\(IdentifierRule.userIDMaxLength) printable characters, no spaces, quotes or slashes"
     ).encodedResponse()
@@ -81,6 +85,8 @@ enum UnitRoutes {
             return Problem(.unknownSale, "no sale '\(sale)' at this unit").encodedResponse()
         case .notPersisted:
             return notPersisted
+        case .rebalancing:
+            return rebalancing
         }
     }
 

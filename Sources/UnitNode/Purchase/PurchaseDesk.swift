@@ -13,16 +13,24 @@ import Synchronization
 public final class PurchaseDesk: Sendable {
     struct State {
         var books: [String: PurchaseBook] = [:]
+        var meters: [String: DemandMeter] = [:]
         var sequence: OrderIDSequence
     }
+
+    /// When units gossip, a unit out of stock while others hold some says "try again" (503), not "sold out".
+    let gossiping: Bool
 
     public let unit: NodeID
     private let state: Mutex<State>
     private let writer: GroupCommitWriter
     private let nowMs: @Sendable () -> Int64
 
-    init(unit: NodeID, lastOrderID: OrderID?, writer: GroupCommitWriter, nowMs: @escaping @Sendable () -> Int64) {
+    init(
+        unit: NodeID, lastOrderID: OrderID?, writer: GroupCommitWriter, gossiping: Bool = false,
+        nowMs: @escaping @Sendable () -> Int64
+    ) {
         self.unit = unit
+        self.gossiping = gossiping
         self.writer = writer
         self.nowMs = nowMs
         self.state = Mutex(State(sequence: OrderIDSequence(unit: unit, resumingAfter: lastOrderID)))
@@ -31,13 +39,18 @@ public final class PurchaseDesk: Sendable {
     /// One purchase of one unit of `saleID` by `user` (a valid user id).
     public func purchase(sale saleID: String, user: String) async -> PurchaseOutcome {
         let now = nowMs()
-        if let answer = state.withLock({ Self.cheapAnswer(sale: saleID, user: user, nowMs: now, $0) }) {
-            return answer
+        let gossiping = gossiping
+        let first = state.withLock { state -> PurchaseOutcome? in
+            state.meters[saleID]?.record(atMs: now)
+            return Self.cheapAnswer(sale: saleID, user: user, nowMs: now, gossiping: gossiping, state)
         }
+        if let first { return first }
         var admitted: Order?
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<PurchaseOutcome, Never>) in
             let answer = state.withLock { state -> PurchaseOutcome? in
-                if let answer = Self.cheapAnswer(sale: saleID, user: user, nowMs: now, state) { return answer }
+                if let answer = Self.cheapAnswer(sale: saleID, user: user, nowMs: now, gossiping: gossiping, state) {
+                    return answer
+                }
                 let order = Order(id: state.sequence.next(nowMs: now), saleID: saleID, userID: user)
                 state.books[saleID]?.hold(order)
                 writer.enqueue(order, continuation: continuation)
@@ -75,6 +88,37 @@ public final class PurchaseDesk: Sendable {
         state.withLock { state in state.books.mapValues { $0.ledger.row(unit) } }
     }
 
+    // MARK: Gossip
+
+    /// This unit's soft state for `saleID`: what it can promise and how fast buyers come.
+    func pulse(sale saleID: String, nowMs: Int64) -> Pulse? {
+        state.withLock { state in
+            guard let book = state.books[saleID] else { return nil }
+            let demand = state.meters[saleID]?.rate(atMs: nowMs) ?? 0
+            return Pulse(node: unit, available: book.available, demandPerSecond: demand, heartbeatMs: nowMs)
+        }
+    }
+
+    /// Folds in other nodes' rows already written to SQLite.
+    func merge(sale saleID: String, others: RightsLedger) {
+        state.withLock { state in
+            state.books[saleID]?.merge(RightsLedger(rows: others.rows.filter { $0.key != unit }))
+        }
+    }
+
+    /// Takes `amount` out of what this unit can sell, for a grant to `node` that the caller writes to SQLite next.
+    /// Orders in flight keep their stock: only what is available can go.
+    func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws {
+        try state.withLock { state in
+            guard var book = state.books[saleID] else { return }
+            try book.grant(amount, to: node)
+            state.books[saleID] = book
+        }
+    }
+
+    /// The terms of every sale this unit knows.
+    func saleTerms() -> [SaleTerms] { state.withLock { $0.books.values.map(\.terms) } }
+
     /// Sales this unit has a book for.
     func knows(sale saleID: String) -> Bool { state.withLock { $0.books[saleID] != nil } }
 
@@ -90,13 +134,16 @@ public final class PurchaseDesk: Sendable {
                 state.books[terms.id] = book
             } else {
                 state.books[terms.id] = PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders)
+                state.meters[terms.id] = DemandMeter()
             }
         }
     }
 
 
     /// The answer that needs no write, or nil when the purchase is admitted.
-    private static func cheapAnswer(sale saleID: String, user: String, nowMs: Int64, _ state: State) -> PurchaseOutcome? {
+    private static func cheapAnswer(
+        sale saleID: String, user: String, nowMs: Int64, gossiping: Bool, _ state: State
+    ) -> PurchaseOutcome? {
         guard let book = state.books[saleID] else { return .unknownSale }
         switch book.terms.phase(atMs: nowMs) {
         case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
@@ -106,7 +153,7 @@ public final class PurchaseDesk: Sendable {
         switch book.admission(for: user) {
         case .admit: return nil
         case .limitReached(let existing): return .alreadyBought(existing: existing)
-        case .soldOut: return .soldOut
+        case .soldOut: return gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
         }
     }
 }

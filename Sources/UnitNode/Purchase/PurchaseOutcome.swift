@@ -8,8 +8,10 @@ public enum PurchaseOutcome: Sendable, Equatable {
     case created(Order)
     /// The user already holds the per-user limit; `existing` is their first order.
     case alreadyBought(existing: Order)
-    /// This unit has no rights left for the sale.
+    /// No rights left anywhere this unit knows of.
     case soldOut
+    /// None left here, but other nodes still hold some: gossip is moving stock, try again shortly.
+    case rebalancing
     /// The sale opens at `startsAtMs`, in `startsInMs`.
     case notStarted(startsAtMs: Int64, startsInMs: Int64)
     case ended

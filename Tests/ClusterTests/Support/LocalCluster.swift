@@ -116,17 +116,25 @@ final class LocalCluster {
         }
     }
 
+    /// Waits until `process` answers /healthz. Generous: the whole suite shares two cores with the simulation.
     private func waitForHealth(url: String, process: ChildProcess) async throws {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        let started = Date()
+        var lastError = "no answer yet"
+        while Date().timeIntervalSince(started) < 90 {
             guard process.isRunning else {
                 Issue.record("\(process.name) exited before it was healthy:\n\(process.log)")
                 throw CancellationError()
             }
-            if (try? await get(url + "/healthz").status) == 200 { return }
+            do {
+                let status = try await get(url + "/healthz").status
+                if status == 200 { return }
+                lastError = "HTTP \(status)"
+            } catch {
+                lastError = "\(error)"
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("\(process.name) not healthy at \(url) after 30 s:\n\(process.log)")
+        Issue.record("\(process.name) not healthy at \(url) after 90 s (last: \(lastError)); its log:\n\(process.log)")
         throw CancellationError()
     }
 

@@ -16,10 +16,12 @@ struct SimulationTests {
     }
 
     @Test("no oversell, no negative rights, conservation and convergence, for every seed")
-    func invariantsHoldForEverySeed() {
+    func invariantsHoldForEverySeed() async {
         var grants = 0
         var sold: Int64 = 0
         for seed in Self.seeds {
+            // Long and CPU-bound: let the other suites' tasks run between seeds (they share a small thread pool).
+            await Task.yield()
             var simulation = Simulation(seed: seed)
             simulation.run(steps: 400)
             if simulation.failures.isEmpty { simulation.endSaleAndConverge() }
@@ -46,9 +48,10 @@ struct SimulationTests {
     }
 
     @Test("busy units receive stock from idle ones")
-    func stockFollowsDemand() {
+    func stockFollowsDemand() async {
         var moved = 0
         for seed in UInt64(0)..<200 {
+            await Task.yield()
             var simulation = Simulation(seed: seed)
             simulation.run(steps: 400)
             moved += simulation.units.reduce(0) { total, unit in

@@ -1,0 +1,20 @@
+// One gossip message between nodes: who sends it, when, and its digests per sale.
+
+public import FlashSaleCore
+
+/// The body of `POST /v1/gossip` and of its answer. `sentAtMs` and `nonce` are inside the signed bytes, so a
+/// message cannot be replayed later or re-dated (see `ReplayGuard`).
+public struct GossipEnvelope: Sendable, Codable, Equatable {
+    public var from: NodeID
+    public var sentAtMs: Int64
+    /// Random per message.
+    public var nonce: String
+    public var digests: [GossipDigest]
+
+    public init(from: NodeID, sentAtMs: Int64, nonce: String, digests: [GossipDigest]) {
+        self.from = from
+        self.sentAtMs = sentAtMs
+        self.nonce = nonce
+        self.digests = digests
+    }
+}

@@ -1,0 +1,154 @@
+// One unit's side of gossip: what it tells peers, what it takes from them, and what it gives away.
+
+import FlashSaleAPI
+import FlashSaleCore
+import FlashSaleStorage
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// Builds, checks and absorbs gossip for one unit, and runs the rebalancing policy.
+///
+/// What this unit tells about itself comes from SQLite, never from memory alone: its counters and grants are
+/// durable before anyone can learn them. What it learns is written to SQLite before the purchase desk may sell
+/// from it. A message is checked (signature, member, age, nonce) before any of its bytes are trusted.
+final class GossipExchange: Sendable {
+    let desk: PurchaseDesk
+    let pool: DatabasePool
+    let seal: GossipSeal
+    let policy: RebalancePolicy
+    /// Pulses older than this are ignored by the policy.
+    let pulseMaxAgeMs: Int64
+    private let members: @Sendable () -> Set<NodeID>
+    private let nowMs: @Sendable () -> Int64
+    private let logger: Logger
+    private let boards = Mutex<[String: PulseBoard]>([:])
+    private let replay = Mutex(ReplayGuard())
+
+    init(
+        desk: PurchaseDesk, pool: DatabasePool, seal: GossipSeal, policy: RebalancePolicy, pulseMaxAgeMs: Int64,
+        members: @escaping @Sendable () -> Set<NodeID>, nowMs: @escaping @Sendable () -> Int64, logger: Logger
+    ) {
+        self.desk = desk
+        self.pool = pool
+        self.seal = seal
+        self.policy = policy
+        self.pulseMaxAgeMs = pulseMaxAgeMs
+        self.members = members
+        self.nowMs = nowMs
+        self.logger = logger
+    }
+
+    // MARK: Sending
+
+    /// This unit's signed message: every sale's ledger as stored, and its pulse.
+    func sealedEnvelope() async throws -> (body: Data, signature: String) {
+        let now = nowMs()
+        let unit = desk.unit
+        let sales = desk.saleTerms().map(\.id).sorted()
+        let ledgers = try await pool.read { db in
+            try sales.map { ($0, try UnitRecords.ledger(saleID: $0, unit: unit, db)) }
+        }
+        let digests = ledgers.map { sale, ledger in
+            GossipDigest(sale: sale, from: unit, ledger: ledger, pulse: desk.pulse(sale: sale, nowMs: now))
+        }
+        var nonce = SystemRandomNumberGenerator()
+        let envelope = GossipEnvelope(
+            from: unit, sentAtMs: now, nonce: String(nonce.next(), radix: 16) + String(nonce.next(), radix: 16),
+            digests: digests)
+        let body = try WireJSON.encoder.encode(envelope)
+        return (body, seal.signature(for: body))
+    }
+
+    // MARK: Receiving
+
+    /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine.
+    func receive(body: Data, signature: String?) async throws {
+        guard let signature, seal.verify(signature, body: body) else { throw GossipRefusal.badSignature }
+        let envelope: GossipEnvelope
+        do {
+            envelope = try WireJSON.decoder.decode(GossipEnvelope.self, from: body)
+        } catch {
+            throw GossipRefusal.malformed("\(error)")
+        }
+        guard envelope.from != desk.unit, members().contains(envelope.from) else {
+            throw GossipRefusal.unknownSender(envelope.from.rawValue)
+        }
+        let now = nowMs()
+        switch replay.withLock({ $0.admit(nonce: envelope.nonce, sentAtMs: envelope.sentAtMs, nowMs: now) }) {
+        case .fresh: break
+        case .stale: throw GossipRefusal.stale
+        case .replayed: throw GossipRefusal.replayed
+        }
+        try await absorb(envelope)
+    }
+
+    /// Writes other nodes' rows to SQLite, then shows them to the desk; records the sender's pulse.
+    private func absorb(_ envelope: GossipEnvelope) async throws {
+        let unit = desk.unit
+        let known = Set(desk.saleTerms().map(\.id))
+        let digests = envelope.digests.filter { known.contains($0.sale) }
+        for digest in digests {
+            for (node, row) in digest.rows where node != unit {
+                guard Self.isPlausible(row, of: node) else {
+                    throw GossipRefusal.malformed("row of \(node) for sale \(digest.sale) is out of range")
+                }
+            }
+        }
+        try await pool.write { db in
+            for digest in digests {
+                for (node, row) in digest.rows where node != unit {
+                    try LedgerTables.merge(row, of: node, saleID: digest.sale, db)
+                }
+            }
+        }
+        for digest in digests {
+            desk.merge(sale: digest.sale, others: digest.rows(excluding: unit))
+            if let pulse = digest.pulse, pulse.node == envelope.from {
+                boards.withLock { $0[digest.sale, default: PulseBoard()].record(pulse) }
+            }
+        }
+    }
+
+    /// Counters a node could have written: non-negative, bounded, nothing returned beyond what was sold, minted
+    /// only by the config-center.
+    static func isPlausible(_ row: LedgerRow, of node: NodeID) -> Bool {
+        let range: ClosedRange<Int64> = 0...1_000_000_000
+        return range.contains(row.minted) && (row.minted == 0 || node == .center) && range.contains(row.consumed)
+            && range.contains(row.released) && row.released <= row.consumed
+            && row.grantedTo.allSatisfy { $0.key != node && range.contains($0.value) }
+    }
+
+    // MARK: Rebalancing
+
+    /// Runs the policy for every open sale and makes its grants: reserved in memory first (so no order takes the
+    /// same stock), then written to SQLite, whose counters refuse a grant beyond the unit's rights.
+    func rebalance() async {
+        let now = nowMs()
+        for terms in desk.saleTerms() where terms.phase(atMs: now) == .open {
+            guard let me = desk.pulse(sale: terms.id, nowMs: now) else { continue }
+            let peers = boards.withLock { $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit) } ?? []
+            for (node, amount) in policy.grants(me: me, peers: peers).sorted(by: { $0.key < $1.key }) {
+                await grant(amount, of: terms.id, to: node)
+            }
+        }
+    }
+
+    /// Gives `amount` of this unit's rights for `saleID` to `node`.
+    func grant(_ amount: Int64, of saleID: String, to node: NodeID) async {
+        let unit = desk.unit
+        do {
+            try desk.reserveGrant(sale: saleID, amount: amount, to: node)
+            guard let total = desk.ownRows()[saleID]?.grantedTo[node] else { return }
+            try await pool.write { db in
+                try LedgerTables.merge(LedgerRow(grantedTo: [node: total]), of: unit, saleID: saleID, includeCounters: false, db)
+            }
+            logger.info("granted stock", metadata: ["sale": "\(saleID)", "to": "\(node)", "amount": "\(amount)"])
+        } catch {
+            // Reserved in memory but not written: the stock stays unsold here until a restart rebuilds the
+            // desk from SQLite. Never oversold, and never gossiped (gossip reads SQLite).
+            logger.error("grant not made", metadata: ["sale": "\(saleID)", "to": "\(node)", "error": "\(error)"])
+        }
+    }
+}

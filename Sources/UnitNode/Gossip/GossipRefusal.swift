@@ -1,0 +1,21 @@
+// Why a gossip message was refused; each leaves every ledger as it was.
+
+import FlashSaleAPI
+
+enum GossipRefusal: ProblemConvertible {
+    case badSignature
+    case stale
+    case replayed
+    case unknownSender(String)
+    case malformed(String)
+
+    var problem: Problem {
+        switch self {
+        case .badSignature: Problem(.unauthorized, "gossip signature missing or wrong")
+        case .stale: Problem(.unauthorized, "gossip message too old or from the future")
+        case .replayed: Problem(.unauthorized, "gossip message already seen")
+        case .unknownSender(let node): Problem(.unauthorized, "'\(node)' is not a member of this cluster")
+        case .malformed(let detail): Problem(.invalidInput, "malformed gossip: \(detail)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// Push-pull gossip rounds with a few random peers at a fixed interval.
+
+import AsyncHTTPClient
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Every `interval`, sends this unit's signed digest to `fanout` random peers, absorbs each peer's signed
+/// answer, then rebalances. Peers come from the configuration the unit follows (cached in its SQLite), so the
+/// unit keeps gossiping when the config-center is down.
+final class Gossiper: Service, Sendable {
+    private let exchange: GossipExchange
+    private let http: HTTPClient
+    private let peers: @Sendable () -> [(id: NodeID, url: String)]
+    private let interval: Duration
+    private let fanout: Int
+    private let logger: Logger
+
+    init(
+        exchange: GossipExchange, http: HTTPClient, peers: @escaping @Sendable () -> [(id: NodeID, url: String)],
+        interval: Duration, fanout: Int, logger: Logger
+    ) {
+        self.exchange = exchange
+        self.http = http
+        self.peers = peers
+        self.interval = interval
+        self.fanout = fanout
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.round()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+
+    /// One round: exchanges with random peers (in parallel), then the rebalancing decision.
+    func round() async {
+        let chosen = peers().shuffled().prefix(fanout)
+        await withTaskGroup(of: Void.self) { group in
+            for peer in chosen {
+                group.addTask { await self.exchange(with: peer) }
+            }
+        }
+        await exchange.rebalance()
+    }
+
+    private func exchange(with peer: (id: NodeID, url: String)) async {
+        do {
+            let (body, signature) = try await exchange.sealedEnvelope()
+            var request = HTTPClientRequest(url: peer.url + "/v1/gossip")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: GossipSeal.header, value: signature)
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await http.execute(request, timeout: .seconds(2))
+            let answer = Data(buffer: try await response.body.collect(upTo: 4 << 20))
+            guard response.status == .ok else {
+                logger.debug("gossip refused", metadata: ["peer": "\(peer.id)", "status": "\(response.status.code)"])
+                return
+            }
+            try await exchange.receive(body: answer, signature: response.headers.first(name: GossipSeal.header))
+        } catch {
+            logger.debug("gossip exchange failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,22 @@
+// `POST /v1/gossip`: a peer's signed digest in, this unit's signed digest out (push-pull).
+
+import FlashSaleAPI
+import Foundation
+import Hummingbird
+
+enum GossipRoutes {
+    /// Largest gossip body accepted.
+    static let bodyMaxBytes = 4 << 20
+
+    static func add(to router: Router<WireRequestContext>, exchange: GossipExchange) {
+        router.post("/v1/gossip") { request, _ in
+            let bytes = try await request.body.collect(upTo: bodyMaxBytes)
+            let signature = request.headers[GossipSeal.headerName]
+            try await exchange.receive(body: Data(buffer: bytes), signature: signature)
+            let (body, answerSignature) = try await exchange.sealedEnvelope()
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[GossipSeal.headerName] = answerSignature
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+}
