@@ -19,8 +19,13 @@ struct TestUnit {
     let directory: String
     let nowMs: @Sendable () -> Int64
 
+    /// A cluster secret: the unit gossips (with `peers`, which have no URL, so only they can call it).
+    let clusterSecret: String?
+
     init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
+         peers: [String] = [], clusterSecret: String? = nil,
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
+        self.clusterSecret = clusterSecret
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.nowMs = nowMs
@@ -29,7 +34,8 @@ struct TestUnit {
             id: Self.saleID, title: "Phone", startsAtMs: startsAtMs ?? now - 1000, endsAtMs: endsAtMs ?? now + 3_600_000,
             perUserLimit: perUserLimit)
         let config = ClusterConfig(
-            version: 1, regions: [RegionSpec(id: Self.region)], units: [UnitSpec(id: Self.unitID, region: Self.region)],
+            version: 1, regions: [RegionSpec(id: Self.region)],
+            units: ([Self.unitID] + peers).map { UnitSpec(id: $0, region: Self.region) },
             sales: [SaleConfig(terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]))])
         let pool = try UnitDatabase.open(path: databasePath)
         try pool.write { db in
@@ -44,7 +50,7 @@ struct TestUnit {
         // Port 1 on loopback: nothing listens, so the unit runs on its saved configuration.
         UnitSettings(
             unit: Self.unitID, region: Self.region, port: 0, dataDirectory: directory, centerURL: "http://127.0.0.1:1",
-            reportInterval: .seconds(60))
+            reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60))
     }
 
     func application() async throws -> some ApplicationProtocol {

@@ -44,7 +44,7 @@ final class LocalCluster {
     }
 
     /// Starts (or restarts, on the same data and port) unit `id`.
-    func startUnit(_ id: String, region: String) async throws {
+    func startUnit(_ id: String, region: String, extraArguments: [String] = []) async throws {
         let port = try unitPorts[id] ?? freePort()
         unitPorts[id] = port
         unitRegions[id] = region
@@ -53,7 +53,7 @@ final class LocalCluster {
             arguments: [
                 "--id", id, "--region", region, "--listen", "127.0.0.1:\(port)", "--data", root + "/units/\(id)",
                 "--center", centerURL,
-            ],
+            ] + extraArguments,
             logDirectory: root + "/logs", name: id)
         units[id] = unit
         try await waitForHealth(url: unitURL(id), process: unit)

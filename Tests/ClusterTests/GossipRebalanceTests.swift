@@ -1,0 +1,89 @@
+// Three units in three regions with demand 80/15/5: stock follows the buyers and the whole stock sells.
+
+import ConfigCenterClient
+import FlashSaleAPI
+import Foundation
+import GRDB
+import Testing
+
+@Suite(.serialized) struct GossipRebalanceTests {
+    @Test func busyRegionReceivesStockAndEverythingSells() async throws {
+        try await LocalCluster.run(run)
+    }
+
+    private func run(_ cluster: LocalCluster) async throws {
+        let stock: Int64 = 300
+        let units = ["eu-west-1": "eu-west", "us-east-1": "us-east", "ap-south-1": "ap-south"]
+        let secretFile = cluster.root + "/cluster-secret"
+        try "a-test-cluster-secret-of-some-length".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        try await cluster.startCenter()
+        for region in Set(units.values) { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
+        for (id, region) in units.sorted(by: { $0.key < $1.key }) {
+            try await cluster.startUnit(
+                id, region: region, extraArguments: ["--cluster-secret-file", secretFile, "--gossip-interval-ms", "200"])
+        }
+        try await cluster.waitForRegistration(Array(units.keys))
+        let now = Date()
+        _ = try await cluster.client.createSale(
+            SaleSpec(id: "phone", title: "Phone", stock: stock, startsAt: now, endsAt: now.addingTimeInterval(3600)))
+        _ = try await cluster.client.allocate(sale: "phone", AllocationSpec(counts: ["eu-west": 100, "us-east": 100, "ap-south": 100]))
+        for id in units.keys { try await cluster.waitForStock(id, sale: "phone", stock: 100) }
+
+        // Buyers: 80% to eu-west, 15% to us-east, 5% to ap-south, each a new user, until the stock is gone.
+        var created: [String: Int] = [:]
+        var answers: [UInt: Int] = [:]
+        var firstDryAt: Date?
+        var firstTransferredSaleAt: Date?
+        var request = 0
+        let deadline = Date().addingTimeInterval(120)
+        while created.values.reduce(0, +) < Int(stock), request < 40_000, Date() < deadline {
+            request += 1
+            let slot = request % 20
+            let unit = slot < 16 ? "eu-west-1" : slot < 19 ? "us-east-1" : "ap-south-1"
+            let answer = try await cluster.purchase(at: unit, sale: "phone", user: "buyer-\(request)")
+            answers[answer.status, default: 0] += 1
+            if answer.status == 201 {
+                created[unit, default: 0] += 1
+                if unit == "eu-west-1", firstDryAt != nil, firstTransferredSaleAt == nil { firstTransferredSaleAt = Date() }
+            } else if answer.status == 503, unit == "eu-west-1", firstDryAt == nil {
+                firstDryAt = Date()
+            }
+            if answer.status == 503 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        print("gossip herd: \(request) requests, answers \(answers.sorted { $0.key < $1.key }), orders by unit \(created)")
+        if let dry = firstDryAt, let refilled = firstTransferredSaleAt {
+            let intervals = refilled.timeIntervalSince(dry) / 0.2
+            print("eu-west-1 ran dry, then sold transferred stock after \(String(format: "%.1f", intervals)) gossip intervals")
+        }
+
+        // The whole stock sold, nothing stranded, no oversell: each unit's SQLite agrees.
+        #expect(created.values.reduce(0, +) == Int(stock))
+        #expect((created["eu-west-1"] ?? 0) > 100, "the busy unit sold more than its own share")
+        #expect(answers[410] == nil, "no buyer heard 'sold out' while stock remained somewhere")
+        var storedTotal = 0
+        for id in units.keys {
+            let stored = try cluster.stored(id, sale: "phone")
+            #expect(stored.orders == created[id, default: 0])
+            #expect(stored.sold == Int64(stored.orders))
+            storedTotal += stored.orders
+            let (received, grantedOut) = try Self.flows(cluster.unitDatabase(id))
+            #expect(stored.sold <= received - grantedOut, "\(id) sold more than it held")
+        }
+        #expect(storedTotal == Int(stock))
+        // Once everything is sold, a buyer anywhere hears "sold out".
+        try await eventually("sold out everywhere") {
+            for id in units.keys where try await cluster.purchase(at: id, sale: "phone", user: "late-\(id)").status != 410 {
+                return false
+            }
+            return true
+        }
+    }
+
+    private static func flows(_ path: String) throws -> (received: Int64, grantedOut: Int64) {
+        let queue = try DatabaseQueue(path: path)
+        return try queue.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT received, granted_out FROM unit_stock WHERE sale_id = 'phone'")
+            return (row?["received"] ?? -1, row?["granted_out"] ?? -1)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+// Gossip is believed only when it is signed with the cluster secret, fresh, new, from a member and sane.
+
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite struct GossipAuthTests {
+    static let secret = "a-cluster-secret-for-the-tests"
+    let seal = GossipSeal(secret: Array(GossipAuthTests.secret.utf8))!
+
+    /// eu-west-2's digest: it gives `amount` to the unit under test.
+    func envelope(from: NodeID = "eu-west-2", grant amount: Int64 = 5, sentAtMs: Int64 = Date().millisecondsSince1970,
+                  nonce: String = UUID().uuidString, row: LedgerRow? = nil) throws -> Data {
+        let digest = GossipDigest(
+            sale: TestUnit.saleID, from: from, rows: [from: row ?? LedgerRow(grantedTo: [NodeID(TestUnit.unitID): amount])],
+            pulse: Pulse(node: from, available: 0, demandPerSecond: 0, heartbeatMs: sentAtMs))
+        return try WireJSON.encoder.encode(GossipEnvelope(from: from, sentAtMs: sentAtMs, nonce: nonce, digests: [digest]))
+    }
+
+    func post(_ client: some TestClientProtocol, _ body: Data, signature: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let signature { headers[GossipSeal.headerName] = signature }
+        return try await client.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+
+    func stockLeft(_ client: some TestClientProtocol) async throws -> Int64 {
+        try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)", method: .get).decoded(SaleView.self).stockLeft
+    }
+
+    @Test func aSignedGrantFromAPeerArrivesAndTheAnswerIsSigned() async throws {
+        let unit = try TestUnit(stock: 3, peers: ["eu-west-2"], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let body = try envelope()
+            let answer = try await post(client, body, signature: seal.signature(for: body))
+            #expect(answer.status == .ok)
+            let reply = Data(buffer: answer.body)
+            #expect(seal.verify(try #require(answer.headers[GossipSeal.headerName]), body: reply))
+            let envelope = try WireJSON.decoder.decode(GossipEnvelope.self, from: reply)
+            #expect(envelope.from == NodeID(TestUnit.unitID))
+            #expect(envelope.digests.first?.pulse?.available == 8)
+            #expect(try await stockLeft(client) == 8)
+        }
+        #expect(try unit.stored().received == 8, "the grant is in SQLite")
+    }
+
+    @Test func forgedReplayedStaleForeignAndMalformedMessagesChangeNothing() async throws {
+        let unit = try TestUnit(stock: 3, peers: ["eu-west-2"], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            func expectRefused(_ body: Data, signature: String?, _ status: HTTPResponse.Status) async throws {
+                let answer = try await post(client, body, signature: signature)
+                #expect(answer.status == status)
+                #expect(answer.headers[.contentType] == "application/problem+json")
+                #expect(try await stockLeft(client) == 3)
+            }
+            let good = try envelope()
+            try await expectRefused(good, signature: nil, .unauthorized)
+            try await expectRefused(good, signature: String(repeating: "0", count: 64), .unauthorized)
+            let other = GossipSeal(secret: Array("another-secret-of-enough-bytes".utf8))!
+            try await expectRefused(good, signature: other.signature(for: good), .unauthorized)
+            // Signed, then altered: the signature no longer matches the bytes.
+            var altered = good
+            altered.append(contentsOf: Array(" ".utf8))
+            try await expectRefused(altered, signature: seal.signature(for: good), .unauthorized)
+
+            let stale = try envelope(sentAtMs: Date().millisecondsSince1970 - 120_000)
+            try await expectRefused(stale, signature: seal.signature(for: stale), .unauthorized)
+            let stranger = try envelope(from: "mallory")
+            try await expectRefused(stranger, signature: seal.signature(for: stranger), .unauthorized)
+            let garbage = Data("{\"from\": 1}".utf8)
+            try await expectRefused(garbage, signature: seal.signature(for: garbage), .badRequest)
+            let minting = try envelope(row: LedgerRow(minted: 1_000, grantedTo: [NodeID(TestUnit.unitID): 50]))
+            try await expectRefused(minting, signature: seal.signature(for: minting), .badRequest)
+
+            // The genuine message works once; played again it is refused.
+            #expect(try await post(client, good, signature: seal.signature(for: good)).status == .ok)
+            #expect(try await stockLeft(client) == 8)
+            let replay = try await post(client, good, signature: seal.signature(for: good))
+            #expect(replay.status == .unauthorized)
+            #expect(try await stockLeft(client) == 8)
+        }
+        #expect(try unit.stored().received == 8)
+    }
+
+    @Test func withoutGossipTheEndpointDoesNotExist() async throws {
+        let unit = try TestUnit(stock: 3)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let body = try envelope()
+            #expect(try await post(client, body, signature: seal.signature(for: body)).status == .notFound)
+        }
+    }
+}
