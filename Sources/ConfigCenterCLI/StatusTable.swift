@@ -11,15 +11,18 @@ enum StatusTable {
             """
         let rows = status.units.map { unit in
             [
-                unit.unit, unit.region, "\(unit.allocated)", "\(unit.rightsHeld)", "\(unit.sold)", "\(unit.orders)",
-                Table.age(unit.lastSeen, now: now),
+                unit.unit, unit.region, "\(unit.allocated)", "\(unit.receivedFromUnits - unit.givenToUnits)",
+                "\(unit.rightsHeld)", "\(unit.sold)", "\(unit.orders)", Table.age(unit.lastSeen, now: now),
             ]
         }
         let total = [
-            "TOTAL", "", "\(status.units.reduce(0) { $0 + $1.allocated })", "\(status.units.reduce(0) { $0 + $1.rightsHeld })",
-            "\(status.units.reduce(0) { $0 + $1.sold })", "\(status.units.reduce(0) { $0 + $1.orders })", "",
+            "TOTAL", "", "\(status.units.reduce(0) { $0 + $1.allocated })", "",
+            "\(status.units.reduce(0) { $0 + $1.rightsHeld })", "\(status.units.reduce(0) { $0 + $1.sold })",
+            "\(status.units.reduce(0) { $0 + $1.orders })", "",
         ]
         return header + "\n\n"
-            + Table(["UNIT", "REGION", "ALLOCATED", "RIGHTS HELD", "SOLD", "ORDERS", "LAST SEEN"], rows + [total]).render()
+            + Table(
+                ["UNIT", "REGION", "ALLOCATED", "REBALANCED", "RIGHTS HELD", "SOLD", "ORDERS", "LAST SEEN"], rows + [total]
+            ).render()
     }
 }

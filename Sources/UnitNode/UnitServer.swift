@@ -103,16 +103,18 @@ public enum UnitServer {
             client: client, pool: pool, desk: desk, starting: savedConfig,
             longPollSeconds: settings.longPollSeconds, logger: logger)
         let url = settings.advertisedURL ?? "http://\(settings.host):\(settings.port)"
+        let granter = RightsGranter(desk: desk, pool: pool, logger: logger)
         let reporter = Reporter(
-            client: client, desk: desk, pool: pool, follower: follower, region: settings.region, url: url,
-            interval: settings.reportInterval, logger: logger)
+            client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
+            interval: settings.reportInterval, nowMs: nowMs, logger: logger)
         let router = UnitRoutes.router(desk: desk, pool: pool, region: settings.region, nowMs: nowMs)
         var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter]
         if let seal {
             let intervalMs = Int64(settings.gossipInterval.components.seconds * 1000)
                 + settings.gossipInterval.components.attoseconds / 1_000_000_000_000_000
             let exchange = GossipExchange(
-                desk: desk, pool: pool, seal: seal, policy: RebalancePolicy(), pulseMaxAgeMs: max(5 * intervalMs, 2_000),
+                desk: desk, pool: pool, seal: seal, policy: RebalancePolicy(), granter: granter,
+                pulseMaxAgeMs: max(5 * intervalMs, 2_000),
                 members: { Set(follower.units.map { NodeID($0.id) }) }, nowMs: nowMs, logger: logger)
             GossipRoutes.add(to: router, exchange: exchange)
             services.append(

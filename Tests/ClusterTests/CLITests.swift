@@ -65,6 +65,11 @@ import Testing
         #expect(json.out.contains("\"allocated\":300"))
         try await cluster.waitForStock("us-east-1", sale: "demo-phone", stock: 300)
 
+        let report = try await cli(["report", "demo-phone"], center: center)
+        #expect(report.status == 0)
+        #expect(report.out.contains("conserved: yes"), "\(report.out)")
+        #expect(report.out.contains("minted 1000 = sold 0 + returned 0 + still at units 1000 + never allocated 0"))
+
         // Create, allocate, restock by hand.
         #expect(try await cli(["sale", "create", "tv", "--title", "TV", "--stock", "10", "--ends-at", "+1h"], center: center).status == 0)
         let allocated = try await cli(["allocate", "tv", "us-east=6", "ap-south=4"], center: center)

@@ -79,10 +79,43 @@ import Testing
         }
     }
 
-    private static func flows(_ path: String) throws -> (received: Int64, grantedOut: Int64) {
+    @Test func atTheEndUnsoldStockGoesBackToTheCenterAndIsAccountedFor() async throws {
+        try await LocalCluster.run { cluster in
+            try await cluster.startCenter()
+            _ = try await cluster.client.addRegion(RegionSpec(id: "eu-west"))
+            _ = try await cluster.client.addRegion(RegionSpec(id: "us-east"))
+            try await cluster.startUnit("eu-west-1", region: "eu-west")
+            try await cluster.startUnit("us-east-1", region: "us-east")
+            try await cluster.waitForRegistration(["eu-west-1", "us-east-1"])
+            let now = Date()
+            _ = try await cluster.client.createSale(
+                SaleSpec(id: "short", title: "Short", stock: 50, startsAt: now, endsAt: now.addingTimeInterval(4)))
+            _ = try await cluster.client.allocate(sale: "short", AllocationSpec(counts: ["eu-west": 30, "us-east": 15]))
+            try await cluster.waitForStock("eu-west-1", sale: "short", stock: 30)
+            for index in 0..<7 {
+                #expect(try await cluster.purchase(at: "eu-west-1", sale: "short", user: "b\(index)").status == 201)
+            }
+            // After the end every unit returns what it did not sell; the center's account closes.
+            try await eventually("unsold stock returned", seconds: 30) {
+                let status = try await cluster.client.status(sale: "short")
+                return status.returned == 38 && status.units.allSatisfy { $0.rightsHeld == 0 }
+            }
+            let status = try await cluster.client.status(sale: "short")
+            #expect(status.state == "ended" && status.sold == 7 && status.minted == 50 && status.atCenter == 43)
+            #expect(status.units.first { $0.unit == "eu-west-1" }?.returned == 23)
+            #expect(status.units.first { $0.unit == "us-east-1" }?.returned == 15)
+            #expect(try await cluster.purchase(at: "us-east-1", sale: "short", user: "late").status == 409)
+            for id in ["eu-west-1", "us-east-1"] {
+                let (received, grantedOut) = try Self.flows(cluster.unitDatabase(id), sale: "short")
+                #expect(received - grantedOut == Int64(try cluster.stored(id, sale: "short").orders))
+            }
+        }
+    }
+
+    private static func flows(_ path: String, sale: String = "phone") throws -> (received: Int64, grantedOut: Int64) {
         let queue = try DatabaseQueue(path: path)
         return try queue.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT received, granted_out FROM unit_stock WHERE sale_id = 'phone'")
+            let row = try Row.fetchOne(db, sql: "SELECT received, granted_out FROM unit_stock WHERE sale_id = ?", arguments: [sale])
             return (row?["received"] ?? -1, row?["granted_out"] ?? -1)
         }
     }

@@ -111,15 +111,18 @@ extension CenterStore {
         let units = unitIDs.sorted().map { unit in
             let spec = byID[unit.rawValue]
             let row = ledger.row(unit)
+            let fromUnits = ledger.received(by: unit) - (center.grantedTo[unit] ?? 0)
             return UnitSaleStatus(
                 unit: unit.rawValue, region: spec?.region ?? "?", allocated: center.grantedTo[unit] ?? 0,
-                rightsHeld: ledger.rights(of: unit), sold: row.consumed, orders: row.held, lastSeen: spec?.lastSeen)
+                rightsHeld: ledger.rights(of: unit), sold: row.consumed, orders: row.held,
+                returned: row.grantedTo[.center] ?? 0, receivedFromUnits: fromUnits,
+                givenToUnits: row.grantedTotal - (row.grantedTo[.center] ?? 0), lastSeen: spec?.lastSeen)
         }
         return SaleStatus(
             sale: terms.id, title: terms.title, state: terms.phase(atMs: nowMs).name,
             startsAt: Date(millisecondsSince1970: terms.startsAtMs), endsAt: Date(millisecondsSince1970: terms.endsAtMs),
             perUserLimit: terms.perUserLimit, minted: ledger.totalMinted, atCenter: ledger.rights(of: .center),
-            sold: ledger.totalHeld, units: units)
+            sold: ledger.totalHeld, returned: ledger.received(by: .center), units: units)
     }
 
     static func terms(of spec: SaleSpec) throws -> SaleTerms {

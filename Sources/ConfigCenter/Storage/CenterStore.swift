@@ -99,6 +99,14 @@ public final class CenterStore: Sendable {
     public func report(_ report: UnitReport) async throws -> UnitSpec {
         try Self.validate(UnitSpec(id: report.unit, region: report.region, url: report.url))
         try Self.validate(rows: report.sales, of: NodeID(report.unit))
+        for (saleID, rows) in report.knownRows ?? [:] {
+            for (node, row) in rows {
+                guard node != .center, node.rawValue != report.unit else {
+                    throw CenterError.invalidInput("sale '\(saleID)': known rows are other units' rows")
+                }
+                try Self.validate(rows: [saleID: row], of: node)
+            }
+        }
         let now = nowMs()
         return try await write { db in
             try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
@@ -106,10 +114,13 @@ public final class CenterStore: Sendable {
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
                 arguments: [now, report.configVersion, report.unit])
             let unit = NodeID(report.unit)
+            for (saleID, rows) in report.knownRows ?? [:] where try CenterQueries.saleTerms(saleID, db) != nil {
+                for (node, row) in rows { try LedgerTables.merge(row, of: node, saleID: saleID, db) }
+            }
             for (saleID, row) in report.sales where try CenterQueries.saleTerms(saleID, db) != nil {
                 try LedgerTables.merge(row, of: unit, saleID: saleID, db)
-                // Until units gossip, a unit holds only what the center granted it: a report that sold or gave
-                // away more than that is wrong, and storing it would let stock appear from nowhere.
+                // A unit holds only what it was granted (by the center, or by peers whose rows are known now): a
+                // report that sold or gave away more than that is wrong, and storing it would let stock appear.
                 let rights = try LedgerTables.load(saleID: saleID, db).rights(of: unit)
                 guard rights >= 0 else {
                     throw CenterError.conflict("unit '\(unit)' reports more for sale '\(saleID)' than it was granted")

@@ -16,11 +16,13 @@ public struct SaleStatus: Sendable, Codable, Equatable {
     public var atCenter: Int64
     /// Orders held across all units, as last reported.
     public var sold: Int64
+    /// Rights units gave back to the config-center (at the end of the sale).
+    public var returned: Int64
     public var units: [UnitSaleStatus]
 
     public init(
         sale: String, title: String, state: String, startsAt: Date, endsAt: Date, perUserLimit: Int, minted: Int64,
-        atCenter: Int64, sold: Int64, units: [UnitSaleStatus]
+        atCenter: Int64, sold: Int64, returned: Int64 = 0, units: [UnitSaleStatus]
     ) {
         self.sale = sale
         self.title = title
@@ -31,6 +33,7 @@ public struct SaleStatus: Sendable, Codable, Equatable {
         self.minted = minted
         self.atCenter = atCenter
         self.sold = sold
+        self.returned = returned
         self.units = units
     }
 }
@@ -47,15 +50,26 @@ public struct UnitSaleStatus: Sendable, Codable, Equatable {
     public var sold: Int64
     /// Orders holding stock now (sold minus returned).
     public var orders: Int64
+    /// Rights it gave back to the config-center.
+    public var returned: Int64
+    /// Rights it received from other units and gave to other units (rebalancing).
+    public var receivedFromUnits: Int64
+    public var givenToUnits: Int64
     public var lastSeen: Date?
 
-    public init(unit: String, region: String, allocated: Int64, rightsHeld: Int64, sold: Int64, orders: Int64, lastSeen: Date?) {
+    public init(
+        unit: String, region: String, allocated: Int64, rightsHeld: Int64, sold: Int64, orders: Int64, returned: Int64 = 0,
+        receivedFromUnits: Int64 = 0, givenToUnits: Int64 = 0, lastSeen: Date?
+    ) {
         self.unit = unit
         self.region = region
         self.allocated = allocated
         self.rightsHeld = rightsHeld
         self.sold = sold
         self.orders = orders
+        self.returned = returned
+        self.receivedFromUnits = receivedFromUnits
+        self.givenToUnits = givenToUnits
         self.lastSeen = lastSeen
     }
 }

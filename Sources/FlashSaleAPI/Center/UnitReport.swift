@@ -11,12 +11,19 @@ public struct UnitReport: Sendable, Codable, Equatable {
     /// The config version the unit runs on.
     public var configVersion: Int64
     public var sales: [String: LedgerRow]
+    /// Other units' rows the unit has learned by gossip, per sale (durable copies): grants between units reach
+    /// the config-center with whichever side reports first.
+    public var knownRows: [String: [NodeID: LedgerRow]]?
 
-    public init(unit: String, region: String, url: String, configVersion: Int64, sales: [String: LedgerRow]) {
+    public init(
+        unit: String, region: String, url: String, configVersion: Int64, sales: [String: LedgerRow],
+        knownRows: [String: [NodeID: LedgerRow]]? = nil
+    ) {
         self.unit = unit
         self.region = region
         self.url = url
         self.configVersion = configVersion
         self.sales = sales
+        self.knownRows = knownRows
     }
 }

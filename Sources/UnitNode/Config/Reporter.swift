@@ -13,16 +13,20 @@ final class Reporter: Service, Sendable {
     private let client: ConfigCenterClient
     private let desk: PurchaseDesk
     private let pool: DatabasePool
+    private let granter: RightsGranter
+    private let nowMs: @Sendable () -> Int64
     private let follower: ConfigFollower
     private let region: String
     private let url: String
     private let interval: Duration
     private let logger: Logger
 
-    init(client: ConfigCenterClient, desk: PurchaseDesk, pool: DatabasePool, follower: ConfigFollower, region: String, url: String, interval: Duration, logger: Logger) {
+    init(client: ConfigCenterClient, desk: PurchaseDesk, pool: DatabasePool, granter: RightsGranter, follower: ConfigFollower, region: String, url: String, interval: Duration, nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
         self.client = client
         self.desk = desk
         self.pool = pool
+        self.granter = granter
+        self.nowMs = nowMs
         self.follower = follower
         self.region = region
         self.url = url
@@ -34,10 +38,12 @@ final class Reporter: Service, Sendable {
         await cancelWhenGracefulShutdown {
             var failing = false
             while !Task.isCancelled {
+                await self.granter.returnUnsold(nowMs: self.nowMs())
                 do {
-                    let report = UnitReport(
+                    var report = UnitReport(
                         unit: self.desk.unit.rawValue, region: self.region, url: self.url,
-                        configVersion: self.follower.version, sales: try await self.durableRows())
+                        configVersion: self.follower.version, sales: [:])
+                    (report.sales, report.knownRows) = try await self.durableRows()
                     try await self.client.report(report)
                     failing = false
                 } catch ConfigCenterClientError.refused(let problem) {
@@ -52,14 +58,20 @@ final class Reporter: Service, Sendable {
         }
     }
 
-    /// The unit's own row per sale as SQLite has it.
-    private func durableRows() async throws -> [String: LedgerRow] {
+    /// The unit's own row per sale as SQLite has it, and the other units' rows it has learned (so the
+    /// config-center can account for grants between units even before the giver reports).
+    private func durableRows() async throws -> ([String: LedgerRow], [String: [NodeID: LedgerRow]]) {
         let unit = desk.unit
         let sales = desk.saleTerms().map(\.id)
         return try await pool.read { db in
-            var rows: [String: LedgerRow] = [:]
-            for sale in sales { rows[sale] = try UnitRecords.ownRow(saleID: sale, unit: unit, db) }
-            return rows
+            var own: [String: LedgerRow] = [:]
+            var known: [String: [NodeID: LedgerRow]] = [:]
+            for sale in sales {
+                let ledger = try UnitRecords.ledger(saleID: sale, unit: unit, db)
+                own[sale] = ledger.row(unit)
+                known[sale] = ledger.rows.filter { $0.key != unit && $0.key != .center }
+            }
+            return (own, known)
         }
     }
 }

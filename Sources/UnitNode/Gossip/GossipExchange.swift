@@ -18,6 +18,7 @@ final class GossipExchange: Sendable {
     let pool: DatabasePool
     let seal: GossipSeal
     let policy: RebalancePolicy
+    let granter: RightsGranter
     /// Pulses older than this are ignored by the policy.
     let pulseMaxAgeMs: Int64
     private let members: @Sendable () -> Set<NodeID>
@@ -27,13 +28,15 @@ final class GossipExchange: Sendable {
     private let replay = Mutex(ReplayGuard())
 
     init(
-        desk: PurchaseDesk, pool: DatabasePool, seal: GossipSeal, policy: RebalancePolicy, pulseMaxAgeMs: Int64,
+        desk: PurchaseDesk, pool: DatabasePool, seal: GossipSeal, policy: RebalancePolicy, granter: RightsGranter,
+        pulseMaxAgeMs: Int64,
         members: @escaping @Sendable () -> Set<NodeID>, nowMs: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.desk = desk
         self.pool = pool
         self.seal = seal
         self.policy = policy
+        self.granter = granter
         self.pulseMaxAgeMs = pulseMaxAgeMs
         self.members = members
         self.nowMs = nowMs
@@ -130,25 +133,8 @@ final class GossipExchange: Sendable {
             guard let me = desk.pulse(sale: terms.id, nowMs: now) else { continue }
             let peers = boards.withLock { $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit) } ?? []
             for (node, amount) in policy.grants(me: me, peers: peers).sorted(by: { $0.key < $1.key }) {
-                await grant(amount, of: terms.id, to: node)
+                await granter.grant(amount, of: terms.id, to: node)
             }
-        }
-    }
-
-    /// Gives `amount` of this unit's rights for `saleID` to `node`.
-    func grant(_ amount: Int64, of saleID: String, to node: NodeID) async {
-        let unit = desk.unit
-        do {
-            try desk.reserveGrant(sale: saleID, amount: amount, to: node)
-            guard let total = desk.ownRows()[saleID]?.grantedTo[node] else { return }
-            try await pool.write { db in
-                try LedgerTables.merge(LedgerRow(grantedTo: [node: total]), of: unit, saleID: saleID, includeCounters: false, db)
-            }
-            logger.info("granted stock", metadata: ["sale": "\(saleID)", "to": "\(node)", "amount": "\(amount)"])
-        } catch {
-            // Reserved in memory but not written: the stock stays unsold here until a restart rebuilds the
-            // desk from SQLite. Never oversold, and never gossiped (gossip reads SQLite).
-            logger.error("grant not made", metadata: ["sale": "\(saleID)", "to": "\(node)", "error": "\(error)"])
         }
     }
 }
