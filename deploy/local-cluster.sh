@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A local multi-region cluster on loopback: a config-center and four units in three regions, with the demo
-# sale from config-center/ applied.
+# A local multi-region cluster on loopback: a config-center and four units in three regions that gossip
+# (rebalancing unsold stock toward buyers), with the demo sale from config-center/ applied.
 #
 #   deploy/local-cluster.sh          build (release), start everything, apply the demo sale, print endpoints
 #   deploy/local-cluster.sh down     stop everything this script started (by PID)
@@ -74,6 +74,11 @@ up() {
         port_open "$port" && die "port $port is already in use on 127.0.0.1"
     done
 
+    # The cluster secret that authenticates gossip between units: made once, kept with the data.
+    if [ ! -s "$RUN/cluster-secret" ]; then
+        (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/cluster-secret")
+    fi
+
     nohup "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$RUN/center" \
         >"$RUN/logs/center.log" 2>&1 &
     echo $! >"$RUN/pids/center"
@@ -83,7 +88,8 @@ up() {
     for spec in "${UNITS[@]}"; do
         read -r id region port <<<"$spec"
         nohup "$BIN/flashsale-unit" --id "$id" --region "$region" --listen "127.0.0.1:$port" \
-            --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" >"$RUN/logs/$id.log" 2>&1 &
+            --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" --cluster-secret-file "$RUN/cluster-secret" \
+            >"$RUN/logs/$id.log" 2>&1 &
         echo $! >"$RUN/pids/$id"
     done
     for spec in "${UNITS[@]}"; do
@@ -109,7 +115,7 @@ up() {
     say ""
     say "try:  curl -s -X POST 'http://127.0.0.1:8101/v1/sales/demo-phone/purchases?user=alice'"
     say "      curl -s http://127.0.0.1:8101/v1/sales/demo-phone"
-    say "      $BIN/config-center status demo-phone"
+    say "      $BIN/config-center status demo-phone     (report demo-phone: the sale's account)"
     say "stop: deploy/local-cluster.sh down     (logs and data: $RUN)"
 }
 
