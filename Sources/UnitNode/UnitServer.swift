@@ -77,9 +77,12 @@ public enum UnitServer {
         let unit = NodeID(settings.unit)
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         let pool = try UnitDatabase.open(path: settings.dataDirectory + "/unit.sqlite", synchronous: settings.synchronous)
-        let (savedConfig, lastOrderID) = try await pool.write { db in
-            try UnitRecords.claim(unit: unit, region: settings.region, db)
-            return (try UnitRecords.savedConfig(db), try UnitRecords.lastOrderID(unit: unit, db))
+        let (isNew, savedConfig, lastOrderID) = try await pool.write { db in
+            let isNew = try UnitRecords.claim(unit: unit, region: settings.region, db)
+            return (isNew, try UnitRecords.savedConfig(db), try UnitRecords.lastOrderID(unit: unit, db))
+        }
+        if isNew {
+            logger.info("new database: waiting for the config-center before selling, in case this unit sold before")
         }
         var seal: GossipSeal?
         if let secret = settings.clusterSecret {
@@ -92,7 +95,8 @@ public enum UnitServer {
             throw UnitSettingsError(description: "gossip fanout must be 1-16 and the interval at least 10 ms")
         }
         let writer = GroupCommitWriter(pool: pool, logger: logger)
-        let desk = PurchaseDesk(unit: unit, lastOrderID: lastOrderID, writer: writer, gossiping: seal != nil, nowMs: nowMs)
+        let desk = PurchaseDesk(
+            unit: unit, lastOrderID: lastOrderID, writer: writer, gossiping: seal != nil, recovering: isNew, nowMs: nowMs)
         if let savedConfig {
             try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])

@@ -38,7 +38,9 @@ public final class CenterStore: Sendable {
     public func config() async throws -> ClusterConfig {
         try await pool.read { db in
             let sales = try CenterQueries.allSaleTerms(db).map { terms in
-                SaleConfig(terms: terms, centerRow: try LedgerTables.load(saleID: terms.id, db).row(.center))
+                let ledger = try LedgerTables.load(saleID: terms.id, db)
+                return SaleConfig(
+                    terms: terms, centerRow: ledger.row(.center), unitRows: ledger.rows.filter { $0.key != .center })
             }
             return ClusterConfig(
                 version: try CenterQueries.configVersion(db), regions: try CenterQueries.regions(db),

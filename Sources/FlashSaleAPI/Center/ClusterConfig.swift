@@ -26,9 +26,13 @@ public struct SaleConfig: Sendable, Codable, Equatable {
     public var terms: SaleTerms
     /// The config-center's own ledger row: stock minted and rights granted to each unit.
     public var centerRow: LedgerRow
+    /// The config-center's copies of the units' rows (from their reports): a unit that lost its database takes
+    /// its own row back from here before it sells again.
+    public var unitRows: [NodeID: LedgerRow]?
 
-    public init(terms: SaleTerms, centerRow: LedgerRow) {
+    public init(terms: SaleTerms, centerRow: LedgerRow, unitRows: [NodeID: LedgerRow]? = nil) {
         self.terms = terms
         self.centerRow = centerRow
+        self.unitRows = unitRows
     }
 }

@@ -18,6 +18,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case soldOut = "sold-out"
     case orderNotPersisted = "order-not-persisted"
     case rebalancing = "rebalancing"
+    case unitRecovering = "unit-recovering"
     case unauthorized = "unauthorized"
     case alreadyExists = "already-exists"
     case conflict = "conflict"
@@ -36,7 +37,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .saleEnded, .alreadyBought, .alreadyExists, .conflict, .allocationExceedsStock, .regionWithoutUnits:
             .conflict
         case .soldOut: .gone
-        case .orderNotPersisted, .rebalancing: .serviceUnavailable
+        case .orderNotPersisted, .rebalancing, .unitRecovering: .serviceUnavailable
         case .unauthorized: .unauthorized
         case .internalError: .internalServerError
         }
@@ -58,6 +59,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .soldOut: "Sold out"
         case .orderNotPersisted: "The order could not be saved; nothing was sold"
         case .rebalancing: "No stock here right now; stock is being moved here from other units"
+        case .unitRecovering: "This unit is restoring its state; try again shortly"
         case .unauthorized: "The request is not authenticated"
         case .alreadyExists: "It exists already, with other settings"
         case .conflict: "The request conflicts with the current state"

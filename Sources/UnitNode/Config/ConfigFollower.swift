@@ -43,7 +43,7 @@ final class ConfigFollower: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     let config = try await self.client.config(after: self.version, waitSeconds: self.longPollSeconds)
-                    if config.version > self.version { try await self.adopt(config) }
+                    if config.version > self.version || self.desk.isRecovering { try await self.adopt(config) }
                     if failing { self.logger.info("config-center reachable again", metadata: ["version": "\(self.version)"]) }
                     failing = false
                     delay = .milliseconds(200)
@@ -65,8 +65,24 @@ final class ConfigFollower: Service, Sendable {
 
     /// Stores `config`, then hands its sales to the desk.
     func adopt(_ config: ClusterConfig) async throws {
-        try await pool.write { db in try UnitRecords.save(config, db) }
+        let recovering = desk.isRecovering
+        let unit = desk.unit
+        try await pool.write { db in
+            try UnitRecords.save(config, db)
+            // A unit on a new database takes back what the cluster remembers it sold and gave, before it sells.
+            if recovering {
+                for sale in config.sales {
+                    if let remembered = sale.unitRows?[unit] {
+                        try UnitRecords.restore(remembered, of: unit, saleID: sale.terms.id, db)
+                    }
+                }
+            }
+        }
         try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
+        if recovering {
+            desk.finishRecovery()
+            logger.warning("started on a new database: restored this unit's counters from the config-center, selling again")
+        }
         latest.withLock { $0 = config }
         currentVersion.store(config.version, ordering: .relaxed)
         logger.info("config adopted", metadata: ["version": "\(config.version)", "sales": "\(config.sales.count)"])

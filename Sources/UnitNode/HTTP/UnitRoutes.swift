@@ -12,6 +12,10 @@ enum UnitRoutes {
     static let soldOut = Problem(.soldOut, "no stock left for this sale at this unit").encodedResponse()
     static let ended = Problem(.saleEnded, "the sale has ended").encodedResponse()
     static let notPersisted = Problem(.orderNotPersisted, "try again", retryAfterSeconds: 1).encodedResponse()
+    static let recovering = Problem(
+        .unitRecovering, "this unit is restoring its sales from the cluster before it sells again; try again",
+        retryAfterSeconds: 1
+    ).encodedResponse()
     static let rebalancing = Problem(
         .rebalancing, "no stock left at this unit, but other units hold some and it is being moved here; try again",
         retryAfterSeconds: 1
@@ -87,6 +91,8 @@ enum UnitRoutes {
             return notPersisted
         case .rebalancing:
             return rebalancing
+        case .recovering:
+            return recovering
         }
     }
 

@@ -19,6 +19,8 @@ public final class PurchaseDesk: Sendable {
 
     /// When units gossip, a unit out of stock while others hold some says "try again" (503), not "sold out".
     let gossiping: Bool
+    /// Set while a unit that started on a new database waits for its own row from the config-center.
+    private let recovering: Atomic<Bool>
 
     public let unit: NodeID
     private let state: Mutex<State>
@@ -27,10 +29,11 @@ public final class PurchaseDesk: Sendable {
 
     init(
         unit: NodeID, lastOrderID: OrderID?, writer: GroupCommitWriter, gossiping: Bool = false,
-        nowMs: @escaping @Sendable () -> Int64
+        recovering: Bool = false, nowMs: @escaping @Sendable () -> Int64
     ) {
         self.unit = unit
         self.gossiping = gossiping
+        self.recovering = Atomic(recovering)
         self.writer = writer
         self.nowMs = nowMs
         self.state = Mutex(State(sequence: OrderIDSequence(unit: unit, resumingAfter: lastOrderID)))
@@ -38,6 +41,7 @@ public final class PurchaseDesk: Sendable {
 
     /// One purchase of one unit of `saleID` by `user` (a valid user id).
     public func purchase(sale saleID: String, user: String) async -> PurchaseOutcome {
+        if recovering.load(ordering: .acquiring) { return .recovering }
         let now = nowMs()
         let gossiping = gossiping
         let first = state.withLock { state -> PurchaseOutcome? in
@@ -118,6 +122,11 @@ public final class PurchaseDesk: Sendable {
 
     /// The terms of every sale this unit knows.
     func saleTerms() -> [SaleTerms] { state.withLock { $0.books.values.map(\.terms) } }
+
+    var isRecovering: Bool { recovering.load(ordering: .acquiring) }
+
+    /// The unit's own rows are back in SQLite and in the books: it may sell.
+    func finishRecovery() { recovering.store(false, ordering: .releasing) }
 
     /// Sales this unit has a book for.
     func knows(sale saleID: String) -> Bool { state.withLock { $0.books[saleID] != nil } }

@@ -16,6 +16,8 @@ public enum PurchaseOutcome: Sendable, Equatable {
     case notStarted(startsAtMs: Int64, startsInMs: Int64)
     case ended
     case unknownSale
+    /// The unit lost its database and has not yet taken back from the cluster what it had sold before.
+    case recovering
     /// The order could not be written; its stock went back and nothing was sold.
     case notPersisted
 }

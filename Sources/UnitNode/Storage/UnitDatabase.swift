@@ -41,11 +41,17 @@ public enum UnitDatabase {
                     granted_out INTEGER NOT NULL DEFAULT 0 CHECK (granted_out >= 0),
                     sold INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
                     released INTEGER NOT NULL DEFAULT 0 CHECK (released >= 0 AND released <= sold),
-                    CHECK (sold - released <= received - granted_out)
+                    -- What this unit had sold and returned before it lost its database, as the cluster remembered
+                    -- it (restored before the unit sells again, so it never sells those rights twice).
+                    recovered_sold INTEGER NOT NULL DEFAULT 0 CHECK (recovered_sold >= 0),
+                    recovered_released INTEGER NOT NULL DEFAULT 0
+                        CHECK (recovered_released >= 0 AND recovered_released <= recovered_sold),
+                    CHECK (sold + recovered_sold - released - recovered_released <= received - granted_out)
                 ) WITHOUT ROWID;
                 CREATE TRIGGER unit_stock_counters_only_grow BEFORE UPDATE ON unit_stock
                 WHEN NEW.received < OLD.received OR NEW.granted_out < OLD.granted_out
                     OR NEW.sold < OLD.sold OR NEW.released < OLD.released
+                    OR NEW.recovered_sold < OLD.recovered_sold OR NEW.recovered_released < OLD.recovered_released
                 BEGIN SELECT RAISE(ABORT, 'unit counters only grow'); END;
 
                 CREATE TRIGGER unit_stock_received_insert AFTER INSERT ON ledger_grant

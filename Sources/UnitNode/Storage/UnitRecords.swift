@@ -8,18 +8,21 @@ import GRDB
 
 /// SQL of the unit database, in one place; each function runs inside the caller's transaction.
 enum UnitRecords {
-    /// Claims the database for `unit` in `region`, or refuses a database that belongs to another unit.
-    static func claim(unit: NodeID, region: String, _ db: Database) throws {
+    /// Claims the database for `unit` in `region`, or refuses a database that belongs to another unit. Returns
+    /// true when the database is new: then the unit may have sold before, with a database it lost.
+    @discardableResult
+    static func claim(unit: NodeID, region: String, _ db: Database) throws -> Bool {
         if let row = try Row.fetchOne(db, sql: "SELECT unit_id, region_id FROM local_node WHERE id = 1") {
             let owner: String = row["unit_id"]
             let ownerRegion: String = row["region_id"]
             guard owner == unit.rawValue, ownerRegion == region else {
                 throw UnitStartupError.dataBelongsToAnotherUnit(unit: owner, region: ownerRegion)
             }
-        } else {
-            try db.execute(
-                sql: "INSERT INTO local_node (id, unit_id, region_id) VALUES (1, ?, ?)", arguments: [unit.rawValue, region])
+            return false
         }
+        try db.execute(
+            sql: "INSERT INTO local_node (id, unit_id, region_id) VALUES (1, ?, ?)", arguments: [unit.rawValue, region])
+        return true
     }
 
     static func insert(_ order: Order, _ db: Database) throws {
@@ -64,8 +67,15 @@ enum UnitRecords {
     /// The unit's own ledger row for `saleID`, as the database counts it.
     static func ownRow(saleID: String, unit: NodeID, _ db: Database) throws -> LedgerRow {
         var row = LedgerRow()
-        if let counters = try Row.fetchOne(db, sql: "SELECT sold, released FROM unit_stock WHERE sale_id = ?", arguments: [saleID]) {
-            row.consumed = counters["sold"]
+        if let counters = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT sold + recovered_sold AS consumed, released + recovered_released AS released
+                FROM unit_stock WHERE sale_id = ?
+                """,
+            arguments: [saleID])
+        {
+            row.consumed = counters["consumed"]
             row.released = counters["released"]
         }
         for grant in try Row.fetchAll(
@@ -82,6 +92,23 @@ enum UnitRecords {
         var ledger = try LedgerTables.load(saleID: saleID, db)
         ledger.merge(try ownRow(saleID: saleID, unit: unit, db), of: unit)
         return ledger
+    }
+
+    /// Restores what the cluster remembers of this unit's own row (`remembered`, from the config-center) after
+    /// its database was lost: the sales and returns as recovered counters, its grants as they were.
+    static func restore(_ remembered: LedgerRow, of unit: NodeID, saleID: String, _ db: Database) throws {
+        let current = try ownRow(saleID: saleID, unit: unit, db)
+        let missingSold = max(remembered.consumed - current.consumed, 0)
+        let missingReleased = max(remembered.released - current.released, 0)
+        if missingSold > 0 || missingReleased > 0 {
+            try db.execute(
+                sql: """
+                    UPDATE unit_stock SET recovered_sold = recovered_sold + ?, recovered_released = recovered_released + ?
+                    WHERE sale_id = ?
+                    """,
+                arguments: [missingSold, missingReleased, saleID])
+        }
+        try LedgerTables.merge(LedgerRow(grantedTo: remembered.grantedTo), of: unit, saleID: saleID, includeCounters: false, db)
     }
 
     static func savedConfig(_ db: Database) throws -> ClusterConfig? {
