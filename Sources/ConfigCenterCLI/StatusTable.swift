@@ -12,17 +12,18 @@ enum StatusTable {
         let rows = status.units.map { unit in
             [
                 unit.unit, unit.region, "\(unit.allocated)", "\(unit.receivedFromUnits - unit.givenToUnits)",
-                "\(unit.rightsHeld)", "\(unit.sold)", "\(unit.orders)", Table.age(unit.lastSeen, now: now),
+                "\(unit.rightsHeld)", "\(unit.sold)", "\(unit.orders)", unit.demandPerSecond.map { "\($0)" } ?? "-",
+                Table.age(unit.lastSeen, now: now),
             ]
         }
         let total = [
             "TOTAL", "", "\(status.units.reduce(0) { $0 + $1.allocated })", "",
             "\(status.units.reduce(0) { $0 + $1.rightsHeld })", "\(status.units.reduce(0) { $0 + $1.sold })",
-            "\(status.units.reduce(0) { $0 + $1.orders })", "",
+            "\(status.units.reduce(0) { $0 + $1.orders })", "", "",
         ]
         return header + "\n\n"
             + Table(
-                ["UNIT", "REGION", "ALLOCATED", "REBALANCED", "RIGHTS HELD", "SOLD", "ORDERS", "LAST SEEN"], rows + [total]
+                ["UNIT", "REGION", "ALLOCATED", "REBALANCED", "RIGHTS HELD", "SOLD", "ORDERS", "DEMAND/S", "LAST SEEN"], rows + [total]
             ).render()
     }
 }

@@ -56,6 +56,16 @@ import Testing
             print("eu-west-1 ran dry, then sold transferred stock after \(String(format: "%.1f", intervals)) gossip intervals")
         }
 
+        // The config-center shows each unit's view: its demand, and what moved between units.
+        try await eventually("the config-center sees the whole sale") {
+            try await cluster.client.status(sale: "phone").sold == stock
+        }
+        let status = try await cluster.client.status(sale: "phone")
+        let busy = try #require(status.units.first { $0.unit == "eu-west-1" })
+        #expect(busy.receivedFromUnits > 0)
+        #expect(status.units.filter { $0.unit != "eu-west-1" }.allSatisfy { $0.givenToUnits > 0 })
+        #expect(status.units.allSatisfy { $0.demandPerSecond != nil })
+
         // The whole stock sold, nothing stranded, no oversell: each unit's SQLite agrees.
         #expect(created.values.reduce(0, +) == Int(stock))
         #expect((created["eu-west-1"] ?? 0) > 100, "the busy unit sold more than its own share")

@@ -72,13 +72,17 @@ extension CenterStore {
 
     public func status(sale saleID: String) async throws -> SaleStatus {
         let now = nowMs()
-        return try await pool.read { db in try Self.status(of: try CenterQueries.requireSale(saleID, db), nowMs: now, db) }
+        let pulses = pulses.withLock { $0[saleID] ?? [:] }
+        return try await pool.read { db in
+            try Self.status(of: try CenterQueries.requireSale(saleID, db), nowMs: now, pulses: pulses, db)
+        }
     }
 
     public func sales() async throws -> [SaleStatus] {
         let now = nowMs()
+        let pulses = pulses.withLock { $0 }
         return try await pool.read { db in
-            try CenterQueries.allSaleTerms(db).map { try Self.status(of: $0, nowMs: now, db) }
+            try CenterQueries.allSaleTerms(db).map { try Self.status(of: $0, nowMs: now, pulses: pulses[$0.id] ?? [:], db) }
         }
     }
 
@@ -100,7 +104,7 @@ extension CenterStore {
         _ = try CenterQueries.bumpVersion(db)
     }
 
-    static func status(of terms: SaleTerms, nowMs: Int64, _ db: Database) throws -> SaleStatus {
+    static func status(of terms: SaleTerms, nowMs: Int64, pulses: [NodeID: Pulse] = [:], _ db: Database) throws -> SaleStatus {
         let ledger = try LedgerTables.load(saleID: terms.id, db)
         let center = ledger.row(.center)
         var unitIDs = Set(ledger.nodes)
@@ -116,7 +120,8 @@ extension CenterStore {
                 unit: unit.rawValue, region: spec?.region ?? "?", allocated: center.grantedTo[unit] ?? 0,
                 rightsHeld: ledger.rights(of: unit), sold: row.consumed, orders: row.held,
                 returned: row.grantedTo[.center] ?? 0, receivedFromUnits: fromUnits,
-                givenToUnits: row.grantedTotal - (row.grantedTo[.center] ?? 0), lastSeen: spec?.lastSeen)
+                givenToUnits: row.grantedTotal - (row.grantedTo[.center] ?? 0),
+                demandPerSecond: pulses[unit].map { ($0.demandPerSecond * 10).rounded() / 10 }, lastSeen: spec?.lastSeen)
         }
         return SaleStatus(
             sale: terms.id, title: terms.title, state: terms.phase(atMs: nowMs).name,

@@ -5,6 +5,7 @@ import FlashSaleCore
 import FlashSaleStorage
 import Foundation
 import GRDB
+import Synchronization
 
 /// Regions, units, sales and the config-center's replica of every sale's rights ledger, in SQLite.
 ///
@@ -15,6 +16,8 @@ public final class CenterStore: Sendable {
     let watch: ConfigVersionWatch
     /// Milliseconds since the epoch; injected so tests control time.
     let nowMs: @Sendable () -> Int64
+    /// The units' latest pulses by sale and unit: soft state, kept in memory only.
+    let pulses = Mutex<[String: [NodeID: Pulse]]>([:])
 
     public init(pool: DatabasePool, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.pool = pool
@@ -110,7 +113,7 @@ public final class CenterStore: Sendable {
             }
         }
         let now = nowMs()
-        return try await write { db in
+        let spec = try await write { db in
             try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
             try db.execute(
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
@@ -130,6 +133,13 @@ public final class CenterStore: Sendable {
             }
             return try CenterQueries.unit(report.unit, db) ?? UnitSpec(id: report.unit, region: report.region)
         }
+        pulses.withLock { pulses in
+            for (sale, pulse) in report.pulses ?? [:]
+            where pulse.node.rawValue == report.unit && pulse.demandPerSecond.isFinite && pulse.demandPerSecond >= 0 {
+                pulses[sale, default: [:]][pulse.node] = pulse
+            }
+        }
+        return spec
     }
 
     // MARK: Validation

@@ -55,11 +55,13 @@ public struct UnitSaleStatus: Sendable, Codable, Equatable {
     /// Rights it received from other units and gave to other units (rebalancing).
     public var receivedFromUnits: Int64
     public var givenToUnits: Int64
+    /// Purchase attempts per second at the unit, from its last report.
+    public var demandPerSecond: Double?
     public var lastSeen: Date?
 
     public init(
         unit: String, region: String, allocated: Int64, rightsHeld: Int64, sold: Int64, orders: Int64, returned: Int64 = 0,
-        receivedFromUnits: Int64 = 0, givenToUnits: Int64 = 0, lastSeen: Date?
+        receivedFromUnits: Int64 = 0, givenToUnits: Int64 = 0, demandPerSecond: Double? = nil, lastSeen: Date?
     ) {
         self.unit = unit
         self.region = region
@@ -70,6 +72,7 @@ public struct UnitSaleStatus: Sendable, Codable, Equatable {
         self.returned = returned
         self.receivedFromUnits = receivedFromUnits
         self.givenToUnits = givenToUnits
+        self.demandPerSecond = demandPerSecond
         self.lastSeen = lastSeen
     }
 }

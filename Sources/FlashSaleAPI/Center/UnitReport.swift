@@ -14,10 +14,12 @@ public struct UnitReport: Sendable, Codable, Equatable {
     /// Other units' rows the unit has learned by gossip, per sale (durable copies): grants between units reach
     /// the config-center with whichever side reports first.
     public var knownRows: [String: [NodeID: LedgerRow]]?
+    /// The unit's soft state per sale (stock it can promise, demand), shown in the config-center's status.
+    public var pulses: [String: Pulse]?
 
     public init(
         unit: String, region: String, url: String, configVersion: Int64, sales: [String: LedgerRow],
-        knownRows: [String: [NodeID: LedgerRow]]? = nil
+        knownRows: [String: [NodeID: LedgerRow]]? = nil, pulses: [String: Pulse]? = nil
     ) {
         self.unit = unit
         self.region = region
@@ -25,5 +27,6 @@ public struct UnitReport: Sendable, Codable, Equatable {
         self.configVersion = configVersion
         self.sales = sales
         self.knownRows = knownRows
+        self.pulses = pulses
     }
 }

@@ -44,6 +44,11 @@ final class Reporter: Service, Sendable {
                         unit: self.desk.unit.rawValue, region: self.region, url: self.url,
                         configVersion: self.follower.version, sales: [:])
                     (report.sales, report.knownRows) = try await self.durableRows()
+                    let now = self.nowMs()
+                    report.pulses = Dictionary(
+                        uniqueKeysWithValues: report.sales.keys.compactMap { sale in
+                            self.desk.pulse(sale: sale, nowMs: now).map { (sale, $0) }
+                        })
                     try await self.client.report(report)
                     failing = false
                 } catch ConfigCenterClientError.refused(let problem) {
