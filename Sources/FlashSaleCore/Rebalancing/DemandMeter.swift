@@ -4,37 +4,42 @@ import Foundation
 
 /// An exponentially weighted moving average of events per second with a fixed half-life. The caller passes
 /// the time; the meter reads no clock.
+///
+/// Recording is on the purchase hot path, so it only counts: events are gathered per `bucketMs` and folded into
+/// the average (one `pow`) when a later bucket starts or when the rate is read.
 public struct DemandMeter: Sendable, Hashable {
     public let halfLifeMs: Double
+    public let bucketMs: Int64
+    /// The average as of the start of `bucketStartMs`, excluding the events counted in that bucket.
     private var rate: Double = 0
-    private var lastMs: Int64?
+    private var bucketStartMs: Int64?
+    private var bucketCount = 0
 
-    public init(halfLifeMs: Double = 1_000) {
-        precondition(halfLifeMs > 0)
+    public init(halfLifeMs: Double = 1_000, bucketMs: Int64 = 100) {
+        precondition(halfLifeMs > 0 && bucketMs > 0)
         self.halfLifeMs = halfLifeMs
+        self.bucketMs = bucketMs
     }
 
     /// Records `count` attempts seen at `nowMs`.
     public mutating func record(_ count: Int = 1, atMs nowMs: Int64) {
-        decay(to: nowMs)
-        // An impulse of `count` events spread over the meter's time constant.
-        rate += Double(count) * Self.ln2 / (halfLifeMs / 1000)
+        if let start = bucketStartMs, nowMs < start + bucketMs {
+            bucketCount += count
+            return
+        }
+        rate = rate(atMs: nowMs)
+        bucketStartMs = nowMs
+        bucketCount = count
     }
 
     /// The rate at `nowMs`, in events per second.
     public func rate(atMs nowMs: Int64) -> Double {
-        guard let lastMs, nowMs > lastMs else { return rate }
-        return rate * Self.decayFactor(elapsedMs: Double(nowMs - lastMs), halfLifeMs: halfLifeMs)
-    }
-
-    private mutating func decay(to nowMs: Int64) {
-        rate = rate(atMs: nowMs)
-        lastMs = max(lastMs ?? nowMs, nowMs)
+        guard let start = bucketStartMs else { return rate }
+        // Each event adds an impulse of ln 2 / half-life (so a steady stream of r per second converges to r),
+        // decayed from the bucket's start.
+        let withBucket = rate + Double(bucketCount) * Self.ln2 / (halfLifeMs / 1000)
+        return withBucket * pow(2, -Double(max(nowMs - start, 0)) / halfLifeMs)
     }
 
     private static let ln2 = log(2.0)
-
-    private static func decayFactor(elapsedMs: Double, halfLifeMs: Double) -> Double {
-        pow(2, -elapsedMs / halfLifeMs)
-    }
 }

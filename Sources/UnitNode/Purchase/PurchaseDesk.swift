@@ -12,8 +12,8 @@ import Synchronization
 /// more to move the order from in flight to the ledger.
 public final class PurchaseDesk: Sendable {
     struct State {
-        var books: [String: PurchaseBook] = [:]
-        var meters: [String: DemandMeter] = [:]
+        /// Per sale: the purchase book and the demand meter, together so a purchase looks the sale up once.
+        var sales: [String: SaleEntry] = [:]
         var sequence: OrderIDSequence
     }
 
@@ -45,7 +45,7 @@ public final class PurchaseDesk: Sendable {
         let now = nowMs()
         let gossiping = gossiping
         let first = state.withLock { state -> PurchaseOutcome? in
-            state.meters[saleID]?.record(atMs: now)
+            state.sales[saleID]?.meter.record(atMs: now)
             return Self.cheapAnswer(sale: saleID, user: user, nowMs: now, gossiping: gossiping, state)
         }
         if let first { return first }
@@ -56,7 +56,7 @@ public final class PurchaseDesk: Sendable {
                     return answer
                 }
                 let order = Order(id: state.sequence.next(nowMs: now), saleID: saleID, userID: user)
-                state.books[saleID]?.hold(order)
+                state.sales[saleID]?.book.hold(order)
                 writer.enqueue(order, continuation: continuation)
                 admitted = order
                 return nil
@@ -65,9 +65,9 @@ public final class PurchaseDesk: Sendable {
         }
         switch outcome {
         case .created:
-            state.withLock { $0.books[saleID]?.committed(count: 1) }
+            state.withLock { $0.sales[saleID]?.book.committed(count: 1) }
         case .notPersisted:
-            if let admitted { state.withLock { $0.books[saleID]?.abandoned(admitted) } }
+            if let admitted { state.withLock { $0.sales[saleID]?.book.abandoned(admitted) } }
         default:
             break
         }
@@ -78,18 +78,19 @@ public final class PurchaseDesk: Sendable {
 
     /// What buyers see of a sale here: its terms and the stock this unit can still promise.
     public func snapshot(sale saleID: String) -> SaleSnapshot? {
-        state.withLock { state in state.books[saleID].map { SaleSnapshot(terms: $0.terms, available: $0.available) } }
+        state.withLock { state in state.sales[saleID].map { SaleSnapshot(terms: $0.book.terms, available: $0.book.available) } }
     }
 
     public func snapshots() -> [SaleSnapshot] {
         state.withLock { state in
-            state.books.values.map { SaleSnapshot(terms: $0.terms, available: $0.available) }.sorted { $0.terms.id < $1.terms.id }
+            state.sales.values.map { SaleSnapshot(terms: $0.book.terms, available: $0.book.available) }
+                .sorted { $0.terms.id < $1.terms.id }
         }
     }
 
     /// The unit's own durable ledger row per sale, for heartbeats (and later gossip).
     public func ownRows() -> [String: LedgerRow] {
-        state.withLock { state in state.books.mapValues { $0.ledger.row(unit) } }
+        state.withLock { state in state.sales.mapValues { $0.book.ledger.row(unit) } }
     }
 
     // MARK: Gossip
@@ -97,8 +98,9 @@ public final class PurchaseDesk: Sendable {
     /// This unit's soft state for `saleID`: what it can promise and how fast buyers come.
     func pulse(sale saleID: String, nowMs: Int64) -> Pulse? {
         state.withLock { state in
-            guard let book = state.books[saleID] else { return nil }
-            let demand = state.meters[saleID]?.rate(atMs: nowMs) ?? 0
+            guard let entry = state.sales[saleID] else { return nil }
+            let book = entry.book
+            let demand = entry.meter.rate(atMs: nowMs)
             return Pulse(node: unit, available: book.available, demandPerSecond: demand, heartbeatMs: nowMs)
         }
     }
@@ -106,22 +108,18 @@ public final class PurchaseDesk: Sendable {
     /// Folds in other nodes' rows already written to SQLite.
     func merge(sale saleID: String, others: RightsLedger) {
         state.withLock { state in
-            state.books[saleID]?.merge(RightsLedger(rows: others.rows.filter { $0.key != unit }))
+            state.sales[saleID]?.book.merge(RightsLedger(rows: others.rows.filter { $0.key != unit }))
         }
     }
 
     /// Takes `amount` out of what this unit can sell, for a grant to `node` that the caller writes to SQLite next.
     /// Orders in flight keep their stock: only what is available can go.
     func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws {
-        try state.withLock { state in
-            guard var book = state.books[saleID] else { return }
-            try book.grant(amount, to: node)
-            state.books[saleID] = book
-        }
+        try state.withLock { state in try state.sales[saleID]?.book.grant(amount, to: node) }
     }
 
     /// The terms of every sale this unit knows.
-    func saleTerms() -> [SaleTerms] { state.withLock { $0.books.values.map(\.terms) } }
+    func saleTerms() -> [SaleTerms] { state.withLock { $0.sales.values.map(\.book.terms) } }
 
     var isRecovering: Bool { recovering.load(ordering: .acquiring) }
 
@@ -129,21 +127,20 @@ public final class PurchaseDesk: Sendable {
     func finishRecovery() { recovering.store(false, ordering: .releasing) }
 
     /// Sales this unit has a book for.
-    func knows(sale saleID: String) -> Bool { state.withLock { $0.books[saleID] != nil } }
+    func knows(sale saleID: String) -> Bool { state.withLock { $0.sales[saleID] != nil } }
 
     /// Installs or refreshes a sale from durable state: new terms, and ledger knowledge already in SQLite.
     /// `orders` (the orders holding stock) are used only when the sale is new to this desk.
     func load(terms: SaleTerms, ledger: RightsLedger, orders: [Order]) {
         state.withLock { state in
-            if var book = state.books[terms.id] {
-                book.update(terms: terms)
+            if state.sales[terms.id] != nil {
+                state.sales[terms.id]?.book.update(terms: terms)
                 // The book already counts its own orders (committed(count:) adds); folding in the database's copy
                 // of its own row as well would count them twice, so only the other nodes' rows are merged.
-                book.merge(RightsLedger(rows: ledger.rows.filter { $0.key != unit }))
-                state.books[terms.id] = book
+                state.sales[terms.id]?.book.merge(RightsLedger(rows: ledger.rows.filter { $0.key != unit }))
             } else {
-                state.books[terms.id] = PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders)
-                state.meters[terms.id] = DemandMeter()
+                state.sales[terms.id] = SaleEntry(
+                    book: PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders), meter: DemandMeter())
             }
         }
     }
@@ -153,7 +150,7 @@ public final class PurchaseDesk: Sendable {
     private static func cheapAnswer(
         sale saleID: String, user: String, nowMs: Int64, gossiping: Bool, _ state: State
     ) -> PurchaseOutcome? {
-        guard let book = state.books[saleID] else { return .unknownSale }
+        guard let book = state.sales[saleID]?.book else { return .unknownSale }
         switch book.terms.phase(atMs: nowMs) {
         case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
         case .ended: return .ended
@@ -165,4 +162,10 @@ public final class PurchaseDesk: Sendable {
         case .soldOut: return gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
         }
     }
+}
+
+/// One sale at the desk.
+struct SaleEntry {
+    var book: PurchaseBook
+    var meter: DemandMeter
 }
