@@ -61,10 +61,8 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
         guard let mode = SynchronousMode(rawValue: synchronous) else {
             throw ValidationError("--synchronous must be full or normal")
         }
-        ProcessLogging.bootstrap()
-        var logger = Logger(label: "flashsale-unit")
-        logger[metadataKey: "unit"] = "\(id)"
-        logger[metadataKey: "region"] = "\(region)"
+        ProcessLogging.bootstrap(fixed: ["unit": "\(id)", "region": "\(region)"])
+        let logger = Logger(label: "flashsale-unit")
         let settings = UnitSettings(
             unit: id, region: region, host: host, port: port, dataDirectory: data, centerURL: center,
             advertisedURL: advertise, synchronous: mode, clusterSecret: secret,

@@ -51,7 +51,8 @@ final class ConfigFollower: Service, Sendable {
                     return
                 } catch {
                     if !failing {
-                        self.logger.warning("cannot follow the config-center; selling on the last config", metadata: [
+                        let consequence = self.desk.isRecovering ? "not selling until it answers" : "selling on the last config"
+                        self.logger.warning("cannot follow the config-center; \(consequence)", metadata: [
                             "version": "\(self.version)", "error": "\(error)",
                         ])
                     }
