@@ -80,7 +80,7 @@ up() {
     fi
 
     nohup "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$RUN/center" \
-        >"$RUN/logs/center.log" 2>&1 &
+        --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/center.log" 2>&1 &
     echo $! >"$RUN/pids/center"
     wait_port "$CENTER_PORT" center
     "$BIN/config-center" apply "$ROOT/config-center/cluster.yaml" >/dev/null

@@ -3,6 +3,7 @@
 import Foundation
 import Hummingbird
 public import Logging
+import FlashSaleAPI
 import ServiceLifecycle
 
 /// Where and how a config-center runs.
@@ -11,11 +12,14 @@ public struct CenterSettings: Sendable {
     public var port: Int
     /// Folder of the config-center's SQLite database (created when missing).
     public var dataDirectory: String
+    /// The units' cluster secret: with it the config-center takes part in their gossip as node C.
+    public var clusterSecret: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 7000, dataDirectory: String) {
+    public init(host: String = "127.0.0.1", port: Int = 7000, dataDirectory: String, clusterSecret: String? = nil) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
+        self.clusterSecret = clusterSecret
     }
 }
 
@@ -25,8 +29,15 @@ public enum CenterServer {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         let pool = try CenterDatabase.open(path: settings.dataDirectory + "/center.sqlite")
         let store = try CenterStore(pool: pool)
+        var gossip: CenterGossip?
+        if let secret = settings.clusterSecret {
+            guard let seal = GossipSeal(secret: Array(secret.utf8)) else {
+                throw CenterSettingsError(description: "the cluster secret must be at least \(GossipSeal.secretMinBytes) bytes")
+            }
+            gossip = CenterGossip(store: store, seal: seal)
+        }
         let app = Application(
-            router: CenterRoutes.router(store: store),
+            router: CenterRoutes.router(store: store, gossip: gossip),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),
             logger: logger)
         let group = ServiceGroup(
@@ -35,4 +46,9 @@ public enum CenterServer {
                 logger: logger))
         try await group.run()
     }
+}
+
+/// Why config-center settings cannot be used.
+public struct CenterSettingsError: Error, CustomStringConvertible {
+    public let description: String
 }

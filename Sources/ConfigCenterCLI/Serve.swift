@@ -1,6 +1,7 @@
 // `config-center serve`: the config-center server itself.
 
 import ArgumentParser
+import Foundation
 import ConfigCenter
 import FlashSaleAPI
 import Logging
@@ -14,12 +15,26 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Data directory (its SQLite database lives here).")
     var data: String
 
+    @Option(help: "File holding the units' cluster secret (or FLASHSALE_CLUSTER_SECRET): the config-center then gossips with them as node C.")
+    var clusterSecretFile: String?
+
     func run() async throws {
+        var secret = ProcessInfo.processInfo.environment["FLASHSALE_CLUSTER_SECRET"]
+        if let clusterSecretFile {
+            guard let contents = FileManager.default.contents(atPath: clusterSecretFile) else {
+                throw ValidationError("cannot read --cluster-secret-file \(clusterSecretFile)")
+            }
+            secret = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         guard let (host, port) = ListenAddress.parse(listen) else {
             throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:7000")
         }
         ProcessLogging.bootstrap()
-        let settings = CenterSettings(host: host, port: port, dataDirectory: data)
-        try await CenterServer.run(settings: settings, logger: Logger(label: "config-center"))
+        let settings = CenterSettings(host: host, port: port, dataDirectory: data, clusterSecret: secret)
+        do {
+            try await CenterServer.run(settings: settings, logger: Logger(label: "config-center"))
+        } catch let error as CenterSettingsError {
+            throw ValidationError(error.description)
+        }
     }
 }

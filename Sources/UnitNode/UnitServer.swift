@@ -119,16 +119,18 @@ public enum UnitServer {
             let exchange = GossipExchange(
                 desk: desk, pool: pool, seal: seal, policy: RebalancePolicy(), granter: granter,
                 pulseMaxAgeMs: max(5 * intervalMs, 2_000),
-                members: { Set(follower.units.map { NodeID($0.id) }) }, nowMs: nowMs, logger: logger)
+                members: { Set(follower.units.map { NodeID($0.id) }).union([.center]) }, nowMs: nowMs, logger: logger)
             GossipRoutes.add(to: router, exchange: exchange)
             services.append(
                 Gossiper(
                     exchange: exchange, http: http,
                     peers: {
+                        // The config-center is a peer too (node C); a unit whose center does not gossip just
+                        // gets a 404 from it and carries on with the others.
                         follower.units.compactMap { spec in
                             guard spec.id != unit.rawValue, let url = spec.url else { return nil }
                             return (NodeID(spec.id), url)
-                        }
+                        } + [(NodeID.center, settings.centerURL)]
                     },
                     interval: settings.gossipInterval, fanout: settings.gossipFanout, logger: logger))
         }

@@ -16,7 +16,8 @@ import Testing
         let units = ["eu-west-1": "eu-west", "us-east-1": "us-east", "ap-south-1": "ap-south"]
         let secretFile = cluster.root + "/cluster-secret"
         try "a-test-cluster-secret-of-some-length".write(toFile: secretFile, atomically: true, encoding: .utf8)
-        try await cluster.startCenter()
+        // The config-center gossips too, as node C.
+        try await cluster.startCenter(extraArguments: ["--cluster-secret-file", secretFile])
         for region in Set(units.values) { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
         for (id, region) in units.sorted(by: { $0.key < $1.key }) {
             try await cluster.startUnit(

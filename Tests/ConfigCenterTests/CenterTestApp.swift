@@ -43,14 +43,18 @@ func temporaryDirectoryPath() -> String {
 }
 
 /// Runs `body` against a config-center on a new, empty database in `dir`; removes `dir` afterwards.
-func withCenter(in dir: String = temporaryDirectoryPath(), _ body: @Sendable (CenterClient) async throws -> Void) async throws {
+func withCenter(
+    in dir: String = temporaryDirectoryPath(), clusterSecret: String? = nil,
+    _ body: @Sendable (CenterClient) async throws -> Void
+) async throws {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let pool = try CenterDatabase.open(path: dir + "/center.sqlite")
     defer { try? pool.close() }
     let clock = TestClock()
     let store = try CenterStore(pool: pool, nowMs: { clock.nowMs })
-    let app = Application(router: CenterRoutes.router(store: store))
+    let gossip = clusterSecret.flatMap { GossipSeal(secret: Array($0.utf8)) }.map { CenterGossip(store: store, seal: $0) }
+    let app = Application(router: CenterRoutes.router(store: store, gossip: gossip))
     try await app.test(.router) { client in
         try await body(CenterClient(client: client, clock: clock))
     }

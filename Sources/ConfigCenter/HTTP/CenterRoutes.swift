@@ -10,7 +10,7 @@ public enum CenterRoutes {
     /// Longest long-poll a unit may ask for, in seconds.
     public static let longPollMaxSeconds = 30
 
-    public static func router(store: CenterStore) -> Router<WireRequestContext> {
+    public static func router(store: CenterStore, gossip: CenterGossip? = nil) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
@@ -64,6 +64,16 @@ public enum CenterRoutes {
         router.post("/v1/apply") { request, context in
             let document = try await request.decode(as: ClusterDocument.self, context: context)
             return try WireResponse.json(try await store.apply(document))
+        }
+        if let gossip {
+            router.post("/v1/gossip") { request, _ in
+                let bytes = try await request.body.collect(upTo: 4 << 20)
+                let (body, signature) = try await gossip.exchange(
+                    body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName])
+                var headers: HTTPFields = [.contentType: "application/json"]
+                headers[GossipSeal.headerName] = signature
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            }
         }
         return router
     }

@@ -17,4 +17,10 @@ public struct GossipEnvelope: Sendable, Codable, Equatable {
         self.nonce = nonce
         self.digests = digests
     }
+
+    /// A fresh random nonce.
+    public static func makeNonce() -> String {
+        var random = SystemRandomNumberGenerator()
+        return String(random.next(), radix: 16) + String(random.next(), radix: 16)
+    }
 }

@@ -41,4 +41,14 @@ public struct LedgerRow: Sendable, Hashable, Codable {
         minted >= other.minted && consumed >= other.consumed && released >= other.released
             && other.grantedTo.allSatisfy { (grantedTo[$0.key] ?? 0) >= $0.value }
     }
+
+    /// Whether `node` could have written this row: counters non-negative and at most `bound`, nothing returned
+    /// beyond what was sold, no grant to itself, minted only by the config-center. Rows from the network are
+    /// checked with this before they are merged.
+    public func isPlausible(of node: NodeID, bound: Int64 = 1_000_000_000) -> Bool {
+        let range = 0...bound
+        return range.contains(minted) && (minted == 0 || node == .center) && range.contains(consumed)
+            && range.contains(released) && released <= consumed
+            && grantedTo.allSatisfy { $0.key != node && range.contains($0.value) }
+    }
 }

@@ -56,10 +56,7 @@ final class GossipExchange: Sendable {
         let digests = ledgers.map { sale, ledger in
             GossipDigest(sale: sale, from: unit, ledger: ledger, pulse: desk.pulse(sale: sale, nowMs: now))
         }
-        var nonce = SystemRandomNumberGenerator()
-        let envelope = GossipEnvelope(
-            from: unit, sentAtMs: now, nonce: String(nonce.next(), radix: 16) + String(nonce.next(), radix: 16),
-            digests: digests)
+        let envelope = GossipEnvelope(from: unit, sentAtMs: now, nonce: GossipEnvelope.makeNonce(), digests: digests)
         let body = try WireJSON.encoder.encode(envelope)
         return (body, seal.signature(for: body))
     }
@@ -94,7 +91,7 @@ final class GossipExchange: Sendable {
         let digests = envelope.digests.filter { known.contains($0.sale) }
         for digest in digests {
             for (node, row) in digest.rows where node != unit {
-                guard Self.isPlausible(row, of: node) else {
+                guard row.isPlausible(of: node) else {
                     throw GossipRefusal.malformed("row of \(node) for sale \(digest.sale) is out of range")
                 }
             }
@@ -112,15 +109,6 @@ final class GossipExchange: Sendable {
                 boards.withLock { $0[digest.sale, default: PulseBoard()].record(pulse) }
             }
         }
-    }
-
-    /// Counters a node could have written: non-negative, bounded, nothing returned beyond what was sold, minted
-    /// only by the config-center.
-    static func isPlausible(_ row: LedgerRow, of node: NodeID) -> Bool {
-        let range: ClosedRange<Int64> = 0...1_000_000_000
-        return range.contains(row.minted) && (row.minted == 0 || node == .center) && range.contains(row.consumed)
-            && range.contains(row.released) && row.released <= row.consumed
-            && row.grantedTo.allSatisfy { $0.key != node && range.contains($0.value) }
     }
 
     // MARK: Rebalancing

@@ -31,9 +31,10 @@ final class LocalCluster {
     var centerURL: String { "http://127.0.0.1:\(centerPort)" }
     var client: ConfigCenterClient { ConfigCenterClient(baseURL: centerURL, httpClient: http) }
 
-    func startCenter() async throws {
+    func startCenter(extraArguments: [String] = []) async throws {
         center = try ChildProcess(
-            binary: "config-center", arguments: ["serve", "--listen", "127.0.0.1:\(centerPort)", "--data", root + "/center"],
+            binary: "config-center",
+            arguments: ["serve", "--listen", "127.0.0.1:\(centerPort)", "--data", root + "/center"] + extraArguments,
             logDirectory: root + "/logs", name: "center")
         try await waitForHealth(url: centerURL, process: try #require(center))
     }

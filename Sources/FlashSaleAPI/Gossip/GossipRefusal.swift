@@ -1,15 +1,13 @@
 // Why a gossip message was refused; each leaves every ledger as it was.
 
-import FlashSaleAPI
-
-enum GossipRefusal: ProblemConvertible {
+public enum GossipRefusal: ProblemConvertible {
     case badSignature
     case stale
     case replayed
     case unknownSender(String)
     case malformed(String)
 
-    var problem: Problem {
+    public var problem: Problem {
         switch self {
         case .badSignature: Problem(.unauthorized, "gossip signature missing or wrong")
         case .stale: Problem(.unauthorized, "gossip message too old or from the future")

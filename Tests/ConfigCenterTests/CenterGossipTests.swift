@@ -1,0 +1,86 @@
+// The config-center as node C of the gossip: it learns units' rows and pulses, and answers with its own row.
+
+import ConfigCenter
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite("Config-center gossip")
+struct CenterGossipTests {
+    static let secret = "the-cluster-secret-for-tests"
+    let seal = GossipSeal(secret: Array(CenterGossipTests.secret.utf8))!
+
+    func envelope(from unit: NodeID = "eu-1", consumed: Int64, sentAtMs: Int64 = Fixed.nowMs) throws -> Data {
+        let digest = GossipDigest(
+            sale: "s1", from: unit, rows: [unit: LedgerRow(consumed: consumed)],
+            pulse: Pulse(node: unit, available: 10 - consumed, demandPerSecond: 4.5, heartbeatMs: sentAtMs))
+        return try WireJSON.encoder.encode(
+            GossipEnvelope(from: unit, sentAtMs: sentAtMs, nonce: UUID().uuidString, digests: [digest]))
+    }
+
+    func gossip(_ center: CenterClient, _ body: Data, signature: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let signature { headers[GossipSeal.headerName] = signature }
+        return try await center.client.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+
+    @Test("a unit's signed digest reaches the center's status, and the answer carries the center's grants")
+    func exchange() async throws {
+        try await withCenter(clusterSecret: Self.secret) { center in
+            try await center.addCluster(["eu": ["eu-1"]])
+            try await center.createSale(saleSpec(stock: 100))
+            try await center.allocate("s1", AllocationSpec(counts: ["eu": 10]))
+            let body = try envelope(consumed: 3)
+            let answer = try await gossip(center, body, signature: seal.signature(for: body))
+            #expect(answer.status == .ok)
+            #expect(seal.verify(try #require(answer.headers[GossipSeal.headerName]), body: answer.data))
+            let reply = try WireJSON.decoder.decode(GossipEnvelope.self, from: answer.data)
+            #expect(reply.from == .center)
+            #expect(reply.digests.first?.rows[.center]?.grantedTo["eu-1"] == 10)
+            let status = try await center.status("s1")
+            #expect(status.sold == 3)
+            #expect(status.unit("eu-1")?.rightsHeld == 7)
+            #expect(status.unit("eu-1")?.demandPerSecond == 4.5)
+        }
+    }
+
+    @Test("forged, replayed, foreign and implausible digests change nothing")
+    func refusals() async throws {
+        try await withCenter(clusterSecret: Self.secret) { center in
+            try await center.addCluster(["eu": ["eu-1"]])
+            try await center.createSale(saleSpec(stock: 100))
+            try await center.allocate("s1", AllocationSpec(counts: ["eu": 10]))
+            let before = try await center.snapshot()
+            let good = try envelope(consumed: 3)
+            #expect(try await gossip(center, good, signature: nil).status == .unauthorized)
+            let other = GossipSeal(secret: Array("some-other-secret-value".utf8))!
+            #expect(try await gossip(center, good, signature: other.signature(for: good)).status == .unauthorized)
+            let stranger = try envelope(from: "mallory", consumed: 1)
+            #expect(try await gossip(center, stranger, signature: seal.signature(for: stranger)).status == .unauthorized)
+            let stale = try envelope(consumed: 1, sentAtMs: Fixed.nowMs - 120_000)
+            #expect(try await gossip(center, stale, signature: seal.signature(for: stale)).status == .unauthorized)
+            let minting = try WireJSON.encoder.encode(
+                GossipEnvelope(
+                    from: "eu-1", sentAtMs: Fixed.nowMs, nonce: "n1",
+                    digests: [GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(minted: 500)], pulse: nil)]))
+            #expect(try await gossip(center, minting, signature: seal.signature(for: minting)).status == .badRequest)
+            #expect(try await center.snapshot() == before)
+
+            #expect(try await gossip(center, good, signature: seal.signature(for: good)).status == .ok)
+            #expect(try await gossip(center, good, signature: seal.signature(for: good)).status == .unauthorized)
+            #expect(try await center.status("s1").sold == 3)
+        }
+    }
+
+    @Test("without a cluster secret the center has no gossip endpoint")
+    func disabled() async throws {
+        try await withCenter { center in
+            let body = try envelope(consumed: 1)
+            #expect(try await gossip(center, body, signature: seal.signature(for: body)).status == .notFound)
+        }
+    }
+}
