@@ -1,7 +1,6 @@
 // `config-center serve`: the config-center server itself.
 
 import ArgumentParser
-import Foundation
 import ConfigCenter
 import FlashSaleAPI
 import Logging
@@ -19,12 +18,11 @@ struct Serve: AsyncParsableCommand {
     var clusterSecretFile: String?
 
     func run() async throws {
-        var secret = ProcessInfo.processInfo.environment["FLASHSALE_CLUSTER_SECRET"]
-        if let clusterSecretFile {
-            guard let contents = FileManager.default.contents(atPath: clusterSecretFile) else {
-                throw ValidationError("cannot read --cluster-secret-file \(clusterSecretFile)")
-            }
-            secret = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret: String?
+        do {
+            secret = try ClusterSecret.read(file: clusterSecretFile)
+        } catch {
+            throw ValidationError("\(error)")
         }
         guard let (host, port) = ListenAddress.parse(listen) else {
             throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:7000")

@@ -48,12 +48,11 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
     var gossipFanout: Int = 2
 
     func run() async throws {
-        var secret = ProcessInfo.processInfo.environment["FLASHSALE_CLUSTER_SECRET"]
-        if let clusterSecretFile {
-            guard let contents = FileManager.default.contents(atPath: clusterSecretFile) else {
-                throw ValidationError("cannot read --cluster-secret-file \(clusterSecretFile)")
-            }
-            secret = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret: String?
+        do {
+            secret = try ClusterSecret.read(file: clusterSecretFile)
+        } catch {
+            throw ValidationError("\(error)")
         }
         guard let (host, port) = ListenAddress.parse(listen) else {
             throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:8101")

@@ -117,7 +117,7 @@ public enum UnitServer {
             let intervalMs = Int64(settings.gossipInterval.components.seconds * 1000)
                 + settings.gossipInterval.components.attoseconds / 1_000_000_000_000_000
             let exchange = GossipExchange(
-                desk: desk, pool: pool, seal: seal, policy: RebalancePolicy(), granter: granter,
+                desk: desk, pool: pool, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
                 pulseMaxAgeMs: max(5 * intervalMs, 2_000),
                 members: { Set(follower.units.map { NodeID($0.id) }).union([.center]) }, nowMs: nowMs, logger: logger)
             GossipRoutes.add(to: router, exchange: exchange)

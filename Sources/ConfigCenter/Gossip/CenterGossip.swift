@@ -5,49 +5,29 @@ import FlashSaleCore
 import FlashSaleStorage
 public import Foundation
 import GRDB
-import Synchronization
 
 /// Answers units' gossip at the config-center. Units include it among their peers, so allocations, restocks
 /// and end-of-sale returns travel the same way as grants between units, and the center's view of every unit
 /// (rows and pulses, shown in `status`) is as fresh as the gossip.
 public final class CenterGossip: Sendable {
     let store: CenterStore
-    let seal: GossipSeal
-    private let replay = Mutex(ReplayGuard())
+    let gate: GossipGate
 
     public init(store: CenterStore, seal: GossipSeal) {
         self.store = store
-        self.seal = seal
+        self.gate = GossipGate(seal: seal)
     }
 
     /// Checks and absorbs a unit's message, then returns the center's own, signed. Throws a `GossipRefusal` and
     /// changes nothing when the message is not genuine.
     public func exchange(body: Data, signature: String?) async throws -> (body: Data, signature: String) {
-        guard let signature, seal.verify(signature, body: body) else { throw GossipRefusal.badSignature }
-        let envelope: GossipEnvelope
-        do {
-            envelope = try WireJSON.decoder.decode(GossipEnvelope.self, from: body)
-        } catch {
-            throw GossipRefusal.malformed("\(error)")
-        }
-        guard envelope.from != .center, try await store.units().contains(where: { $0.id == envelope.from.rawValue }) else {
-            throw GossipRefusal.unknownSender(envelope.from.rawValue)
-        }
-        switch replay.withLock({ $0.admit(nonce: envelope.nonce, sentAtMs: envelope.sentAtMs, nowMs: store.nowMs()) }) {
-        case .fresh: break
-        case .stale: throw GossipRefusal.stale
-        case .replayed: throw GossipRefusal.replayed
-        }
-        for digest in envelope.digests {
-            for (node, row) in digest.rows where node != .center && !row.isPlausible(of: node) {
-                throw GossipRefusal.malformed("row of \(node) for sale \(digest.sale) is out of range")
-            }
-        }
+        let members = Set(try await store.units().map { NodeID($0.id) })
+        let envelope = try gate.open(body: body, signature: signature, receiver: .center, members: members, nowMs: store.nowMs())
         try await store.absorb(envelope)
         let answer = GossipEnvelope(
             from: .center, sentAtMs: store.nowMs(), nonce: GossipEnvelope.makeNonce(), digests: try await store.digests())
         let answerBody = try WireJSON.encoder.encode(answer)
-        return (answerBody, seal.signature(for: answerBody))
+        return (answerBody, gate.seal.signature(for: answerBody))
     }
 }
 

@@ -16,7 +16,7 @@ import Synchronization
 final class GossipExchange: Sendable {
     let desk: PurchaseDesk
     let pool: DatabasePool
-    let seal: GossipSeal
+    let gate: GossipGate
     let policy: RebalancePolicy
     let granter: RightsGranter
     /// Pulses older than this are ignored by the policy.
@@ -25,16 +25,15 @@ final class GossipExchange: Sendable {
     private let nowMs: @Sendable () -> Int64
     private let logger: Logger
     private let boards = Mutex<[String: PulseBoard]>([:])
-    private let replay = Mutex(ReplayGuard())
 
     init(
-        desk: PurchaseDesk, pool: DatabasePool, seal: GossipSeal, policy: RebalancePolicy, granter: RightsGranter,
+        desk: PurchaseDesk, pool: DatabasePool, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
         pulseMaxAgeMs: Int64,
         members: @escaping @Sendable () -> Set<NodeID>, nowMs: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.desk = desk
         self.pool = pool
-        self.seal = seal
+        self.gate = gate
         self.policy = policy
         self.granter = granter
         self.pulseMaxAgeMs = pulseMaxAgeMs
@@ -58,29 +57,15 @@ final class GossipExchange: Sendable {
         }
         let envelope = GossipEnvelope(from: unit, sentAtMs: now, nonce: GossipEnvelope.makeNonce(), digests: digests)
         let body = try WireJSON.encoder.encode(envelope)
-        return (body, seal.signature(for: body))
+        return (body, gate.seal.signature(for: body))
     }
 
     // MARK: Receiving
 
     /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine.
     func receive(body: Data, signature: String?) async throws {
-        guard let signature, seal.verify(signature, body: body) else { throw GossipRefusal.badSignature }
-        let envelope: GossipEnvelope
-        do {
-            envelope = try WireJSON.decoder.decode(GossipEnvelope.self, from: body)
-        } catch {
-            throw GossipRefusal.malformed("\(error)")
-        }
-        guard envelope.from != desk.unit, members().contains(envelope.from) else {
-            throw GossipRefusal.unknownSender(envelope.from.rawValue)
-        }
-        let now = nowMs()
-        switch replay.withLock({ $0.admit(nonce: envelope.nonce, sentAtMs: envelope.sentAtMs, nowMs: now) }) {
-        case .fresh: break
-        case .stale: throw GossipRefusal.stale
-        case .replayed: throw GossipRefusal.replayed
-        }
+        let envelope = try gate.open(
+            body: body, signature: signature, receiver: desk.unit, members: members(), nowMs: nowMs())
         try await absorb(envelope)
     }
 
@@ -89,13 +74,6 @@ final class GossipExchange: Sendable {
         let unit = desk.unit
         let known = Set(desk.saleTerms().map(\.id))
         let digests = envelope.digests.filter { known.contains($0.sale) }
-        for digest in digests {
-            for (node, row) in digest.rows where node != unit {
-                guard row.isPlausible(of: node) else {
-                    throw GossipRefusal.malformed("row of \(node) for sale \(digest.sale) is out of range")
-                }
-            }
-        }
         try await pool.write { db in
             for digest in digests {
                 for (node, row) in digest.rows where node != unit {
