@@ -19,11 +19,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
-        // Pure decisions: no I/O, no clock, no randomness of their own.
-        .target(name: "FlashSaleCore"),
+        // Pure decisions: no I/O, no clock, no randomness of their own. Crypto only for pure hashing (the
+        // proof-of-work check).
+        .target(
+            name: "FlashSaleCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Wire types and problem+json shared by every process and client.
         .target(
             name: "FlashSaleAPI",
@@ -32,6 +37,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         // SQLite tables of the rights ledger, shared by the config-center and the units.
