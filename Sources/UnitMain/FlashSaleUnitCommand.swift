@@ -47,6 +47,12 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
     @Option(help: "Peers per gossip round.")
     var gossipFanout: Int = 2
 
+    @Option(help: "Milliseconds between reports to the config-center.")
+    var reportIntervalMs: Int = 1000
+
+    @Option(help: "On a new database, milliseconds to wait for silent peers' copies of this unit's counters before selling.")
+    var recoveryPatienceMs: Int = 5000
+
     func run() async throws {
         let secret: String?
         do {
@@ -60,12 +66,16 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
         guard let mode = SynchronousMode(rawValue: synchronous) else {
             throw ValidationError("--synchronous must be full or normal")
         }
+        guard reportIntervalMs >= 10, recoveryPatienceMs >= 0 else {
+            throw ValidationError("--report-interval-ms must be at least 10 and --recovery-patience-ms not negative")
+        }
         ProcessLogging.bootstrap(fixed: ["unit": "\(id)", "region": "\(region)"])
         let logger = Logger(label: "flashsale-unit")
         let settings = UnitSettings(
             unit: id, region: region, host: host, port: port, dataDirectory: data, centerURL: center,
-            advertisedURL: advertise, synchronous: mode, clusterSecret: secret,
-            gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout)
+            advertisedURL: advertise, synchronous: mode, reportInterval: .milliseconds(reportIntervalMs),
+            clusterSecret: secret, gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout,
+            recoveryPatience: .milliseconds(recoveryPatienceMs))
         do {
             try await UnitServer.run(settings: settings, logger: logger)
         } catch let error as UnitSettingsError {

@@ -29,12 +29,14 @@ public struct UnitSettings: Sendable {
     public var clusterSecret: String?
     public var gossipInterval: Duration
     public var gossipFanout: Int
+    /// How long a unit on a new database waits for silent peers' copies of its row before it sells again.
+    public var recoveryPatience: Duration
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
         advertisedURL: String? = nil, synchronous: SynchronousMode = .full, reportInterval: Duration = .seconds(1),
         longPollSeconds: Int = 25, clusterSecret: String? = nil, gossipInterval: Duration = .milliseconds(200),
-        gossipFanout: Int = 2
+        gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5)
     ) {
         self.unit = unit
         self.region = region
@@ -49,6 +51,7 @@ public struct UnitSettings: Sendable {
         self.clusterSecret = clusterSecret
         self.gossipInterval = gossipInterval
         self.gossipFanout = gossipFanout
+        self.recoveryPatience = recoveryPatience
     }
 }
 
@@ -103,8 +106,10 @@ public enum UnitServer {
         }
         let http = ConfigCenterClient.makeHTTPClient()
         let client = ConfigCenterClient(baseURL: settings.centerURL, httpClient: http)
+        let recovery = UnitRecovery(
+            desk: desk, pool: pool, patienceMs: settings.recoveryPatience.milliseconds, nowMs: nowMs, logger: logger)
         let follower = ConfigFollower(
-            client: client, pool: pool, desk: desk, starting: savedConfig,
+            client: client, pool: pool, desk: desk, recovery: recovery, gossiping: seal != nil, starting: savedConfig,
             longPollSeconds: settings.longPollSeconds, logger: logger)
         let url = settings.advertisedURL ?? "http://\(settings.host):\(settings.port)"
         let granter = RightsGranter(desk: desk, pool: pool, logger: logger)
@@ -114,11 +119,10 @@ public enum UnitServer {
         let router = UnitRoutes.router(desk: desk, pool: pool, region: settings.region, nowMs: nowMs)
         var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter]
         if let seal {
-            let intervalMs = Int64(settings.gossipInterval.components.seconds * 1000)
-                + settings.gossipInterval.components.attoseconds / 1_000_000_000_000_000
+            let intervalMs = settings.gossipInterval.milliseconds
             let exchange = GossipExchange(
                 desk: desk, pool: pool, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
-                pulseMaxAgeMs: max(5 * intervalMs, 2_000),
+                recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000),
                 members: { Set(follower.units.map { NodeID($0.id) }).union([.center]) }, nowMs: nowMs, logger: logger)
             GossipRoutes.add(to: router, exchange: exchange)
             services.append(
@@ -139,5 +143,12 @@ public enum UnitServer {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
             services: services,
             logger: logger)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for settings passed to code that counts time as plain integers.
+    var milliseconds: Int64 {
+        components.seconds &* 1000 &+ components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -3,6 +3,7 @@
 import ConfigCenterClient
 import FlashSaleAPI
 import Foundation
+import GRDB
 import Testing
 
 @Suite(.serialized) struct LostDatabaseTests {
@@ -36,6 +37,67 @@ import Testing
                 let status = try await cluster.client.status(sale: "phone")
                 return status.sold == 10 && status.units.first?.rightsHeld == 0
             }
+        }
+    }
+
+    @Test func peersGiveBackWhatTheConfigCenterHadNotHeardYet() async throws {
+        try await LocalCluster.run { cluster in
+            // The config-center hears from units only at registration here (no gossip, reports every 10 minutes),
+            // so its copy of eu-west-1's row stays at zero sold; the peer learns it by gossip.
+            let secretFile = cluster.root + "/cluster-secret"
+            try "a-test-cluster-secret-of-some-length".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            let unitArguments = [
+                "--cluster-secret-file", secretFile, "--report-interval-ms", "600000", "--recovery-patience-ms", "60000",
+            ]
+            try await cluster.startCenter()
+            for region in ["eu-west", "us-east"] { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
+            try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: unitArguments)
+            try await cluster.startUnit("us-east-1", region: "us-east", extraArguments: unitArguments)
+            try await cluster.waitForRegistration(["eu-west-1", "us-east-1"])
+            let now = Date()
+            _ = try await cluster.client.createSale(
+                SaleSpec(id: "phone", title: "Phone", stock: 20, startsAt: now, endsAt: now.addingTimeInterval(3600)))
+            _ = try await cluster.client.allocate(sale: "phone", AllocationSpec(counts: ["eu-west": 10, "us-east": 10]))
+            try await cluster.waitForStock("eu-west-1", sale: "phone", stock: 10)
+            try await cluster.waitForStock("us-east-1", sale: "phone", stock: 10)
+            for index in 0..<6 {
+                #expect(try await cluster.purchase(at: "eu-west-1", sale: "phone", user: "first-\(index)").status == 201)
+            }
+            try await eventually("us-east-1 has eu-west-1's row with 6 sold") {
+                try Self.consumed(of: "eu-west-1", in: cluster.unitDatabase("us-east-1")) == 6
+            }
+            let before = try await cluster.client.status(sale: "phone")
+            #expect(before.units.first { $0.unit == "eu-west-1" }?.sold == 0, "the config-center's copy is stale")
+
+            // The disk is lost; the config-center's copy says nothing was sold, the peer's copy says 6.
+            await cluster.stopUnit("eu-west-1")
+            try FileManager.default.removeItem(atPath: cluster.root + "/units/eu-west-1")
+            try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: unitArguments)
+            try await cluster.waitForStock("eu-west-1", sale: "phone", stock: 4)
+
+            // The other 14 sell, and not one more, whichever unit the buyers reach.
+            var created = 0
+            var request = 0
+            let deadline = Date().addingTimeInterval(60)
+            while request < 2_000, Date() < deadline {
+                request += 1
+                let unit = request % 2 == 0 ? "eu-west-1" : "us-east-1"
+                let status = try await cluster.purchase(at: unit, sale: "phone", user: "second-\(request)").status
+                if status == 201 { created += 1 }
+                if status == 410, unit == "eu-west-1" { break }
+                if status == 503 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(created == 14)
+            let stored = try cluster.stored("eu-west-1", sale: "phone").orders + cluster.stored("us-east-1", sale: "phone").orders
+            #expect(stored == 14, "6 orders went with the lost disk; 14 were taken since")
+        }
+    }
+
+    /// A node's consumed count as another node's SQLite has it.
+    private static func consumed(of node: String, in path: String) throws -> Int64? {
+        try DatabaseQueue(path: path).read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT consumed FROM ledger_row WHERE sale_id = 'phone' AND node_id = ?", arguments: [node])
         }
     }
 

@@ -19,9 +19,17 @@ final class ConfigFollower: Service, Sendable {
     private let longPollSeconds: Int
     private let currentVersion: Atomic<Int64>
     private let latest: Mutex<ClusterConfig?>
+    private let recovery: UnitRecovery
+    /// Whether peers gossip this unit's row back to it: only then is there anyone to wait for but the center.
+    private let gossiping: Bool
 
-    init(client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, starting: ClusterConfig?, longPollSeconds: Int, logger: Logger) {
+    init(
+        client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, recovery: UnitRecovery, gossiping: Bool,
+        starting: ClusterConfig?, longPollSeconds: Int, logger: Logger
+    ) {
         self.client = client
+        self.recovery = recovery
+        self.gossiping = gossiping
         self.pool = pool
         self.desk = desk
         self.longPollSeconds = longPollSeconds
@@ -70,7 +78,8 @@ final class ConfigFollower: Service, Sendable {
         let unit = desk.unit
         try await pool.write { db in
             try UnitRecords.save(config, db)
-            // A unit on a new database takes back what the cluster remembers it sold and gave, before it sells.
+            // A unit on a new database takes back what the config-center remembers it sold and gave; peers' copies
+            // follow by gossip (UnitRecovery).
             if recovering {
                 for sale in config.sales {
                     if let remembered = sale.unitRows?[unit] {
@@ -80,12 +89,12 @@ final class ConfigFollower: Service, Sendable {
             }
         }
         try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
-        if recovering {
-            desk.finishRecovery()
-            logger.warning("started on a new database: restored this unit's counters from the config-center, selling again")
-        }
         latest.withLock { $0 = config }
         currentVersion.store(config.version, ordering: .relaxed)
+        if recovering {
+            logger.info("restored this unit's counters from the config-center's copy")
+            await recovery.centerRestored(peers: gossiping ? Set(config.units.map { NodeID($0.id) }).subtracting([unit]) : [])
+        }
         logger.info("config adopted", metadata: ["version": "\(config.version)", "sales": "\(config.sales.count)"])
     }
 }

@@ -19,6 +19,8 @@ final class GossipExchange: Sendable {
     let gate: GossipGate
     let policy: RebalancePolicy
     let granter: RightsGranter
+    /// Set when this unit started on a new database: peers' copies of its own row are taken back while it lasts.
+    let recovery: UnitRecovery
     /// Pulses older than this are ignored by the policy.
     let pulseMaxAgeMs: Int64
     private let members: @Sendable () -> Set<NodeID>
@@ -28,7 +30,7 @@ final class GossipExchange: Sendable {
 
     init(
         desk: PurchaseDesk, pool: DatabasePool, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
-        pulseMaxAgeMs: Int64,
+        recovery: UnitRecovery, pulseMaxAgeMs: Int64,
         members: @escaping @Sendable () -> Set<NodeID>, nowMs: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.desk = desk
@@ -36,6 +38,7 @@ final class GossipExchange: Sendable {
         self.gate = gate
         self.policy = policy
         self.granter = granter
+        self.recovery = recovery
         self.pulseMaxAgeMs = pulseMaxAgeMs
         self.members = members
         self.nowMs = nowMs
@@ -67,17 +70,24 @@ final class GossipExchange: Sendable {
         let envelope = try gate.open(
             body: body, signature: signature, receiver: desk.unit, members: members(), nowMs: nowMs())
         try await absorb(envelope)
+        if recovery.isRecovering { await recovery.heard(from: envelope.from) }
     }
 
-    /// Writes other nodes' rows to SQLite, then shows them to the desk; records the sender's pulse.
+    /// Writes other nodes' rows to SQLite, then shows them to the desk; records the sender's pulse. While the unit
+    /// recovers from a lost database it also takes back the sender's copy of its own row.
     private func absorb(_ envelope: GossipEnvelope) async throws {
         let unit = desk.unit
+        let recovering = recovery.isRecovering
         let known = Set(desk.saleTerms().map(\.id))
         let digests = envelope.digests.filter { known.contains($0.sale) }
         try await pool.write { db in
             for digest in digests {
-                for (node, row) in digest.rows where node != unit {
-                    try LedgerTables.merge(row, of: node, saleID: digest.sale, db)
+                for (node, row) in digest.rows {
+                    if node != unit {
+                        try LedgerTables.merge(row, of: node, saleID: digest.sale, db)
+                    } else if recovering {
+                        try UnitRecords.restore(row, of: unit, saleID: digest.sale, db)
+                    }
                 }
             }
         }

@@ -48,6 +48,7 @@ final class Gossiper: Service, Sendable {
                 group.addTask { await self.exchange(with: peer) }
             }
         }
+        await exchange.recovery.finishIfReady()
         await exchange.rebalance()
     }
 

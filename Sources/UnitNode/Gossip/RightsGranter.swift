@@ -14,6 +14,8 @@ struct RightsGranter: Sendable {
     let logger: Logger
 
     func grant(_ amount: Int64, of saleID: String, to node: NodeID) async {
+        // A recovering unit does not know yet how much it really holds: it gives nothing until it does.
+        guard !desk.isRecovering else { return }
         let unit = desk.unit
         do {
             try desk.reserveGrant(sale: saleID, amount: amount, to: node)

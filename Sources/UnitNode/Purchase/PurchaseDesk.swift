@@ -19,7 +19,7 @@ public final class PurchaseDesk: Sendable {
 
     /// When units gossip, a unit out of stock while others hold some says "try again" (503), not "sold out".
     let gossiping: Bool
-    /// Set while a unit that started on a new database waits for its own row from the config-center.
+    /// Set while a unit that started on a new database waits for its own row from the other nodes.
     private let recovering: Atomic<Bool>
 
     public let unit: NodeID
@@ -130,10 +130,12 @@ public final class PurchaseDesk: Sendable {
     func knows(sale saleID: String) -> Bool { state.withLock { $0.sales[saleID] != nil } }
 
     /// Installs or refreshes a sale from durable state: new terms, and ledger knowledge already in SQLite.
-    /// `orders` (the orders holding stock) are used only when the sale is new to this desk.
+    /// `orders` (the orders holding stock) are used only when the sale is new to this desk. While the unit is
+    /// recovering the book is replaced whole: it has taken no orders, and SQLite now holds its own row back.
     func load(terms: SaleTerms, ledger: RightsLedger, orders: [Order]) {
+        let replace = isRecovering
         state.withLock { state in
-            if state.sales[terms.id] != nil {
+            if state.sales[terms.id] != nil, !replace {
                 state.sales[terms.id]?.book.update(terms: terms)
                 // The book already counts its own orders (committed(count:) adds); folding in the database's copy
                 // of its own row as well would count them twice, so only the other nodes' rows are merged.
