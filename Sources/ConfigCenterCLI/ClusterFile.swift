@@ -1,6 +1,7 @@
 // The declarative cluster file under config-center/, as an operator writes it in YAML.
 
 import FlashSaleAPI
+import FlashSaleCore
 import Foundation
 import Yams
 
@@ -14,6 +15,7 @@ struct ClusterFile: Decodable {
         var startsAt: String
         var endsAt: String
         var perUserLimit: Int?
+        var admission: AdmissionRules?
         var allocation: AllocationSpec?
     }
 
@@ -44,7 +46,7 @@ struct ClusterFile: Decodable {
             return DeclaredSale(
                 sale: SaleSpec(
                     id: sale.id, title: sale.title, stock: sale.stock, startsAt: starts, endsAt: ends,
-                    perUserLimit: sale.perUserLimit ?? 1),
+                    perUserLimit: sale.perUserLimit ?? 1, admission: sale.admission),
                 allocation: sale.allocation,
                 keepExistingWindow: TimeSpec.isRelative(sale.startsAt) || TimeSpec.isRelative(sale.endsAt))
         }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import ConfigCenterClient
 import FlashSaleAPI
+import FlashSaleCore
 import Foundation
 
 struct SaleCommand: AsyncParsableCommand {
@@ -20,12 +21,27 @@ struct SaleCommand: AsyncParsableCommand {
         var startsAt: String = "now"
         @Option(help: "End, in the same forms as --starts-at.") var endsAt: String = "+1h"
         @Option(help: "Orders one buyer may hold.") var perUserLimit: Int = 1
+        @Flag(help: "Buyers must present a token signed by the config-center (see `token mint`).")
+        var requireToken = false
+        @Option(help: "Attempts per user: PER_MINUTE or PER_MINUTE/BURST, e.g. 100/10.") var userRate: String?
+        @Option(help: "Attempts per client address: PER_MINUTE or PER_MINUTE/BURST.") var ipRate: String?
+        @Option(help: "Proof-of-work difficulty (the challenge's maxnumber, 1000-10000000); none by default.")
+        var captchaDifficulty: Int?
+        @Option(help: "Lowest buyer level allowed (needs --require-token).") var minLevel: Int?
+        @Option(help: "Youngest account allowed, in days (needs --require-token).") var minAccountAgeDays: Int?
 
         func run() async throws {
             let now = Date()
+            let eligibility = minLevel == nil && minAccountAgeDays == nil
+                ? nil : EligibilityRules(minLevel: minLevel, minAccountAgeSeconds: minAccountAgeDays.map { Int64($0) * 86_400 })
+            let admission = AdmissionRules(
+                requireToken: requireToken, userRate: try userRate.map { try RateOption.parse($0, option: "--user-rate") },
+                ipRate: try ipRate.map { try RateOption.parse($0, option: "--ip-rate") }, captchaDifficulty: captchaDifficulty,
+                eligibility: eligibility)
             let spec = SaleSpec(
                 id: id, title: title, stock: stock, startsAt: try TimeSpec.parse(startsAt, now: now, option: "--starts-at"),
-                endsAt: try TimeSpec.parse(endsAt, now: now, option: "--ends-at"), perUserLimit: perUserLimit)
+                endsAt: try TimeSpec.parse(endsAt, now: now, option: "--ends-at"), perUserLimit: perUserLimit,
+                admission: admission == .open ? nil : admission)
             let status = try await options.call { client throws(ConfigCenterClientError) in try await client.createSale(spec) }
             try options.show(status) { "sale \(status.sale) created with \(status.minted) stock; allocate it next" }
         }

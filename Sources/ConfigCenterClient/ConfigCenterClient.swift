@@ -88,6 +88,30 @@ public struct ConfigCenterClient: Sendable {
         try await send(.POST, "/v1/apply", body: document)
     }
 
+    // MARK: Buyers
+
+    /// A buyer token signed by the config-center (for tests, demos and rehearsals).
+    public func mintToken(_ request: TokenRequest) async throws(ConfigCenterClientError) -> TokenGrant {
+        try await send(.POST, "/v1/tokens", body: request)
+    }
+
+    /// A new signing key; units pick it up with the next configuration, without a restart.
+    public func rotateTokenKey() async throws(ConfigCenterClientError) -> BuyerTokenKey {
+        try await send(.POST, "/v1/token-keys/rotate")
+    }
+
+    public func blacklist() async throws(ConfigCenterClientError) -> [String] {
+        try await send(.GET, "/v1/blacklist")
+    }
+
+    public func addToBlacklist(_ user: String) async throws(ConfigCenterClientError) -> [String] {
+        try await send(.PUT, "/v1/blacklist/\(try pathSegment(user))")
+    }
+
+    public func removeFromBlacklist(_ user: String) async throws(ConfigCenterClientError) -> [String] {
+        try await send(.DELETE, "/v1/blacklist/\(try pathSegment(user))")
+    }
+
     // MARK: Transport
 
     private struct NoBody: Encodable {}

@@ -61,6 +61,20 @@ public enum CenterRoutes {
             let spec = try await request.decode(as: RestockSpec.self, context: context)
             return try WireResponse.json(try await store.restock(sale: try context.parameters.require("sale"), spec))
         }
+        router.post("/v1/tokens") { request, context in
+            let spec = try await request.decode(as: TokenRequest.self, context: context)
+            return try WireResponse.json(try await store.mintToken(spec), status: .created)
+        }
+        router.post("/v1/token-keys/rotate") { _, _ in
+            try WireResponse.json(try await store.rotateTokenKey(), status: .created)
+        }
+        router.get("/v1/blacklist") { _, _ in try WireResponse.json(try await store.blacklist()) }
+        router.put("/v1/blacklist/{user}") { _, context in
+            try WireResponse.json(try await store.addToBlacklist(try context.parameters.require("user")))
+        }
+        router.delete("/v1/blacklist/{user}") { _, context in
+            try WireResponse.json(try await store.removeFromBlacklist(try context.parameters.require("user")))
+        }
         router.post("/v1/apply") { request, context in
             let document = try await request.decode(as: ClusterDocument.self, context: context)
             return try WireResponse.json(try await store.apply(document))

@@ -55,6 +55,20 @@ public enum CenterDatabase {
                 END;
                 """)
         }
+        migrator.registerMigration("v2-buyers") { db in
+            try db.execute(sql: """
+                ALTER TABLE sale ADD COLUMN admission TEXT;
+                CREATE TABLE buyer_token_key (
+                    kid TEXT PRIMARY KEY,
+                    private_key_pem TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE blacklist (
+                    user_id TEXT PRIMARY KEY,
+                    added_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -65,19 +65,22 @@ enum CenterQueries {
 
     static func saleTerms(_ id: String, _ db: Database) throws -> SaleTerms? {
         try Row.fetchOne(
-            db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit FROM sale WHERE id = ?", arguments: [id]
+            db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit, admission FROM sale WHERE id = ?", arguments: [id]
         ).map(saleTerms)
     }
 
     static func allSaleTerms(_ db: Database) throws -> [SaleTerms] {
-        try Row.fetchAll(db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit FROM sale ORDER BY id")
+        try Row.fetchAll(db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit, admission FROM sale ORDER BY id")
             .map(saleTerms)
     }
 
-    private static func saleTerms(_ row: Row) -> SaleTerms {
-        SaleTerms(
+    private static func saleTerms(_ row: Row) throws -> SaleTerms {
+        let admission = try (row["admission"] as String?).map {
+            try WireJSON.decoder.decode(AdmissionRules.self, from: Data($0.utf8))
+        }
+        return SaleTerms(
             id: row["id"], title: row["title"], startsAtMs: row["starts_at_ms"], endsAtMs: row["ends_at_ms"],
-            perUserLimit: row["per_user_limit"])
+            perUserLimit: row["per_user_limit"], admission: admission)
     }
 
     static func requireSale(_ id: String, _ db: Database) throws -> SaleTerms {
@@ -88,10 +91,14 @@ enum CenterQueries {
     static func writeTerms(_ terms: SaleTerms, _ db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO sale (id, title, starts_at_ms, ends_at_ms, per_user_limit) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO sale (id, title, starts_at_ms, ends_at_ms, per_user_limit, admission) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at_ms = excluded.starts_at_ms,
-                    ends_at_ms = excluded.ends_at_ms, per_user_limit = excluded.per_user_limit
+                    ends_at_ms = excluded.ends_at_ms, per_user_limit = excluded.per_user_limit,
+                    admission = excluded.admission
                 """,
-            arguments: [terms.id, terms.title, terms.startsAtMs, terms.endsAtMs, terms.perUserLimit])
+            arguments: [
+                terms.id, terms.title, terms.startsAtMs, terms.endsAtMs, terms.perUserLimit,
+                try terms.admission.map { String(decoding: try WireJSON.encoder.encode($0), as: UTF8.self) },
+            ])
     }
 }

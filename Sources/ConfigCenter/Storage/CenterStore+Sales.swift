@@ -133,7 +133,8 @@ extension CenterStore {
     static func terms(of spec: SaleSpec) throws -> SaleTerms {
         let terms = SaleTerms(
             id: spec.id, title: spec.title, startsAtMs: spec.startsAt.millisecondsSince1970,
-            endsAtMs: spec.endsAt.millisecondsSince1970, perUserLimit: spec.perUserLimit)
+            endsAtMs: spec.endsAt.millisecondsSince1970, perUserLimit: spec.perUserLimit,
+            admission: spec.admission)
         if let violation = terms.violation { throw CenterError.invalidInput(violation) }
         return terms
     }

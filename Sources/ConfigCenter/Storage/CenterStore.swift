@@ -22,6 +22,8 @@ public final class CenterStore: Sendable {
     public init(pool: DatabasePool, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.pool = pool
         self.nowMs = nowMs
+        let now = nowMs()
+        try pool.write { db in try Self.ensureTokenKey(nowMs: now, db) }
         self.watch = ConfigVersionWatch(version: try pool.read(CenterQueries.configVersion))
     }
 
@@ -48,7 +50,7 @@ public final class CenterStore: Sendable {
             return ClusterConfig(
                 version: try CenterQueries.configVersion(db), regions: try CenterQueries.regions(db),
                 units: try CenterQueries.units(db).map { UnitSpec(id: $0.id, region: $0.region, url: $0.url) },
-                sales: sales)
+                sales: sales, buyerTokenKeys: try Self.tokenKeys(db), blacklist: try Self.blacklist(db))
         }
     }
 

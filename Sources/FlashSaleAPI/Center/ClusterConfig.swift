@@ -10,12 +10,21 @@ public struct ClusterConfig: Sendable, Codable, Equatable {
     public var regions: [RegionSpec]
     public var units: [UnitSpec]
     public var sales: [SaleConfig]
+    /// Public keys buyer tokens may be signed with (the newest signs; older ones still verify during a rotation).
+    public var buyerTokenKeys: [BuyerTokenKey]?
+    /// Users refused by every sale.
+    public var blacklist: [String]?
 
-    public init(version: Int64, regions: [RegionSpec], units: [UnitSpec], sales: [SaleConfig]) {
+    public init(
+        version: Int64, regions: [RegionSpec], units: [UnitSpec], sales: [SaleConfig],
+        buyerTokenKeys: [BuyerTokenKey]? = nil, blacklist: [String]? = nil
+    ) {
         self.version = version
         self.regions = regions
         self.units = units
         self.sales = sales
+        self.buyerTokenKeys = buyerTokenKeys
+        self.blacklist = blacklist
     }
 
     public static let empty = ClusterConfig(version: 0, regions: [], units: [], sales: [])

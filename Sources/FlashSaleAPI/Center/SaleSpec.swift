@@ -1,5 +1,6 @@
 // A sale as an operator creates it.
 
+public import FlashSaleCore
 public import Foundation
 
 /// The body of `POST /v1/sales`.
@@ -10,13 +11,19 @@ public struct SaleSpec: Sendable, Codable, Equatable {
     public var startsAt: Date
     public var endsAt: Date
     public var perUserLimit: Int
+    /// Buyer filters; absent means open (anyone naming a user id may buy).
+    public var admission: AdmissionRules?
 
-    public init(id: String, title: String, stock: Int64, startsAt: Date, endsAt: Date, perUserLimit: Int = 1) {
+    public init(
+        id: String, title: String, stock: Int64, startsAt: Date, endsAt: Date, perUserLimit: Int = 1,
+        admission: AdmissionRules? = nil
+    ) {
         self.id = id
         self.title = title
         self.stock = stock
         self.startsAt = startsAt
         self.endsAt = endsAt
         self.perUserLimit = perUserLimit
+        self.admission = admission
     }
 }

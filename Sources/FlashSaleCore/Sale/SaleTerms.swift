@@ -1,4 +1,4 @@
-// What an operator decides about a sale, apart from its stock: the window and the per-user limit.
+// What an operator decides about a sale, apart from its stock: the window, the per-user limit, the buyer filters.
 
 /// The rules of one sale that every unit enforces. Times are milliseconds since the Unix epoch, so the core
 /// never reads a clock: callers pass `now`.
@@ -14,14 +14,23 @@ public struct SaleTerms: Sendable, Hashable, Codable {
     public var endsAtMs: Int64
     /// Orders one user may hold (reserved or paid) across the cluster.
     public var perUserLimit: Int
+    /// The buyer filters of this sale; nil (as in configurations saved before filters existed) means open.
+    public var admission: AdmissionRules?
 
-    public init(id: String, title: String, startsAtMs: Int64, endsAtMs: Int64, perUserLimit: Int) {
+    public init(
+        id: String, title: String, startsAtMs: Int64, endsAtMs: Int64, perUserLimit: Int,
+        admission: AdmissionRules? = nil
+    ) {
         self.id = id
         self.title = title
         self.startsAtMs = startsAtMs
         self.endsAtMs = endsAtMs
         self.perUserLimit = perUserLimit
+        self.admission = admission == .open ? nil : admission
     }
+
+    /// The filters in force: the open rules when none are set.
+    public var rules: AdmissionRules { admission ?? .open }
 
     /// The first rule the terms break, or nil when they are valid.
     public var violation: String? {
@@ -36,6 +45,7 @@ public struct SaleTerms: Sendable, Hashable, Codable {
         if perUserLimit < 1 || perUserLimit > Self.perUserLimitMax {
             return "per-user limit must be 1-\(Self.perUserLimitMax)"
         }
+        if let violation = admission?.violation { return violation }
         return nil
     }
 
