@@ -1,0 +1,27 @@
+// What the purchase path learns from a buyer token: its claims, or the one reason it was refused.
+
+/// The outcome of `BuyerTokenVerifier.verify`. Refusals are values, not errors: a bad token is an expected
+/// input on the hot path, and each reason is distinct so it can be counted and answered on its own.
+public enum BuyerTokenVerdict: Sendable, Hashable {
+    /// Signed by a live key and within its time window.
+    case valid(BuyerClaims)
+    /// No token, or an empty one.
+    case missing
+    /// Too long, not three base64url parts, or a header or payload that does not decode.
+    case malformed
+    /// Any `alg` but ES256, `none` and HMAC among them: the header never chooses how the token is checked.
+    case unsupportedAlgorithm
+    /// No `kid`, or one that no live key has: no fallback to some default key.
+    case unknownKey
+    /// The signature does not match the token's bytes under the key its `kid` names.
+    case badSignature
+    /// At or past `exp`.
+    case expired
+    /// Before `nbf`.
+    case notYetValid
+
+    /// The claims when valid, nil for every refusal.
+    public var claims: BuyerClaims? {
+        if case .valid(let claims) = self { claims } else { nil }
+    }
+}
