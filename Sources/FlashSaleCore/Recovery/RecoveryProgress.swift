@@ -34,6 +34,6 @@ public struct RecoveryProgress: Sendable, Equatable {
         guard let restoredAt = centerRestoredAtMs else { return false }
         if silentPeers.isEmpty { return true }
         let (deadline, overflow) = restoredAt.addingReportingOverflow(patienceMs)
-        return overflow || nowMs >= deadline
+        return nowMs >= (overflow ? .max : deadline)
     }
 }

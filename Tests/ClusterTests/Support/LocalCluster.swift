@@ -158,7 +158,8 @@ final class LocalCluster {
         await center?.terminate()
         center = nil
         try? await http.shutdown()
-        try? FileManager.default.removeItem(atPath: root)
+        // KEEP_CLUSTER=1 keeps the data and logs of every process for a look after a failure.
+        if ProcessInfo.processInfo.environment["KEEP_CLUSTER"] == nil { try? FileManager.default.removeItem(atPath: root) }
     }
 }
 
