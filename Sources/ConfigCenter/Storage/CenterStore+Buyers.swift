@@ -13,11 +13,13 @@ extension CenterStore {
 
     // MARK: Token keys
 
-    /// Makes the first signing key when there is none, so a new config-center can mint at once.
+    /// Makes the first signing key when there is none, so a new config-center can mint at once. A new cluster
+    /// stays at version 0 (its first change carries the key to units); one upgraded from before keys existed
+    /// moves to a new version so its running units learn the key.
     static func ensureTokenKey(nowMs: Int64, _ db: Database) throws {
         if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM buyer_token_key") == 0 {
             try insertTokenKey(nowMs: nowMs, db)
-            _ = try CenterQueries.bumpVersion(db)
+            if try CenterQueries.configVersion(db) > 0 { _ = try CenterQueries.bumpVersion(db) }
         }
     }
 
