@@ -100,7 +100,12 @@ public enum UnitServer {
         let writer = GroupCommitWriter(pool: pool, logger: logger)
         let desk = PurchaseDesk(
             unit: unit, lastOrderID: lastOrderID, writer: writer, gossiping: seal != nil, recovering: isNew, nowMs: nowMs)
+        var captchaKey = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in captchaKey.indices { captchaKey[index] = UInt8.random(in: .min ... .max, using: &generator) }
+        let gate = try BuyerGate(unit: settings.unit, region: settings.region, captchaKey: captchaKey)
         if let savedConfig {
+            try gate.update(savedConfig)
             try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
         }
@@ -109,14 +114,14 @@ public enum UnitServer {
         let recovery = UnitRecovery(
             desk: desk, pool: pool, patienceMs: settings.recoveryPatience.milliseconds, nowMs: nowMs, logger: logger)
         let follower = ConfigFollower(
-            client: client, pool: pool, desk: desk, recovery: recovery, gossiping: seal != nil, starting: savedConfig,
+            client: client, pool: pool, desk: desk, recovery: recovery, gate: gate, gossiping: seal != nil, starting: savedConfig,
             longPollSeconds: settings.longPollSeconds, logger: logger)
         let url = settings.advertisedURL ?? "http://\(settings.host):\(settings.port)"
         let granter = RightsGranter(desk: desk, pool: pool, logger: logger)
         let reporter = Reporter(
             client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
-        let router = UnitRoutes.router(desk: desk, pool: pool, region: settings.region, nowMs: nowMs)
+        let router = UnitRoutes.router(desk: desk, gate: gate, pool: pool, region: settings.region, nowMs: nowMs)
         var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter]
         if let seal {
             let intervalMs = settings.gossipInterval.milliseconds

@@ -168,7 +168,7 @@ import HTTPTypes
         try await unit.withLiveUnit { client in
             let before = Date()
             let list = try await client.execute(uri: "/v1/sales", method: .get).decoded([SaleView].self)
-            #expect(list.count == 1)
+            #expect(list.map(\.id) == [TestUnit.saleID, TestUnit.otherSaleID], "every sale, in id order")
             let view = try #require(list.first)
             #expect(view.id == TestUnit.saleID && view.state == "open" && view.stockLeft == 3)
             #expect(view.unit == TestUnit.unitID && view.region == TestUnit.region)

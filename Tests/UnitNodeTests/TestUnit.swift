@@ -22,8 +22,14 @@ struct TestUnit {
     /// A cluster secret: the unit gossips (with `peers`, which have no URL, so only they can call it).
     let clusterSecret: String?
 
+    /// A second sale, for tests that need two.
+    static let otherSaleID = "tablet"
+    /// Another region, with an endpoint, for buyers who reach the wrong region.
+    static let otherRegion = RegionSpec(id: "us-east", endpoint: "http://us-east.example")
+
     init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
-         peers: [String] = [], clusterSecret: String? = nil,
+         peers: [String] = [], clusterSecret: String? = nil, admission: AdmissionRules? = nil,
+         tokenKeys: [BuyerTokenKey] = [], blacklist: [String] = [],
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.clusterSecret = clusterSecret
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
@@ -32,11 +38,21 @@ struct TestUnit {
         let now = nowMs()
         let terms = SaleTerms(
             id: Self.saleID, title: "Phone", startsAtMs: startsAtMs ?? now - 1000, endsAtMs: endsAtMs ?? now + 3_600_000,
-            perUserLimit: perUserLimit)
+            perUserLimit: perUserLimit, admission: admission)
+        var other = terms
+        other.id = Self.otherSaleID
+        other.admission = nil
         let config = ClusterConfig(
-            version: 1, regions: [RegionSpec(id: Self.region)],
-            units: ([Self.unitID] + peers).map { UnitSpec(id: $0, region: Self.region) },
-            sales: [SaleConfig(terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]))])
+            version: 1, regions: [RegionSpec(id: Self.region), Self.otherRegion],
+            // Peers get a URL only when the unit does not gossip, so it never tries to reach them.
+            units: ([Self.unitID] + peers).map {
+                UnitSpec(id: $0, region: Self.region, url: clusterSecret == nil ? "http://\($0).example" : nil)
+            }
+                + [UnitSpec(id: "us-east-1", region: Self.otherRegion.id, url: "http://us-east-1.example")],
+            sales: [terms, other].map { terms in
+                SaleConfig(terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]))
+            },
+            buyerTokenKeys: tokenKeys, blacklist: blacklist)
         let pool = try UnitDatabase.open(path: databasePath)
         try pool.write { db in
             try UnitRecords.claim(unit: NodeID(Self.unitID), region: Self.region, db)

@@ -18,8 +18,15 @@ public struct Problem: Error, Sendable, Codable, Equatable {
     public var startsAt: Date?
     /// The order a buyer already holds (already-bought).
     public var order: OrderView?
+    /// Where to send the request instead (wrong-region, wrong-unit): a regional endpoint or a unit's URL.
+    public var endpoint: String?
+    /// The region or unit that serves this buyer (wrong-region, wrong-unit).
+    public var owner: String?
 
-    public init(_ code: ProblemCode, _ detail: String? = nil, retryAfterSeconds: Int? = nil, startsAt: Date? = nil, order: OrderView? = nil) {
+    public init(
+        _ code: ProblemCode, _ detail: String? = nil, retryAfterSeconds: Int? = nil, startsAt: Date? = nil,
+        order: OrderView? = nil, endpoint: String? = nil, owner: String? = nil
+    ) {
         self.type = code.typeURI
         self.title = code.title
         self.status = Int(code.status.code)
@@ -28,6 +35,8 @@ public struct Problem: Error, Sendable, Codable, Equatable {
         self.retryAfterSeconds = retryAfterSeconds
         self.startsAt = startsAt
         self.order = order
+        self.endpoint = endpoint
+        self.owner = owner
     }
 
     /// The media type of the body.

@@ -20,6 +20,22 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case rebalancing = "rebalancing"
     case unitRecovering = "unit-recovering"
     case unauthorized = "unauthorized"
+    case tokenRequired = "token-required"
+    case tokenInvalid = "token-invalid"
+    case tokenExpired = "token-expired"
+    case tokenNotYetValid = "token-not-yet-valid"
+    case wrongRegion = "wrong-region"
+    case wrongUnit = "wrong-unit"
+    case rateLimited = "rate-limited"
+    case blacklisted = "blacklisted"
+    case levelTooLow = "level-too-low"
+    case accountTooNew = "account-too-new"
+    case captchaRequired = "captcha-required"
+    case captchaInvalid = "captcha-invalid"
+    case captchaExpired = "captcha-expired"
+    case captchaReused = "captcha-reused"
+    case idempotencyKeyMismatch = "idempotency-key-mismatch"
+    case idempotencyInProgress = "idempotency-in-progress"
     case alreadyExists = "already-exists"
     case conflict = "conflict"
     case allocationExceedsStock = "allocation-exceeds-stock"
@@ -38,7 +54,14 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
             .conflict
         case .soldOut: .gone
         case .orderNotPersisted, .rebalancing, .unitRecovering: .serviceUnavailable
-        case .unauthorized: .unauthorized
+        case .unauthorized, .tokenRequired, .tokenInvalid, .tokenExpired, .tokenNotYetValid: .unauthorized
+        case .wrongRegion, .wrongUnit: .misdirectedRequest
+        case .rateLimited: .tooManyRequests
+        case .blacklisted, .levelTooLow, .accountTooNew, .captchaRequired, .captchaInvalid, .captchaExpired,
+            .captchaReused:
+            .forbidden
+        case .idempotencyKeyMismatch: .unprocessableContent
+        case .idempotencyInProgress: .conflict
         case .internalError: .internalServerError
         }
     }
@@ -61,6 +84,22 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .rebalancing: "No stock here right now; stock is being moved here from other units"
         case .unitRecovering: "This unit is restoring its state; try again shortly"
         case .unauthorized: "The request is not authenticated"
+        case .tokenRequired: "This sale needs a buyer token"
+        case .tokenInvalid: "The buyer token is not valid"
+        case .tokenExpired: "The buyer token has expired"
+        case .tokenNotYetValid: "The buyer token is not valid yet"
+        case .wrongRegion: "This buyer belongs to another region"
+        case .wrongUnit: "This buyer is served by another unit of this region"
+        case .rateLimited: "Too many attempts; slow down"
+        case .blacklisted: "This buyer may not take part in sales"
+        case .levelTooLow: "This sale needs a higher buyer level"
+        case .accountTooNew: "This sale needs an older account"
+        case .captchaRequired: "This sale needs a solved challenge"
+        case .captchaInvalid: "The challenge solution is not valid"
+        case .captchaExpired: "The challenge has expired"
+        case .captchaReused: "The challenge solution was used already"
+        case .idempotencyKeyMismatch: "This idempotency key was used for another request"
+        case .idempotencyInProgress: "The first request with this idempotency key is still being processed"
         case .alreadyExists: "It exists already, with other settings"
         case .conflict: "The request conflicts with the current state"
         case .allocationExceedsStock: "Allocation is larger than the stock left to allocate"

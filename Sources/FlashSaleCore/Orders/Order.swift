@@ -6,12 +6,15 @@ public struct Order: Sendable, Hashable {
     public let saleID: String
     public let userID: String
     public var status: OrderStatus
+    /// The buyer's Idempotency-Key, when the request carried one: a retry with it gets this order back.
+    public let idempotencyKey: String?
 
-    public init(id: OrderID, saleID: String, userID: String, status: OrderStatus = .reserved) {
+    public init(id: OrderID, saleID: String, userID: String, status: OrderStatus = .reserved, idempotencyKey: String? = nil) {
         self.id = id
         self.saleID = saleID
         self.userID = userID
         self.status = status
+        self.idempotencyKey = idempotencyKey
     }
 
     /// When the unit took it (the id's millisecond).

@@ -20,15 +20,18 @@ final class ConfigFollower: Service, Sendable {
     private let currentVersion: Atomic<Int64>
     private let latest: Mutex<ClusterConfig?>
     private let recovery: UnitRecovery
+    private let gate: BuyerGate
     /// Whether peers gossip this unit's row back to it: only then is there anyone to wait for but the center.
     private let gossiping: Bool
 
     init(
-        client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, recovery: UnitRecovery, gossiping: Bool,
+        client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, recovery: UnitRecovery, gate: BuyerGate,
+        gossiping: Bool,
         starting: ClusterConfig?, longPollSeconds: Int, logger: Logger
     ) {
         self.client = client
         self.recovery = recovery
+        self.gate = gate
         self.gossiping = gossiping
         self.pool = pool
         self.desk = desk
@@ -88,6 +91,7 @@ final class ConfigFollower: Service, Sendable {
                 }
             }
         }
+        try gate.update(config)
         try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
         latest.withLock { $0 = config }
         currentVersion.store(config.version, ordering: .relaxed)

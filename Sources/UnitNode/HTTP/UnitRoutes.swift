@@ -4,6 +4,7 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
 
 /// Routes of a unit node. The purchase handler does no I/O before the desk has decided, and answers that are
@@ -20,27 +21,69 @@ enum UnitRoutes {
         .rebalancing, "no stock left at this unit, but other units hold some and it is being moved here; try again",
         retryAfterSeconds: 1
     ).encodedResponse()
-    static let badUser = Problem(
+    static let badUserProblem = Problem(
         .invalidInput, "give the buyer as ?user=<id> or {\"user\": \"<id>\"}: 1-\(IdentifierRule.userIDMaxLength) printable characters, no spaces, quotes or slashes"
+    )
+    static let badKey = Problem(
+        .invalidInput, "Idempotency-Key must be 1-\(idempotencyKeyMaxLength) printable ASCII characters"
     ).encodedResponse()
+    static let idempotencyKeyMaxLength = 255
+    // Field names that are valid tokens by their letters alone: the unwrap cannot fail, and no input reaches it.
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    static let altcha = HTTPField.Name("Altcha")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
-    static func router(desk: PurchaseDesk, pool: DatabasePool, region: String, nowMs: @escaping @Sendable () -> Int64) -> Router<WireRequestContext> {
+    static func router(
+        desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool, region: String, nowMs: @escaping @Sendable () -> Int64
+    ) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
 
         router.post("/v1/sales/{sale}/purchases") { request, context in
-            let user: String
-            if let query = request.uri.queryParameters.get("user") {
-                user = query
-            } else if request.headers[.contentType] != nil {
-                user = try await request.decode(as: PurchaseInput.self, context: context).user
-            } else {
-                return badUser
-            }
-            guard IdentifierRule.isValidUserID(user) else { return badUser }
             let sale = context.parameters.get("sale") ?? ""
-            return try response(for: await desk.purchase(sale: sale, user: user), sale: sale)
+            let key = request.headers[idempotencyKey]
+            if let key, !isValidIdempotencyKey(key) { return badKey }
+            // Without a key nothing can be replayed: a purchase that cannot happen is refused before any filter.
+            if key == nil, let answer = desk.saleAnswer(sale: sale) { return try response(for: answer, sale: sale) }
+            guard let terms = desk.terms(sale: sale) else { return try response(for: .unknownSale, sale: sale) }
+            let rules = terms.rules
+            var namedUser: String?
+            if !rules.requireToken {
+                if let query = request.uri.queryParameters.get("user") {
+                    namedUser = query
+                } else if request.headers[.contentType] != nil {
+                    namedUser = try await request.decode(as: PurchaseInput.self, context: context).user
+                }
+            }
+            let purchase = PurchaseRequest(
+                sale: sale, namedUser: namedUser, token: bearerToken(request.headers[.authorization]),
+                captcha: request.headers[altcha], idempotencyKey: key,
+                clientAddress: context.remoteAddress?.ipAddress ?? "unknown")
+            let now = nowMs()
+            let identity: BuyerIdentity
+            switch await gate.identify(purchase, rules: rules, nowMs: now) {
+            case .success(let known): identity = known
+            case .failure(let problem): return problem.encodedResponse()
+            }
+            if let replay = desk.replay(sale: sale, user: identity.user, idempotencyKey: key) {
+                return try response(for: replay, sale: sale)
+            }
+            if let problem = gate.permit(identity, request: purchase, rules: rules, nowMs: now) {
+                return problem.encodedResponse()
+            }
+            return try response(for: await desk.purchase(sale: sale, user: identity.user, idempotencyKey: key), sale: sale)
+        }
+
+        router.get("/v1/sales/{sale}/challenge") { _, context in
+            let sale = context.parameters.get("sale") ?? ""
+            guard let terms = desk.terms(sale: sale) else { throw Problem(.unknownSale, "no sale '\(sale)' at this unit") }
+            guard let difficulty = terms.rules.captchaDifficulty else {
+                throw Problem(.notFound, "sale '\(sale)' asks for no proof of work")
+            }
+            var response = try WireResponse.json(gate.challenge(difficulty: difficulty, nowMs: nowMs()))
+            response.headers[.cacheControl] = "no-store"
+            return response
         }
 
         router.get("/v1/sales") { _, _ in
@@ -73,6 +116,16 @@ enum UnitRoutes {
             var response = try WireResponse.json(OrderView(order), status: .created)
             response.headers[.location] = "/v1/orders/\(order.id)"
             return response
+        case .replayed(let order):
+            var response = try WireResponse.json(OrderView(order), status: .created)
+            response.headers[.location] = "/v1/orders/\(order.id)"
+            response.headers[idempotentReplayed] = "true"
+            return response
+        case .idempotencyKeyMismatch:
+            return Problem(.idempotencyKeyMismatch, "this buyer used this Idempotency-Key for another sale").encodedResponse()
+        case .idempotencyInProgress:
+            return Problem(.idempotencyInProgress, "the first request with this key is being written; try again", retryAfterSeconds: 1)
+                .encodedResponse()
         case .soldOut:
             return soldOut
         case .alreadyBought(let existing):
@@ -108,5 +161,15 @@ enum UnitRoutes {
             perUserLimit: terms.perUserLimit, startsAt: Date(millisecondsSince1970: terms.startsAtMs),
             endsAt: Date(millisecondsSince1970: terms.endsAtMs), serverTime: Date(millisecondsSince1970: nowMs),
             unit: unit.rawValue, region: region)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
+    static func isValidIdempotencyKey(_ key: String) -> Bool {
+        (1...idempotencyKeyMaxLength).contains(key.utf8.count) && key.utf8.allSatisfy { (0x21...0x7E).contains($0) }
     }
 }

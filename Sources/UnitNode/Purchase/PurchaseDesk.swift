@@ -15,6 +15,8 @@ public final class PurchaseDesk: Sendable {
         /// Per sale: the purchase book and the demand meter, together so a purchase looks the sale up once.
         var sales: [String: SaleEntry] = [:]
         var sequence: OrderIDSequence
+        /// Idempotency keys of every sale at this unit (a key names one request of one user, whatever the sale).
+        var keys = IdempotencyIndex()
     }
 
     /// When units gossip, a unit out of stock while others hold some says "try again" (503), not "sold out".
@@ -39,12 +41,13 @@ public final class PurchaseDesk: Sendable {
         self.state = Mutex(State(sequence: OrderIDSequence(unit: unit, resumingAfter: lastOrderID)))
     }
 
-    /// One purchase of one unit of `saleID` by `user` (a valid user id).
-    public func purchase(sale saleID: String, user: String) async -> PurchaseOutcome {
+    /// One purchase of one unit of `saleID` by `user` (a valid user id), with the buyer's idempotency key if any.
+    public func purchase(sale saleID: String, user: String, idempotencyKey: String? = nil) async -> PurchaseOutcome {
         if recovering.load(ordering: .acquiring) { return .recovering }
         let now = nowMs()
         let gossiping = gossiping
         let first = state.withLock { state -> PurchaseOutcome? in
+            if let replay = Self.keyAnswer(sale: saleID, user: user, key: idempotencyKey, state) { return replay }
             state.sales[saleID]?.meter.record(atMs: now)
             return Self.cheapAnswer(sale: saleID, user: user, nowMs: now, gossiping: gossiping, state)
         }
@@ -52,11 +55,15 @@ public final class PurchaseDesk: Sendable {
         var admitted: Order?
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<PurchaseOutcome, Never>) in
             let answer = state.withLock { state -> PurchaseOutcome? in
-                if let answer = Self.cheapAnswer(sale: saleID, user: user, nowMs: now, gossiping: gossiping, state) {
+                if let answer = Self.keyAnswer(sale: saleID, user: user, key: idempotencyKey, state)
+                    ?? Self.cheapAnswer(sale: saleID, user: user, nowMs: now, gossiping: gossiping, state)
+                {
                     return answer
                 }
-                let order = Order(id: state.sequence.next(nowMs: now), saleID: saleID, userID: user)
+                let order = Order(
+                    id: state.sequence.next(nowMs: now), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
                 state.sales[saleID]?.book.hold(order)
+                state.keys.begin(order)
                 writer.enqueue(order, continuation: continuation)
                 admitted = order
                 return nil
@@ -64,14 +71,61 @@ public final class PurchaseDesk: Sendable {
             if let answer { continuation.resume(returning: answer) }
         }
         switch outcome {
-        case .created:
-            state.withLock { $0.sales[saleID]?.book.committed(count: 1) }
+        case .created(let order):
+            state.withLock { state in
+                state.sales[saleID]?.book.committed(count: 1)
+                state.keys.finish(order)
+            }
         case .notPersisted:
-            if let admitted { state.withLock { $0.sales[saleID]?.book.abandoned(admitted) } }
+            if let admitted {
+                state.withLock { state in
+                    state.sales[saleID]?.book.abandoned(admitted)
+                    state.keys.abandon(admitted)
+                }
+            }
         default:
             break
         }
         return outcome
+    }
+
+    /// What a known idempotency key answers, before any other check: a retry gets its order back even after the
+    /// sale ended or sold out. Nil when there is no key or it is new.
+    public func replay(sale saleID: String, user: String, idempotencyKey: String?) -> PurchaseOutcome? {
+        state.withLock { Self.keyAnswer(sale: saleID, user: user, key: idempotencyKey, $0) }
+    }
+
+    private static func keyAnswer(sale saleID: String, user: String, key: String?, _ state: State) -> PurchaseOutcome? {
+        guard let key else { return nil }
+        switch state.keys.lookup(user: user, key: key, sale: saleID) {
+        case .new: return nil
+        case .replay(let order): return .replayed(order)
+        case .inProgress: return .idempotencyInProgress
+        case .mismatch: return .idempotencyKeyMismatch
+        }
+    }
+
+    /// The answer for a sale that needs no buyer at all (unknown, not open, nothing left anywhere), so filters
+    /// that cost more (token, captcha) are not paid for a purchase that cannot happen.
+    public func saleAnswer(sale saleID: String) -> PurchaseOutcome? {
+        if recovering.load(ordering: .acquiring) { return .recovering }
+        let now = nowMs()
+        let gossiping = gossiping
+        return state.withLock { state -> PurchaseOutcome? in
+            guard let book = state.sales[saleID]?.book else { return .unknownSale }
+            switch book.terms.phase(atMs: now) {
+            case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
+            case .ended: return .ended
+            case .open: break
+            }
+            guard book.available <= 0 else { return nil }
+            return gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
+        }
+    }
+
+    /// The terms of `saleID`, for the filters in front of the desk.
+    public func terms(sale saleID: String) -> SaleTerms? {
+        state.withLock { $0.sales[saleID]?.book.terms }
     }
 
     // MARK: State outside the hot path
@@ -132,9 +186,10 @@ public final class PurchaseDesk: Sendable {
     /// Installs or refreshes a sale from durable state: new terms, and ledger knowledge already in SQLite.
     /// `orders` (the orders holding stock) are used only when the sale is new to this desk. While the unit is
     /// recovering the book is replaced whole: it has taken no orders, and SQLite now holds its own row back.
-    func load(terms: SaleTerms, ledger: RightsLedger, orders: [Order]) {
+    func load(terms: SaleTerms, ledger: RightsLedger, orders: [Order], keyed: [Order] = []) {
         let replace = isRecovering
         state.withLock { state in
+            if state.sales[terms.id] == nil { for order in keyed { state.keys.finish(order) } }
             if state.sales[terms.id] != nil, !replace {
                 state.sales[terms.id]?.book.update(terms: terms)
                 // The book already counts its own orders (committed(count:) adds); folding in the database's copy

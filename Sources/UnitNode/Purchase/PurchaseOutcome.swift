@@ -6,6 +6,12 @@ import FlashSaleCore
 public enum PurchaseOutcome: Sendable, Equatable {
     /// A new order, durable in SQLite.
     case created(Order)
+    /// A retry with a known idempotency key: the order the first request made.
+    case replayed(Order)
+    /// The idempotency key was used by this user for another sale.
+    case idempotencyKeyMismatch
+    /// The first request with this idempotency key has not been answered yet.
+    case idempotencyInProgress
     /// The user already holds the per-user limit; `existing` is their first order.
     case alreadyBought(existing: Order)
     /// No rights left anywhere this unit knows of.

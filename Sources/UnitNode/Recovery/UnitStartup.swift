@@ -10,10 +10,14 @@ enum UnitStartup {
         let unit = desk.unit
         let loaded = try await pool.read { db in
             try sales.map { terms in
-                let orders = desk.knows(sale: terms.id) ? [] : try UnitRecords.holdingOrders(saleID: terms.id, unit: unit, db)
-                return (terms, try UnitRecords.ledger(saleID: terms.id, unit: unit, db), orders)
+                let known = desk.knows(sale: terms.id)
+                let orders = known ? [] : try UnitRecords.holdingOrders(saleID: terms.id, unit: unit, db)
+                let keyed = known ? [] : try UnitRecords.keyedOrders(saleID: terms.id, unit: unit, db)
+                return (terms, try UnitRecords.ledger(saleID: terms.id, unit: unit, db), orders, keyed)
             }
         }
-        for (terms, ledger, orders) in loaded { desk.load(terms: terms, ledger: ledger, orders: orders) }
+        for (terms, ledger, orders, keyed) in loaded {
+            desk.load(terms: terms, ledger: ledger, orders: orders, keyed: keyed)
+        }
     }
 }

@@ -111,6 +111,16 @@ public enum UnitDatabase {
                 BEGIN SELECT RAISE(ABORT, 'orders are never deleted'); END;
                 """)
         }
+        migrator.registerMigration("v2-idempotency") { db in
+            try db.execute(sql: """
+                -- One idempotency key of one user never makes two orders, even if the cache were wrong.
+                ALTER TABLE orders ADD COLUMN idempotency_key TEXT;
+                CREATE UNIQUE INDEX orders_idempotency ON orders (user_id, idempotency_key)
+                    WHERE idempotency_key IS NOT NULL;
+                CREATE TRIGGER orders_fixed_key BEFORE UPDATE OF idempotency_key ON orders
+                BEGIN SELECT RAISE(ABORT, 'an order keeps its idempotency key'); END;
+                """)
+        }
         return migrator
     }
 }

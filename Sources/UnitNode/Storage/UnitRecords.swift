@@ -27,34 +27,49 @@ enum UnitRecords {
 
     static func insert(_ order: Order, _ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status) VALUES (?, ?, ?, ?, ?, ?)")
+            sql: """
+                INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
         try statement.execute(arguments: [
             order.id.description, order.saleID, order.userID, order.id.milliseconds, order.id.sequence,
-            order.status.rawValue,
+            order.status.rawValue, order.idempotencyKey,
         ])
     }
 
     static func order(_ id: OrderID, _ db: Database) throws -> Order? {
         try Row.fetchOne(
-            db, sql: "SELECT sale_id, user_id, status FROM orders WHERE id = ?", arguments: [id.description]
+            db, sql: "SELECT sale_id, user_id, status, idempotency_key FROM orders WHERE id = ?", arguments: [id.description]
         ).map { row in
-            Order(id: id, saleID: row["sale_id"], userID: row["user_id"], status: OrderStatus(rawValue: row["status"]) ?? .reserved)
+            Order(
+                id: id, saleID: row["sale_id"], userID: row["user_id"],
+                status: OrderStatus(rawValue: row["status"]) ?? .reserved, idempotencyKey: row["idempotency_key"])
         }
     }
 
     /// Orders of `saleID` that hold stock, in log order (to rebuild the per-user holdings at startup).
     static func holdingOrders(saleID: String, unit: NodeID, _ db: Database) throws -> [Order] {
+        try orders(saleID: saleID, unit: unit, where: "status IN ('reserved', 'paid')", db)
+    }
+
+    /// Orders of `saleID` taken with an idempotency key, whatever their status (a retry gets its order back).
+    static func keyedOrders(saleID: String, unit: NodeID, _ db: Database) throws -> [Order] {
+        try orders(saleID: saleID, unit: unit, where: "idempotency_key IS NOT NULL", db)
+    }
+
+    private static func orders(saleID: String, unit: NodeID, where condition: String, _ db: Database) throws -> [Order] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT user_id, stream_ms, stream_seq, status FROM orders
-                WHERE sale_id = ? AND status IN ('reserved', 'paid') ORDER BY stream_ms, stream_seq
+                SELECT user_id, stream_ms, stream_seq, status, idempotency_key FROM orders
+                WHERE sale_id = ? AND \(condition) ORDER BY stream_ms, stream_seq
                 """,
             arguments: [saleID]
         ).map { row in
             Order(
                 id: OrderID(unit: unit, milliseconds: row["stream_ms"], sequence: row["stream_seq"]), saleID: saleID,
-                userID: row["user_id"], status: OrderStatus(rawValue: row["status"]) ?? .reserved)
+                userID: row["user_id"], status: OrderStatus(rawValue: row["status"]) ?? .reserved,
+                idempotencyKey: row["idempotency_key"])
         }
     }
 

@@ -1,0 +1,217 @@
+// The filters in front of the purchase desk: who the buyer is, and whether they may try at all.
+
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import Synchronization
+
+/// Decides, before the desk, whether a purchase request may go on, cheapest check first: the address's rate limit,
+/// the token (a cached verification costs a hash), the buyer's region and owning unit, then (after the desk has
+/// had a chance to replay an idempotency key) the user's rate limit, blacklist and eligibility, and the
+/// proof of work. Each refusal is a problem with its own stable code, and none touches stock or orders.
+///
+/// The pure decisions live in the core (`RateLimiter`, `UnitOwnership`, `Eligibility`, `ProofOfWorkIssuer`);
+/// this type holds their state behind locks held only for the decision, never across an await.
+final class BuyerGate: Sendable {
+    /// Keys remembered per rate limiter: bounds memory whatever the number of distinct users or addresses.
+    static let limiterMaxKeys = 200_000
+    /// How long a proof-of-work challenge may be solved for.
+    static let challengeLifetimeMs: Int64 = 5 * 60_000
+
+    /// What the configuration says about the cluster's buyers and members.
+    struct Directory: Sendable {
+        var blacklist: Set<String> = []
+        /// Unit ids per region, for ownership.
+        var unitsByRegion: [String: [String]] = [:]
+        var unitURLs: [String: String] = [:]
+        var regionEndpoints: [String: String] = [:]
+        var tokenKeys: [BuyerTokenKey] = []
+    }
+
+    private struct SaleLimiters: Sendable {
+        var rules: AdmissionRules
+        var users: RateLimiter<String>?
+        var addresses: RateLimiter<String>?
+
+        init(rules: AdmissionRules) {
+            self.rules = rules
+            users = rules.userRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
+            addresses = rules.ipRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
+        }
+    }
+
+    let unit: String
+    let region: String
+    private let directory = Mutex(Directory())
+    private let verifier = Mutex<BuyerTokenVerifier?>(nil)
+    private let limiters = Mutex<[String: SaleLimiters]>([:])
+    private let issuer: ProofOfWorkIssuer
+    private let spent = Mutex(SpentChallenges(maxEntries: 1_000_000))
+
+    /// `captchaKey` signs this unit's challenges (at least 32 bytes); a restart with a new key voids old ones.
+    init(unit: String, region: String, captchaKey: [UInt8]) throws {
+        guard let issuer = ProofOfWorkIssuer(key: captchaKey) else {
+            throw UnitSettingsError(description: "the captcha key must be at least \(ProofOfWorkIssuer.keyMinBytes) bytes")
+        }
+        self.unit = unit
+        self.region = region
+        self.issuer = issuer
+    }
+
+    /// Takes in a new configuration: members, blacklist, token keys (a rotation needs no restart).
+    func update(_ config: ClusterConfig) throws {
+        var next = Directory()
+        next.blacklist = Set(config.blacklist ?? [])
+        for spec in config.units {
+            next.unitsByRegion[spec.region, default: []].append(spec.id)
+            if let url = spec.url { next.unitURLs[spec.id] = url }
+        }
+        for region in config.regions { if let endpoint = region.endpoint { next.regionEndpoints[region.id] = endpoint } }
+        next.tokenKeys = config.buyerTokenKeys ?? []
+        let keysChanged = directory.withLock { $0.tokenKeys != next.tokenKeys }
+        if keysChanged {
+            // Built before it is swapped in: a bad key refuses the whole update and the old keys stay in force.
+            let fresh = next.tokenKeys.isEmpty ? nil : try BuyerTokenVerifier(keys: next.tokenKeys)
+            verifier.withLock { $0 = fresh }
+        }
+        directory.withLock { $0 = next }
+    }
+
+    // MARK: Before the desk
+
+    /// Who is buying: the address's rate, the token, the region and the owning unit.
+    func identify(_ request: PurchaseRequest, rules: AdmissionRules, nowMs: Int64) async -> Result<BuyerIdentity, Problem> {
+        if case .refused(let retryAfterMs) = take(rules: rules, sale: request.sale, address: request.clientAddress, nowMs: nowMs) {
+            return .failure(Self.rateLimited("this address", retryAfterMs: retryAfterMs))
+        }
+        let identity: BuyerIdentity
+        if rules.requireToken {
+            guard let token = request.token, !token.isEmpty else {
+                return .failure(Problem(.tokenRequired, "send a buyer token as 'Authorization: Bearer <token>'"))
+            }
+            guard let verifier = verifier.withLock({ $0 }) else {
+                return .failure(Problem(.tokenInvalid, "this unit has no token keys yet; try again shortly"))
+            }
+            switch await verifier.verify(token, nowMs: nowMs) {
+            case .valid(let claims): identity = BuyerIdentity(user: claims.userID, claims: claims)
+            case .missing: return .failure(Problem(.tokenRequired, "send a buyer token as 'Authorization: Bearer <token>'"))
+            case .malformed: return .failure(Problem(.tokenInvalid, "the token is not a well-formed JWT with the expected claims"))
+            case .unsupportedAlgorithm: return .failure(Problem(.tokenInvalid, "only ES256 tokens are accepted"))
+            case .unknownKey: return .failure(Problem(.tokenInvalid, "the token was signed with a key this cluster does not know"))
+            case .badSignature: return .failure(Problem(.tokenInvalid, "the token's signature does not verify"))
+            case .expired: return .failure(Problem(.tokenExpired, "get a new token"))
+            case .notYetValid: return .failure(Problem(.tokenNotYetValid, "the token's nbf is in the future"))
+            }
+            guard IdentifierRule.isValidUserID(identity.user) else {
+                return .failure(Problem(.tokenInvalid, "the token's sub is not a valid user id"))
+            }
+        } else {
+            guard let user = request.namedUser, IdentifierRule.isValidUserID(user) else {
+                return .failure(UnitRoutes.badUserProblem)
+            }
+            identity = BuyerIdentity(user: user, claims: nil)
+        }
+        if let problem = misdirected(identity) { return .failure(problem) }
+        return .success(identity)
+    }
+
+    /// The unit's answer when the buyer belongs to another region or to another unit of this one.
+    private func misdirected(_ identity: BuyerIdentity) -> Problem? {
+        let home = identity.claims?.homeRegion ?? region
+        return directory.withLock { directory -> Problem? in
+            if home != region {
+                let owner = UnitOwnership.owner(of: identity.user, among: directory.unitsByRegion[home] ?? [])
+                let endpoint = directory.regionEndpoints[home] ?? owner.flatMap { directory.unitURLs[$0] }
+                return Problem(
+                    .wrongRegion, "this buyer's home region is \(home); buy at its endpoint", endpoint: endpoint,
+                    owner: home)
+            }
+            // A unit not (yet) in the configuration serves whoever reaches it rather than turn everyone away.
+            let units = directory.unitsByRegion[region] ?? []
+            guard units.contains(unit), let owner = UnitOwnership.owner(of: identity.user, among: units), owner != unit
+            else { return nil }
+            return Problem(
+                .wrongUnit, "unit \(owner) of this region serves this buyer", endpoint: directory.unitURLs[owner],
+                owner: owner)
+        }
+    }
+
+    /// The checks after the desk found no idempotent replay: the user's rate, blacklist, eligibility, captcha.
+    func permit(_ identity: BuyerIdentity, request: PurchaseRequest, rules: AdmissionRules, nowMs: Int64) -> Problem? {
+        if case .refused(let retryAfterMs) = take(rules: rules, sale: request.sale, user: identity.user, nowMs: nowMs) {
+            return Self.rateLimited("this buyer", retryAfterMs: retryAfterMs)
+        }
+        let blacklist = directory.withLock { $0.blacklist }
+        if blacklist.contains(identity.user) { return Problem(.blacklisted, "this buyer is refused in every sale") }
+        if let eligibility = rules.eligibility, let claims = identity.claims {
+            let profile = BuyerProfile(
+                user: identity.user, level: claims.level,
+                accountCreatedAtMs: claims.accountCreatedAtSeconds.multipliedReportingOverflow(by: 1000).partialValue)
+            switch Eligibility.check(profile, rules: eligibility, blacklist: [], nowMs: nowMs) {
+            case .eligible: break
+            case .blacklisted: return Problem(.blacklisted, "this buyer is refused in every sale")
+            case .levelTooLow(let required, let actual):
+                return Problem(.levelTooLow, "rule min-level: this sale needs level \(required), the buyer has \(actual)")
+            case .accountTooNew(let requiredAgeSeconds, _):
+                return Problem(.accountTooNew, "rule min-account-age: this sale needs an account at least \(requiredAgeSeconds / 86_400) days old")
+            }
+        }
+        if rules.captchaDifficulty != nil { return checkCaptcha(request.captcha, nowMs: nowMs) }
+        return nil
+    }
+
+    // MARK: Proof of work
+
+    /// A fresh challenge for a sale that asks for one.
+    func challenge(difficulty: Int, nowMs: Int64) -> ProofOfWorkChallenge {
+        var generator = SystemRandomNumberGenerator()
+        let salt = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let maxNumber = ProofOfWorkIssuer.clampedMaxNumber(difficulty)
+        return issuer.challenge(
+            saltBytes: salt, secretNumber: Int.random(in: 0...maxNumber, using: &generator), maxNumber: maxNumber,
+            expiresAtMs: nowMs + Self.challengeLifetimeMs)
+    }
+
+    private func checkCaptcha(_ payload: String?, nowMs: Int64) -> Problem? {
+        guard let payload, !payload.isEmpty else {
+            return Problem(.captchaRequired, "solve GET /v1/sales/{sale}/challenge and send the answer in the 'Altcha' header")
+        }
+        guard let solution = ProofOfWorkSolution(payload: payload) else {
+            return Problem(.captchaInvalid, "the 'Altcha' header is not a base64 JSON answer")
+        }
+        switch issuer.verify(solution, nowMs: nowMs) {
+        case .valid(let expiresAtMs):
+            let fresh = spent.withLock { $0.spend(signature: solution.signature, expiresAtMs: expiresAtMs, nowMs: nowMs) }
+            return fresh ? nil : Problem(.captchaReused, "each solved challenge works once; get a new one")
+        case .expired: return Problem(.captchaExpired, "get a new challenge")
+        case .malformed: return Problem(.captchaInvalid, "the answer is malformed")
+        case .badSignature: return Problem(.captchaInvalid, "the challenge was not issued by this unit")
+        case .wrongAnswer: return Problem(.captchaInvalid, "the number does not solve the challenge")
+        }
+    }
+
+    // MARK: Rate limits
+
+    private func take(rules: AdmissionRules, sale: String, address: String? = nil, user: String? = nil, nowMs: Int64) -> RateDecision {
+        guard (address != nil && rules.ipRate != nil) || (user != nil && rules.userRate != nil) else { return .allowed }
+        return limiters.withLock { limiters in
+            if limiters[sale]?.rules != rules { limiters[sale] = SaleLimiters(rules: rules) }
+            if let address { return limiters[sale]?.addresses?.take(address, atMs: nowMs) ?? .allowed }
+            if let user { return limiters[sale]?.users?.take(user, atMs: nowMs) ?? .allowed }
+            return .allowed
+        }
+    }
+
+    private static func rateLimited(_ who: String, retryAfterMs: Int64) -> Problem {
+        Problem(
+            .rateLimited, "too many attempts from \(who); try again later",
+            retryAfterSeconds: Int(min((retryAfterMs + 999) / 1000, 86_400)))
+    }
+}
+
+/// Who a purchase is for, once the filters know.
+struct BuyerIdentity: Sendable {
+    let user: String
+    /// The verified token's claims; nil in a sale without tokens.
+    let claims: BuyerClaims?
+}
