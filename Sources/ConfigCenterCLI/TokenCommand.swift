@@ -19,17 +19,35 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Membership level.") var level: Int = 0
         @Option(help: "Age of the user's account in days.") var accountAgeDays: Int = 365
         @Option(help: "Lifetime of the token in seconds.") var ttl: Int = 3_600
+        @Option(help: "Mint tokens for COUNT users named <user>-1 ... <user>-COUNT, one per line (for rehearsals).")
+        var count: Int?
+
+        /// Most tokens one command mints.
+        static let countMax = 1_000_000
 
         func run() async throws {
             guard (0...36_500).contains(accountAgeDays) else {
                 throw ValidationError("--account-age-days must be 0-36500")
             }
-            let created = Date().addingTimeInterval(-Double(accountAgeDays) * 86_400)
-            let grant = try await options.call { client throws(ConfigCenterClientError) in
-                try await client.mintToken(
-                    TokenRequest(user: user, region: region, level: level, accountCreatedAt: created, ttlSeconds: ttl))
+            if let count, !(1...Self.countMax).contains(count) {
+                throw ValidationError("--count must be 1-\(Self.countMax)")
             }
-            try options.show(grant) { grant.token }
+            let created = Date().addingTimeInterval(-Double(accountAgeDays) * 86_400)
+            let users = count.map { count in (1...count).map { "\(user)-\($0)" } } ?? [user]
+            let grants = try await options.call { client throws(ConfigCenterClientError) in
+                var grants: [TokenGrant] = []
+                grants.reserveCapacity(users.count)
+                for name in users {
+                    grants.append(try await client.mintToken(
+                        TokenRequest(user: name, region: region, level: level, accountCreatedAt: created, ttlSeconds: ttl)))
+                }
+                return grants
+            }
+            if count == nil, let grant = grants.first {
+                try options.show(grant) { grant.token }
+            } else {
+                try options.show(grants) { grants.map(\.token).joined(separator: "\n") }
+            }
         }
     }
 

@@ -4,24 +4,8 @@ import Foundation
 import Testing
 
 @Suite(.serialized) struct CLITests {
-    /// Runs `config-center` with `arguments`; returns its exit status and what it printed. Waits by polling, so
-    /// no thread of the shared pool is blocked while the CLI runs (its output is small: pipes never fill).
     private func cli(_ arguments: [String], center: String) async throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Binaries.path("config-center"))
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLASHSALE_CENTER"] = center
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try await runCLI(arguments, center: center)
     }
 
     @Test func unreachableConfigCenterExits69() async throws {

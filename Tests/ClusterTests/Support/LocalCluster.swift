@@ -89,6 +89,22 @@ final class LocalCluster {
         try await Self.purchase(http: http, unitURL: unitURL(id), sale: sale, user: user)
     }
 
+    /// A purchase with a buyer token, at any URL (a unit's, or the endpoint a 421 answer named).
+    func purchase(url: String, sale: String, token: String) async throws -> (status: UInt, problem: Problem?, order: OrderView?) {
+        var request = HTTPClientRequest(url: url + "/v1/sales/\(sale)/purchases")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = Data(buffer: try await response.body.collect(upTo: 1 << 16))
+        if response.status == .created { return (201, nil, try WireJSON.decoder.decode(OrderView.self, from: body)) }
+        return (response.status.code, try? WireJSON.decoder.decode(Problem.self, from: body), nil)
+    }
+
+    /// The config-center CLI against this cluster's config-center.
+    func cli(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+        try await runCLI(arguments, center: centerURL)
+    }
+
     /// A purchase that captures nothing but Sendable values, for concurrent herds.
     static func purchase(http: HTTPClient, unitURL: String, sale: String, user: String) async throws -> (status: UInt, order: OrderView?) {
         var request = HTTPClientRequest(url: unitURL + "/v1/sales/\(sale)/purchases?user=\(user)")
