@@ -295,24 +295,19 @@ extension CenterBuyersTests {
         }
     }
 
-    /// The route takes the user id from the raw, still percent-encoded path segment: `ConfigCenterClient`
-    /// escapes ids with `addingPercentEncoding(.urlPathAllowed - "/")`, so a valid id with `?`, `#`, `%`, `[`,
-    /// `]`, `{`, `}`, `|`, `^`, `<`, `>` or a backtick is listed in its encoded form and never matches the
-    /// buyer on a unit; and an encoded invalid id (a space) is listed instead of refused.
+    /// `ConfigCenterClient` escapes ids with `addingPercentEncoding(.urlPathAllowed - "/")`, so a valid id with `?`,
+    /// `#`, `%`, `[`, `]`, `{`, `}`, `|`, `^`, `<`, `>` or a backtick arrives encoded: the route decodes it before
+    /// checking and listing it, or the listed id would never match the buyer on a unit.
     @Test("percent-encoded user ids in the blacklist path are decoded before they are checked and listed")
     func percentEncodedBlacklistUser() async throws {
         try await withCenter { center in
-            // A valid id the client had to escape: listed as "u%3F1" today, so buyer "u?1" is never refused.
-            await withKnownIssue("the blacklist routes do not percent-decode the {user} path segment") {
-                let listed = try await center.buyersBlacklistAdd("u%3F1")
-                #expect(listed == ["u?1"])
-                #expect(try await center.config().blacklist == ["u?1"])
-            }
-            // An invalid id, escaped: listed as "bad%20user" today instead of refused.
-            await withKnownIssue("the blacklist routes check the still-encoded {user} path segment") {
-                let response = try await center.buyersBlacklistResponse(.put, "bad%20user")
-                #expect(response.status == .badRequest)
-            }
+            // A valid id the client had to escape is listed as the buyer sends it.
+            let listed = try await center.buyersBlacklistAdd("u%3F1")
+            #expect(listed == ["u?1"])
+            #expect(try await center.config().blacklist == ["u?1"])
+            // An invalid id, escaped, is still refused.
+            let response = try await center.buyersBlacklistResponse(.put, "bad%20user")
+            #expect(response.status == .badRequest)
         }
     }
 

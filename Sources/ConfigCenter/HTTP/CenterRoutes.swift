@@ -70,10 +70,10 @@ public enum CenterRoutes {
         }
         router.get("/v1/blacklist") { _, _ in try WireResponse.json(try await store.blacklist()) }
         router.put("/v1/blacklist/{user}") { _, context in
-            try WireResponse.json(try await store.addToBlacklist(try context.parameters.require("user")))
+            try WireResponse.json(try await store.addToBlacklist(try decodedUser(context)))
         }
         router.delete("/v1/blacklist/{user}") { _, context in
-            try WireResponse.json(try await store.removeFromBlacklist(try context.parameters.require("user")))
+            try WireResponse.json(try await store.removeFromBlacklist(try decodedUser(context)))
         }
         router.post("/v1/apply") { request, context in
             let document = try await request.decode(as: ClusterDocument.self, context: context)
@@ -90,5 +90,12 @@ public enum CenterRoutes {
             }
         }
         return router
+    }
+
+    /// The `{user}` path segment, percent-decoded: user ids may hold characters a client must escape in a path.
+    private static func decodedUser(_ context: WireRequestContext) throws -> String {
+        let raw = try context.parameters.require("user")
+        guard let user = raw.removingPercentEncoding else { throw Problem(.invalidInput, "the user id is not valid percent-encoding") }
+        return user
     }
 }
