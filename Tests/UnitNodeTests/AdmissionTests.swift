@@ -78,6 +78,8 @@ import Testing
             #expect(try code(expired) == .tokenExpired)
             #expect(try await refusal(client, token: try await Self.token("alice", notBeforeInSeconds: 600)) == .tokenNotYetValid)
             #expect(try unit.stored().orders == 0, "no refusal sold anything")
+            let sale = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)", method: .get).decoded(SaleView.self)
+            #expect(sale.stockLeft == 5, "no refusal took stock")
 
             let created = try await buy(client, token: good)
             #expect(created.status == .created)
@@ -236,6 +238,31 @@ import Testing
 
             let open = try await client.execute(uri: "/v1/sales/\(TestUnit.otherSaleID)/challenge", method: .get)
             #expect(open.status == .notFound, "a sale without a captcha has no challenge")
+        }
+        #expect(try unit.stored().orders == 1)
+    }
+
+    @Test func aRefusedRequestLeavesNoIdempotencyRecordAndNoStockTaken() async throws {
+        let unit = try TestUnit(stock: 3, admission: AdmissionRules(captchaDifficulty: 1_000))
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            // Refused for want of a challenge, with a key: nothing is remembered, nothing is taken.
+            #expect(try await refusal(client, user: "alice", key: "try-1") == .captchaRequired)
+            let sale = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)", method: .get).decoded(SaleView.self)
+            #expect(sale.stockLeft == 3)
+            // The same key with a solved challenge is a new request, not a replay of the refusal.
+            let challenge = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/challenge", method: .get)
+                .decoded(ProofOfWorkChallenge.self)
+            let payload = try ProofOfWorkSolution(
+                challenge: challenge, number: try #require(ProofOfWorkSolver.solve(challenge))).payload()
+            let created = try await buy(client, user: "alice", key: "try-1", captcha: payload)
+            #expect(created.status == .created)
+            // Its retry replays the order without a new challenge: the first answer comes back.
+            let retry = try await buy(client, user: "alice", key: "try-1")
+            #expect(retry.status == .created)
+            #expect(try retry.decoded(OrderView.self) == created.decoded(OrderView.self))
+            let after = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)", method: .get).decoded(SaleView.self)
+            #expect(after.stockLeft == 2)
         }
         #expect(try unit.stored().orders == 1)
     }
