@@ -113,7 +113,9 @@ up() {
         say "  $region  $id  http://127.0.0.1:$port"
     done
     say ""
-    say "try:  curl -s -X POST 'http://127.0.0.1:8101/v1/sales/demo-phone/purchases?user=alice'"
+    say "try:  TOKEN=\$($BIN/config-center token mint --user alice --region eu-west)"
+    say "      curl -s -X POST -H \"Authorization: Bearer \$TOKEN\" http://127.0.0.1:8101/v1/sales/demo-phone/purchases"
+    say "      (a 421 wrong-unit answer names the eu-west unit that serves alice: buy there)"
     say "      curl -s http://127.0.0.1:8101/v1/sales/demo-phone"
     say "      $BIN/config-center status demo-phone     (report demo-phone: the sale's account)"
     say "stop: deploy/local-cluster.sh down     (logs and data: $RUN)"

@@ -75,6 +75,7 @@ import Testing
             #expect(try await refusal(client, token: parts[0] + "." + parts[1] + "." + parts[2].reversed()) == .tokenInvalid)
             let expired = try await buy(client, token: try await Self.token("alice", expiresInSeconds: -5))
             #expect(expired.status == .unauthorized)
+            #expect(expired.headers[.wwwAuthenticate] == "Bearer")
             #expect(try code(expired) == .tokenExpired)
             #expect(try await refusal(client, token: try await Self.token("alice", notBeforeInSeconds: 600)) == .tokenNotYetValid)
             #expect(try unit.stored().orders == 0, "no refusal sold anything")

@@ -49,6 +49,8 @@ extension Problem {
     public func encodedResponse() -> Response {
         var headers: HTTPFields = [.contentType: Self.contentType]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        // RFC 6750: a 401 names the scheme the client must use.
+        if code.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         let body = (try? WireJSON.encoder.encode(self)) ?? Data(#"{"code":"internal-error"}"#.utf8)
         return Response(status: code.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
