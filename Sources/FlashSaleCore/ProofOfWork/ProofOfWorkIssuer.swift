@@ -48,9 +48,9 @@ public struct ProofOfWorkIssuer: Sendable {
         // The `&` ends the parameters. Without it a client could move leading digits of its number onto the end
         // of the salt (same hash input, so the same challenge and signature) and so multiply `expires` by ten
         // per digit: the challenge-splicing flaw of ALTCHA's advisory of December 2025.
-        let salt = ProofOfWorkHex.string(saltBytes) + "?expires=\(expiresAtMs / 1_000)&"
-        let challenge = ProofOfWorkHex.string(SHA256.hash(data: Array((salt + String(secretNumber)).utf8)))
-        let signature = ProofOfWorkHex.string(
+        let salt = LowercaseHex.string(saltBytes) + "?expires=\(expiresAtMs / 1_000)&"
+        let challenge = LowercaseHex.string(SHA256.hash(data: Array((salt + String(secretNumber)).utf8)))
+        let signature = LowercaseHex.string(
             HMAC<SHA256>.authenticationCode(for: Array(challenge.utf8), using: key))
         return ProofOfWorkChallenge(
             algorithm: Self.algorithm, challenge: challenge, maxNumber: maxNumber, salt: salt,
@@ -64,9 +64,9 @@ public struct ProofOfWorkIssuer: Sendable {
     public func verify(_ solution: ProofOfWorkSolution, nowMs: Int64) -> ProofOfWorkVerdict {
         guard solution.algorithm == Self.algorithm,
             solution.challenge.utf8.count == SHA256.byteCount * 2,
-            let challengeDigest = ProofOfWorkHex.bytes(solution.challenge),
+            let challengeDigest = LowercaseHex.bytes(solution.challenge),
             solution.signature.utf8.count == SHA256.byteCount * 2,
-            let signature = ProofOfWorkHex.bytes(solution.signature),
+            let signature = LowercaseHex.bytes(solution.signature),
             let expiresAtMs = Self.expiresAtMs(salt: solution.salt)
         else { return .malformed }
         guard
@@ -90,7 +90,7 @@ public struct ProofOfWorkIssuer: Sendable {
             salt.last == "&"
         else { return nil }
         let random = salt[..<question]
-        guard !random.isEmpty, ProofOfWorkHex.isLowercaseHex(random) else { return nil }
+        guard !random.isEmpty, LowercaseHex.isLowercaseHex(random) else { return nil }
         let parameters = salt[salt.index(after: question)..<salt.index(before: salt.endIndex)]
         var expiresSeconds: Int64?
         for parameter in parameters.split(separator: "&", omittingEmptySubsequences: false) {

@@ -10,7 +10,7 @@ public enum ProofOfWorkSolver {
     public static func solve(_ challenge: ProofOfWorkChallenge) -> Int? {
         guard challenge.algorithm == ProofOfWorkIssuer.algorithm,
             challenge.maxNumber >= 0,
-            let target = ProofOfWorkHex.bytes(challenge.challenge),
+            let target = LowercaseHex.bytes(challenge.challenge),
             target.count == SHA256.byteCount
         else { return nil }
         // Hash the salt once; each attempt continues from a copy of that state with its digits.

@@ -1,9 +1,9 @@
-// Lowercase hex for the proof-of-work wire strings (salt, challenge, signature).
+// Lowercase hex for signatures and hashes on the wire (gossip seals, proof-of-work salts and challenges).
 
-/// Hex as ALTCHA writes it: lowercase only. Decoding refuses uppercase so that each value has exactly one
-/// spelling; a signature is the key of `SpentChallenges`, and two spellings of one signature would spend twice.
-enum ProofOfWorkHex {
-    static func string(_ bytes: some Sequence<UInt8>) -> String {
+/// Hex as ALTCHA and our gossip write it: lowercase only. Decoding refuses uppercase so that each value has exactly
+/// one spelling; a signature is the key of `SpentChallenges`, and two spellings of one signature would spend twice.
+public enum LowercaseHex {
+    public static func string(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var utf8: [UInt8] = []
         utf8.reserveCapacity(bytes.underestimatedCount * 2)
@@ -15,7 +15,7 @@ enum ProofOfWorkHex {
     }
 
     /// The bytes of `hex`, or nil when it has an odd length or anything but `0-9a-f`.
-    static func bytes(_ hex: String) -> [UInt8]? {
+    public static func bytes(_ hex: String) -> [UInt8]? {
         let utf8 = Array(hex.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
@@ -29,7 +29,7 @@ enum ProofOfWorkHex {
         return bytes
     }
 
-    static func isLowercaseHex(_ text: Substring) -> Bool {
+    public static func isLowercaseHex(_ text: Substring) -> Bool {
         text.utf8.allSatisfy { nibble($0) != nil }
     }
 
