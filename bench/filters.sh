@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STOCK=${STOCK:-1000}; ROUNDS=${ROUNDS:-3}; TOKENS_COUNT=${TOKENS_COUNT:-20000}
-WRK_C=${WRK_C:-64}; WRK_D=${WRK_D:-10s}; PIN=${PIN:-1}
+WRK_C=${WRK_C:-64}; WRK_D=${WRK_D:-10s}
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v curl >/dev/null || need+=(curl)
@@ -24,48 +24,22 @@ if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
     else echo "error: install ${need[*]} first" >&2; exit 1; fi
 fi
-if [ "$PIN" = 1 ]; then SRV="taskset -c 0"; LOAD="taskset -c 1"; else SRV=""; LOAD=""; fi
-
-echo "building release..."
-(cd "$ROOT" && swift build -c release >/dev/null 2>&1) || (cd "$ROOT" && swift build -c release)
-BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
-
-WORK=$(mktemp -d /tmp/flashsale-filters.XXXXXX)
-CPID=; UPID=
-cleanup() {
-    for pid in $UPID $CPID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-CENTER_PORT=17910; UNIT_PORT=17911
-export FLASHSALE_CENTER="http://127.0.0.1:$CENTER_PORT"
-$SRV "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$WORK/center" >"$WORK/center.log" 2>&1 & CPID=$!
-for _ in $(seq 100); do curl -s -o /dev/null "$FLASHSALE_CENTER/healthz" && break; sleep 0.1; done
-"$BIN/config-center" region add bench >/dev/null
-$SRV "$BIN/flashsale-unit" --id bench-1 --region bench --listen "127.0.0.1:$UNIT_PORT" --data "$WORK/unit" \
-    >"$WORK/unit.log" 2>&1 & UPID=$!
-for _ in $(seq 100); do "$BIN/config-center" unit list | grep -q 'bench-1.*ago' && break; sleep 0.1; done
+source "$ROOT/bench/unit-under-test.sh"
+bench_start filters 17910 17911
 
 echo "minting $TOKENS_COUNT buyer tokens..."
 "$BIN/config-center" token mint --user buyer --region bench --count "$TOKENS_COUNT" --ttl 7200 > "$WORK/tokens"
 export TOKENS="$WORK/tokens"
 
-orders() {
-    python3 -c "import sqlite3,sys; c=sqlite3.connect('file:$WORK/unit/unit.sqlite?mode=ro', uri=True); print(c.execute('select count(*) from orders where sale_id=?', (sys.argv[1],)).fetchone()[0])" "$1"
-}
-
 run_sale() {  # run_sale MEASURE SALE LABEL STOCK [sale create flags...]: creates, allocates, herds, checks
     local measure=$1 sale=$2 label=$3 stock=$4; shift 4
-    "$BIN/config-center" sale create "$sale" --title "$sale" --stock "$stock" --ends-at +1h "$@" >/dev/null
-    "$BIN/config-center" allocate "$sale" "bench=$stock" >/dev/null
-    for _ in $(seq 100); do curl -s "http://127.0.0.1:$UNIT_PORT/v1/sales/$sale" | grep -q "\"stockLeft\":$stock" && break; sleep 0.1; done
+    bench_sale "$sale" "$stock" "$@"
     local out
     out=$(CYCLE_USERS=$([ "$measure" = full-path ] && echo 1 || echo 0) timeout 300 $LOAD wrk -t1 -c"$WRK_C" \
-        -d"$WRK_D" --timeout 5s -s "$ROOT/bench/filters.lua" "http://127.0.0.1:$UNIT_PORT/v1/sales/$sale/purchases" \
+        -d"$WRK_D" --timeout 5s -s "$ROOT/bench/filters.lua" "$UNIT_URL/v1/sales/$sale/purchases" \
         | grep '^HERD ')
     eval "${out#HERD }"
-    local stored; stored=$(orders "$sale")
+    local stored; stored=$(bench_orders "$sale")
     local verify="PASS"
     if [ "$measure" = sold-out ] && { [ "$S201" != "$stock" ] || [ "$stored" != "$stock" ]; }; then verify="FAIL"; FAIL=1; fi
     if [ "$measure" = full-path ] && { [ "$S201" != "$stored" ] || [ "$S201" -gt "$TOKENS_COUNT" ]; }; then verify="FAIL"; FAIL=1; fi

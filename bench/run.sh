@@ -36,17 +36,9 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 
-echo "building release..."
-(cd "$ROOT" && swift build -c release >/dev/null 2>&1) || (cd "$ROOT" && swift build -c release)
-BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+source "$ROOT/bench/unit-under-test.sh"
+bench_start bench 17900 17901 --synchronous "$SYNC"
 
-WORK=$(mktemp -d /tmp/flashsale-bench.XXXXXX)
-CPID=; UPID=
-cleanup() {
-    for pid in $UPID $CPID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 cp -r "$SHARED" "$WORK/bench"
 sed -i 's/if status == 200 then/if status == 200 or status == 201 then/' "$WORK/bench/herd.lua"
@@ -54,31 +46,15 @@ grep -q 'status == 201' "$WORK/bench/herd.lua" || { echo "error: could not teach
 export BENCH="$WORK/bench" RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
 
-if [ "$PIN" = 1 ]; then SRV="taskset -c 0"; else SRV=""; fi
-CENTER_PORT=17900; UNIT_PORT=17901
-export FLASHSALE_CENTER="http://127.0.0.1:$CENTER_PORT"
-$SRV "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$WORK/center" >"$WORK/center.log" 2>&1 & CPID=$!
-for _ in $(seq 100); do curl -s -o /dev/null "$FLASHSALE_CENTER/healthz" && break; sleep 0.1; done
-"$BIN/config-center" region add bench >/dev/null
-$SRV "$BIN/flashsale-unit" --id bench-1 --region bench --listen "127.0.0.1:$UNIT_PORT" --data "$WORK/unit" \
-    --synchronous "$SYNC" >"$WORK/unit.log" 2>&1 & UPID=$!
-for _ in $(seq 100); do "$BIN/config-center" unit list | grep -q 'bench-1.*ago' && break; sleep 0.1; done
-
-unit_orders() {  # unit_orders SALE: orders of SALE in the unit's SQLite file
-    python3 -c "import sqlite3,sys; c=sqlite3.connect('file:$WORK/unit/unit.sqlite?mode=ro', uri=True); print(c.execute('select count(*) from orders where sale_id=?', (sys.argv[1],)).fetchone()[0])" "$1"
-}
-
 FAIL=0
 for run in $(seq "$RUNS"); do
     echo "== round $run/$RUNS"
     bash "$BENCH/run-peer.sh" || FAIL=1
     sale="bench-$run"
-    "$BIN/config-center" sale create "$sale" --title "Bench $run" --stock "$STOCK" --ends-at +1h >/dev/null
-    "$BIN/config-center" allocate "$sale" "bench=$STOCK" >/dev/null
-    for _ in $(seq 100); do curl -s "http://127.0.0.1:$UNIT_PORT/v1/sales/$sale" | grep -q "\"stockLeft\":$STOCK" && break; sleep 0.1; done
-    LABEL="unit-$SYNC" bash "$BENCH/run-target.sh" "http://127.0.0.1:$UNIT_PORT/v1/sales/$sale/purchases" \
-        "http://127.0.0.1:$UNIT_PORT/healthz" || FAIL=1
-    stored=$(unit_orders "$sale")
+    bench_sale "$sale" "$STOCK"
+    LABEL="unit-$SYNC" bash "$BENCH/run-target.sh" "$UNIT_URL/v1/sales/$sale/purchases" \
+        "$UNIT_URL/healthz" || FAIL=1
+    stored=$(bench_orders "$sale")
     if [ "$stored" = "$STOCK" ]; then echo "durable: $stored orders in the unit's SQLite = STOCK"; else echo "FAIL: $stored orders in SQLite, STOCK=$STOCK"; FAIL=1; fi
 done
 

@@ -1,0 +1,45 @@
+# Sourced by the benchmark scripts (not run): a release build, a work folder, and a config-center with one unit
+# ("bench-1" in region "bench"), servers pinned to CPU 0 when PIN=1; both stopped and the folder removed at exit.
+#
+#   bench_start NAME CENTER_PORT UNIT_PORT [flashsale-unit flags...]
+#
+# Needs ROOT. Sets BIN WORK CPID UPID SRV LOAD UNIT_URL and exports FLASHSALE_CENTER.
+
+bench_start() {
+    local name=$1 center_port=$2 unit_port=$3; shift 3
+    if [ "${PIN:-1}" = 1 ]; then SRV="taskset -c 0"; LOAD="taskset -c 1"; else SRV=""; LOAD=""; fi
+    echo "building release..."
+    (cd "$ROOT" && swift build -c release >/dev/null 2>&1) || (cd "$ROOT" && swift build -c release)
+    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+    WORK=$(mktemp -d "/tmp/flashsale-$name.XXXXXX")
+    CPID=; UPID=
+    trap bench_stop EXIT
+    export FLASHSALE_CENTER="http://127.0.0.1:$center_port"
+    UNIT_URL="http://127.0.0.1:$unit_port"
+    $SRV "$BIN/config-center" serve --listen "127.0.0.1:$center_port" --data "$WORK/center" >"$WORK/center.log" 2>&1 &
+    CPID=$!
+    for _ in $(seq 100); do curl -s -o /dev/null "$FLASHSALE_CENTER/healthz" && break; sleep 0.1; done
+    "$BIN/config-center" region add bench >/dev/null
+    $SRV "$BIN/flashsale-unit" --id bench-1 --region bench --listen "127.0.0.1:$unit_port" --data "$WORK/unit" "$@" \
+        >"$WORK/unit.log" 2>&1 &
+    UPID=$!
+    for _ in $(seq 100); do "$BIN/config-center" unit list | grep -q 'bench-1.*ago' && break; sleep 0.1; done
+}
+
+bench_stop() {
+    for pid in $UPID $CPID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+
+# bench_sale SALE STOCK [sale create flags...]: creates the sale, gives the unit all of it, waits until it sells.
+bench_sale() {
+    local sale=$1 stock=$2; shift 2
+    "$BIN/config-center" sale create "$sale" --title "$sale" --stock "$stock" --ends-at +1h "$@" >/dev/null
+    "$BIN/config-center" allocate "$sale" "bench=$stock" >/dev/null
+    for _ in $(seq 100); do curl -s "$UNIT_URL/v1/sales/$sale" | grep -q "\"stockLeft\":$stock" && break; sleep 0.1; done
+}
+
+# bench_orders SALE: orders of SALE in the unit's SQLite file, read directly.
+bench_orders() {
+    python3 -c "import sqlite3,sys; c=sqlite3.connect('file:$WORK/unit/unit.sqlite?mode=ro', uri=True); print(c.execute('select count(*) from orders where sale_id=?', (sys.argv[1],)).fetchone()[0])" "$1"
+}
