@@ -121,7 +121,7 @@ public enum UnitServer {
         let reporter = Reporter(
             client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
-        let router = UnitRoutes.router(desk: desk, gate: gate, pool: pool, region: settings.region, nowMs: nowMs)
+        let router = UnitRoutes.router(desk: desk, gate: gate, pool: pool, commits: writer.commits, region: settings.region, nowMs: nowMs)
         var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter]
         if let seal {
             let intervalMs = settings.gossipInterval.milliseconds

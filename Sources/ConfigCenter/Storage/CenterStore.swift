@@ -13,7 +13,7 @@ import Synchronization
 /// version when units must learn about it, and wakes the units' long-polls after the commit.
 public final class CenterStore: Sendable {
     let pool: DatabasePool
-    let watch: ConfigVersionWatch
+    let watch: VersionWatch
     /// Milliseconds since the epoch; injected so tests control time.
     let nowMs: @Sendable () -> Int64
     /// The units' latest pulses by sale and unit: soft state, kept in memory only.
@@ -24,7 +24,7 @@ public final class CenterStore: Sendable {
         self.nowMs = nowMs
         let now = nowMs()
         try pool.write { db in try Self.ensureTokenKey(nowMs: now, db) }
-        self.watch = ConfigVersionWatch(version: try pool.read(CenterQueries.configVersion))
+        self.watch = VersionWatch(version: try pool.read(CenterQueries.configVersion))
     }
 
     /// Runs `change` in a write transaction; when it raised the version, wakes the long-polls after the commit.

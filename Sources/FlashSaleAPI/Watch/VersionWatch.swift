@@ -1,7 +1,8 @@
-// Long-poll support: lets a request wait until the configuration version moves past what its unit has.
+// Waiting for something to move on: the config-center's long-poll (config versions) and a unit's order stream
+// (committed batches).
 
-/// Tracks the configuration version and wakes the requests waiting for a newer one.
-public actor ConfigVersionWatch {
+/// Tracks a version that only grows and wakes the requests waiting for a newer one.
+public actor VersionWatch {
     /// Waiting requests beyond this answer at once (with the current config) instead of waiting.
     public static let waitersMax = 10_000
 
@@ -20,11 +21,14 @@ public actor ConfigVersionWatch {
         for waiter in woken { waiter.resume() }
     }
 
-    /// Set on shutdown: waiting requests answer at once, so the server can stop without waiting out long-polls.
+    /// Set on shutdown: waiting requests answer at once, so the server can stop without waiting them out.
     private var closed = false
 
+    /// Whether `close()` was called: a waiter that wakes should end rather than wait again.
+    public var isClosed: Bool { closed }
+
     /// Returns once the version is above `after`, or after `timeout`, or when the task is cancelled, or when the
-    /// config-center shuts down.
+    /// server shuts down.
     public func wait(after: Int64, timeout: Duration) async {
         guard version <= after, waiters.count < Self.waitersMax, !closed else { return }
         let id = nextWaiterID

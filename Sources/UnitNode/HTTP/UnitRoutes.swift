@@ -34,7 +34,8 @@ enum UnitRoutes {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
     static func router(
-        desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool, region: String, nowMs: @escaping @Sendable () -> Int64
+        desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool, commits: VersionWatch, region: String,
+        nowMs: @escaping @Sendable () -> Int64
     ) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware())
@@ -96,6 +97,7 @@ enum UnitRoutes {
             return try WireResponse.json(view(snapshot, unit: desk.unit, region: region, nowMs: nowMs()))
         }
 
+        OrderStreamRoutes.add(to: router, unit: desk.unit, pool: pool, commits: commits)
         router.get("/v1/orders/{order}") { _, context in
             let text = context.parameters.get("order") ?? ""
             guard let id = OrderID(text) else { throw Problem(.invalidInput, "'\(text)' is not an order id (<unit>-<ms>-<seq>)") }

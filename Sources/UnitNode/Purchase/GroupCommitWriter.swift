@@ -1,5 +1,6 @@
 // The group-commit writer: every order that arrives while a transaction commits goes into the next one.
 
+import FlashSaleAPI
 import FlashSaleCore
 import GRDB
 import Logging
@@ -22,6 +23,9 @@ final class GroupCommitWriter: Service, Sendable {
     private let doorbell: AsyncStream<Void>.Continuation
     /// Orders in the largest batch committed so far (for tests and metrics).
     private let largestBatch = Atomic<Int>(0)
+    /// Batches committed so far: the order stream's followers wait on it for new orders.
+    let commits = VersionWatch(version: 0)
+    private let committedBatches = Atomic<Int64>(0)
 
     init(pool: DatabasePool, logger: Logger) {
         self.pool = pool
@@ -45,6 +49,7 @@ final class GroupCommitWriter: Service, Sendable {
             self.doorbell.finish()
         }
         await drain()
+        await commits.close()
     }
 
     private func drain() async {
@@ -65,6 +70,7 @@ final class GroupCommitWriter: Service, Sendable {
             try await pool.write { db in for order in orders { try UnitRecords.insert(order, db) } }
             largestBatch.max(batch.count, ordering: .relaxed)
             for pending in batch { pending.continuation.resume(returning: .created(pending.order)) }
+            await published()
         } catch {
             logger.warning("batch of \(batch.count) orders failed, writing them one by one", metadata: ["error": "\(error)"])
             for pending in batch {
@@ -77,6 +83,12 @@ final class GroupCommitWriter: Service, Sendable {
                     pending.continuation.resume(returning: .notPersisted)
                 }
             }
+            await published()
         }
+    }
+
+    /// Tells the order stream's followers that new orders may be in SQLite.
+    private func published() async {
+        await commits.publish(committedBatches.add(1, ordering: .relaxed).newValue)
     }
 }

@@ -52,6 +52,25 @@ enum UnitRecords {
         try orders(saleID: saleID, unit: unit, where: "status IN ('reserved', 'paid')", db)
     }
 
+    /// Up to `count` orders of this unit after `after` (from the first when nil), in log order: the ordered queue
+    /// a fulfilment or payment system reads, remembering the last id it has.
+    static func orders(after: OrderID?, count: Int, unit: NodeID, _ db: Database) throws -> [Order] {
+        let position = after.map { ($0.milliseconds, $0.sequence) } ?? (-1, -1)
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT sale_id, user_id, stream_ms, stream_seq, status, idempotency_key FROM orders
+                WHERE (stream_ms, stream_seq) > (?, ?) ORDER BY stream_ms, stream_seq LIMIT ?
+                """,
+            arguments: [position.0, position.1, count]
+        ).map { row in
+            Order(
+                id: OrderID(unit: unit, milliseconds: row["stream_ms"], sequence: row["stream_seq"]),
+                saleID: row["sale_id"], userID: row["user_id"],
+                status: OrderStatus(rawValue: row["status"]) ?? .reserved, idempotencyKey: row["idempotency_key"])
+        }
+    }
+
     /// Orders of `saleID` taken with an idempotency key, whatever their status (a retry gets its order back).
     static func keyedOrders(saleID: String, unit: NodeID, _ db: Database) throws -> [Order] {
         try orders(saleID: saleID, unit: unit, where: "idempotency_key IS NOT NULL", db)

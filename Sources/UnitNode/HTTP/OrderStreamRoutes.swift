@@ -1,0 +1,96 @@
+// The unit's ordered order log, read by range (like XRANGE) or followed live (Server-Sent Events, like XREAD BLOCK).
+
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// `GET /v1/orders?after=ID&count=N` and `GET /v1/orders/stream?after=ID` (or `Last-Event-ID`). Orders are read
+/// from SQLite, so only committed orders are shown, in id order; a consumer that remembers the last id it handled
+/// misses and repeats nothing across reconnects.
+enum OrderStreamRoutes {
+    /// Largest page.
+    static let pageMax: Int64 = 1_000
+    /// Followers at once: each holds a connection and a task.
+    static let followersMax = 256
+    /// A comment line this often keeps idle connections (and proxies) from timing out.
+    static let keepAlive = Duration.seconds(15)
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+
+    static func add(to router: Router<WireRequestContext>, unit: NodeID, pool: DatabasePool, commits: VersionWatch) {
+        let followers = Atomic<Int>(0)
+
+        router.get("/v1/orders") { request, _ in
+            let after = try position(request.uri.queryParameters.get("after"), unit: unit)
+            let count = Int(try request.integerQuery("count", default: 100, in: 1...pageMax))
+            let orders = try await pool.read { db in try UnitRecords.orders(after: after, count: count, unit: unit, db) }
+            return try WireResponse.json(
+                OrderPage(orders: orders.map(OrderView.init), next: orders.last?.id.description ?? after?.description))
+        }
+
+        router.get("/v1/orders/stream") { request, _ in
+            let start = try position(request.headers[lastEventID] ?? request.uri.queryParameters.get("after"), unit: unit)
+            guard followers.add(1, ordering: .relaxed).newValue <= followersMax else {
+                followers.subtract(1, ordering: .relaxed)
+                throw Problem(.conflict, "too many followers of this unit's orders; read pages with ?after= instead")
+            }
+            let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                defer { followers.subtract(1, ordering: .relaxed) }
+                try await follow(from: start, unit: unit, pool: pool, commits: commits, writer: &writer)
+                try await writer.finish(nil)
+            })
+        }
+    }
+
+    /// Sends every committed order after `start`, then waits for the next commit, until the client leaves or the
+    /// unit shuts down.
+    private static func follow(
+        from start: OrderID?, unit: NodeID, pool: DatabasePool, commits: VersionWatch, writer: inout any ResponseBodyWriter
+    ) async throws {
+        var cursor = start
+        try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+        try await withGracefulShutdownHandler {
+            while !Task.isCancelled {
+                // Read the commit count first: a batch committed while this page is read wakes the wait below.
+                let seen = await commits.version
+                let after = cursor
+                let page = try await pool.read { db in
+                    try UnitRecords.orders(after: after, count: Int(pageMax), unit: unit, db)
+                }
+                if !page.isEmpty {
+                    var text = ""
+                    for order in page {
+                        let json = String(decoding: try WireJSON.encoder.encode(OrderView(order)), as: UTF8.self)
+                        text += "id: \(order.id)\nevent: order\ndata: \(json)\n\n"
+                    }
+                    try await writer.write(ByteBuffer(string: text))
+                    cursor = page.last?.id
+                    if page.count == Int(pageMax) { continue }
+                }
+                if await commits.isClosed { return }
+                await commits.wait(after: seen, timeout: keepAlive)
+                if await commits.version == seen, !(await commits.isClosed) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                }
+            }
+        } onGracefulShutdown: {
+            // Wakes this follower (and every other); it sends what is committed and ends.
+            Task { await commits.close() }
+        }
+    }
+
+    /// The log position named by `text` (an order id of this unit), or nil for the beginning.
+    private static func position(_ text: String?, unit: NodeID) throws -> OrderID? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let id = OrderID(text), id.unit == unit else {
+            throw Problem(.invalidInput, "'after' must be an order id of this unit (\(unit)-<ms>-<seq>)")
+        }
+        return id
+    }
+}
