@@ -16,6 +16,7 @@ struct ClusterFile: Decodable {
         var endsAt: String
         var perUserLimit: Int?
         var admission: AdmissionRules?
+        var paymentWindowSeconds: Int?
         var allocation: AllocationSpec?
     }
 
@@ -46,7 +47,8 @@ struct ClusterFile: Decodable {
             return DeclaredSale(
                 sale: SaleSpec(
                     id: sale.id, title: sale.title, stock: sale.stock, startsAt: starts, endsAt: ends,
-                    perUserLimit: sale.perUserLimit ?? 1, admission: sale.admission),
+                    perUserLimit: sale.perUserLimit ?? 1, admission: sale.admission,
+                    paymentWindowSeconds: sale.paymentWindowSeconds),
                 allocation: sale.allocation,
                 keepExistingWindow: TimeSpec.isRelative(sale.startsAt) || TimeSpec.isRelative(sale.endsAt))
         }

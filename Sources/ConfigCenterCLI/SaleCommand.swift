@@ -29,6 +29,8 @@ struct SaleCommand: AsyncParsableCommand {
         var captchaDifficulty: Int?
         @Option(help: "Lowest buyer level allowed (needs --require-token).") var minLevel: Int?
         @Option(help: "Youngest account allowed, in days (needs --require-token).") var minAccountAgeDays: Int?
+        @Option(help: "Seconds a buyer has to pay a reserved order before it expires (default 900).")
+        var paymentWindowSeconds: Int?
 
         func run() async throws {
             let now = Date()
@@ -41,7 +43,7 @@ struct SaleCommand: AsyncParsableCommand {
             let spec = SaleSpec(
                 id: id, title: title, stock: stock, startsAt: try TimeSpec.parse(startsAt, now: now, option: "--starts-at"),
                 endsAt: try TimeSpec.parse(endsAt, now: now, option: "--ends-at"), perUserLimit: perUserLimit,
-                admission: admission == .open ? nil : admission)
+                admission: admission == .open ? nil : admission, paymentWindowSeconds: paymentWindowSeconds)
             let status = try await options.call { client throws(ConfigCenterClientError) in try await client.createSale(spec) }
             try options.show(status) { "sale \(status.sale) created with \(status.minted) stock; allocate it next" }
         }

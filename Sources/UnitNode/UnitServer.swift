@@ -31,12 +31,14 @@ public struct UnitSettings: Sendable {
     public var gossipFanout: Int
     /// How long a unit on a new database waits for silent peers' copies of its row before it sells again.
     public var recoveryPatience: Duration
+    /// How often unpaid orders past their payment window are expired.
+    public var expiryInterval: Duration
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
         advertisedURL: String? = nil, synchronous: SynchronousMode = .full, reportInterval: Duration = .seconds(1),
         longPollSeconds: Int = 25, clusterSecret: String? = nil, gossipInterval: Duration = .milliseconds(200),
-        gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5)
+        gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5), expiryInterval: Duration = .seconds(1)
     ) {
         self.unit = unit
         self.region = region
@@ -52,6 +54,7 @@ public struct UnitSettings: Sendable {
         self.gossipInterval = gossipInterval
         self.gossipFanout = gossipFanout
         self.recoveryPatience = recoveryPatience
+        self.expiryInterval = expiryInterval
     }
 }
 
@@ -122,7 +125,8 @@ public enum UnitServer {
             client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
         let router = UnitRoutes.router(desk: desk, gate: gate, pool: pool, commits: writer.commits, region: settings.region, nowMs: nowMs)
-        var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter]
+        let sweeper = ExpirySweeper(desk: desk, pool: pool, interval: settings.expiryInterval, nowMs: nowMs, logger: logger)
+        var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter, sweeper]
         if let seal {
             let intervalMs = settings.gossipInterval.milliseconds
             let exchange = GossipExchange(

@@ -29,7 +29,7 @@ struct TestUnit {
 
     init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
          peers: [String] = [], clusterSecret: String? = nil, admission: AdmissionRules? = nil,
-         tokenKeys: [BuyerTokenKey] = [], blacklist: [String] = [],
+         tokenKeys: [BuyerTokenKey] = [], blacklist: [String] = [], paymentWindowMs: Int64? = nil,
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.clusterSecret = clusterSecret
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
@@ -38,7 +38,7 @@ struct TestUnit {
         let now = nowMs()
         let terms = SaleTerms(
             id: Self.saleID, title: "Phone", startsAtMs: startsAtMs ?? now - 1000, endsAtMs: endsAtMs ?? now + 3_600_000,
-            perUserLimit: perUserLimit, admission: admission)
+            perUserLimit: perUserLimit, admission: admission, paymentWindowMs: paymentWindowMs)
         var other = terms
         other.id = Self.otherSaleID
         other.admission = nil
@@ -66,7 +66,8 @@ struct TestUnit {
         // Port 1 on loopback: nothing listens, so the unit runs on its saved configuration.
         UnitSettings(
             unit: Self.unitID, region: Self.region, port: 0, dataDirectory: directory, centerURL: "http://127.0.0.1:1",
-            reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60))
+            reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60),
+            expiryInterval: .milliseconds(50))
     }
 
     func application() async throws -> some ApplicationProtocol {

@@ -69,6 +69,9 @@ public enum CenterDatabase {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-payment-window") { db in
+            try db.execute(sql: "ALTER TABLE sale ADD COLUMN payment_window_ms INTEGER")
+        }
         return migrator
     }
 }

@@ -134,7 +134,9 @@ extension CenterStore {
         let terms = SaleTerms(
             id: spec.id, title: spec.title, startsAtMs: spec.startsAt.millisecondsSince1970,
             endsAtMs: spec.endsAt.millisecondsSince1970, perUserLimit: spec.perUserLimit,
-            admission: spec.admission)
+            admission: spec.admission,
+            // Out of range maps to -1, which the terms' own check refuses, so no product can overflow.
+            paymentWindowMs: spec.paymentWindowSeconds.map { (1...86_400).contains($0) ? Int64($0) * 1000 : -1 })
         if let violation = terms.violation { throw CenterError.invalidInput(violation) }
         return terms
     }

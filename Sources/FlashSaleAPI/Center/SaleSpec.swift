@@ -13,10 +13,12 @@ public struct SaleSpec: Sendable, Codable, Equatable {
     public var perUserLimit: Int
     /// Buyer filters; absent means open (anyone naming a user id may buy).
     public var admission: AdmissionRules?
+    /// Seconds a buyer has to pay a reserved order (1-86400); 900 when absent.
+    public var paymentWindowSeconds: Int?
 
     public init(
         id: String, title: String, stock: Int64, startsAt: Date, endsAt: Date, perUserLimit: Int = 1,
-        admission: AdmissionRules? = nil
+        admission: AdmissionRules? = nil, paymentWindowSeconds: Int? = nil
     ) {
         self.id = id
         self.title = title
@@ -25,5 +27,6 @@ public struct SaleSpec: Sendable, Codable, Equatable {
         self.endsAt = endsAt
         self.perUserLimit = perUserLimit
         self.admission = admission
+        self.paymentWindowSeconds = paymentWindowSeconds
     }
 }

@@ -36,6 +36,10 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case captchaReused = "captcha-reused"
     case idempotencyKeyMismatch = "idempotency-key-mismatch"
     case idempotencyInProgress = "idempotency-in-progress"
+    case orderExpired = "order-expired"
+    case orderCancelled = "order-cancelled"
+    case orderPaid = "order-paid"
+    case notOrderOwner = "not-order-owner"
     case alreadyExists = "already-exists"
     case conflict = "conflict"
     case allocationExceedsStock = "allocation-exceeds-stock"
@@ -61,7 +65,8 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
             .captchaReused:
             .forbidden
         case .idempotencyKeyMismatch: .unprocessableContent
-        case .idempotencyInProgress: .conflict
+        case .idempotencyInProgress, .orderExpired, .orderCancelled, .orderPaid: .conflict
+        case .notOrderOwner: .forbidden
         case .internalError: .internalServerError
         }
     }
@@ -100,6 +105,10 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .captchaReused: "The challenge solution was used already"
         case .idempotencyKeyMismatch: "This idempotency key was used for another request"
         case .idempotencyInProgress: "The first request with this idempotency key is still being processed"
+        case .orderExpired: "The order's payment window has closed"
+        case .orderCancelled: "The order was cancelled"
+        case .orderPaid: "The order is paid"
+        case .notOrderOwner: "This order belongs to another buyer"
         case .alreadyExists: "It exists already, with other settings"
         case .conflict: "The request conflicts with the current state"
         case .allocationExceedsStock: "Allocation is larger than the stock left to allocate"

@@ -12,20 +12,33 @@ public struct OrderView: Sendable, Codable, Equatable {
     public var unit: String
     public var status: OrderStatus
     public var createdAt: Date
+    /// A reserved order expires at this time unless paid (shown when the unit knows the sale's window).
+    public var payBy: Date?
 
-    public init(id: String, sale: String, user: String, unit: String, status: OrderStatus, createdAt: Date) {
+    public init(
+        id: String, sale: String, user: String, unit: String, status: OrderStatus, createdAt: Date, payBy: Date? = nil
+    ) {
         self.id = id
         self.sale = sale
         self.user = user
         self.unit = unit
         self.status = status
         self.createdAt = createdAt
+        self.payBy = payBy
     }
 
     public init(_ order: Order) {
         self.init(
             id: order.id.description, sale: order.saleID, user: order.userID, unit: order.id.unit.rawValue,
             status: order.status, createdAt: Date(millisecondsSince1970: order.createdAtMs))
+    }
+
+    /// The order with its payment deadline when it is still reserved.
+    public init(_ order: Order, terms: SaleTerms) {
+        self.init(order)
+        if order.status == .reserved {
+            payBy = Date(millisecondsSince1970: terms.paymentDeadlineMs(forOrderAt: order.createdAtMs))
+        }
     }
 }
 

@@ -84,6 +84,38 @@ public struct PurchaseBook: Sendable {
         inFlight -= 1
     }
 
+    /// `orders` were cancelled or expired, durably: their stock is this unit's to sell again and their buyers'
+    /// slots are free.
+    public mutating func released(_ orders: [Order]) {
+        var count: Int64 = 0
+        for order in orders {
+            guard var held = holdings[order.userID], let index = held.firstIndex(where: { $0.id == order.id }) else {
+                continue
+            }
+            held.remove(at: index)
+            holdings[order.userID] = held.isEmpty ? nil : held
+            count += 1
+        }
+        guard count > 0 else { return }
+        do {
+            try ledger.release(count, at: unit)
+        } catch {
+            // SQLite accepted the release, so it is right and the cache is not: follow it.
+            assertionFailure("ledger refused released orders: \(error)")
+            var row = ledger.row(unit)
+            row.released += count
+            ledger.merge(row, of: unit)
+        }
+        rightsHeld = ledger.rights(of: unit)
+    }
+
+    /// `order` was paid, durably: it keeps its stock for good.
+    public mutating func paid(_ order: Order) {
+        guard var held = holdings[order.userID], let index = held.firstIndex(where: { $0.id == order.id }) else { return }
+        held[index].status = .paid
+        holdings[order.userID] = held
+    }
+
     /// This unit gives `amount` of its rights to `node` (rebalancing, or returning stock to the config-center at
     /// the end of a sale). Only rights not promised to orders in flight can go. The caller makes the grant durable
     /// before it is gossiped.

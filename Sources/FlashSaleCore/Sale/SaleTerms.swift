@@ -16,10 +16,18 @@ public struct SaleTerms: Sendable, Hashable, Codable {
     public var perUserLimit: Int
     /// The buyer filters of this sale; nil (as in configurations saved before filters existed) means open.
     public var admission: AdmissionRules?
+    /// How long a buyer has to pay a reserved order before it expires and its stock is sold again; nil means
+    /// `paymentWindowMsDefault`.
+    public var paymentWindowMs: Int64?
+
+    /// Payment window when a sale sets none: long enough to pay, short enough to resell within the sale.
+    public static let paymentWindowMsDefault: Int64 = 15 * 60_000
+    /// Payment windows accepted: a second (for rehearsals) to a day.
+    public static let paymentWindowMsRange: ClosedRange<Int64> = 1_000...86_400_000
 
     public init(
         id: String, title: String, startsAtMs: Int64, endsAtMs: Int64, perUserLimit: Int,
-        admission: AdmissionRules? = nil
+        admission: AdmissionRules? = nil, paymentWindowMs: Int64? = nil
     ) {
         self.id = id
         self.title = title
@@ -27,6 +35,13 @@ public struct SaleTerms: Sendable, Hashable, Codable {
         self.endsAtMs = endsAtMs
         self.perUserLimit = perUserLimit
         self.admission = admission == .open ? nil : admission
+        self.paymentWindowMs = paymentWindowMs
+    }
+
+    /// When a reserved order taken at `createdAtMs` expires unless paid.
+    public func paymentDeadlineMs(forOrderAt createdAtMs: Int64) -> Int64 {
+        let (deadline, overflow) = createdAtMs.addingReportingOverflow(paymentWindowMs ?? Self.paymentWindowMsDefault)
+        return overflow ? .max : deadline
     }
 
     /// The filters in force: the open rules when none are set.
@@ -46,6 +61,9 @@ public struct SaleTerms: Sendable, Hashable, Codable {
             return "per-user limit must be 1-\(Self.perUserLimitMax)"
         }
         if let violation = admission?.violation { return violation }
+        if let paymentWindowMs, !Self.paymentWindowMsRange.contains(paymentWindowMs) {
+            return "payment window must be 1-86400 seconds"
+        }
         return nil
     }
 

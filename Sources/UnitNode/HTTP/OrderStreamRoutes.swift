@@ -22,7 +22,10 @@ enum OrderStreamRoutes {
     static let keepAlive = Duration.seconds(15)
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
-    static func add(to router: Router<WireRequestContext>, unit: NodeID, pool: DatabasePool, commits: VersionWatch) {
+    static func add(
+        to router: Router<WireRequestContext>, unit: NodeID, pool: DatabasePool, commits: VersionWatch,
+        terms: @escaping @Sendable (String) -> SaleTerms?
+    ) {
         let followers = Atomic<Int>(0)
 
         router.get("/v1/orders") { request, _ in
@@ -30,7 +33,7 @@ enum OrderStreamRoutes {
             let count = Int(try request.integerQuery("count", default: 100, in: 1...pageMax))
             let orders = try await pool.read { db in try UnitRecords.orders(after: after, count: count, unit: unit, db) }
             return try WireResponse.json(
-                OrderPage(orders: orders.map(OrderView.init), next: orders.last?.id.description ?? after?.description))
+                OrderPage(orders: orders.map { UnitRoutes.view($0, terms: terms($0.saleID)) }, next: orders.last?.id.description ?? after?.description))
         }
 
         router.get("/v1/orders/stream") { request, _ in
@@ -42,7 +45,7 @@ enum OrderStreamRoutes {
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 defer { followers.subtract(1, ordering: .relaxed) }
-                try await follow(from: start, unit: unit, pool: pool, commits: commits, writer: &writer)
+                try await follow(from: start, unit: unit, pool: pool, commits: commits, terms: terms, writer: &writer)
                 try await writer.finish(nil)
             })
         }
@@ -51,7 +54,8 @@ enum OrderStreamRoutes {
     /// Sends every committed order after `start`, then waits for the next commit, until the client leaves or the
     /// unit shuts down.
     private static func follow(
-        from start: OrderID?, unit: NodeID, pool: DatabasePool, commits: VersionWatch, writer: inout any ResponseBodyWriter
+        from start: OrderID?, unit: NodeID, pool: DatabasePool, commits: VersionWatch,
+        terms: @Sendable (String) -> SaleTerms?, writer: inout any ResponseBodyWriter
     ) async throws {
         var cursor = start
         try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
@@ -66,7 +70,7 @@ enum OrderStreamRoutes {
                 if !page.isEmpty {
                     var text = ""
                     for order in page {
-                        let json = String(decoding: try WireJSON.encoder.encode(OrderView(order)), as: UTF8.self)
+                        let json = String(decoding: try WireJSON.encoder.encode(UnitRoutes.view(order, terms: terms(order.saleID))), as: UTF8.self)
                         text += "id: \(order.id)\nevent: order\ndata: \(json)\n\n"
                     }
                     try await writer.write(ByteBuffer(string: text))

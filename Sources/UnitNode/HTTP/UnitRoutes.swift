@@ -68,12 +68,13 @@ enum UnitRoutes {
             case .failure(let problem): return problem.encodedResponse()
             }
             if let replay = desk.replay(sale: sale, user: identity.user, idempotencyKey: key) {
-                return try response(for: replay, sale: sale)
+                return try response(for: replay, sale: sale, terms: terms)
             }
             if let problem = gate.permit(identity, request: purchase, rules: rules, nowMs: now) {
                 return problem.encodedResponse()
             }
-            return try response(for: await desk.purchase(sale: sale, user: identity.user, idempotencyKey: key), sale: sale)
+            return try response(
+                for: await desk.purchase(sale: sale, user: identity.user, idempotencyKey: key), sale: sale, terms: terms)
         }
 
         router.get("/v1/sales/{sale}/challenge") { _, context in
@@ -97,7 +98,9 @@ enum UnitRoutes {
             return try WireResponse.json(view(snapshot, unit: desk.unit, region: region, nowMs: nowMs()))
         }
 
-        OrderStreamRoutes.add(to: router, unit: desk.unit, pool: pool, commits: commits)
+        OrderStreamRoutes.add(
+            to: router, unit: desk.unit, pool: pool, commits: commits, terms: { desk.terms(sale: $0) })
+        OrderLifecycleRoutes.add(to: router, desk: desk, gate: gate, pool: pool, nowMs: nowMs)
         router.get("/v1/orders/{order}") { _, context in
             let text = context.parameters.get("order") ?? ""
             guard let id = OrderID(text) else { throw Problem(.invalidInput, "'\(text)' is not an order id (<unit>-<ms>-<seq>)") }
@@ -107,19 +110,19 @@ enum UnitRoutes {
             guard let order = try await pool.read({ db in try UnitRecords.order(id, db) }) else {
                 throw Problem(.unknownOrder, "no order \(id)")
             }
-            return try WireResponse.json(OrderView(order))
+            return try WireResponse.json(view(order, terms: desk.terms(sale: order.saleID)))
         }
         return router
     }
 
-    static func response(for outcome: PurchaseOutcome, sale: String) throws -> Response {
+    static func response(for outcome: PurchaseOutcome, sale: String, terms: SaleTerms? = nil) throws -> Response {
         switch outcome {
         case .created(let order):
-            var response = try WireResponse.json(OrderView(order), status: .created)
+            var response = try WireResponse.json(view(order, terms: terms), status: .created)
             response.headers[.location] = "/v1/orders/\(order.id)"
             return response
         case .replayed(let order):
-            var response = try WireResponse.json(OrderView(order), status: .created)
+            var response = try WireResponse.json(view(order, terms: terms), status: .created)
             response.headers[.location] = "/v1/orders/\(order.id)"
             response.headers[idempotentReplayed] = "true"
             return response
@@ -131,7 +134,7 @@ enum UnitRoutes {
         case .soldOut:
             return soldOut
         case .alreadyBought(let existing):
-            return Problem(.alreadyBought, "this buyer already holds the most this sale allows", order: OrderView(existing))
+            return Problem(.alreadyBought, "this buyer already holds the most this sale allows", order: view(existing, terms: terms))
                 .encodedResponse()
         case .notStarted(let startsAtMs, let startsInMs):
             return Problem(
@@ -163,6 +166,11 @@ enum UnitRoutes {
             perUserLimit: terms.perUserLimit, startsAt: Date(millisecondsSince1970: terms.startsAtMs),
             endsAt: Date(millisecondsSince1970: terms.endsAtMs), serverTime: Date(millisecondsSince1970: nowMs),
             unit: unit.rawValue, region: region)
+    }
+
+    /// An order as buyers see it: with its payment deadline when the sale is known here.
+    static func view(_ order: Order, terms: SaleTerms?) -> OrderView {
+        terms.map { OrderView(order, terms: $0) } ?? OrderView(order)
     }
 
     /// The token of an `Authorization: Bearer <token>` header.

@@ -123,6 +123,17 @@ public final class PurchaseDesk: Sendable {
         }
     }
 
+    /// Orders of `saleID` that were cancelled or expired in SQLite: their stock is for sale again.
+    func released(sale saleID: String, orders: [Order]) {
+        guard !orders.isEmpty else { return }
+        state.withLock { $0.sales[saleID]?.book.released(orders) }
+    }
+
+    /// `order` was paid in SQLite.
+    func paid(_ order: Order) {
+        state.withLock { $0.sales[order.saleID]?.book.paid(order) }
+    }
+
     /// The terms of `saleID`, for the filters in front of the desk.
     public func terms(sale saleID: String) -> SaleTerms? {
         state.withLock { $0.sales[saleID]?.book.terms }

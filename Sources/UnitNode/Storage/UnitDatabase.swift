@@ -121,6 +121,10 @@ public enum UnitDatabase {
                 BEGIN SELECT RAISE(ABORT, 'an order keeps its idempotency key'); END;
                 """)
         }
+        migrator.registerMigration("v3-expiry") { db in
+            // The expiry sweep reads reserved orders of a sale by age.
+            try db.execute(sql: "CREATE INDEX orders_to_expire ON orders (sale_id, status, stream_ms)")
+        }
         return migrator
     }
 }

@@ -1,0 +1,65 @@
+// Expires reserved orders whose payment window has closed, and puts their stock back on sale.
+
+import FlashSaleCore
+import GRDB
+import Logging
+import ServiceLifecycle
+
+/// Every `interval`, moves each sale's overdue reserved orders to `expired` in SQLite (whose trigger counts them
+/// as released), then hands their stock back to the desk. Time comes from the orders' ids and the sale's window,
+/// both durable, so expiry resumes after a restart; paid orders are never touched.
+final class ExpirySweeper: Service, Sendable {
+    /// Orders expired per sale per transaction: bounds the time the writer is held.
+    static let batchMax = 500
+
+    private let desk: PurchaseDesk
+    private let pool: DatabasePool
+    private let interval: Duration
+    private let nowMs: @Sendable () -> Int64
+    private let logger: Logger
+
+    init(desk: PurchaseDesk, pool: DatabasePool, interval: Duration, nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.desk = desk
+        self.pool = pool
+        self.interval = interval
+        self.nowMs = nowMs
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.sweep()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+
+    /// One pass over every sale; returns the number of orders expired.
+    @discardableResult
+    func sweep() async -> Int {
+        guard !desk.isRecovering else { return 0 }
+        let now = nowMs()
+        let unit = desk.unit
+        var total = 0
+        for terms in desk.saleTerms() {
+            while true {
+                do {
+                    let expired = try await pool.write { db in
+                        try UnitRecords.expire(terms, nowMs: now, limit: Self.batchMax, unit: unit, db)
+                    }
+                    desk.released(sale: terms.id, orders: expired)
+                    total += expired.count
+                    if !expired.isEmpty {
+                        logger.info("orders expired unpaid", metadata: ["sale": "\(terms.id)", "count": "\(expired.count)"])
+                    }
+                    if expired.count < Self.batchMax { break }
+                } catch {
+                    logger.error("cannot expire orders; trying again", metadata: ["sale": "\(terms.id)", "error": "\(error)"])
+                    break
+                }
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,69 @@
+// Orders after the purchase: paid within the sale's window, or cancelled or expired, returning their stock.
+
+import FlashSaleCore
+import GRDB
+
+/// What became of a request to change an order's status.
+enum OrderChange: Sendable, Equatable {
+    /// The order moved (or was already where it was asked to go: a retried pay or cancel).
+    case done(Order, changed: Bool)
+    case unknown
+    /// It cannot move there: its current status says why.
+    case refused(Order)
+}
+
+extension UnitRecords {
+    /// Pays `id` if it is reserved and its payment window is still open at `nowMs`. The status change is one
+    /// conditional UPDATE, so a payment and the expiry sweep can never both win.
+    static func pay(_ id: OrderID, terms: SaleTerms, nowMs: Int64, _ db: Database) throws -> OrderChange {
+        guard let order = try order(id, db) else { return .unknown }
+        switch order.status {
+        case .paid: return .done(order, changed: false)
+        case .cancelled, .expired: return .refused(order)
+        case .reserved:
+            guard nowMs < terms.paymentDeadlineMs(forOrderAt: order.createdAtMs) else { return .refused(order) }
+            try db.execute(sql: "UPDATE orders SET status = 'paid' WHERE id = ? AND status = 'reserved'", arguments: [id.description])
+            var paid = order
+            paid.status = .paid
+            return .done(paid, changed: true)
+        }
+    }
+
+    /// Cancels `id` if it is reserved; its stock returns to the unit (the counters' trigger adds it to `released`).
+    static func cancel(_ id: OrderID, _ db: Database) throws -> OrderChange {
+        guard let order = try order(id, db) else { return .unknown }
+        switch order.status {
+        case .cancelled: return .done(order, changed: false)
+        case .paid, .expired: return .refused(order)
+        case .reserved:
+            try db.execute(
+                sql: "UPDATE orders SET status = 'cancelled' WHERE id = ? AND status = 'reserved'", arguments: [id.description])
+            var cancelled = order
+            cancelled.status = .cancelled
+            return .done(cancelled, changed: true)
+        }
+    }
+
+    /// Expires up to `limit` reserved orders of `terms`' sale whose payment window closed by `nowMs`, and returns
+    /// them. Paid orders are never touched.
+    static func expire(_ terms: SaleTerms, nowMs: Int64, limit: Int, unit: NodeID, _ db: Database) throws -> [Order] {
+        let window = terms.paymentWindowMs ?? SaleTerms.paymentWindowMsDefault
+        let (cutoff, overflow) = nowMs.subtractingReportingOverflow(window)
+        guard !overflow else { return [] }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, user_id, stream_ms, stream_seq, idempotency_key FROM orders
+                WHERE sale_id = ? AND status = 'reserved' AND stream_ms <= ? ORDER BY stream_ms, stream_seq LIMIT ?
+                """,
+            arguments: [terms.id, cutoff, limit])
+        let statement = try db.cachedStatement(sql: "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'reserved'")
+        return try rows.map { row in
+            let id: String = row["id"]
+            try statement.execute(arguments: [id])
+            return Order(
+                id: OrderID(unit: unit, milliseconds: row["stream_ms"], sequence: row["stream_seq"]), saleID: terms.id,
+                userID: row["user_id"], status: .expired, idempotencyKey: row["idempotency_key"])
+        }
+    }
+}
