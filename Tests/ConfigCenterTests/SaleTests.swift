@@ -102,6 +102,9 @@ struct SaleTests {
             ("empty title", saleSpec(title: "")),
             ("title too long", saleSpec(title: String(repeating: "x", count: 201))),
             ("start before 1970", saleSpec(startsAt: Date(timeIntervalSince1970: -10), endsAt: Fixed.at(10))),
+            ("payment window 0", { var spec = saleSpec(); spec.paymentWindowSeconds = 0; return spec }()),
+            ("payment window above a day", { var spec = saleSpec(); spec.paymentWindowSeconds = 86_401; return spec }()),
+            ("payment window that would overflow", { var spec = saleSpec(); spec.paymentWindowSeconds = .max; return spec }()),
         ])
     func invalidTerms(label: String, spec: SaleSpec) async throws {
         try await withCenter { center in
@@ -109,6 +112,20 @@ struct SaleTests {
             try await center.expectRefused(.invalidInput) { try await center.post("/v1/sales", spec) }
             #expect(try await center.sales().isEmpty, "\(label)")
             #expect(try await center.config().sales.isEmpty, "\(label)")
+        }
+    }
+
+    @Test("the payment window reaches units in milliseconds; without one the terms carry none (15 minutes)")
+    func paymentWindow() async throws {
+        try await withCenter { center in
+            try await center.addCluster(["eu": ["eu-1"]])
+            var spec = saleSpec("s1")
+            spec.paymentWindowSeconds = 120
+            try await center.createSale(spec)
+            try await center.createSale(saleSpec("s2"))
+            let terms = try await center.config().sales.map(\.terms)
+            #expect(terms.first { $0.id == "s1" }?.paymentWindowMs == 120_000)
+            #expect(terms.first { $0.id == "s2" }?.paymentWindowMs == nil)
         }
     }
 
