@@ -1,4 +1,4 @@
-// `config-center sale create|list|status`.
+// `config-center sale create|list|status|pause|resume|stop`.
 
 import ArgumentParser
 import ConfigCenterClient
@@ -8,7 +8,8 @@ import Foundation
 
 struct SaleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sale", abstract: "Create or list sales.", subcommands: [Create.self, List.self, Status.self])
+        commandName: "sale", abstract: "Create, list, pause, resume or stop sales.",
+        subcommands: [Create.self, List.self, Status.self, Pause.self, Resume.self, Stop.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -75,5 +76,40 @@ struct SaleCommand: AsyncParsableCommand {
         @Argument(help: "Sale id.") var sale: String
 
         func run() async throws { try await ConfigCenterCLI.Status.show(sale: sale, options: options) }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop selling for now: units answer 503 sale-paused until `resume`.")
+        @OptionGroup var options: CenterOptions
+        @Argument(help: "Sale id.") var sale: String
+
+        func run() async throws { try await change(sale, "pause", options) { "sale \($0.sale) is \($0.state)" } }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sell again after a pause.")
+        @OptionGroup var options: CenterOptions
+        @Argument(help: "Sale id.") var sale: String
+
+        func run() async throws { try await change(sale, "resume", options) { "sale \($0.sale) is \($0.state)" } }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End the sale now: units stop selling and return what they hold (see `report`).")
+        @OptionGroup var options: CenterOptions
+        @Argument(help: "Sale id.") var sale: String
+
+        func run() async throws {
+            try await change(sale, "stop", options) { "sale \($0.sale) is \($0.state); `report \($0.sale)` shows the account" }
+        }
+    }
+
+    static func change(
+        _ sale: String, _ verb: String, _ options: CenterOptions, _ text: (SaleStatus) -> String
+    ) async throws {
+        let status = try await options.call { client throws(ConfigCenterClientError) in try await client.changeSale(sale, verb) }
+        try options.show(status) { text(status) }
     }
 }

@@ -83,6 +83,11 @@ public struct ConfigCenterClient: Sendable {
         try await send(.POST, "/v1/sales/\(try pathSegment(sale))/restock", body: restock)
     }
 
+    /// Pauses, resumes or stops (ends now) a sale: `verb` is "pause", "resume" or "stop".
+    public func changeSale(_ sale: String, _ verb: String) async throws(ConfigCenterClientError) -> SaleStatus {
+        try await send(.POST, "/v1/sales/\(try pathSegment(sale))/\(try pathSegment(verb))")
+    }
+
     /// Applies a declarative cluster file.
     public func apply(_ document: ClusterDocument) async throws(ConfigCenterClientError) -> ApplyResult {
         try await send(.POST, "/v1/apply", body: document)

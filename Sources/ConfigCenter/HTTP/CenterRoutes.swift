@@ -75,6 +75,13 @@ public enum CenterRoutes {
         router.delete("/v1/blacklist/{user}") { _, context in
             try WireResponse.json(try await store.removeFromBlacklist(try decodedUser(context)))
         }
+        for (verb, change) in [
+            ("pause", store.pause), ("resume", store.resume), ("stop", store.stop),
+        ] as [(String, @Sendable (String) async throws -> SaleStatus)] {
+            router.post("/v1/sales/{sale}/\(verb)") { _, context in
+                try WireResponse.json(try await change(try context.parameters.require("sale")))
+            }
+        }
         router.post("/v1/apply") { request, context in
             let document = try await request.decode(as: ClusterDocument.self, context: context)
             return try WireResponse.json(try await store.apply(document))

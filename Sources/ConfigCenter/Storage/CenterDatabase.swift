@@ -72,6 +72,9 @@ public enum CenterDatabase {
         migrator.registerMigration("v3-payment-window") { db in
             try db.execute(sql: "ALTER TABLE sale ADD COLUMN payment_window_ms INTEGER")
         }
+        migrator.registerMigration("v4-pause") { db in
+            try db.execute(sql: "ALTER TABLE sale ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

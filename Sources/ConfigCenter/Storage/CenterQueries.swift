@@ -65,12 +65,12 @@ enum CenterQueries {
 
     static func saleTerms(_ id: String, _ db: Database) throws -> SaleTerms? {
         try Row.fetchOne(
-            db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit, admission, payment_window_ms FROM sale WHERE id = ?", arguments: [id]
+            db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit, admission, payment_window_ms, paused FROM sale WHERE id = ?", arguments: [id]
         ).map(saleTerms)
     }
 
     static func allSaleTerms(_ db: Database) throws -> [SaleTerms] {
-        try Row.fetchAll(db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit, admission, payment_window_ms FROM sale ORDER BY id")
+        try Row.fetchAll(db, sql: "SELECT id, title, starts_at_ms, ends_at_ms, per_user_limit, admission, payment_window_ms, paused FROM sale ORDER BY id")
             .map(saleTerms)
     }
 
@@ -78,9 +78,11 @@ enum CenterQueries {
         let admission = try (row["admission"] as String?).map {
             try WireJSON.decoder.decode(AdmissionRules.self, from: Data($0.utf8))
         }
-        return SaleTerms(
+        var terms = SaleTerms(
             id: row["id"], title: row["title"], startsAtMs: row["starts_at_ms"], endsAtMs: row["ends_at_ms"],
             perUserLimit: row["per_user_limit"], admission: admission, paymentWindowMs: row["payment_window_ms"])
+        terms.paused = (row["paused"] as Bool) ? true : nil
+        return terms
     }
 
     static func requireSale(_ id: String, _ db: Database) throws -> SaleTerms {
@@ -91,16 +93,17 @@ enum CenterQueries {
     static func writeTerms(_ terms: SaleTerms, _ db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO sale (id, title, starts_at_ms, ends_at_ms, per_user_limit, admission, payment_window_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sale (id, title, starts_at_ms, ends_at_ms, per_user_limit, admission, payment_window_ms, paused)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at_ms = excluded.starts_at_ms,
                     ends_at_ms = excluded.ends_at_ms, per_user_limit = excluded.per_user_limit,
-                    admission = excluded.admission, payment_window_ms = excluded.payment_window_ms
+                    admission = excluded.admission, payment_window_ms = excluded.payment_window_ms,
+                    paused = excluded.paused
                 """,
             arguments: [
                 terms.id, terms.title, terms.startsAtMs, terms.endsAtMs, terms.perUserLimit,
                 try terms.admission.map { String(decoding: try WireJSON.encoder.encode($0), as: UTF8.self) },
-                terms.paymentWindowMs,
+                terms.paymentWindowMs, terms.paused == true,
             ])
     }
 }

@@ -39,10 +39,13 @@ extension CenterStore {
         var terms = try Self.terms(of: spec)
         var changes: [String] = []
         if let existing = try CenterQueries.saleTerms(spec.id, db) {
-            if declared.keepExistingWindow == true {
+            // A relative window is set once; an ended (or stopped) sale keeps its window, so a file applied again
+            // cannot reopen it; a pause is the operator's, not the file's.
+            if declared.keepExistingWindow == true || existing.phase(atMs: nowMs) == .ended {
                 terms.startsAtMs = existing.startsAtMs
                 terms.endsAtMs = existing.endsAtMs
             }
+            terms.paused = existing.paused
             if terms != existing {
                 try CenterQueries.writeTerms(terms, db)
                 _ = try CenterQueries.bumpVersion(db)

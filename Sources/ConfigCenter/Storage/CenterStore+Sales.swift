@@ -166,3 +166,48 @@ extension CenterStore {
         if terms.phase(atMs: nowMs) == .ended { throw CenterError.conflict("sale '\(terms.id)' has ended") }
     }
 }
+
+extension CenterStore {
+    /// Stops selling for now; units answer `503 sale-paused` until `resume`. Pausing twice changes nothing.
+    public func pause(sale saleID: String) async throws -> SaleStatus {
+        try await changeTerms(saleID) { terms, now in
+            try Self.requireNotEnded(terms, nowMs: now)
+            terms.paused = true
+        }
+    }
+
+    public func resume(sale saleID: String) async throws -> SaleStatus {
+        try await changeTerms(saleID) { terms, now in
+            try Self.requireNotEnded(terms, nowMs: now)
+            terms.paused = nil
+        }
+    }
+
+    /// Ends the sale now (or, before it starts, cancels it): units stop selling and return what they hold, as at a
+    /// scheduled end. Stopping an ended sale changes nothing.
+    public func stop(sale saleID: String) async throws -> SaleStatus {
+        try await changeTerms(saleID) { terms, now in
+            guard terms.phase(atMs: now) != .ended else { return }
+            terms.startsAtMs = min(terms.startsAtMs, now - 1)
+            terms.endsAtMs = now
+            terms.paused = nil
+        }
+    }
+
+    /// Applies `change` to a sale's terms in one transaction, raising the version only when they changed.
+    private func changeTerms(
+        _ saleID: String, _ change: @escaping @Sendable (inout SaleTerms, Int64) throws -> Void
+    ) async throws -> SaleStatus {
+        let now = nowMs()
+        return try await write { db in
+            let existing = try CenterQueries.requireSale(saleID, db)
+            var terms = existing
+            try change(&terms, now)
+            if terms != existing {
+                try CenterQueries.writeTerms(terms, db)
+                _ = try CenterQueries.bumpVersion(db)
+            }
+            return try Self.status(of: terms, nowMs: now, db)
+        }
+    }
+}

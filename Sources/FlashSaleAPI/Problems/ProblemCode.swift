@@ -14,6 +14,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case unknownUnit = "unknown-unit"
     case saleNotStarted = "sale-not-started"
     case saleEnded = "sale-ended"
+    case salePaused = "sale-paused"
     case alreadyBought = "already-bought"
     case soldOut = "sold-out"
     case orderNotPersisted = "order-not-persisted"
@@ -57,7 +58,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .saleEnded, .alreadyBought, .alreadyExists, .conflict, .allocationExceedsStock, .regionWithoutUnits:
             .conflict
         case .soldOut: .gone
-        case .orderNotPersisted, .rebalancing, .unitRecovering: .serviceUnavailable
+        case .orderNotPersisted, .rebalancing, .unitRecovering, .salePaused: .serviceUnavailable
         case .unauthorized, .tokenRequired, .tokenInvalid, .tokenExpired, .tokenNotYetValid: .unauthorized
         case .wrongRegion, .wrongUnit: .misdirectedRequest
         case .rateLimited: .tooManyRequests
@@ -83,6 +84,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .unknownUnit: "No such unit"
         case .saleNotStarted: "The sale has not started"
         case .saleEnded: "The sale has ended"
+        case .salePaused: "The sale is paused"
         case .alreadyBought: "You already hold the most this sale allows"
         case .soldOut: "Sold out"
         case .orderNotPersisted: "The order could not be saved; nothing was sold"

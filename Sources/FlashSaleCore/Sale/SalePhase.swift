@@ -6,6 +6,8 @@ public enum SalePhase: Sendable, Hashable {
     case scheduled(startsInMs: Int64)
     /// Selling.
     case open
+    /// Within its window, but stopped for now by the operator.
+    case paused
     /// Past its end time: no more orders.
     case ended
 
@@ -14,6 +16,7 @@ public enum SalePhase: Sendable, Hashable {
         switch self {
         case .scheduled: "scheduled"
         case .open: "open"
+        case .paused: "paused"
         case .ended: "ended"
         }
     }

@@ -20,6 +20,9 @@ public struct SaleTerms: Sendable, Hashable, Codable {
     /// `paymentWindowMsDefault`.
     public var paymentWindowMs: Int64?
 
+    /// Set by the operator to stop selling for a while within the window (nil or false: selling).
+    public var paused: Bool?
+
     /// Payment window when a sale sets none: long enough to pay, short enough to resell within the sale.
     public static let paymentWindowMsDefault: Int64 = 15 * 60_000
     /// Payment windows accepted: a second (for rehearsals) to a day.
@@ -71,6 +74,6 @@ public struct SaleTerms: Sendable, Hashable, Codable {
     public func phase(atMs nowMs: Int64) -> SalePhase {
         if nowMs < startsAtMs { return .scheduled(startsInMs: startsAtMs - nowMs) }
         if nowMs >= endsAtMs { return .ended }
-        return .open
+        return paused == true ? .paused : .open
     }
 }

@@ -12,6 +12,8 @@ import Hummingbird
 enum UnitRoutes {
     static let soldOut = Problem(.soldOut, "no stock left for this sale at this unit").encodedResponse()
     static let ended = Problem(.saleEnded, "the sale has ended").encodedResponse()
+    static let paused = Problem(.salePaused, "the operator paused this sale; it may resume", retryAfterSeconds: 5)
+        .encodedResponse()
     static let notPersisted = Problem(.orderNotPersisted, "try again", retryAfterSeconds: 1).encodedResponse()
     static let recovering = Problem(
         .unitRecovering, "this unit is restoring its sales from the cluster before it sells again; try again",
@@ -143,6 +145,8 @@ enum UnitRoutes {
             ).encodedResponse()
         case .ended:
             return ended
+        case .paused:
+            return paused
         case .unknownSale:
             return Problem(.unknownSale, "no sale '\(sale)' at this unit").encodedResponse()
         case .notPersisted:
@@ -158,7 +162,7 @@ enum UnitRoutes {
         let terms = snapshot.terms
         let state: String
         switch terms.phase(atMs: nowMs) {
-        case .scheduled, .ended: state = terms.phase(atMs: nowMs).name
+        case .scheduled, .ended, .paused: state = terms.phase(atMs: nowMs).name
         case .open: state = snapshot.available > 0 ? "open" : "sold-out"
         }
         return SaleView(

@@ -116,6 +116,7 @@ public final class PurchaseDesk: Sendable {
             switch book.terms.phase(atMs: now) {
             case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
             case .ended: return .ended
+            case .paused: return .paused
             case .open: break
             }
             guard book.available <= 0 else { return nil }
@@ -222,6 +223,7 @@ public final class PurchaseDesk: Sendable {
         switch book.terms.phase(atMs: nowMs) {
         case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
         case .ended: return .ended
+        case .paused: return .paused
         case .open: break
         }
         switch book.admission(for: user) {

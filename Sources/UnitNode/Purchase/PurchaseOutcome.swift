@@ -21,6 +21,8 @@ public enum PurchaseOutcome: Sendable, Equatable {
     /// The sale opens at `startsAtMs`, in `startsInMs`.
     case notStarted(startsAtMs: Int64, startsInMs: Int64)
     case ended
+    /// The operator paused the sale; it may resume.
+    case paused
     case unknownSale
     /// The unit lost its database and has not yet taken back from the cluster what it had sold before.
     case recovering
