@@ -81,7 +81,9 @@ final class BuyerGate: Sendable {
 
     /// Who is buying: the address's rate, the token, the region and the owning unit.
     func identify(_ request: PurchaseRequest, rules: AdmissionRules, nowMs: Int64) async -> Result<BuyerIdentity, Problem> {
-        if case .refused(let retryAfterMs) = take(rules: rules, sale: request.sale, address: request.clientAddress, nowMs: nowMs) {
+        if rules.ipRate != nil,
+            case .refused(let retryAfterMs) = take(\.addresses, request.clientAddress, rules: rules, sale: request.sale, nowMs: nowMs)
+        {
             return .failure(Self.rateLimited("this address", retryAfterMs: retryAfterMs))
         }
         let identity: BuyerIdentity
@@ -138,7 +140,9 @@ final class BuyerGate: Sendable {
 
     /// The checks after the desk found no idempotent replay: the user's rate, blacklist, eligibility, captcha.
     func permit(_ identity: BuyerIdentity, request: PurchaseRequest, rules: AdmissionRules, nowMs: Int64) -> Problem? {
-        if case .refused(let retryAfterMs) = take(rules: rules, sale: request.sale, user: identity.user, nowMs: nowMs) {
+        if rules.userRate != nil,
+            case .refused(let retryAfterMs) = take(\.users, identity.user, rules: rules, sale: request.sale, nowMs: nowMs)
+        {
             return Self.rateLimited("this buyer", retryAfterMs: retryAfterMs)
         }
         let blacklist = directory.withLock { $0.blacklist }
@@ -192,13 +196,15 @@ final class BuyerGate: Sendable {
 
     // MARK: Rate limits
 
-    private func take(rules: AdmissionRules, sale: String, address: String? = nil, user: String? = nil, nowMs: Int64) -> RateDecision {
-        guard (address != nil && rules.ipRate != nil) || (user != nil && rules.userRate != nil) else { return .allowed }
-        return limiters.withLock { limiters in
+    /// One attempt of `key` against the sale's per-address or per-user limiter (`\.addresses` or `\.users`); the
+    /// limiters are made anew when the sale's rules change.
+    private func take(
+        _ limiter: WritableKeyPath<SaleLimiters, RateLimiter<String>?>, _ key: String, rules: AdmissionRules, sale: String,
+        nowMs: Int64
+    ) -> RateDecision {
+        limiters.withLock { limiters in
             if limiters[sale]?.rules != rules { limiters[sale] = SaleLimiters(rules: rules) }
-            if let address { return limiters[sale]?.addresses?.take(address, atMs: nowMs) ?? .allowed }
-            if let user { return limiters[sale]?.users?.take(user, atMs: nowMs) ?? .allowed }
-            return .allowed
+            return limiters[sale]?[keyPath: limiter]?.take(key, atMs: nowMs) ?? .allowed
         }
     }
 

@@ -113,14 +113,8 @@ public final class PurchaseDesk: Sendable {
         let gossiping = gossiping
         return state.withLock { state -> PurchaseOutcome? in
             guard let book = state.sales[saleID]?.book else { return .unknownSale }
-            switch book.terms.phase(atMs: now) {
-            case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
-            case .ended: return .ended
-            case .paused: return .paused
-            case .open: break
-            }
-            guard book.available <= 0 else { return nil }
-            return gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
+            if let answer = Self.phaseAnswer(book, nowMs: now) { return answer }
+            return book.available > 0 ? nil : Self.outOfStock(book, gossiping: gossiping)
         }
     }
 
@@ -220,17 +214,27 @@ public final class PurchaseDesk: Sendable {
         sale saleID: String, user: String, nowMs: Int64, gossiping: Bool, _ state: State
     ) -> PurchaseOutcome? {
         guard let book = state.sales[saleID]?.book else { return .unknownSale }
-        switch book.terms.phase(atMs: nowMs) {
-        case .scheduled(let startsInMs): return .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
-        case .ended: return .ended
-        case .paused: return .paused
-        case .open: break
-        }
+        if let answer = phaseAnswer(book, nowMs: nowMs) { return answer }
         switch book.admission(for: user) {
         case .admit: return nil
         case .limitReached(let existing): return .alreadyBought(existing: existing)
-        case .soldOut: return gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
+        case .soldOut: return outOfStock(book, gossiping: gossiping)
         }
+    }
+
+    /// The answer of a sale that is not open at `nowMs`, or nil when it is.
+    private static func phaseAnswer(_ book: PurchaseBook, nowMs: Int64) -> PurchaseOutcome? {
+        switch book.terms.phase(atMs: nowMs) {
+        case .scheduled(let startsInMs): .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
+        case .ended: .ended
+        case .paused: .paused
+        case .open: nil
+        }
+    }
+
+    /// None left here: "try again" while gossip can bring stock from nodes that still hold some, else sold out.
+    private static func outOfStock(_ book: PurchaseBook, gossiping: Bool) -> PurchaseOutcome {
+        gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
     }
 }
 
