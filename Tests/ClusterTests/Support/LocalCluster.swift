@@ -61,6 +61,10 @@ final class LocalCluster {
     }
 
     func kill9(_ id: String) async { await units.removeValue(forKey: id)?.kill9() }
+    /// The running process of unit `id`, for signals the test sends itself.
+    func unitProcess(_ id: String) -> ChildProcess? { units[id] }
+    /// Everything unit `id` has logged so far (its current process).
+    func unitLog(_ id: String) -> String { units[id]?.log ?? "" }
     func stopUnit(_ id: String) async { await units.removeValue(forKey: id)?.terminate() }
 
     func unitURL(_ id: String) -> String { "http://127.0.0.1:\(unitPorts[id] ?? 0)" }
