@@ -40,7 +40,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            // Compiled in, so a binary installed on its own still serves GET /openapi.json.
+            resources: [.embedInCode("OpenAPI/unit.openapi.json"), .embedInCode("OpenAPI/center.openapi.json")]
         ),
         // SQLite tables of the rights ledger, shared by the config-center and the units.
         .target(

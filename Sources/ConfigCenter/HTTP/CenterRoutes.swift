@@ -14,6 +14,7 @@ public enum CenterRoutes {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
+        router.get("/openapi.json") { _, _ in OpenAPIDocument.center.response }
 
         router.get("/v1/config") { request, _ in
             let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)

@@ -42,6 +42,7 @@ enum UnitRoutes {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
+        router.get("/openapi.json") { _, _ in OpenAPIDocument.unit.response }
 
         router.post("/v1/sales/{sale}/purchases") { request, context in
             let sale = context.parameters.get("sale") ?? ""
