@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Tests only: parses the OpenAPI documents the servers serve.
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
     ],
     targets: [
         // Pure decisions: no I/O, no clock, no randomness of their own. Crypto only for pure hashing (the
@@ -98,6 +100,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
+        // Checks HTTP answers against the served OpenAPI documents (no tests of its own).
+        .testTarget(
+            name: "OpenAPITestSupport",
+            dependencies: [.product(name: "OpenAPIKit", package: "OpenAPIKit")]
+        ),
         .testTarget(
             name: "UnitNodeTests",
             dependencies: [
@@ -107,6 +114,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                "OpenAPITestSupport", .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ]
         ),
         .testTarget(
@@ -115,6 +123,7 @@ let package = Package(
                 "ConfigCenter", "FlashSaleAPI", "FlashSaleCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                "OpenAPITestSupport", .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ]
         ),
         // Whole processes on loopback: the built executables, kill -9, restarts.

@@ -1,0 +1,506 @@
+// The unit's OpenAPI document is true: every answer of a real unit, success and refusal, is checked against the
+// document the unit serves at GET /openapi.json (status documented, media type, body schema, headers).
+
+import AsyncHTTPClient
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import OpenAPIKit
+import OpenAPITestSupport
+import Synchronization
+import Testing
+@testable import UnitNode
+
+@Suite struct OpenAPIUnitTests {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let signing = BuyerTokenSigningKey.generate(kid: "openapi-k1")
+    static let peer = "eu-west-2"
+
+    /// Answers no test produces on purpose: an unexpected failure (500), a purchase still being written when its
+    /// retry arrives (409 idempotency-in-progress is covered as a 409 by already-bought), the 257th follower.
+    static let unpractical: Set<String> = [
+        "GET /healthz 500", "GET /openapi.json 500", "GET /v1/sales 500", "GET /v1/sales/{sale} 500",
+        "GET /v1/sales/{sale}/challenge 500", "POST /v1/sales/{sale}/purchases 500", "GET /v1/orders 500",
+        "GET /v1/orders/stream 500", "GET /v1/orders/stream 409", "GET /v1/orders/{order} 500",
+        "POST /v1/orders/{order}/pay 500", "POST /v1/orders/{order}/cancel 500", "POST /v1/gossip 500",
+    ]
+
+    /// The operations each test below drives; together they must be every operation of the document.
+    static let groups: [String: [String]] = [
+        "purchases": ["POST /v1/sales/{sale}/purchases"],
+        "sales": ["GET /healthz", "GET /openapi.json", "GET /v1/sales", "GET /v1/sales/{sale}", "GET /v1/sales/{sale}/challenge"],
+        "orders": ["GET /v1/orders", "GET /v1/orders/stream", "GET /v1/orders/{order}"],
+        "lifecycle": ["POST /v1/orders/{order}/pay", "POST /v1/orders/{order}/cancel"],
+        "gossip": ["POST /v1/gossip"],
+    ]
+
+    // MARK: The documents
+
+    @Test func theUnitDocumentParsesValidatesAndListsEveryProblemCode() throws {
+        let document = try JSONDecoder().decode(OpenAPI.Document.self, from: OpenAPIDocument.unit())
+        #expect(document.openAPIVersion.rawValue.hasPrefix("3.1"))
+        try document.validate()  // strict: parse warnings count as errors
+        let api = try OpenAPIConformance(json: OpenAPIDocument.unit())
+        #expect(api.problemCodeEnum.sorted() == ProblemCode.allCases.map(\.rawValue).sorted())
+        for (operation, status, codes) in api.problemResponses {
+            #expect(!codes.isEmpty, "\(operation) \(status): no code list")
+            for code in codes {
+                #expect(ProblemCode(rawValue: code).map { String($0.status.code) } == status, "\(operation): \(code) under \(status)")
+            }
+        }
+        #expect(api.problemResponses.count > 40)
+        #expect(Set(api.documentedOperations) == Set(Self.groups.values.joined()), "every operation is driven by a test below")
+    }
+
+    @Test func theCheckerRefusesAnUndocumentedMemberStatusOrHeader() async throws {
+        // The shipped document, broken three ways: OrderView loses `payBy`, the purchase loses its 410, and the
+        // 201's Location must be a URL it is not. Real answers of a real unit must then be reported.
+        var json = try #require(try JSONSerialization.jsonObject(with: OpenAPIDocument.unit()) as? [String: Any])
+        var components = try #require(json["components"] as? [String: Any])
+        var schemas = try #require(components["schemas"] as? [String: Any])
+        var order = try #require(schemas["OrderView"] as? [String: Any])
+        var properties = try #require(order["properties"] as? [String: Any])
+        properties["payBy"] = nil
+        order["properties"] = properties
+        schemas["OrderView"] = order
+        components["schemas"] = schemas
+        var headers = try #require(components["headers"] as? [String: Any])
+        headers["Location"] = ["required": true, "schema": ["type": "string", "pattern": "^https://"]]
+        components["headers"] = headers
+        json["components"] = components
+        var paths = try #require(json["paths"] as? [String: Any])
+        var purchases = try #require(paths["/v1/sales/{sale}/purchases"] as? [String: Any])
+        var post = try #require(purchases["post"] as? [String: Any])
+        var responses = try #require(post["responses"] as? [String: Any])
+        responses["410"] = nil
+        post["responses"] = responses
+        purchases["post"] = post
+        paths["/v1/sales/{sale}/purchases"] = purchases
+        json["paths"] = paths
+        let broken = try OpenAPIConformance(json: try JSONSerialization.data(withJSONObject: json))
+
+        let unit = try TestUnit(stock: 1)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let uri = "/v1/sales/\(TestUnit.saleID)/purchases?user=alice"
+            let created = try await client.execute(uri: uri, method: .post)
+            #expect(created.status == .created)
+            let found = broken.violations(created, method: .post, uri: uri)
+            #expect(found.contains { $0.contains("$.payBy") && $0.contains("additionalProperties") }, "\(found)")
+            #expect(found.contains { $0.contains("header Location") }, "\(found)")
+            let soldOut = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=bob", method: .post)
+            #expect(soldOut.status == .gone)
+            #expect(broken.violations(soldOut, method: .post, uri: uri).contains { $0.contains("410 is not documented") })
+            // The shipped document accepts both answers.
+            let shipped = try OpenAPIConformance(json: OpenAPIDocument.unit())
+            #expect(shipped.violations(created, method: .post, uri: uri) == [])
+            #expect(shipped.violations(soldOut, method: .post, uri: uri) == [])
+        }
+    }
+
+    // MARK: Every operation, every practical answer
+
+    @Test func purchasesAnswerAsDocumented() async throws {
+        let sale = "/v1/sales/\(TestUnit.saleID)/purchases"
+        let open = try TestUnit(stock: 2, peers: [Self.peer], blacklist: [Self.user(ownedBy: TestUnit.unitID, skip: 5)])
+        defer { open.remove() }
+        let api = try await checked(open) { unit in
+            let mine = Self.user(ownedBy: TestUnit.unitID)
+            var keyed = HTTPFields()
+            keyed[Self.idempotencyKey] = "key-1"
+            let created = try await unit.call(.post, "\(sale)?user=\(mine)", headers: keyed, expect: .created)
+            #expect(created.headers[.location] == "/v1/orders/\(try created.decoded(OrderView.self).id)")
+            let replayed = try await unit.call(.post, "\(sale)?user=\(mine)", headers: keyed, expect: .created)
+            #expect(replayed.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            try await unit.call(.post, "/v1/sales/\(TestUnit.otherSaleID)/purchases?user=\(mine)", headers: keyed,
+                                expect: .unprocessableContent, code: .idempotencyKeyMismatch)
+            let again = try await unit.call(.post, "\(sale)?user=\(mine)", expect: .conflict, code: .alreadyBought)
+            #expect(try again.decoded(Problem.self).order?.id == (try created.decoded(OrderView.self).id))
+            try await unit.call(.post, "\(sale)?user=\(Self.user(ownedBy: TestUnit.unitID, skip: 1))", expect: .created)
+            try await unit.call(.post, "\(sale)?user=\(Self.user(ownedBy: TestUnit.unitID, skip: 2))",
+                                expect: .gone, code: .soldOut)
+            var badKey = HTTPFields()
+            badKey[Self.idempotencyKey] = "two words"
+            try await unit.call(.post, "\(sale)?user=x", headers: badKey, expect: .badRequest, code: .invalidInput)
+            // The other sale still has its one unit: each refusal below comes before stock is looked at.
+            let tablet = "/v1/sales/\(TestUnit.otherSaleID)/purchases"
+            try await unit.call(.post, tablet, expect: .badRequest, code: .invalidInput)
+            try await unit.call(.post, tablet, headers: [.contentType: "application/json"], body: Data(#"{"buyer": 1}"#.utf8),
+                                expect: .badRequest, code: .invalidInput)
+            try await unit.call(.post, "\(tablet)?user=\(Self.user(ownedBy: Self.peer))", expect: .misdirectedRequest, code: .wrongUnit)
+            try await unit.call(.post, "\(tablet)?user=\(Self.user(ownedBy: TestUnit.unitID, skip: 5))", expect: .forbidden,
+                                code: .blacklisted)
+            try await unit.call(.post, tablet, headers: [.contentType: "application/json"], body: Data(#"{"user": "\#(mine)"}"#.utf8),
+                                expect: .created)
+            try await unit.call(.post, "/v1/sales/nope/purchases?user=\(mine)", expect: .notFound, code: .unknownSale)
+        }
+
+        let now = Date().millisecondsSince1970
+        for (terms, status, code) in [
+            ((now + 600_000, now + 3_600_000), HTTPResponse.Status.forbidden, ProblemCode.saleNotStarted),
+            ((now - 7_200_000, now - 3_600_000), .conflict, .saleEnded),
+        ] {
+            let unit = try TestUnit(stock: 1, startsAtMs: terms.0, endsAtMs: terms.1)
+            defer { unit.remove() }
+            _ = try await checked(unit, api: api) { unit in
+                let refused = try await unit.call(.post, "\(sale)?user=alice", expect: status, code: code)
+                if code == .saleNotStarted {
+                    let problem = try refused.decoded(Problem.self)
+                    let startsAt = try #require(problem.startsAt).timeIntervalSince1970
+                    #expect(abs(startsAt - Double(terms.0) / 1000) < 1)
+                    #expect(refused.headers[.retryAfter] == problem.retryAfterSeconds.map(String.init))
+                }
+            }
+        }
+
+        let filtered = try TestUnit(
+            stock: 5,
+            admission: AdmissionRules(
+                requireToken: true, ipRate: RateLimit(perMinute: 1, burst: 3), captchaDifficulty: 1_000,
+                eligibility: EligibilityRules(minLevel: 2)),
+            tokenKeys: [Self.signing.publicKey])
+        defer { filtered.remove() }
+        _ = try await checked(filtered, api: api) { unit in
+            let answer = try await unit.call(.post, sale, expect: .unauthorized, code: .tokenRequired)
+            #expect(answer.headers[.wwwAuthenticate] == "Bearer")
+            try await unit.call(.post, sale, headers: [.authorization: "Bearer \(try await Self.token("bob", region: "us-east"))"],
+                                expect: .misdirectedRequest, code: .wrongRegion)
+            try await unit.call(.post, sale, headers: [.authorization: "Bearer \(try await Self.token("bob", level: 1))"],
+                                expect: .forbidden, code: .levelTooLow)
+            // The address's bucket is empty now (burst 3): the next attempt is refused before anything else.
+            let limited = try await unit.call(.post, sale, expect: .tooManyRequests, code: .rateLimited)
+            #expect(limited.headers[.retryAfter] != nil)
+        }
+
+        let captcha = try TestUnit(stock: 5, admission: AdmissionRules(captchaDifficulty: 1_000))
+        defer { captcha.remove() }
+        _ = try await checked(captcha, api: api) { unit in
+            try await unit.call(.post, "\(sale)?user=alice", expect: .forbidden, code: .captchaRequired)
+        }
+
+        let paused = try TestUnit(stock: 5)
+        defer { paused.remove() }
+        try Self.rewriteConfig(paused) { config in
+            for index in config.sales.indices { config.sales[index].terms.paused = true }
+        }
+        _ = try await checked(paused, api: api) { unit in
+            let answer = try await unit.call(.post, "\(sale)?user=alice", expect: .serviceUnavailable, code: .salePaused)
+            #expect(answer.headers[.retryAfter] == "5")
+        }
+
+        // Stock left at the config-center while this unit has none: a gossiping unit says stock is on its way.
+        let moving = try TestUnit(stock: 1, peers: [Self.peer], clusterSecret: "a-cluster-secret-for-the-tests")
+        defer { moving.remove() }
+        try Self.rewriteConfig(moving) { config in
+            for index in config.sales.indices {
+                config.sales[index].centerRow = LedgerRow(minted: 10, grantedTo: [NodeID(TestUnit.unitID): 1])
+            }
+        }
+        _ = try await checked(moving, api: api) { unit in
+            try await unit.call(.post, "\(sale)?user=\(Self.user(ownedBy: TestUnit.unitID))", expect: .created)
+            try await unit.call(.post, "\(sale)?user=\(Self.user(ownedBy: TestUnit.unitID, skip: 1))",
+                                expect: .serviceUnavailable, code: .rebalancing)
+        }
+
+        // A unit on a new database sells nothing until it has its counters back from the cluster.
+        let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: fresh) }
+        var logger = Logger(label: "openapi-test")
+        logger.logLevel = .critical
+        let recovering = try await UnitServer.application(
+            settings: UnitSettings(
+                unit: TestUnit.unitID, region: TestUnit.region, port: 0, dataDirectory: fresh, centerURL: "http://127.0.0.1:1",
+                reportInterval: .seconds(60)),
+            logger: logger)
+        try await recovering.test(.live) { client in
+            let unit = try await CheckedUnit(client: client, api: api)
+            let answer = try await unit.call(.post, "\(sale)?user=alice", expect: .serviceUnavailable, code: .unitRecovering)
+            #expect(answer.headers[.retryAfter] == "1")
+        }
+
+        #expect(api.unseen(operations: Self.groups["purchases"]).filter { !Self.unpractical.contains($0) } == [])
+    }
+
+    @Test func salesChallengesAndTheDocumentItselfAnswerAsDocumented() async throws {
+        let unit = try TestUnit(stock: 3, admission: AdmissionRules(captchaDifficulty: 5_000))
+        defer { unit.remove() }
+        let api = try await checked(unit) { unit in
+            let health = try await unit.call(.get, "/healthz", expect: .ok)
+            #expect(String(buffer: health.body) == #"{"status":"ok"}"#)
+            let sales = try await unit.call(.get, "/v1/sales", expect: .ok)
+            #expect(try sales.decoded([SaleView].self).map(\.id) == [TestUnit.saleID, TestUnit.otherSaleID])
+            let one = try await unit.call(.get, "/v1/sales/\(TestUnit.saleID)", expect: .ok)
+            #expect(try one.decoded(SaleView.self).stockLeft == 3)
+            try await unit.call(.get, "/v1/sales/nope", expect: .notFound, code: .unknownSale)
+            let challenge = try await unit.call(.get, "/v1/sales/\(TestUnit.saleID)/challenge", expect: .ok)
+            #expect(challenge.headers[.cacheControl] == "no-store")
+            #expect(try challenge.decoded(ProofOfWorkChallenge.self).maxNumber >= 5_000)
+            try await unit.call(.get, "/v1/sales/\(TestUnit.otherSaleID)/challenge", expect: .notFound, code: .notFound)
+            try await unit.call(.get, "/v1/sales/nope/challenge", expect: .notFound, code: .unknownSale)
+
+            // Routes the document does not have, and methods a documented path does not serve: 404 not-found.
+            try await unit.call(.get, "/v2/nothing", expect: .notFound, code: .notFound)
+            try await unit.call(.delete, "/v1/sales", expect: .notFound, code: .notFound)
+            try await unit.call(.put, "/v1/orders/stream", expect: .notFound, code: .notFound)
+        }
+        #expect(api.seenAnswers.contains("GET /openapi.json 200"))
+        #expect(api.unseen(operations: Self.groups["sales"]).filter { !Self.unpractical.contains($0) } == [])
+    }
+
+    @Test func theOrderLogAnswersAsDocumented() async throws {
+        let unit = try TestUnit(stock: 5)
+        defer { unit.remove() }
+        let api = try await checked(unit) { unit in
+            let empty = try await unit.call(.get, "/v1/orders", expect: .ok)
+            #expect(try empty.decoded(OrderPage.self) == OrderPage(orders: [], next: nil))
+            var ids: [String] = []
+            for user in ["ann", "ben", "cy"] {
+                ids.append(try await unit.call(.post, "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", expect: .created)
+                    .decoded(OrderView.self).id)
+            }
+            let page = try await unit.call(.get, "/v1/orders?count=2", expect: .ok).decoded(OrderPage.self)
+            #expect(page.orders.map(\.id) == Array(ids.prefix(2)) && page.next == ids[1])
+            let end = try await unit.call(.get, "/v1/orders?after=\(ids[2])", expect: .ok).decoded(OrderPage.self)
+            #expect(end.orders.isEmpty && end.next == ids[2])
+            try await unit.call(.get, "/v1/orders?count=0", expect: .badRequest, code: .invalidInput)
+            try await unit.call(.get, "/v1/orders?after=us-east-1-1-0", expect: .badRequest, code: .invalidInput)
+            try await unit.call(.get, "/v1/orders/stream?after=nope", expect: .badRequest, code: .invalidInput)
+            let order = try await unit.call(.get, "/v1/orders/\(ids[0])", expect: .ok).decoded(OrderView.self)
+            #expect(order.status == .reserved && order.payBy != nil)
+            try await unit.call(.get, "/v1/orders/nope", expect: .badRequest, code: .invalidInput)
+            try await unit.call(.get, "/v1/orders/us-east-1-1-0", expect: .notFound, code: .unknownOrder)
+            try await unit.call(.get, "/v1/orders/\(TestUnit.unitID)-1-0", expect: .notFound, code: .unknownOrder)
+
+            // The live stream: checked as it arrives (status, media type, headers), then each event's data.
+            let port = try #require(unit.client.port)
+            let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/orders/stream?after=\(ids[0])")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            var text = ""
+            for try await chunk in response.body {
+                text += String(buffer: chunk)
+                if text.components(separatedBy: "\n\n").filter({ $0.contains("data: ") }).count >= 2 { break }
+            }
+            let headers = response.headers.map { (name: $0.name, value: $0.value) }
+            let found = unit.api.violations(
+                method: "GET", uri: "/v1/orders/stream", status: Int(response.status.code), headers: headers, body: Data(text.utf8))
+            #expect(found == [])
+            let events = text.components(separatedBy: "\n\n").filter { $0.contains("data: ") }
+            #expect(events.count == 2)
+            for event in events {
+                let lines = event.split(separator: "\n")
+                #expect(lines.contains("event: order"))
+                let data = try #require(lines.first { $0.hasPrefix("data: ") }).dropFirst(6)
+                #expect(unit.api.errors(Data(data.utf8), component: "OrderView") == [])
+            }
+            #expect(events.first?.contains("id: \(ids[1])") == true)
+        }
+        #expect(api.unseen(operations: Self.groups["orders"]).filter { !Self.unpractical.contains($0) } == [])
+    }
+
+    @Test func payingAndCancellingAnswerAsDocumented() async throws {
+        let clock = TestClock(nowMs: Date().millisecondsSince1970)
+        let open = try TestUnit(stock: 5, peers: [Self.peer], paymentWindowMs: 60_000, nowMs: { clock.nowMs })
+        defer { open.remove() }
+        let api = try await checked(open) { unit in
+            let (ann, ben, cy) = (
+                Self.user(ownedBy: TestUnit.unitID), Self.user(ownedBy: TestUnit.unitID, skip: 1),
+                Self.user(ownedBy: TestUnit.unitID, skip: 2)
+            )
+            func buy(_ user: String) async throws -> String {
+                try await unit.call(.post, "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", expect: .created)
+                    .decoded(OrderView.self).id
+            }
+            let first = try await buy(ann)
+            try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(ben)", expect: .forbidden, code: .notOrderOwner)
+            try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(Self.user(ownedBy: Self.peer))",
+                                expect: .misdirectedRequest, code: .wrongUnit)
+            try await unit.call(.post, "/v1/orders/\(first)/pay", expect: .badRequest, code: .invalidInput)
+            try await unit.call(.post, "/v1/orders/\(first)/cancel", expect: .badRequest, code: .invalidInput)
+            try await unit.call(.post, "/v1/orders/\(first)/cancel?user=\(ben)", expect: .forbidden, code: .notOrderOwner)
+            try await unit.call(.post, "/v1/orders/\(first)/cancel?user=\(Self.user(ownedBy: Self.peer))",
+                                expect: .misdirectedRequest, code: .wrongUnit)
+            let paid = try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(ann)", expect: .ok).decoded(OrderView.self)
+            #expect(paid.status == .paid && paid.payBy == nil)
+            try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(ann)", expect: .ok)
+            let refused = try await unit.call(.post, "/v1/orders/\(first)/cancel?user=\(ann)", expect: .conflict, code: .orderPaid)
+            #expect(try refused.decoded(Problem.self).order?.status == .paid)
+
+            let second = try await buy(ben)
+            let cancelled = try await unit.call(.post, "/v1/orders/\(second)/cancel?user=\(ben)", expect: .ok)
+            #expect(try cancelled.decoded(OrderView.self).status == .cancelled)
+            try await unit.call(.post, "/v1/orders/\(second)/cancel?user=\(ben)", expect: .ok)
+            try await unit.call(.post, "/v1/orders/\(second)/pay?user=\(ben)", expect: .conflict, code: .orderCancelled)
+
+            let third = try await buy(cy)
+            clock.advance(byMs: 120_000)
+            // Past its window, payment is refused at once; once the sweeper (every 50 ms here) has expired the order,
+            // cancelling is refused too (before that a cancel may still win: both give the stock back).
+            try await unit.call(.post, "/v1/orders/\(third)/pay?user=\(cy)", expect: .conflict, code: .orderExpired)
+            var status = OrderStatus.reserved
+            for _ in 0..<200 where status == .reserved {
+                try await Task.sleep(for: .milliseconds(50))
+                status = try await unit.call(.get, "/v1/orders/\(third)", expect: .ok).decoded(OrderView.self).status
+            }
+            #expect(status == .expired)
+            try await unit.call(.post, "/v1/orders/\(third)/cancel?user=\(cy)", expect: .conflict, code: .orderExpired)
+
+            try await unit.call(.post, "/v1/orders/nope/pay?user=\(ann)", expect: .badRequest, code: .invalidInput)
+            try await unit.call(.post, "/v1/orders/\(TestUnit.unitID)-1-0/cancel?user=\(ann)", expect: .notFound, code: .unknownOrder)
+            try await unit.call(.post, "/v1/orders/us-east-1-1-0/pay?user=\(ann)", expect: .notFound, code: .unknownOrder)
+        }
+
+        let tokens = try TestUnit(
+            stock: 5, admission: AdmissionRules(requireToken: true, ipRate: RateLimit(perMinute: 1, burst: 4)),
+            tokenKeys: [Self.signing.publicKey])
+        defer { tokens.remove() }
+        _ = try await checked(tokens, api: api) { unit in
+            let token = try await Self.token("dana")
+            let order = try await unit.call(
+                .post, "/v1/sales/\(TestUnit.saleID)/purchases", headers: [.authorization: "Bearer \(token)"], expect: .created
+            ).decoded(OrderView.self)
+            let refused = try await unit.call(.post, "/v1/orders/\(order.id)/cancel", expect: .unauthorized, code: .tokenRequired)
+            #expect(refused.headers[.wwwAuthenticate] == "Bearer")
+            try await unit.call(.post, "/v1/orders/\(order.id)/pay", headers: [.authorization: "Bearer not-a-jwt"],
+                                expect: .unauthorized, code: .tokenInvalid)
+            try await unit.call(.post, "/v1/orders/\(order.id)/pay", headers: [.authorization: "Bearer \(token)"], expect: .ok)
+            // Four attempts from this address so far (burst 4): the fifth is refused before the token is read.
+            let limited = try await unit.call(.post, "/v1/orders/\(order.id)/cancel", headers: [.authorization: "Bearer \(token)"],
+                                              expect: .tooManyRequests, code: .rateLimited)
+            #expect(limited.headers[.retryAfter] != nil)
+            try await unit.call(.post, "/v1/orders/\(order.id)/pay", headers: [.authorization: "Bearer \(token)"],
+                                expect: .tooManyRequests, code: .rateLimited)
+        }
+        #expect(api.unseen(operations: Self.groups["lifecycle"]).filter { !Self.unpractical.contains($0) } == [])
+    }
+
+    @Test func gossipAnswersAsDocumented() async throws {
+        let secret = "a-cluster-secret-for-the-tests"
+        let seal = try #require(GossipSeal(secret: Array(secret.utf8)))
+        let gossiping = try TestUnit(stock: 3, peers: [Self.peer], clusterSecret: secret)
+        defer { gossiping.remove() }
+        let api = try await checked(gossiping) { unit in
+            let from = NodeID(Self.peer)
+            let now = Date().millisecondsSince1970
+            let envelope = GossipEnvelope(
+                from: from, sentAtMs: now, nonce: UUID().uuidString,
+                digests: [GossipDigest(
+                    sale: TestUnit.saleID, from: from, rows: [from: LedgerRow()],
+                    pulse: Pulse(node: from, available: 0, demandPerSecond: 0.5, heartbeatMs: now))])
+            let body = try WireJSON.encoder.encode(envelope)
+            var signed: HTTPFields = [.contentType: "application/json"]
+            signed[GossipSeal.headerName] = seal.signature(for: body)
+            let answer = try await unit.call(.post, "/v1/gossip", headers: signed, body: body, expect: .ok)
+            let reply = Data(buffer: answer.body)
+            #expect(seal.verify(try #require(answer.headers[GossipSeal.headerName]), body: reply))
+            #expect(try WireJSON.decoder.decode(GossipEnvelope.self, from: reply).from == NodeID(TestUnit.unitID))
+            let replayed = try await unit.call(.post, "/v1/gossip", headers: signed, body: body, expect: .unauthorized, code: .unauthorized)
+            #expect(replayed.headers[.wwwAuthenticate] == "Bearer")
+            try await unit.call(.post, "/v1/gossip", headers: [.contentType: "application/json"], body: body,
+                                expect: .unauthorized, code: .unauthorized)
+            let garbage = Data(#"{"from": 1}"#.utf8)
+            var signedGarbage: HTTPFields = [.contentType: "application/json"]
+            signedGarbage[GossipSeal.headerName] = seal.signature(for: garbage)
+            try await unit.call(.post, "/v1/gossip", headers: signedGarbage, body: garbage, expect: .badRequest, code: .invalidInput)
+        }
+        let quiet = try TestUnit(stock: 3)
+        defer { quiet.remove() }
+        _ = try await checked(quiet, api: api) { unit in
+            try await unit.call(.post, "/v1/gossip", headers: [.contentType: "application/json"], body: Data("{}".utf8),
+                                expect: .notFound, code: .notFound)
+        }
+        #expect(api.unseen(operations: Self.groups["gossip"]).filter { !Self.unpractical.contains($0) } == [])
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` against `unit` served on loopback, every answer checked against the document it serves. The
+    /// document is read from this unit (`api` nil) or must be the one read earlier (`api`), whose record of
+    /// answers seen goes on.
+    private func checked(
+        _ unit: TestUnit, api shared: OpenAPIConformance? = nil, _ body: @Sendable (CheckedUnit) async throws -> Void
+    ) async throws -> OpenAPIConformance {
+        let box = Mutex<OpenAPIConformance?>(shared)
+        try await unit.withLiveUnit { client in
+            let checked = try await CheckedUnit(client: client, api: shared)
+            box.withLock { $0 = checked.api }
+            try await body(checked)
+        }
+        return try #require(box.withLock { $0 })
+    }
+
+    /// The first of `user-0`, `user-1`, ... (after `skip` of them) that `owner` serves among this region's two units.
+    static func user(ownedBy owner: String, skip: Int = 0) -> String {
+        let users = (0..<1_000).map { "user-\($0)" }.filter {
+            UnitOwnership.owner(of: $0, among: [TestUnit.unitID, peer]) == owner
+        }
+        return users.dropFirst(skip).first ?? "no-such-user"
+    }
+
+    static func token(_ user: String, region: String = TestUnit.region, level: Int = 3) async throws -> String {
+        let now = Date().millisecondsSince1970 / 1000
+        return try await signing.mint(
+            BuyerClaims(
+                userID: user, homeRegion: region, level: level, accountCreatedAtSeconds: now - 400 * 86_400,
+                expiresAtSeconds: now + 3_600, issuedAtSeconds: now))
+    }
+
+    /// Changes the configuration `unit` will start from.
+    static func rewriteConfig(_ unit: TestUnit, _ change: @escaping @Sendable (inout ClusterConfig) -> Void) throws {
+        let pool = try UnitDatabase.open(path: unit.databasePath)
+        try pool.write { db in
+            guard var config = try UnitRecords.savedConfig(db) else { return }
+            change(&config)
+            try UnitRecords.save(config, db)
+        }
+        try pool.close()
+    }
+}
+
+/// A live unit's test client whose every answer is checked against the unit's OpenAPI document.
+struct CheckedUnit: Sendable {
+    let client: any TestClientProtocol
+    let api: OpenAPIConformance
+
+    /// Reads GET /openapi.json (it must be the shipped document, as application/json) and checks that answer too.
+    init(client: any TestClientProtocol, api shared: OpenAPIConformance?) async throws {
+        self.client = client
+        let response = try await client.execute(uri: "/openapi.json", method: .get)
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/json")
+        let bytes = Data(buffer: response.body)
+        #expect(bytes == OpenAPIDocument.unit(), "the unit serves the shipped document")
+        api = try shared ?? OpenAPIConformance(json: bytes)
+        #expect(api.violations(response, method: .get, uri: "/openapi.json") == [])
+    }
+
+    /// Sends the request and checks the answer: documented, and the status (and problem code) the test expects.
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields = [:], body: Data? = nil,
+        expect status: HTTPResponse.Status, code: ProblemCode? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> TestResponse {
+        let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+        let violations = api.violations(response, method: method, uri: uri)
+        #expect(violations == [], "\(violations.joined(separator: "\n"))", sourceLocation: sourceLocation)
+        #expect(response.status == status, "\(method) \(uri): \(String(buffer: response.body))", sourceLocation: sourceLocation)
+        if let code {
+            #expect(try response.decoded(Problem.self).code == code, sourceLocation: sourceLocation)
+        }
+        return response
+    }
+}
+
+extension OpenAPIConformance {
+    /// Checks a HummingbirdTesting answer.
+    func violations(_ response: TestResponse, method: HTTPRequest.Method, uri: String) -> [String] {
+        violations(
+            method: method.rawValue, uri: uri, status: Int(response.status.code),
+            headers: response.headers.map { (name: $0.name.rawName, value: $0.value) }, body: Data(buffer: response.body))
+    }
+}
