@@ -1,0 +1,331 @@
+// The config-center's OpenAPI document is true: every answer of the real router, success and refusal, is checked
+// against the document it serves at GET /openapi.json (status documented, media type, body schema, headers).
+
+import ConfigCenter
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import OpenAPIKit
+import OpenAPITestSupport
+import Synchronization
+import Testing
+
+@Suite struct OpenAPICenterTests {
+    static let secret = "the-cluster-secret-for-openapi"
+
+    /// Answers no test produces on purpose: an unexpected failure (500), minting with no signing key (a
+    /// config-center always makes one at start), a blacklist of 100,000 users.
+    static let unpractical: Set<String> = ["POST /v1/tokens 409", "PUT /v1/blacklist/{user} 409"]
+
+    /// The operations each test below drives; together they must be every operation of the document.
+    static let groups: [String: [String]] = [
+        "cluster": [
+            "GET /healthz", "GET /openapi.json", "GET /v1/config", "POST /v1/regions", "GET /v1/regions", "POST /v1/units",
+            "GET /v1/units", "POST /v1/units/{unit}/report", "POST /v1/apply", "POST /v1/gossip",
+        ],
+        "sales": [
+            "POST /v1/sales", "GET /v1/sales", "GET /v1/sales/{sale}", "GET /v1/sales/{sale}/status",
+            "POST /v1/sales/{sale}/allocations", "POST /v1/sales/{sale}/restock", "POST /v1/sales/{sale}/pause",
+            "POST /v1/sales/{sale}/resume", "POST /v1/sales/{sale}/stop",
+        ],
+        "buyers": [
+            "POST /v1/tokens", "POST /v1/token-keys/rotate", "GET /v1/blacklist", "PUT /v1/blacklist/{user}",
+            "DELETE /v1/blacklist/{user}",
+        ],
+    ]
+
+    static func missing(_ api: OpenAPIConformance, _ group: String) -> [String] {
+        api.unseen(operations: groups[group]).filter { !unpractical.contains($0) && !$0.hasSuffix(" 500") }
+    }
+
+    // MARK: The document
+
+    @Test func theCenterDocumentParsesValidatesAndListsEveryProblemCode() throws {
+        let document = try JSONDecoder().decode(OpenAPI.Document.self, from: OpenAPIDocument.center())
+        #expect(document.openAPIVersion.rawValue.hasPrefix("3.1"))
+        try document.validate()  // strict: parse warnings count as errors
+        let api = try OpenAPIConformance(json: OpenAPIDocument.center())
+        #expect(api.problemCodeEnum.sorted() == ProblemCode.allCases.map(\.rawValue).sorted())
+        for (operation, status, codes) in api.problemResponses {
+            #expect(!codes.isEmpty, "\(operation) \(status): no code list")
+            for code in codes {
+                #expect(ProblemCode(rawValue: code).map { String($0.status.code) } == status, "\(operation): \(code) under \(status)")
+            }
+        }
+        #expect(api.problemResponses.count > 50)
+        #expect(Set(api.documentedOperations) == Set(Self.groups.values.joined()), "every operation is driven by a test below")
+    }
+
+    // MARK: Every operation, every practical answer
+
+    @Test func clusterRoutesAnswerAsDocumented() async throws {
+        let box = Mutex<OpenAPIConformance?>(nil)
+        try await withCenter(clusterSecret: Self.secret) { center in
+            let api = try await CheckedCenter(center)
+            box.withLock { $0 = api.api }
+            let health = try await api.call(.get, "/healthz", expect: .ok)
+            #expect(health.text == #"{"status":"ok"}"#)
+            let empty = try await api.call(.get, "/v1/config", expect: .ok)
+            #expect(try center.decode(ClusterConfig.self, empty).version == 0)
+            try await api.call(.get, "/v1/config?wait=31", expect: .badRequest, code: .invalidInput)
+            try await api.call(.get, "/v1/config?after=-1", expect: .badRequest, code: .invalidInput)
+
+            try await api.call(.post, "/v1/regions", RegionSpec(id: "eu", endpoint: "http://eu.example"), expect: .created)
+            try await api.call(.post, "/v1/regions", RegionSpec(id: "us"), expect: .created)
+            try await api.call(.post, "/v1/regions", RegionSpec(id: "Not An Id"), expect: .badRequest, code: .invalidInput)
+            try await api.call(.post, "/v1/regions", raw: #"{"endpoint": "http://x.example"}"#, expect: .badRequest, code: .invalidInput)
+            try await api.call(.post, "/v1/regions", raw: "not json", expect: .badRequest, code: .invalidInput)
+            let regions = try await api.call(.get, "/v1/regions", expect: .ok)
+            #expect(try center.decode([RegionSpec].self, regions).map(\.id) == ["eu", "us"])
+
+            try await api.call(.post, "/v1/units", UnitSpec(id: "eu-1", region: "eu", url: "http://127.0.0.1:8101"), expect: .created)
+            try await api.call(.post, "/v1/units", UnitSpec(id: "center", region: "eu"), expect: .badRequest, code: .invalidInput)
+            try await api.call(.post, "/v1/units", UnitSpec(id: "xx-1", region: "nope"), expect: .notFound, code: .unknownRegion)
+            try await api.call(.post, "/v1/units", UnitSpec(id: "eu-1", region: "us"), expect: .conflict, code: .conflict)
+
+            try await center.createSale(saleSpec("s1", stock: 100))
+            try await center.allocate("s1", AllocationSpec(counts: ["eu": 10]))
+            let report = UnitReport(
+                unit: "eu-1", region: "eu", url: "http://127.0.0.1:8101", configVersion: 3,
+                sales: ["s1": LedgerRow(consumed: 2)],
+                pulses: ["s1": Pulse(node: "eu-1", available: 8, demandPerSecond: 1.25, heartbeatMs: Fixed.nowMs)])
+            let seen = try await api.call(.post, "/v1/units/eu-1/report", report, expect: .ok)
+            #expect(try center.decode(UnitSpec.self, seen).lastSeen == Fixed.now)
+            try await api.call(.post, "/v1/units/eu-2/report", report, expect: .badRequest, code: .invalidInput)
+            var lost = report
+            (lost.unit, lost.region) = ("xx-1", "nope")
+            try await api.call(.post, "/v1/units/xx-1/report", lost, expect: .notFound, code: .unknownRegion)
+            var moved = report
+            moved.region = "us"
+            try await api.call(.post, "/v1/units/eu-1/report", moved, expect: .conflict, code: .conflict)
+            let units = try await api.call(.get, "/v1/units", expect: .ok)
+            #expect(try center.decode([UnitSpec].self, units).first?.lastSeen == Fixed.now)
+            let config = try await api.call(.get, "/v1/config?after=0&wait=1", expect: .ok)
+            #expect(try center.decode(ClusterConfig.self, config).sales.first?.unitRows?["eu-1"]?.consumed == 2)
+            let status = try await api.call(.get, "/v1/sales/s1", expect: .ok)
+            #expect(try center.decode(SaleStatus.self, status).unit("eu-1")?.demandPerSecond == 1.3)
+
+            let document = ClusterDocument(
+                regions: [RegionSpec(id: "ap")], units: [UnitSpec(id: "ap-1", region: "ap")],
+                sales: [DeclaredSale(
+                    sale: SaleSpec(
+                        id: "s2", title: "Tablet", stock: 50, startsAt: Fixed.at(-60), endsAt: Fixed.at(3600),
+                        admission: AdmissionRules(requireToken: true, userRate: RateLimit(perMinute: 30, burst: 5)),
+                        paymentWindowSeconds: 600),
+                    allocation: AllocationSpec(percentages: ["ap": 40]), keepExistingWindow: true)])
+            let applied = try await api.call(.post, "/v1/apply", document, expect: .ok)
+            #expect(try center.decode(ApplyResult.self, applied).changes.count == 5)
+            try await api.call(.post, "/v1/apply", ClusterDocument(regions: [RegionSpec(id: "-bad")]),
+                               expect: .badRequest, code: .invalidInput)
+            try await api.call(.post, "/v1/apply", ClusterDocument(units: [UnitSpec(id: "zz-1", region: "zz")]),
+                               expect: .notFound, code: .unknownRegion)
+            var smaller = document
+            smaller.sales?[0].sale.stock = 10
+            try await api.call(.post, "/v1/apply", smaller, expect: .conflict, code: .conflict)
+            let withTerms = try await api.call(.get, "/v1/config", expect: .ok)
+            #expect(try center.decode(ClusterConfig.self, withTerms).sales.count == 2)
+
+            // Gossip, signed by a member unit; then unsigned and malformed.
+            let seal = try #require(GossipSeal(secret: Array(Self.secret.utf8)))
+            let envelope = GossipEnvelope(
+                from: "eu-1", sentAtMs: Fixed.nowMs, nonce: UUID().uuidString,
+                digests: [GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(consumed: 3)], pulse: nil)])
+            let body = try WireJSON.encoder.encode(envelope)
+            var signed: HTTPFields = [.contentType: "application/json"]
+            signed[GossipSeal.headerName] = seal.signature(for: body)
+            let answer = try await api.call(.post, "/v1/gossip", headers: signed, raw: body, expect: .ok)
+            #expect(seal.verify(try #require(answer.headers[GossipSeal.headerName]), body: answer.data))
+            let unsigned = try await api.call(.post, "/v1/gossip", raw: body, expect: .unauthorized, code: .unauthorized)
+            #expect(unsigned.headers[.wwwAuthenticate] == "Bearer")
+            let garbage = Data("[]".utf8)
+            var signedGarbage: HTTPFields = [.contentType: "application/json"]
+            signedGarbage[GossipSeal.headerName] = seal.signature(for: garbage)
+            try await api.call(.post, "/v1/gossip", headers: signedGarbage, raw: garbage, expect: .badRequest, code: .invalidInput)
+
+            // Routes and methods the document does not have.
+            try await api.call(.get, "/v2/nothing", expect: .notFound, code: .notFound)
+            try await api.call(.delete, "/v1/regions", expect: .notFound, code: .notFound)
+        }
+        try await withCenter { center in
+            let api = try await CheckedCenter(center, api: try #require(box.withLock { $0 }))
+            try await api.call(.post, "/v1/gossip", raw: Data("{}".utf8), expect: .notFound, code: .notFound)
+        }
+        let api = try #require(box.withLock { $0 })
+        #expect(Self.missing(api, "cluster") == [])
+    }
+
+    @Test func salesRoutesAnswerAsDocumented() async throws {
+        let box = Mutex<OpenAPIConformance?>(nil)
+        try await withCenter { center in
+            let api = try await CheckedCenter(center)
+            box.withLock { $0 = api.api }
+            try await center.addCluster(["eu": ["eu-1", "eu-2"], "us": ["us-1"]])
+            try await center.addRegion("empty")
+            let spec = SaleSpec(
+                id: "s1", title: "Phone", stock: 100, startsAt: Fixed.at(-60), endsAt: Fixed.at(3600), perUserLimit: 2,
+                admission: AdmissionRules(requireToken: true, ipRate: RateLimit(perMinute: 600, burst: 60), captchaDifficulty: 50_000,
+                                          eligibility: EligibilityRules(minLevel: 1, minAccountAgeSeconds: 86_400)),
+                paymentWindowSeconds: 300)
+            let created = try await api.call(.post, "/v1/sales", spec, expect: .created)
+            #expect(try center.decode(SaleStatus.self, created).minted == 100)
+            try await api.call(.post, "/v1/sales", spec, expect: .created)  // the same again: no change
+            var other = spec
+            other.stock = 5
+            try await api.call(.post, "/v1/sales", other, expect: .conflict, code: .alreadyExists)
+            other.id = "s0"
+            other.stock = 0
+            try await api.call(.post, "/v1/sales", other, expect: .badRequest, code: .invalidInput)
+            // Dates in requests may carry an offset and a fraction; answers give them in UTC, in whole seconds.
+            let precise = try await api.call(
+                .post, "/v1/sales",
+                raw: #"{"id": "s3", "title": "x", "stock": 1, "startsAt": "2025-06-15T16:00:00.25+02:00", "endsAt": "2025-06-16T15:06:40Z", "perUserLimit": 1}"#,
+                expect: .created)
+            #expect(precise.text.contains(#""startsAt":"2025-06-15T14:00:00Z""#))
+            try await api.call(.post, "/v1/sales", raw: #"{"id": "s4", "title": "x", "stock": 1, "startsAt": "2025-06-15", "endsAt": "2025-06-16T15:06:40Z", "perUserLimit": 1}"#,
+                               expect: .badRequest, code: .invalidInput)
+            try await api.call(.post, "/v1/sales", saleSpec("s9", stock: 10, startsAt: Fixed.at(600)), expect: .created)
+
+            try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(counts: ["eu": 30]), expect: .ok)
+            let percent = try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(percentages: ["us": 50]), expect: .ok)
+            #expect(try center.decode(SaleStatus.self, percent).atCenter == 35)
+            try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(counts: ["eu": 1], percentages: ["eu": 1]),
+                               expect: .badRequest, code: .invalidInput)
+            try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(counts: [:]), expect: .badRequest, code: .invalidAllocation)
+            try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(percentages: ["eu": 101]),
+                               expect: .badRequest, code: .invalidAllocation)
+            try await api.call(.post, "/v1/sales/nope/allocations", AllocationSpec(counts: ["eu": 1]), expect: .notFound, code: .unknownSale)
+            try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(counts: ["mars": 1]), expect: .notFound, code: .unknownRegion)
+            try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(counts: ["eu": 1_000]),
+                               expect: .conflict, code: .allocationExceedsStock)
+            try await api.call(.post, "/v1/sales/s1/allocations", AllocationSpec(counts: ["empty": 1]),
+                               expect: .conflict, code: .regionWithoutUnits)
+
+            try await api.call(.post, "/v1/sales/s1/restock", RestockSpec(amount: 20), expect: .ok)
+            try await api.call(.post, "/v1/sales/s1/restock", RestockSpec(amount: 0), expect: .badRequest, code: .invalidInput)
+            try await api.call(.post, "/v1/sales/nope/restock", RestockSpec(amount: 1), expect: .notFound, code: .unknownSale)
+
+            let list = try await api.call(.get, "/v1/sales", expect: .ok)
+            #expect(try center.decode([SaleStatus].self, list).map(\.state) == ["open", "open", "scheduled"])
+            try await api.call(.get, "/v1/sales/s1", expect: .ok)
+            try await api.call(.get, "/v1/sales/s1/status", expect: .ok)
+            try await api.call(.get, "/v1/sales/nope", expect: .notFound, code: .unknownSale)
+            try await api.call(.get, "/v1/sales/nope/status", expect: .notFound, code: .unknownSale)
+
+            let paused = try await api.call(.post, "/v1/sales/s1/pause", expect: .ok)
+            #expect(try center.decode(SaleStatus.self, paused).state == "paused")
+            try await api.call(.post, "/v1/sales/s1/resume", expect: .ok)
+            try await api.call(.post, "/v1/sales/nope/pause", expect: .notFound, code: .unknownSale)
+            try await api.call(.post, "/v1/sales/nope/resume", expect: .notFound, code: .unknownSale)
+            try await api.call(.post, "/v1/sales/nope/stop", expect: .notFound, code: .unknownSale)
+            let stopped = try await api.call(.post, "/v1/sales/s9/stop", expect: .ok)
+            #expect(try center.decode(SaleStatus.self, stopped).state == "ended")
+            try await api.call(.post, "/v1/sales/s9/stop", expect: .ok)  // stopping an ended sale changes nothing
+            try await api.call(.post, "/v1/sales/s9/pause", expect: .conflict, code: .conflict)
+            try await api.call(.post, "/v1/sales/s9/resume", expect: .conflict, code: .conflict)
+            try await api.call(.post, "/v1/sales/s9/allocations", AllocationSpec(counts: ["eu": 1]), expect: .conflict, code: .conflict)
+            try await api.call(.post, "/v1/sales/s9/restock", RestockSpec(amount: 1), expect: .conflict, code: .conflict)
+        }
+        let api = try #require(box.withLock { $0 })
+        #expect(Self.missing(api, "sales") == [])
+    }
+
+    @Test func buyerRoutesAnswerAsDocumented() async throws {
+        let box = Mutex<OpenAPIConformance?>(nil)
+        try await withCenter { center in
+            let api = try await CheckedCenter(center)
+            box.withLock { $0 = api.api }
+            try await center.addRegion("eu")
+            let request = TokenRequest(user: "alice", region: "eu", level: 2, accountCreatedAt: Fixed.at(-86_400 * 30), ttlSeconds: 600)
+            let grant = try await api.call(.post, "/v1/tokens", request, expect: .created)
+            #expect(try center.decode(TokenGrant.self, grant).expiresAt == Fixed.at(600))
+            var bad = request
+            bad.level = -1
+            try await api.call(.post, "/v1/tokens", bad, expect: .badRequest, code: .invalidInput)
+            bad = request
+            bad.accountCreatedAt = Fixed.at(60)
+            try await api.call(.post, "/v1/tokens", bad, expect: .badRequest, code: .invalidInput)
+            bad = request
+            bad.region = "nope"
+            try await api.call(.post, "/v1/tokens", bad, expect: .notFound, code: .unknownRegion)
+            let key = try await api.call(.post, "/v1/token-keys/rotate", expect: .created)
+            #expect(try center.decode(BuyerTokenKey.self, key).publicKeyPEM.contains("BEGIN PUBLIC KEY"))
+
+            try await api.call(.put, "/v1/blacklist/mallory", expect: .ok)
+            let listed = try await api.call(.put, "/v1/blacklist/eve%3F1", expect: .ok)
+            #expect(try center.decode([String].self, listed) == ["eve?1", "mallory"])
+            try await api.call(.put, "/v1/blacklist/two%20words", expect: .badRequest, code: .invalidInput)
+            try await api.call(.put, "/v1/blacklist/%zz", expect: .badRequest, code: .invalidInput)
+            try await api.call(.delete, "/v1/blacklist/%zz", expect: .badRequest, code: .invalidInput)
+            let removed = try await api.call(.delete, "/v1/blacklist/mallory", expect: .ok)
+            #expect(try center.decode([String].self, removed) == ["eve?1"])
+            try await api.call(.delete, "/v1/blacklist/nobody", expect: .ok)
+            let list = try await api.call(.get, "/v1/blacklist", expect: .ok)
+            #expect(try center.decode([String].self, list) == ["eve?1"])
+            let config = try await api.call(.get, "/v1/config", expect: .ok)
+            #expect(try center.decode(ClusterConfig.self, config).buyerTokenKeys?.count == 2)
+        }
+        let api = try #require(box.withLock { $0 })
+        #expect(Self.missing(api, "buyers") == [])
+    }
+}
+
+/// The config-center's test client with every answer checked against the document it serves.
+struct CheckedCenter: Sendable {
+    let center: CenterClient
+    let api: OpenAPIConformance
+
+    /// Reads GET /openapi.json (it must be the shipped document, as application/json) and checks that answer too;
+    /// `api` (read from another config-center) keeps its record of answers seen.
+    init(_ center: CenterClient, api shared: OpenAPIConformance? = nil) async throws {
+        self.center = center
+        let response = try await center.client.execute(uri: "/openapi.json", method: .get)
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/json")
+        #expect(response.data == OpenAPIDocument.center(), "the config-center serves the shipped document")
+        api = try shared ?? OpenAPIConformance(json: response.data)
+        #expect(api.violations(response, method: .get, uri: "/openapi.json") == [])
+    }
+
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, _ value: some Encodable, expect status: HTTPResponse.Status,
+        code: ProblemCode? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> TestResponse {
+        try await call(method, uri, raw: try WireJSON.encoder.encode(value), expect: status, code: code, sourceLocation: sourceLocation)
+    }
+
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, raw text: String, expect status: HTTPResponse.Status,
+        code: ProblemCode? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> TestResponse {
+        try await call(method, uri, raw: Data(text.utf8), expect: status, code: code, sourceLocation: sourceLocation)
+    }
+
+    /// Sends the request and checks the answer: documented, and the status (and problem code) the test expects.
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields = [.contentType: "application/json"], raw body: Data? = nil,
+        expect status: HTTPResponse.Status, code: ProblemCode? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> TestResponse {
+        let response = try await center.client.execute(
+            uri: uri, method: method, headers: body == nil ? [:] : headers, body: body.map { ByteBuffer(bytes: $0) })
+        let violations = api.violations(response, method: method, uri: uri)
+        #expect(violations == [], "\(violations.joined(separator: "\n"))", sourceLocation: sourceLocation)
+        #expect(response.status == status, "\(method) \(uri): \(response.text)", sourceLocation: sourceLocation)
+        if let code { try center.expectProblem(response, code, sourceLocation: sourceLocation) }
+        return response
+    }
+}
+
+extension OpenAPIConformance {
+    /// Checks a HummingbirdTesting answer.
+    func violations(_ response: TestResponse, method: HTTPRequest.Method, uri: String) -> [String] {
+        violations(
+            method: method.rawValue, uri: uri, status: Int(response.status.code),
+            headers: response.headers.map { (name: $0.name.rawName, value: $0.value) }, body: response.data)
+    }
+}
