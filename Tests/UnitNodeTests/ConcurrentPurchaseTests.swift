@@ -19,6 +19,8 @@ import HTTPTypes
             let port = try #require(client.port)
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+            // 3,000 requests share 128 connections: on a loaded machine a request may wait long for one.
+            configuration.timeout.connect = .seconds(120)
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             var statuses: [UInt: Int] = [:]
             var orderIDs = Set<String>()

@@ -68,17 +68,17 @@ import Testing
         let unit = try TestUnit(stock: 50)
         defer { unit.remove() }
         let follower = FollowerBox()
-        let started = ContinuousClock.now
         try await unit.withLiveUnit { client in
             _ = try await buy(client, "someone")
             let port = try #require(client.port)
             follower.task.withLock { $0 = Task { try await Self.follow(http: .shared, port: port, lastEventID: nil, until: 1_000) } }
             try await Task.sleep(for: .milliseconds(300))
         }
-        // The unit stopped although a follower was still waiting for orders: its stream ended, with what there was.
+        // The unit stopped although a follower was still waiting for orders: its stream ended cleanly, with what
+        // there was. Had shutdown waited for the follower to leave, the follower's request would have timed out
+        // (30 s) and thrown here instead.
         let seen = try await #require(follower.task.withLock { $0 }).value
         #expect(seen.count == 1)
-        #expect(ContinuousClock.now - started < .seconds(20), "shutdown did not wait for the follower to leave")
     }
 
     /// Opens the stream (after `lastEventID`), collects event ids until it has `count`, then disconnects.
