@@ -270,6 +270,24 @@ import Testing
         let api = try #require(box.withLock { $0 })
         #expect(Self.missing(api, "buyers") == [])
     }
+
+    @Test func aBodyOverTheUploadLimitIsRefusedAsTheClientsFault() async throws {
+        try await withCenter { center in
+            let api = try await CheckedCenter(center)
+            // 3 MiB of JSON, over Hummingbird's 2 MiB upload limit.
+            let body = Data(#"{"id": "\#(String(repeating: "a", count: 3 << 20))"}"#.utf8)
+            let response = try await center.client.execute(
+                uri: "/v1/regions", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+            #expect(api.api.violations(response, method: .post, uri: "/v1/regions") == [], "500 is documented, as for every route")
+            #expect(try await center.regions().isEmpty, "nothing was stored")
+            // Known bug (Sources/FlashSaleAPI/Problems/ProblemMiddleware.swift): the body collector throws NIOTooManyBytesError,
+            // which is not an HTTPError, so the middleware logs "unhandled error" and answers 500 internal-error instead of
+            // a 4xx. When it is fixed, this known issue stops reproducing and the documents' 400 (or a new 413) applies.
+            withKnownIssue("an oversized body is answered 500 internal-error") {
+                #expect(response.status.code < 500, "\(response.status)")
+            }
+        }
+    }
 }
 
 /// The config-center's test client with every answer checked against the document it serves.
