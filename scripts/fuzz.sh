@@ -15,8 +15,8 @@
 #
 # Not fuzzed: GET /v1/orders/stream (an endless Server-Sent Events stream; the unit tests check it).
 # Settable: CENTER_PORT (17950) UNIT_PORT (17951) MAX_EXAMPLES (25) FUZZ_TIMEOUT (seconds per API, 900)
-# SCHEMATHESIS (pip requirement, schemathesis==4.32.5) SEED (random) SCRATCH_PATH KEEP=1 (keep the work folder:
-# logs and JUnit reports).
+# SCHEMATHESIS (pip requirement, schemathesis==4.32.5) SEED (random) CHECKS (schemathesis checks, comma-separated)
+# SCRATCH_PATH KEEP=1 (keep the work folder: logs and JUnit reports).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,17 +121,18 @@ python3 -m venv "$WORK/venv"
     || { cat "$WORK/pip.log" >&2; exit 1; }
 echo "$("$WORK/venv/bin/schemathesis" --version), seed $SEED, $MAX_EXAMPLES examples per operation"
 
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+CHECKS=${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}
 fuzz() {  # fuzz NAME URL [schemathesis options...]: uses $WORK/NAME.toml
     local name=$1 url=$2; shift 2
     echo "== $name: $url"
     local status=0
     # One worker: hypothesis describes strategies by parsing source, which CPython 3.11 can get wrong when two
     # threads do it at once (a "Runtime Error" of the tool, not an answer of the server).
-    timeout --kill-after=10 "$FUZZ_TIMEOUT" "$WORK/venv/bin/schemathesis" --config-file "$WORK/$name.toml" run "$url" \
+    # From the work folder, so schemathesis keeps its cache (.schemathesis/) there and not in the tree.
+    (cd "$WORK" && timeout --kill-after=10 "$FUZZ_TIMEOUT" "$WORK/venv/bin/schemathesis" --config-file "$WORK/$name.toml" run "$url" \
         --checks "$CHECKS" --phases examples,coverage,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
         --request-timeout 40 --workers 1 --no-color --output-truncate false \
-        --report junit --report-junit-path "$WORK/$name.junit.xml" "$@" || status=$?
+        --report junit --report-junit-path "$WORK/$name.junit.xml" "$@") || status=$?
     if [ "$status" = 124 ] || [ "$status" = 137 ]; then echo "FAIL: $name: timed out after ${FUZZ_TIMEOUT}s"; fi
     return "$status"
 }
