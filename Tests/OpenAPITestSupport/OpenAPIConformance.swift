@@ -29,18 +29,18 @@ public final class OpenAPIConformance: Sendable {
     ) -> [String] {
         let path = String(uri.prefix { $0 != "?" && $0 != "#" })
         let verb = OpenAPI.HttpMethod(rawValue: method.uppercased()) ?? .other(method.uppercased())
-        let where_ = "\(verb.rawValue) \(path) -> \(status)"
+        let context = "\(verb.rawValue) \(path) -> \(status)"
         guard let template = template(for: path), let operation = pathItem(template)?.for(verb) else {
             record("\(verb.rawValue) <undocumented> \(status)")
-            return undocumentedRouteViolations(status: status, headers: headers, body: body).map { "\(where_): \($0)" }
+            return undocumentedRouteViolations(status: status, headers: headers, body: body).map { "\(context): \($0)" }
         }
         let key = "\(verb.rawValue) \(template.rawValue)"
         record("\(key) \(status)")
         guard let response = documentedResponse(operation, status: status) else {
             let documented = operation.responses.keys.map(\.rawValue).joined(separator: ", ")
-            return ["\(where_): status \(status) is not documented for \(key) (documented: \(documented))"]
+            return ["\(context): status \(status) is not documented for \(key) (documented: \(documented))"]
         }
-        return check(response, headers: headers, body: body).map { "\(where_): \($0)" }
+        return check(response, headers: headers, body: body).map { "\(context): \($0)" }
     }
 
     /// Errors of a JSON body against a schema of `#/components/schemas`.
