@@ -6,8 +6,8 @@
 #   RUNS=3 bench/run.sh          three rounds, medians reported
 #
 # Settable: STOCK (1000) RUNS (1) SYNC (full|normal, the unit's SQLite durability) SHARED_BENCH (../shared/bench)
-# and the shared scripts' WRK_T WRK_C WRK_D PIN. Needs nginx, libnginx-mod-http-lua, lua-nginx-redis,
-# redis-server, wrk and curl (installed with apt-get when run as root).
+# SCRATCH_PATH (swift build's --scratch-path; default .build) and the shared scripts' WRK_T WRK_C WRK_D PIN. Needs
+# nginx, libnginx-mod-http-lua, lua-nginx-redis, redis-server, wrk and curl (installed with apt-get when run as root).
 #
 # The herd counts only 200 as success; a unit answers 201 Created, so the herd script is copied to a temporary
 # folder and taught that 201 is a success too. Nothing else in the shared bench changes. After each unit herd the

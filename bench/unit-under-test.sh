@@ -3,14 +3,17 @@
 #
 #   bench_start NAME CENTER_PORT UNIT_PORT [flashsale-unit flags...]
 #
-# Needs ROOT. Sets BIN WORK CPID UPID SRV LOAD UNIT_URL and exports FLASHSALE_CENTER.
+# Needs ROOT; SCRATCH_PATH (optional) goes to swift build as --scratch-path. Sets BIN WORK CPID UPID SRV LOAD
+# UNIT_URL and exports FLASHSALE_CENTER.
 
 bench_start() {
     local name=$1 center_port=$2 unit_port=$3; shift 3
     if [ "${PIN:-1}" = 1 ]; then SRV="taskset -c 0"; LOAD="taskset -c 1"; else SRV=""; LOAD=""; fi
     echo "building release..."
-    (cd "$ROOT" && swift build -c release >/dev/null 2>&1) || (cd "$ROOT" && swift build -c release)
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+    # SCRATCH_PATH builds in another folder than .build (so a benchmark does not race another build of the tree).
+    local build=(swift build -c release ${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
+    (cd "$ROOT" && "${build[@]}" >/dev/null 2>&1) || (cd "$ROOT" && "${build[@]}")
+    BIN=$(cd "$ROOT" && "${build[@]}" --show-bin-path)
     WORK=$(mktemp -d "/tmp/flashsale-$name.XXXXXX")
     CPID=; UPID=
     trap bench_stop EXIT
