@@ -121,7 +121,7 @@ python3 -m venv "$WORK/venv"
     || { cat "$WORK/pip.log" >&2; exit 1; }
 echo "$("$WORK/venv/bin/schemathesis" --version), seed $SEED, $MAX_EXAMPLES examples per operation"
 
-CHECKS=${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}
+CHECKS=${CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method}
 fuzz() {  # fuzz NAME URL [schemathesis options...]: uses $WORK/NAME.toml
     local name=$1 url=$2; shift 2
     echo "== $name: $url"

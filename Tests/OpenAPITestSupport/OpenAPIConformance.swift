@@ -32,7 +32,7 @@ public final class OpenAPIConformance: Sendable {
         let context = "\(verb.rawValue) \(path) -> \(status)"
         guard let template = template(for: path), let operation = pathItem(template)?.for(verb) else {
             record("\(verb.rawValue) <undocumented> \(status)")
-            return undocumentedRouteViolations(status: status, headers: headers, body: body).map { "\(context): \($0)" }
+            return undocumentedRouteViolations(path: path, status: status, headers: headers, body: body).map { "\(context): \($0)" }
         }
         let key = "\(verb.rawValue) \(template.rawValue)"
         record("\(key) \(status)")
@@ -86,6 +86,14 @@ public final class OpenAPIConformance: Sendable {
         document.paths.flatMap { path, item in
             (document.components[item]?.endpoints ?? []).map { "\($0.method.rawValue) \(path.rawValue)" }
         }
+    }
+
+    /// `METHOD template` of every operation that takes a request body.
+    public var operationsWithBody: [String] {
+        document.paths.flatMap { path, item in
+            (document.components[item]?.endpoints ?? []).filter { $0.operation.requestBody != nil }
+                .map { "\($0.method.rawValue) \(path.rawValue)" }
+        }.sorted()
     }
 
     // MARK: Problem codes
@@ -223,15 +231,24 @@ public final class OpenAPIConformance: Sendable {
         return found
     }
 
-    /// A route the document does not have: the router's `404 not-found` problem.
-    private func undocumentedRouteViolations(status: Int, headers: [(name: String, value: String)], body: Data) -> [String] {
+    /// A route the document does not have: a known path asked with another method is `405 method-not-allowed` with
+    /// an `Allow` header naming exactly the documented methods; any other path is the router's `404 not-found`.
+    private func undocumentedRouteViolations(
+        path: String, status: Int, headers: [(name: String, value: String)], body: Data
+    ) -> [String] {
         var found: [String] = []
-        if status != 404 { found.append("an undocumented route must answer 404, not \(status)") }
+        let methods = template(for: path).flatMap { pathItem($0) }?.endpoints.map(\.method.rawValue).sorted() ?? []
+        let (expected, code) = methods.isEmpty ? (404, "not-found") : (405, "method-not-allowed")
+        if status != expected { found.append("an undocumented route must answer \(expected), not \(status)") }
+        let allow = headers.first { $0.name.lowercased() == "allow" }?.value
+        if !methods.isEmpty, allow != methods.joined(separator: ", ") {
+            found.append("Allow \(allow ?? "missing"), not \(methods.joined(separator: ", "))")
+        }
         let contentType = headers.first { $0.name.lowercased() == "content-type" }?.value
         if contentType != "application/problem+json" { found.append("Content-Type \(contentType ?? "none"), not application/problem+json") }
         found += errors(body, component: "Problem")
-        if case .object(let members)? = try? JSONValue(json: body), members["code"] != .string("not-found") {
-            found.append("code is not not-found")
+        if case .object(let members)? = try? JSONValue(json: body), members["code"] != .string(code) {
+            found.append("code is not \(code)")
         }
         return found
     }

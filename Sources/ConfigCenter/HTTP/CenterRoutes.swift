@@ -12,7 +12,7 @@ public enum CenterRoutes {
 
     public static func router(store: CenterStore, gossip: CenterGossip? = nil) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: .center))
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
         router.get("/openapi.json") { _, _ in OpenAPIDocument.center.response }
 

@@ -6,6 +6,7 @@ public import HTTPTypes
 /// `type` URI of an application/problem+json answer; it never changes once shipped.
 public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case invalidInput = "invalid-input"
+    case payloadTooLarge = "payload-too-large"
     case notFound = "not-found"
     case methodNotAllowed = "method-not-allowed"
     case unknownSale = "unknown-sale"
@@ -52,6 +53,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .invalidInput, .invalidAllocation: .badRequest
+        case .payloadTooLarge: .contentTooLarge
         case .notFound, .unknownSale, .unknownOrder, .unknownRegion, .unknownUnit: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .saleNotStarted: .forbidden
@@ -76,6 +78,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     public var title: String {
         switch self {
         case .invalidInput: "The request is not valid"
+        case .payloadTooLarge: "The request body is too large"
         case .notFound: "No such resource"
         case .methodNotAllowed: "Method not allowed here"
         case .unknownSale: "No such sale"

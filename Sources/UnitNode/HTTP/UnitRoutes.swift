@@ -40,7 +40,7 @@ enum UnitRoutes {
         nowMs: @escaping @Sendable () -> Int64
     ) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: .unit))
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
         router.get("/openapi.json") { _, _ in OpenAPIDocument.unit.response }
 
