@@ -101,6 +101,30 @@ import Testing
         #expect(try released(unit) == 1)
     }
 
+    /// Past the window the order has expired, whether or not the sweep has reached it: paying or cancelling it
+    /// then answers order-expired, and that request gives the stock back itself.
+    @Test func pastItsWindowAnOrderIsExpiredBeforeTheSweepRuns() async throws {
+        let clock = TestClock(nowMs: Date().millisecondsSince1970)
+        let unit = try TestUnit(stock: 2, paymentWindowMs: Self.window, expiryInterval: .seconds(3_600), nowMs: { clock.nowMs })
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let first = try await buy(client, "alice").decoded(OrderView.self)
+            let second = try await buy(client, "bob").decoded(OrderView.self)
+            clock.advance(byMs: Self.window)
+            let cancel = try await act(client, "cancel", first.id, as: "alice")
+            #expect(cancel.status == .conflict)
+            #expect(try cancel.decoded(Problem.self).code == .orderExpired)
+            #expect(try await stockLeft(client) == 1)
+            #expect(try await act(client, "pay", second.id, as: "bob").decoded(Problem.self).code == .orderExpired)
+            #expect(try await stockLeft(client) == 2)
+            let lookup = try await client.execute(uri: "/v1/orders/\(first.id)", method: .get).decoded(OrderView.self)
+            #expect(lookup.status == .expired)
+            #expect(try await act(client, "cancel", first.id, as: "alice").decoded(Problem.self).code == .orderExpired)
+            #expect(try await stockLeft(client) == 2, "an order expires once")
+        }
+        #expect(try released(unit) == 2)
+    }
+
     @Test func expiryResumesAfterARestart() async throws {
         let clock = TestClock(nowMs: Date().millisecondsSince1970)
         let unit = try TestUnit(stock: 1, paymentWindowMs: Self.window, nowMs: { clock.nowMs })

@@ -21,6 +21,7 @@ struct TestUnit {
 
     /// A cluster secret: the unit gossips (with `peers`, which have no URL, so only they can call it).
     let clusterSecret: String?
+    let expiryInterval: Duration
 
     /// A second sale, for tests that need two.
     static let otherSaleID = "tablet"
@@ -30,8 +31,10 @@ struct TestUnit {
     init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
          peers: [String] = [], clusterSecret: String? = nil, admission: AdmissionRules? = nil,
          tokenKeys: [BuyerTokenKey] = [], blacklist: [String] = [], paymentWindowMs: Int64? = nil,
+         expiryInterval: Duration = .milliseconds(50),
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.clusterSecret = clusterSecret
+        self.expiryInterval = expiryInterval
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.nowMs = nowMs
@@ -67,7 +70,7 @@ struct TestUnit {
         UnitSettings(
             unit: Self.unitID, region: Self.region, port: 0, dataDirectory: directory, centerURL: "http://127.0.0.1:1",
             reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60),
-            expiryInterval: .milliseconds(50))
+            expiryInterval: expiryInterval)
     }
 
     func application() async throws -> some ApplicationProtocol {

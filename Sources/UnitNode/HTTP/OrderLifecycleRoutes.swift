@@ -7,7 +7,8 @@ import GRDB
 import Hummingbird
 
 /// Only the order's buyer may pay or cancel it, identified as for a purchase (token, or `?user=` in an open sale).
-/// The status moves in SQLite first; only then does a cancelled order's stock go back on sale at the desk.
+/// The status moves in SQLite first; only then does a cancelled (or, past its window, expired) order's stock go
+/// back on sale at the desk.
 enum OrderLifecycleRoutes {
     static func add(
         to router: Router<WireRequestContext>, desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool,
@@ -17,13 +18,21 @@ enum OrderLifecycleRoutes {
             let (id, terms) = try await owned(request, context, desk: desk, gate: gate, pool: pool, nowMs: nowMs)
             let now = nowMs()
             let change = try await pool.write { db in try UnitRecords.pay(id, terms: terms, nowMs: now, db) }
-            if case .done(let order, true) = change { desk.paid(order) }
+            switch change {
+            case .done(let order, true): desk.paid(order)
+            case .expiredNow(let order): desk.released(sale: order.saleID, orders: [order])
+            default: break
+            }
             return try answer(change, terms: terms)
         }
         router.post("/v1/orders/{order}/cancel") { request, context in
             let (id, terms) = try await owned(request, context, desk: desk, gate: gate, pool: pool, nowMs: nowMs)
-            let change = try await pool.write { db in try UnitRecords.cancel(id, db) }
-            if case .done(let order, true) = change { desk.released(sale: order.saleID, orders: [order]) }
+            let now = nowMs()
+            let change = try await pool.write { db in try UnitRecords.cancel(id, terms: terms, nowMs: now, db) }
+            switch change {
+            case .done(let order, true), .expiredNow(let order): desk.released(sale: order.saleID, orders: [order])
+            default: break
+            }
             return try answer(change, terms: terms)
         }
     }
@@ -57,7 +66,7 @@ enum OrderLifecycleRoutes {
             return try WireResponse.json(OrderView(order, terms: terms))
         case .unknown:
             throw Problem(.unknownOrder, "no such order")
-        case .refused(let order):
+        case .refused(let order), .expiredNow(let order):
             switch order.status {
             case .paid: throw Problem(.orderPaid, "a paid order cannot be cancelled here", order: OrderView(order, terms: terms))
             case .cancelled: throw Problem(.orderCancelled, "the order was cancelled; its stock went back on sale", order: OrderView(order, terms: terms))

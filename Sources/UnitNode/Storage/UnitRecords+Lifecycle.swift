@@ -10,6 +10,9 @@ enum OrderChange: Sendable, Equatable {
     case unknown
     /// It cannot move there: its current status says why.
     case refused(Order)
+    /// Its payment window had closed and the sweep had not reached it yet: this request expired it, as the sweep
+    /// would have, and its stock must go back on sale.
+    case expiredNow(Order)
 }
 
 extension UnitRecords {
@@ -21,7 +24,7 @@ extension UnitRecords {
         case .paid: return .done(order, changed: false)
         case .cancelled, .expired: return .refused(order)
         case .reserved:
-            guard nowMs < terms.paymentDeadlineMs(forOrderAt: order.createdAtMs) else { return .refused(order) }
+            if let expired = try expireIfDue(order, terms: terms, nowMs: nowMs, db) { return .expiredNow(expired) }
             try db.execute(sql: "UPDATE orders SET status = 'paid' WHERE id = ? AND status = 'reserved'", arguments: [id.description])
             var paid = order
             paid.status = .paid
@@ -29,19 +32,30 @@ extension UnitRecords {
         }
     }
 
-    /// Cancels `id` if it is reserved; its stock returns to the unit (the counters' trigger adds it to `released`).
-    static func cancel(_ id: OrderID, _ db: Database) throws -> OrderChange {
+    /// Cancels `id` if it is reserved and its window is still open at `nowMs` (past it the order has expired,
+    /// whether or not the sweep has run); its stock returns to the unit (the counters' trigger adds it to `released`).
+    static func cancel(_ id: OrderID, terms: SaleTerms, nowMs: Int64, _ db: Database) throws -> OrderChange {
         guard let order = try order(id, db) else { return .unknown }
         switch order.status {
         case .cancelled: return .done(order, changed: false)
         case .paid, .expired: return .refused(order)
         case .reserved:
+            if let expired = try expireIfDue(order, terms: terms, nowMs: nowMs, db) { return .expiredNow(expired) }
             try db.execute(
                 sql: "UPDATE orders SET status = 'cancelled' WHERE id = ? AND status = 'reserved'", arguments: [id.description])
             var cancelled = order
             cancelled.status = .cancelled
             return .done(cancelled, changed: true)
         }
+    }
+
+    /// Expires the reserved `order` when its window closed by `nowMs`, as the sweep does; nil while it is open.
+    private static func expireIfDue(_ order: Order, terms: SaleTerms, nowMs: Int64, _ db: Database) throws -> Order? {
+        guard nowMs >= terms.paymentDeadlineMs(forOrderAt: order.createdAtMs) else { return nil }
+        try db.execute(sql: "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'reserved'", arguments: [order.id.description])
+        var expired = order
+        expired.status = .expired
+        return expired
     }
 
     /// Expires up to `limit` reserved orders of `terms`' sale whose payment window closed by `nowMs`, and returns
