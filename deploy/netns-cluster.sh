@@ -3,6 +3,11 @@
 # veth links on a bridge, with `tc netem` delay on each region's link. The config-center runs on the host; each
 # region's units run inside their namespace. Needs root and iproute2 (ip, tc).
 #
+# On a kernel without the netem qdisc (sch_netem), each region's link is instead a pair of TUN interfaces joined by
+# deploy/delay-link.py, which carries every packet across after the same delay (python3 needed), and the host
+# forwards between regions (net.ipv4.ip_forward=1). The kernel's own TCP runs over either link; LINK=netem or
+# LINK=userspace chooses, LINK=auto (default) takes netem when the kernel has it.
+#
 #   deploy/netns-cluster.sh up       create namespaces and links, start everything, apply the demo sale
 #   deploy/netns-cluster.sh down     stop everything (by PID) and delete the namespaces and the bridge
 #   deploy/netns-cluster.sh ping     TCP connect times between the regions
@@ -10,8 +15,10 @@
 # Delay per region's link, each way (DELAY_EU, DELAY_US, DELAY_AP in ms; 20, 30, 40): a packet between two regions
 # crosses both links, so round trips between regions are 2 x (a + b): 100, 120 and 140 ms with the defaults, and
 # 40-80 ms between the config-center and a region. Units of one region share a namespace: no delay between them.
-# NO_DELAY=1 leaves the delay out (for kernels without sch_netem). FLASHSALE_BIN names a folder with config-center and flashsale-unit (default: a release build); PREFIX (fs)
-# names the namespaces and links; data and logs live in deploy/run-netns/ (or $FLASHSALE_RUN).
+# NO_DELAY=1 leaves the delay out (plain veth links). FLASHSALE_BIN names a folder with config-center and
+# flashsale-unit (default: a release build); PREFIX (fs) names the namespaces and links, NET (10.77.0) their
+# addresses; SALE_FILE (config-center/demo-sale.yaml) is applied once all units are up ("none": no sale); data and
+# logs live in deploy/run-netns/ (or $FLASHSALE_RUN).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +26,8 @@ RUN=${FLASHSALE_RUN:-$ROOT/deploy/run-netns}
 PREFIX=${PREFIX:-fs}
 BRIDGE="${PREFIX}br0"
 NET=${NET:-10.77.0}
+SALE_FILE=${SALE_FILE:-$ROOT/config-center/demo-sale.yaml}
+LINK=${LINK:-auto}
 CENTER_ADDR="$NET.1"
 export FLASHSALE_CENTER="http://$CENTER_ADDR:7000"
 # region delay-ms host-number units(id:port,...)
@@ -50,6 +59,9 @@ wait_http() {  # wait_http NAMESPACE URL NAME
 }
 
 network_up() {
+    if [ "${NO_DELAY:-0}" = 1 ]; then LINK=none; fi
+    if [ "$LINK" = auto ]; then LINK=userspace; has_netem && LINK=netem; fi
+    if [ "$LINK" = userspace ]; then userspace_links_up; return; fi
     ip link add "$BRIDGE" type bridge
     ip addr add "$CENTER_ADDR/24" dev "$BRIDGE"
     ip link set "$BRIDGE" up
@@ -64,16 +76,58 @@ network_up() {
         ip -n "$space" link set lo up
         ip -n "$space" link set eth0 up
         # Delay both ways on the region's link: into the region on the host side, out of it inside.
-        [ "${NO_DELAY:-0}" = 1 ] && continue
+        [ "$LINK" = netem ] || continue
         if ! tc qdisc add dev "$outer" root netem delay "${delay}ms" 2>/dev/null; then
             network_down
-            die "this kernel has no netem qdisc (sch_netem): regions cannot get their delay here; NO_DELAY=1 runs them without"
+            die "this kernel has no netem qdisc (sch_netem); LINK=userspace (or auto) delays the links in user space"
         fi
         ip netns exec "$space" tc qdisc add dev eth0 root netem delay "${delay}ms"
     done
 }
 
+has_netem() {  # whether the kernel takes a netem qdisc (tried on a throwaway dummy interface)
+    local probe="${PREFIX}probe"
+    ip link add "$probe" type dummy 2>/dev/null || return 1
+    local ok=1
+    tc qdisc add dev "$probe" root netem delay 1ms 2>/dev/null && ok=0
+    ip link del "$probe" 2>/dev/null || true
+    return "$ok"
+}
+
+# Each region: a TUN pair joined by delay-link.py (one process per link, its PID kept with the others), the inner
+# end moved into the region's namespace as eth0. Point-to-point addresses: the host side is the config-center's
+# address, and the host routes between regions, so a packet between two regions crosses both links' delay.
+userspace_links_up() {
+    command -v python3 >/dev/null || die "LINK=userspace needs python3"
+    sysctl -qw net.ipv4.ip_forward=1
+    mkdir -p "$RUN/pids" "$RUN/logs"
+    for spec in "${REGIONS[@]}"; do
+        read -r region delay host _ <<<"$spec"
+        local space; space=$(ns "$region")
+        local outer; outer=$(link "$region")
+        local inner="${outer}in"
+        ip netns add "$space"
+        python3 "$ROOT/deploy/delay-link.py" "$outer" "$inner" "$delay" >"$RUN/logs/link-$region.log" 2>&1 &
+        echo $! > "$RUN/pids/link-$region"
+        for _ in $(seq 1 100); do grep -q ready "$RUN/logs/link-$region.log" && break; sleep 0.1; done
+        grep -q ready "$RUN/logs/link-$region.log" || { network_down; die "delay link for $region did not start; see $RUN/logs/link-$region.log"; }
+        ip link set "$inner" netns "$space"
+        ip -n "$space" link set "$inner" name eth0
+        ip addr add "$CENTER_ADDR/32" peer "$NET.$host/32" dev "$outer"
+        ip link set "$outer" up
+        ip -n "$space" addr add "$NET.$host/32" peer "$CENTER_ADDR/32" dev eth0
+        ip -n "$space" link set lo up
+        ip -n "$space" link set eth0 up
+        ip -n "$space" route add "$NET.0/24" dev eth0
+    done
+}
+
 network_down() {
+    for file in "$RUN"/pids/link-*; do  # delay links: their TUN interfaces go with the process
+        [ -e "$file" ] || continue
+        kill -TERM "$(cat "$file")" 2>/dev/null || true
+        rm -f "$file"
+    done
     for spec in "${REGIONS[@]}"; do
         read -r region _ <<<"$spec"
         ip netns del "$(ns "$region")" 2>/dev/null || true
@@ -126,13 +180,13 @@ up() {
         done
     done
     for _ in $(seq 1 50); do "$BIN/config-center" unit list | grep -q never || break; sleep 0.2; done
-    "$BIN/config-center" apply "$ROOT/config-center/demo-sale.yaml"
+    [ "$SALE_FILE" = none ] || "$BIN/config-center" apply "$SALE_FILE"
     say ""
     say "config-center: $FLASHSALE_CENTER (host)"
     for spec in "${REGIONS[@]}"; do
         read -r region delay host units <<<"$spec"
-        local note="link delay ${delay} ms each way"
-        [ "${NO_DELAY:-0}" = 1 ] && note="no delay"
+        local note="link delay ${delay} ms each way ($LINK)"
+        [ "$LINK" = none ] && note="no delay"
         for unit in ${units//,/ }; do say "  $region  ${unit%%:*}  http://$NET.$host:${unit##*:}  ($note)"; done
     done
     say "stop: deploy/netns-cluster.sh down     (logs and data: $RUN)"
