@@ -81,6 +81,9 @@ public enum UnitServer {
             throw UnitSettingsError(description: "region id must be 1-64 characters of a-z, 0-9 and '-'")
         }
         let unit = NodeID(settings.unit)
+        // Every line of this unit says which unit and region it comes from, however the caller made its logger.
+        let logger = ProcessLogging.tagged(logger, ["unit": "\(settings.unit)", "region": "\(settings.region)"])
+        let metrics = UnitMetrics()
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         let pool = try UnitDatabase.open(path: settings.dataDirectory + "/unit.sqlite", synchronous: settings.synchronous)
         let (isNew, savedConfig, lastOrderID) = try await pool.write { db in
@@ -100,13 +103,13 @@ public enum UnitServer {
         guard (1...16).contains(settings.gossipFanout), settings.gossipInterval >= .milliseconds(10) else {
             throw UnitSettingsError(description: "gossip fanout must be 1-16 and the interval at least 10 ms")
         }
-        let writer = GroupCommitWriter(pool: pool, logger: logger)
+        let writer = GroupCommitWriter(pool: pool, metrics: metrics, logger: logger)
         let desk = PurchaseDesk(
             unit: unit, lastOrderID: lastOrderID, writer: writer, gossiping: seal != nil, recovering: isNew, nowMs: nowMs)
         var captchaKey = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in captchaKey.indices { captchaKey[index] = UInt8.random(in: .min ... .max, using: &generator) }
-        let gate = try BuyerGate(unit: settings.unit, region: settings.region, captchaKey: captchaKey)
+        let gate = try BuyerGate(unit: settings.unit, region: settings.region, captchaKey: captchaKey, metrics: metrics)
         if let savedConfig {
             try gate.update(savedConfig)
             try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
@@ -120,19 +123,23 @@ public enum UnitServer {
             client: client, pool: pool, desk: desk, recovery: recovery, gate: gate, gossiping: seal != nil, starting: savedConfig,
             longPollSeconds: settings.longPollSeconds, logger: logger)
         let url = settings.advertisedURL ?? "http://\(settings.host):\(settings.port)"
-        let granter = RightsGranter(desk: desk, pool: pool, logger: logger)
+        let granter = RightsGranter(desk: desk, pool: pool, metrics: metrics, logger: logger)
         let reporter = Reporter(
             client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
-        let router = UnitRoutes.router(desk: desk, gate: gate, pool: pool, commits: writer.commits, region: settings.region, nowMs: nowMs)
-        let sweeper = ExpirySweeper(desk: desk, pool: pool, interval: settings.expiryInterval, nowMs: nowMs, logger: logger)
+        let router = UnitRoutes.router(
+            desk: desk, gate: gate, pool: pool, commits: writer.commits, region: settings.region, metrics: metrics, nowMs: nowMs)
+        OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
+        let sweeper = ExpirySweeper(
+            desk: desk, pool: pool, interval: settings.expiryInterval, nowMs: nowMs, metrics: metrics, logger: logger)
         var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter, sweeper]
         if let seal {
             let intervalMs = settings.gossipInterval.milliseconds
             let exchange = GossipExchange(
                 desk: desk, pool: pool, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
                 recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000),
-                members: { Set(follower.units.map { NodeID($0.id) }).union([.center]) }, nowMs: nowMs, logger: logger)
+                members: { Set(follower.units.map { NodeID($0.id) }).union([.center]) }, nowMs: nowMs, metrics: metrics,
+                logger: logger)
             GossipRoutes.add(to: router, exchange: exchange)
             services.append(
                 Gossiper(
@@ -145,7 +152,7 @@ public enum UnitServer {
                             return (NodeID(spec.id), url)
                         } + [(NodeID.center, settings.centerURL)]
                     },
-                    interval: settings.gossipInterval, fanout: settings.gossipFanout, logger: logger))
+                    interval: settings.gossipInterval, fanout: settings.gossipFanout, metrics: metrics, logger: logger))
         }
         return Application(
             router: router,

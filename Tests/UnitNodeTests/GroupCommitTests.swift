@@ -13,7 +13,7 @@ import Testing
         let unit = try TestUnit(stock: stock)
         defer { unit.remove() }
         let pool = try UnitDatabase.open(path: unit.databasePath)
-        let writer = GroupCommitWriter(pool: pool, logger: Logger(label: "test"))
+        let writer = GroupCommitWriter(pool: pool, metrics: UnitMetrics(), logger: Logger(label: "test"))
         let desk = PurchaseDesk(unit: NodeID(TestUnit.unitID), lastOrderID: nil, writer: writer, nowMs: unit.nowMs)
         let config = try #require(try await pool.read(UnitRecords.savedConfig))
         try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)

@@ -29,6 +29,7 @@ import Testing
         "GET /v1/sales/{sale}/challenge 500", "POST /v1/sales/{sale}/purchases 500", "GET /v1/orders 500",
         "GET /v1/orders/stream 500", "GET /v1/orders/stream 409", "GET /v1/orders/{order} 500",
         "POST /v1/orders/{order}/pay 500", "POST /v1/orders/{order}/cancel 500", "POST /v1/gossip 500",
+        "GET /readyz 500", "GET /metrics 500",
     ]
 
     /// Whether a test of one group must produce this documented answer itself: 413 is driven for every operation
@@ -42,6 +43,7 @@ import Testing
         "orders": ["GET /v1/orders", "GET /v1/orders/stream", "GET /v1/orders/{order}"],
         "lifecycle": ["POST /v1/orders/{order}/pay", "POST /v1/orders/{order}/cancel"],
         "gossip": ["POST /v1/gossip"],
+        "operations": ["GET /readyz", "GET /metrics"],
     ]
 
     // MARK: The documents
@@ -448,6 +450,26 @@ import Testing
                                 expect: .notFound, code: .notFound)
         }
         #expect(api.unseen(operations: Self.groups["gossip"]).filter(Self.drivenHere) == [])
+    }
+
+    @Test func readinessAndMetricsAnswerAsDocumented() async throws {
+        let unit = try TestUnit(stock: 3)
+        defer { unit.remove() }
+        let api = try await checked(unit) { unit in
+            let ready = try await unit.call(.get, "/readyz", expect: .ok)
+            #expect(String(buffer: ready.body) == #"{"status":"ready"}"#)
+            let metrics = try await unit.call(.get, "/metrics", expect: .ok)
+            #expect(String(buffer: metrics.body).contains("flashsale_purchases_total{outcome=\"created\"} 0"))
+        }
+        // A unit on a new database whose config-center never answers (nothing listens on port 1) is not ready.
+        let fresh = try TestUnit(stock: 3)
+        defer { fresh.remove() }
+        try FileManager.default.removeItem(atPath: fresh.directory)
+        _ = try await checked(fresh, api: api) { unit in
+            try await unit.call(.get, "/readyz", expect: .serviceUnavailable, code: .notReady)
+            try await unit.call(.get, "/metrics", expect: .ok)
+        }
+        #expect(api.unseen(operations: Self.groups["operations"]).filter { !Self.unpractical.contains($0) } == [])
     }
 
     // MARK: Helpers

@@ -21,6 +21,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case orderNotPersisted = "order-not-persisted"
     case rebalancing = "rebalancing"
     case unitRecovering = "unit-recovering"
+    case notReady = "not-ready"
     case unauthorized = "unauthorized"
     case tokenRequired = "token-required"
     case tokenInvalid = "token-invalid"
@@ -60,7 +61,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .saleEnded, .alreadyBought, .alreadyExists, .conflict, .allocationExceedsStock, .regionWithoutUnits:
             .conflict
         case .soldOut: .gone
-        case .orderNotPersisted, .rebalancing, .unitRecovering, .salePaused: .serviceUnavailable
+        case .orderNotPersisted, .rebalancing, .unitRecovering, .salePaused, .notReady: .serviceUnavailable
         case .unauthorized, .tokenRequired, .tokenInvalid, .tokenExpired, .tokenNotYetValid: .unauthorized
         case .wrongRegion, .wrongUnit: .misdirectedRequest
         case .rateLimited: .tooManyRequests
@@ -93,6 +94,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .orderNotPersisted: "The order could not be saved; nothing was sold"
         case .rebalancing: "No stock here right now; stock is being moved here from other units"
         case .unitRecovering: "This unit is restoring its state; try again shortly"
+        case .notReady: "Not ready to serve yet"
         case .unauthorized: "The request is not authenticated"
         case .tokenRequired: "This sale needs a buyer token"
         case .tokenInvalid: "The buyer token is not valid"

@@ -15,4 +15,19 @@ public enum ProcessLogging {
                 return handler
             }, metadataProvider: provider)
     }
+
+    /// `logger` with `fixed` on every line it writes, through its handler's metadata provider, so that a server
+    /// run in a test process (several units, one logging system) still says which unit wrote each line. A
+    /// provider is asked only when a line is written: metadata set on the logger itself would be copied for every
+    /// HTTP request. A handler without provider support gets `fixed` as plain metadata instead.
+    public static func tagged(_ logger: Logger, _ fixed: Logger.Metadata) -> Logger {
+        var tagged = logger
+        let own = Logger.MetadataProvider { fixed }
+        tagged.handler.metadataProvider = Logger.MetadataProvider.multiplex(
+            [logger.handler.metadataProvider, own].compactMap { $0 })
+        if tagged.handler.metadataProvider == nil {
+            for (key, value) in fixed { tagged[metadataKey: key] = value }
+        }
+        return tagged
+    }
 }

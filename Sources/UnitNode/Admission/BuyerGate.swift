@@ -47,15 +47,17 @@ final class BuyerGate: Sendable {
     private let limiters = Mutex<[String: SaleLimiters]>([:])
     private let issuer: ProofOfWorkIssuer
     private let spent = Mutex(SpentChallenges(maxEntries: 1_000_000))
+    private let metrics: UnitMetrics
 
     /// `captchaKey` signs this unit's challenges (at least 32 bytes); a restart with a new key voids old ones.
-    init(unit: String, region: String, captchaKey: [UInt8]) throws {
+    init(unit: String, region: String, captchaKey: [UInt8], metrics: UnitMetrics) throws {
         guard let issuer = ProofOfWorkIssuer(key: captchaKey) else {
             throw UnitSettingsError(description: "the captcha key must be at least \(ProofOfWorkIssuer.keyMinBytes) bytes")
         }
         self.unit = unit
         self.region = region
         self.issuer = issuer
+        self.metrics = metrics
     }
 
     /// Takes in a new configuration: members, blacklist, token keys (a rotation needs no restart).
@@ -84,6 +86,7 @@ final class BuyerGate: Sendable {
         if rules.ipRate != nil,
             case .refused(let retryAfterMs) = take(\.addresses, request.clientAddress, rules: rules, sale: request.sale, nowMs: nowMs)
         {
+            metrics.rateLimited(byAddress: true)
             return .failure(Self.rateLimited("this address", retryAfterMs: retryAfterMs))
         }
         let identity: BuyerIdentity
@@ -143,6 +146,7 @@ final class BuyerGate: Sendable {
         if rules.userRate != nil,
             case .refused(let retryAfterMs) = take(\.users, identity.user, rules: rules, sale: request.sale, nowMs: nowMs)
         {
+            metrics.rateLimited(byAddress: false)
             return Self.rateLimited("this buyer", retryAfterMs: retryAfterMs)
         }
         let blacklist = directory.withLock { $0.blacklist }

@@ -44,6 +44,9 @@ final class ConfigFollower: Service, Sendable {
     /// The configuration version this unit runs on.
     var version: Int64 { currentVersion.load(ordering: .relaxed) }
 
+    /// Whether the unit has a configuration at all: from the config-center now, or its copy saved before.
+    var hasConfig: Bool { latest.withLock { $0 != nil } }
+
     /// The units of the cluster as last configured (ids and URLs), the membership gossip uses.
     var units: [UnitSpec] { latest.withLock { $0?.units ?? [] } }
 

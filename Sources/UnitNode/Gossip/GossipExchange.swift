@@ -6,6 +6,7 @@ import FlashSaleStorage
 import Foundation
 import GRDB
 import Logging
+import Metrics
 import Synchronization
 
 /// Builds, checks and absorbs gossip for one unit, and runs the rebalancing policy.
@@ -25,14 +26,17 @@ final class GossipExchange: Sendable {
     let pulseMaxAgeMs: Int64
     private let members: @Sendable () -> Set<NodeID>
     private let nowMs: @Sendable () -> Int64
+    private let metrics: UnitMetrics
     private let logger: Logger
     private let boards = Mutex<[String: PulseBoard]>([:])
 
     init(
         desk: PurchaseDesk, pool: DatabasePool, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
         recovery: UnitRecovery, pulseMaxAgeMs: Int64,
-        members: @escaping @Sendable () -> Set<NodeID>, nowMs: @escaping @Sendable () -> Int64, logger: Logger
+        members: @escaping @Sendable () -> Set<NodeID>, nowMs: @escaping @Sendable () -> Int64, metrics: UnitMetrics,
+        logger: Logger
     ) {
+        self.metrics = metrics
         self.desk = desk
         self.pool = pool
         self.gate = gate
@@ -92,7 +96,13 @@ final class GossipExchange: Sendable {
             }
         }
         for digest in digests {
+            let before = desk.received(sale: digest.sale)
             desk.merge(sale: digest.sale, others: digest.rows(excluding: unit))
+            let brought = desk.received(sale: digest.sale) - before
+            if brought > 0 {
+                metrics.grantsReceived.increment()
+                metrics.rightsReceived.increment(by: brought)
+            }
             if let pulse = digest.pulse, pulse.node == envelope.from {
                 boards.withLock { $0[digest.sale, default: PulseBoard()].record(pulse) }
             }

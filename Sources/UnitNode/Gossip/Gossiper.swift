@@ -5,6 +5,7 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import ServiceLifecycle
 
@@ -17,12 +18,14 @@ final class Gossiper: Service, Sendable {
     private let peers: @Sendable () -> [(id: NodeID, url: String)]
     private let interval: Duration
     private let fanout: Int
+    private let metrics: UnitMetrics
     private let logger: Logger
 
     init(
         exchange: GossipExchange, http: HTTPClient, peers: @escaping @Sendable () -> [(id: NodeID, url: String)],
-        interval: Duration, fanout: Int, logger: Logger
+        interval: Duration, fanout: Int, metrics: UnitMetrics, logger: Logger
     ) {
+        self.metrics = metrics
         self.exchange = exchange
         self.http = http
         self.peers = peers
@@ -50,6 +53,7 @@ final class Gossiper: Service, Sendable {
         }
         await exchange.recovery.finishIfReady()
         await exchange.rebalance()
+        metrics.gossipRounds.increment()
     }
 
     private func exchange(with peer: (id: NodeID, url: String)) async {

@@ -11,6 +11,7 @@ import Logging
 struct RightsGranter: Sendable {
     let desk: PurchaseDesk
     let pool: DatabasePool
+    let metrics: UnitMetrics
     let logger: Logger
 
     func grant(_ amount: Int64, of saleID: String, to node: NodeID) async {
@@ -23,6 +24,7 @@ struct RightsGranter: Sendable {
             try await pool.write { db in
                 try LedgerTables.merge(LedgerRow(grantedTo: [node: total]), of: unit, saleID: saleID, includeCounters: false, db)
             }
+            metrics.granted(amount, to: node)
             logger.info("granted stock", metadata: ["sale": "\(saleID)", "to": "\(node)", "amount": "\(amount)"])
         } catch {
             // Reserved in memory but not written: the stock stays unsold here until a restart rebuilds the desk

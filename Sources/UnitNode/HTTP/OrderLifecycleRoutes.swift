@@ -5,6 +5,7 @@ import FlashSaleCore
 import Foundation
 import GRDB
 import Hummingbird
+import Metrics
 
 /// Only the order's buyer may pay or cancel it, identified as for a purchase (token, or `?user=` in an open sale).
 /// The status moves in SQLite first; only then does a cancelled (or, past its window, expired) order's stock go
@@ -12,15 +13,19 @@ import Hummingbird
 enum OrderLifecycleRoutes {
     static func add(
         to router: Router<WireRequestContext>, desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool,
-        nowMs: @escaping @Sendable () -> Int64
+        metrics: UnitMetrics, nowMs: @escaping @Sendable () -> Int64
     ) {
         router.post("/v1/orders/{order}/pay") { request, context in
             let (id, terms) = try await owned(request, context, desk: desk, gate: gate, pool: pool, nowMs: nowMs)
             let now = nowMs()
             let change = try await pool.write { db in try UnitRecords.pay(id, terms: terms, nowMs: now, db) }
             switch change {
-            case .done(let order, true): desk.paid(order)
-            case .expiredNow(let order): desk.released(sale: order.saleID, orders: [order])
+            case .done(let order, true):
+                desk.paid(order)
+                metrics.ordersPaid.increment()
+            case .expiredNow(let order):
+                desk.released(sale: order.saleID, orders: [order])
+                metrics.ordersExpired.increment()
             default: break
             }
             return try answer(change, terms: terms)
@@ -30,7 +35,12 @@ enum OrderLifecycleRoutes {
             let now = nowMs()
             let change = try await pool.write { db in try UnitRecords.cancel(id, terms: terms, nowMs: now, db) }
             switch change {
-            case .done(let order, true), .expiredNow(let order): desk.released(sale: order.saleID, orders: [order])
+            case .done(let order, true):
+                desk.released(sale: order.saleID, orders: [order])
+                metrics.ordersCancelled.increment()
+            case .expiredNow(let order):
+                desk.released(sale: order.saleID, orders: [order])
+                metrics.ordersExpired.increment()
             default: break
             }
             return try answer(change, terms: terms)

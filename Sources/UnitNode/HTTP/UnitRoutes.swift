@@ -37,7 +37,7 @@ enum UnitRoutes {
 
     static func router(
         desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool, commits: VersionWatch, region: String,
-        nowMs: @escaping @Sendable () -> Int64
+        metrics: UnitMetrics, nowMs: @escaping @Sendable () -> Int64
     ) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware(routes: .unit))
@@ -47,17 +47,27 @@ enum UnitRoutes {
         router.post("/v1/sales/{sale}/purchases") { request, context in
             let sale = context.parameters.get("sale") ?? ""
             let key = request.headers[idempotencyKey]
-            if let key, !isValidIdempotencyKey(key) { return badKey }
+            if let key, !isValidIdempotencyKey(key) {
+                metrics.purchase(.invalidInput)
+                return badKey
+            }
             // Without a key nothing can be replayed: a purchase that cannot happen is refused before any filter.
-            if key == nil, let answer = desk.saleAnswer(sale: sale) { return try response(for: answer, sale: sale) }
-            guard let terms = desk.terms(sale: sale) else { return try response(for: .unknownSale, sale: sale) }
+            if key == nil, let answer = desk.saleAnswer(sale: sale) {
+                return try response(for: answer, sale: sale, counting: metrics)
+            }
+            guard let terms = desk.terms(sale: sale) else { return try response(for: .unknownSale, sale: sale, counting: metrics) }
             let rules = terms.rules
             var namedUser: String?
             if !rules.requireToken {
                 if let query = request.uri.queryParameters.get("user") {
                     namedUser = query
                 } else if request.headers[.contentType] != nil {
-                    namedUser = try await request.decode(as: PurchaseInput.self, context: context).user
+                    do {
+                        namedUser = try await request.decode(as: PurchaseInput.self, context: context).user
+                    } catch {
+                        metrics.purchase(PurchaseOutcomeLabel((error as? Problem)?.code ?? .invalidInput))
+                        throw error
+                    }
                 }
             }
             let purchase = PurchaseRequest(
@@ -68,16 +78,20 @@ enum UnitRoutes {
             let identity: BuyerIdentity
             switch await gate.identify(purchase, rules: rules, nowMs: now) {
             case .success(let known): identity = known
-            case .failure(let problem): return problem.encodedResponse()
+            case .failure(let problem):
+                metrics.purchase(PurchaseOutcomeLabel(problem.code))
+                return problem.encodedResponse()
             }
             if let replay = desk.replay(sale: sale, user: identity.user, idempotencyKey: key) {
-                return try response(for: replay, sale: sale, terms: terms)
+                return try response(for: replay, sale: sale, terms: terms, counting: metrics)
             }
             if let problem = gate.permit(identity, request: purchase, rules: rules, nowMs: now) {
+                metrics.purchase(PurchaseOutcomeLabel(problem.code))
                 return problem.encodedResponse()
             }
             return try response(
-                for: await desk.purchase(sale: sale, user: identity.user, idempotencyKey: key), sale: sale, terms: terms)
+                for: await desk.purchase(sale: sale, user: identity.user, idempotencyKey: key), sale: sale, terms: terms,
+                counting: metrics)
         }
 
         router.get("/v1/sales/{sale}/challenge") { _, context in
@@ -103,7 +117,7 @@ enum UnitRoutes {
 
         OrderStreamRoutes.add(
             to: router, unit: desk.unit, pool: pool, commits: commits, terms: { desk.terms(sale: $0) })
-        OrderLifecycleRoutes.add(to: router, desk: desk, gate: gate, pool: pool, nowMs: nowMs)
+        OrderLifecycleRoutes.add(to: router, desk: desk, gate: gate, pool: pool, metrics: metrics, nowMs: nowMs)
         router.get("/v1/orders/{order}") { _, context in
             let text = context.parameters.get("order") ?? ""
             guard let id = OrderID(text) else { throw Problem(.invalidInput, "'\(text)' is not an order id (<unit>-<ms>-<seq>)") }
@@ -116,6 +130,14 @@ enum UnitRoutes {
             return try WireResponse.json(view(order, terms: desk.terms(sale: order.saleID)))
         }
         return router
+    }
+
+    /// The answer to a purchase, counted in flashsale_purchases_total.
+    static func response(
+        for outcome: PurchaseOutcome, sale: String, terms: SaleTerms? = nil, counting metrics: UnitMetrics
+    ) throws -> Response {
+        metrics.purchase(PurchaseOutcomeLabel(outcome))
+        return try response(for: outcome, sale: sale, terms: terms)
     }
 
     static func response(for outcome: PurchaseOutcome, sale: String, terms: SaleTerms? = nil) throws -> Response {

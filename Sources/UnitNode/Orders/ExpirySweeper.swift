@@ -3,6 +3,7 @@
 import FlashSaleCore
 import GRDB
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Every `interval`, moves each sale's overdue reserved orders to `expired` in SQLite (whose trigger counts them
@@ -16,10 +17,15 @@ final class ExpirySweeper: Service, Sendable {
     private let pool: DatabasePool
     private let interval: Duration
     private let nowMs: @Sendable () -> Int64
+    private let metrics: UnitMetrics
     private let logger: Logger
 
-    init(desk: PurchaseDesk, pool: DatabasePool, interval: Duration, nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
+    init(
+        desk: PurchaseDesk, pool: DatabasePool, interval: Duration, nowMs: @escaping @Sendable () -> Int64,
+        metrics: UnitMetrics, logger: Logger
+    ) {
         self.desk = desk
+        self.metrics = metrics
         self.pool = pool
         self.interval = interval
         self.nowMs = nowMs
@@ -50,6 +56,7 @@ final class ExpirySweeper: Service, Sendable {
                     }
                     desk.released(sale: terms.id, orders: expired)
                     total += expired.count
+                    metrics.ordersExpired.increment(by: expired.count)
                     if !expired.isEmpty {
                         logger.info("orders expired unpaid", metadata: ["sale": "\(terms.id)", "count": "\(expired.count)"])
                     }

@@ -4,6 +4,7 @@ import FlashSaleAPI
 import FlashSaleCore
 import GRDB
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -18,6 +19,7 @@ final class GroupCommitWriter: Service, Sendable {
 
     private let pool: DatabasePool
     private let logger: Logger
+    private let metrics: UnitMetrics
     private let queue = Mutex<[Pending]>([])
     private let rings: AsyncStream<Void>
     private let doorbell: AsyncStream<Void>.Continuation
@@ -27,8 +29,9 @@ final class GroupCommitWriter: Service, Sendable {
     let commits = VersionWatch(version: 0)
     private let committedBatches = Atomic<Int64>(0)
 
-    init(pool: DatabasePool, logger: Logger) {
+    init(pool: DatabasePool, metrics: UnitMetrics, logger: Logger) {
         self.pool = pool
+        self.metrics = metrics
         self.logger = logger
         (rings, doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -66,8 +69,11 @@ final class GroupCommitWriter: Service, Sendable {
 
     private func write(_ batch: [Pending]) async {
         let orders = batch.map(\.order)
+        let started = ContinuousClock.now
         do {
             try await pool.write { db in for order in orders { try UnitRecords.insert(order, db) } }
+            metrics.commitSeconds.record(duration: started.duration(to: .now))
+            metrics.batchOrders.record(batch.count)
             largestBatch.max(batch.count, ordering: .relaxed)
             for pending in batch { pending.continuation.resume(returning: .created(pending.order)) }
             await published()
@@ -79,7 +85,8 @@ final class GroupCommitWriter: Service, Sendable {
                     try await pool.write { db in try UnitRecords.insert(order, db) }
                     pending.continuation.resume(returning: .created(order))
                 } catch {
-                    logger.error("order not persisted", metadata: ["order": "\(order.id)", "error": "\(error)"])
+                    logger.error(
+                        "order not persisted", metadata: ["sale": "\(order.saleID)", "order": "\(order.id)", "error": "\(error)"])
                     pending.continuation.resume(returning: .notPersisted)
                 }
             }

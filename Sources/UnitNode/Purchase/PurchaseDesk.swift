@@ -148,6 +148,19 @@ public final class PurchaseDesk: Sendable {
         }
     }
 
+    /// Rights this unit holds per sale (sold stock excluded, orders in flight included), for the metrics.
+    func rightsHeld() -> [String: Int64] {
+        let unit = unit
+        return state.withLock { state in state.sales.mapValues { $0.book.ledger.rights(of: unit) } }
+    }
+
+    /// All that any node has ever granted this unit for `saleID`, as far as the desk knows: gossip that raises it
+    /// brought stock.
+    func received(sale saleID: String) -> Int64 {
+        let unit = unit
+        return state.withLock { $0.sales[saleID]?.book.ledger.received(by: unit) ?? 0 }
+    }
+
     /// The unit's own durable ledger row per sale, for heartbeats (and later gossip).
     public func ownRows() -> [String: LedgerRow] {
         state.withLock { state in state.sales.mapValues { $0.book.ledger.row(unit) } }

@@ -1,0 +1,97 @@
+// The unit's instruments: what its purchase path, group-commit writer, gossip and order lifecycle count.
+
+import FlashSaleAPI
+import FlashSaleCore
+import Hummingbird
+import Metrics
+
+/// Every series a unit exports at `GET /metrics`, made once when the unit starts.
+///
+/// The purchase path only indexes a prebuilt array and bumps an atomic (swift-prometheus counters are lock-free),
+/// so counting costs no lock and no allocation per request. Gauges that describe state (rights held, the config
+/// version) are read from the unit when it is scraped instead of being kept up to date on every change.
+final class UnitMetrics: Sendable {
+    static let purchasesName = "flashsale_purchases_total"
+    static let commitSecondsName = "flashsale_group_commit_seconds"
+    static let batchOrdersName = "flashsale_group_commit_batch_orders"
+
+    /// A group commit takes about a millisecond with synchronous=FULL on a good disk, far more on a slow one.
+    static let commitBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+    /// Orders per batch: one when buyers trickle in, hundreds in the first second of a sale.
+    static let batchBuckets: [Double] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+
+    let registry: MetricsRegistry
+    /// Indexed by `PurchaseOutcomeLabel.rawValue`.
+    private let purchases: [Counter]
+    private let rateLimitedByAddress: Counter
+    private let rateLimitedByUser: Counter
+    let commitSeconds: Metrics.Timer
+    let batchOrders: Recorder
+    let gossipRounds: Counter
+    /// Grants made, to a peer (rebalancing) or back to the config-center (sale end), and the rights they carried.
+    private let grantsToUnits: Counter
+    private let grantsToCenter: Counter
+    private let rightsToUnits: Counter
+    private let rightsToCenter: Counter
+    /// Grants learned by gossip that raised this unit's rights, and by how much.
+    let grantsReceived: Counter
+    let rightsReceived: Counter
+    let ordersPaid: Counter
+    let ordersCancelled: Counter
+    let ordersExpired: Counter
+
+    init() {
+        let registry = MetricsRegistry(
+            durationBuckets: [Self.commitSecondsName: Self.commitBuckets],
+            valueBuckets: [Self.batchOrdersName: Self.batchBuckets])
+        self.registry = registry
+        purchases = PurchaseOutcomeLabel.allCases.map { registry.counter(Self.purchasesName, [("outcome", $0.name)]) }
+        rateLimitedByAddress = registry.counter("flashsale_rate_limited_total", [("limiter", "address")])
+        rateLimitedByUser = registry.counter("flashsale_rate_limited_total", [("limiter", "user")])
+        commitSeconds = Metrics.Timer(label: Self.commitSecondsName, factory: registry.factory)
+        batchOrders = Recorder(label: Self.batchOrdersName, aggregate: true, factory: registry.factory)
+        gossipRounds = registry.counter("flashsale_gossip_rounds_total")
+        grantsToUnits = registry.counter("flashsale_grants_given_total", [("to", "unit")])
+        grantsToCenter = registry.counter("flashsale_grants_given_total", [("to", "center")])
+        rightsToUnits = registry.counter("flashsale_rights_given_total", [("to", "unit")])
+        rightsToCenter = registry.counter("flashsale_rights_given_total", [("to", "center")])
+        grantsReceived = registry.counter("flashsale_grants_received_total")
+        rightsReceived = registry.counter("flashsale_rights_received_total")
+        ordersPaid = registry.counter("flashsale_orders_paid_total")
+        ordersCancelled = registry.counter("flashsale_orders_cancelled_total")
+        ordersExpired = registry.counter("flashsale_orders_expired_total")
+    }
+
+    func purchase(_ outcome: PurchaseOutcomeLabel) {
+        purchases[outcome.rawValue].increment()
+    }
+
+    /// A rate limiter refused: the client address's, or the buyer's.
+    func rateLimited(byAddress: Bool) {
+        (byAddress ? rateLimitedByAddress : rateLimitedByUser).increment()
+    }
+
+    /// A grant of `amount` rights was made durable.
+    func granted(_ amount: Int64, to node: NodeID) {
+        let toCenter = node == .center
+        (toCenter ? grantsToCenter : grantsToUnits).increment()
+        (toCenter ? rightsToCenter : rightsToUnits).increment(by: amount)
+    }
+
+    /// The exposition, with the state gauges read now: per sale the rights this unit holds and the stock it can
+    /// still promise (rights less orders in flight); the config version it runs on; whether it is ready.
+    func response(sales: [SaleSnapshot], rightsHeld: [String: Int64], configVersion: Int64, ready: Bool) -> Response {
+        for sale in sales {
+            let id = sale.terms.id
+            registry.gauge("flashsale_rights_held", [("sale", id)]).record(rightsHeld[id] ?? 0)
+            registry.gauge("flashsale_stock_available", [("sale", id)]).record(max(sale.available, 0))
+        }
+        registry.gauge("flashsale_config_version").record(configVersion)
+        registry.gauge("flashsale_ready").record(ready ? 1 : 0)
+        return registry.response()
+    }
+}
