@@ -6,6 +6,7 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import OpenAPIKit
@@ -35,6 +36,7 @@ import Testing
             "POST /v1/tokens", "POST /v1/token-keys/rotate", "GET /v1/blacklist", "PUT /v1/blacklist/{user}",
             "DELETE /v1/blacklist/{user}",
         ],
+        "operations": ["GET /readyz", "GET /metrics"],
     ]
 
     static func missing(_ api: OpenAPIConformance, _ group: String) -> [String] {
@@ -316,6 +318,34 @@ import Testing
             #expect(api.api.unseen(operations: operations).filter { $0.hasSuffix(" 413") } == [])
             #expect(try await center.client.execute(uri: "/v1/config", method: .get).data == before, "nothing was stored")
         }
+    }
+}
+
+extension OpenAPICenterTests {
+    @Test func readinessAndMetricsAnswerAsDocumented() async throws {
+        let box = Mutex<OpenAPIConformance?>(nil)
+        try await withCenter { center in
+            let api = try await CheckedCenter(center)
+            box.withLock { $0 = api.api }
+            let ready = try await api.call(.get, "/readyz", expect: .ok)
+            #expect(ready.text == #"{"status":"ready"}"#)
+            let metrics = try await api.call(.get, "/metrics", expect: .ok)
+            #expect(metrics.text.contains("flashsale_center_reports_total 0"))
+        }
+        let api = try #require(box.withLock { $0 })
+        // A config-center whose database is closed is alive but not ready.
+        let dir = temporaryDirectoryPath()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pool = try CenterDatabase.open(path: dir + "/center.sqlite")
+        let app = Application(router: CenterRoutes.router(store: try CenterStore(pool: pool)))
+        try await app.test(.router) { client in
+            try pool.close()
+            let closed = try await CheckedCenter(CenterClient(client: client, clock: TestClock()), api: api)
+            try await closed.call(.get, "/readyz", expect: .serviceUnavailable, code: .notReady)
+            try await closed.call(.get, "/healthz", expect: .ok)
+        }
+        #expect(Self.missing(api, "operations") == [])
     }
 }
 

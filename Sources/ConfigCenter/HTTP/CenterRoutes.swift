@@ -4,17 +4,21 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 public import Hummingbird
+import Metrics
 
 /// Routes of the config-center. Every handler decodes, calls the store and encodes; the store decides.
 public enum CenterRoutes {
     /// Longest long-poll a unit may ask for, in seconds.
     public static let longPollMaxSeconds = 30
 
-    public static func router(store: CenterStore, gossip: CenterGossip? = nil) -> Router<WireRequestContext> {
+    public static func router(
+        store: CenterStore, gossip: CenterGossip? = nil, metrics: CenterMetrics = CenterMetrics()
+    ) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware(routes: .center))
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
         router.get("/openapi.json") { _, _ in OpenAPIDocument.center.response }
+        CenterOperationsRoutes.add(to: router, store: store, metrics: metrics)
 
         router.get("/v1/config") { request, _ in
             let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)
@@ -36,6 +40,7 @@ public enum CenterRoutes {
         }
         router.get("/v1/units") { _, _ in try WireResponse.json(try await store.units()) }
         router.post("/v1/units/{unit}/report") { request, context in
+            metrics.reportsReceived.increment()
             let report = try await request.decode(as: UnitReport.self, context: context)
             guard report.unit == context.parameters.get("unit") else {
                 throw Problem(.invalidInput, "the report's unit does not match the URL")
@@ -64,7 +69,9 @@ public enum CenterRoutes {
         }
         router.post("/v1/tokens") { request, context in
             let spec = try await request.decode(as: TokenRequest.self, context: context)
-            return try WireResponse.json(try await store.mintToken(spec), status: .created)
+            let grant = try await store.mintToken(spec)
+            metrics.tokensMinted.increment()
+            return try WireResponse.json(grant, status: .created)
         }
         router.post("/v1/token-keys/rotate") { _, _ in
             try WireResponse.json(try await store.rotateTokenKey(), status: .created)
