@@ -118,6 +118,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
+        // The herd's pure parts: split, answers, buyer steps, timeline, checks, report pages.
+        .testTarget(
+            name: "HerdTests",
+            dependencies: ["Herd", "FlashSaleAPI", "FlashSaleCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         // Checks HTTP answers against the served OpenAPI documents (no tests of its own).
         .testTarget(
             name: "OpenAPITestSupport",

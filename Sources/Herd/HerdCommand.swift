@@ -1,7 +1,203 @@
-import ArgumentParser
+// `herd`: a rehearsal of a sale with a bounded crowd of distinct buyers, and a report checked against the cluster.
 
+import ArgumentParser
+import AsyncHTTPClient
+import ConfigCenterClient
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+
+/// Parses the options and runs the phases in order: read the cluster, mint tokens, wait for the opening, fire the
+/// crowd, read the sale back, report. Exit 0 when every check passed, 1 when one failed, 69 when the
+/// config-center cannot be reached, 70 on an answer it cannot use.
 @main
 struct HerdCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "herd")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "herd",
+        abstract: "Rehearse a sale: a bounded crowd of distinct buyers at the regional endpoints, then a report checked against the cluster.",
+        discussion: """
+            Reads regions, units and the sale's terms from the config-center, mints one token per buyer when the sale \
+            asks for tokens, solves a proof-of-work challenge per purchase when it asks for one, and sends each buyer \
+            to its region (a 421 is followed to the unit that owns the buyer; 503 and 429 are retried after \
+            Retry-After). The report counts orders per region and unit, answers by code, latency percentiles and \
+            throughput, then checks the sale as the cluster records it: no order twice, nobody over the per-user \
+            limit, no oversell, no acknowledged order lost, stock conserved. Exits 1 when a check fails.
+            """)
+
+    @Option(help: "Config-center URL (or FLASHSALE_CENTER).")
+    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
+    @Option(help: "Sale id.") var sale: String
+    @Option(help: "Distinct buyers in the crowd (1-1000000).") var buyers: Int = 1_000
+    @Option(help: "Buyers in flight at once (1-10000).") var concurrency: Int = 100
+    @Option(help: "Demand per region as weights, e.g. eu-west=60,us-east=25,ap-south=15 (default: even).")
+    var split: String?
+    @Option(help: "Seconds the crowd may run (1-3600); buyers without a final answer by then count as 'time limit'.")
+    var timeLimit: Int = 60
+    @Option(help: "Retries per buyer after 503, 429 and lost answers (0-100).") var retries: Int = 5
+    @Option(help: "Buyer ids are <prefix><n> (default: herd-<random>-, so every run brings new buyers).")
+    var userPrefix: String?
+    @Option(help: "Seconds to wait for a sale that has not opened yet (0-3600).") var waitForStart: Int = 60
+    @Option(help: "Seconds to wait for the config-center's account to catch up with the units' logs (0-60).")
+    var settleSeconds: Int = 5
+    @Option(help: "Also write the report as JSON to this file.") var json: String?
+    @Option(help: "Also write the report as a self-contained HTML page (with a chart of sales per region) to this file.")
+    var html: String?
+    @Flag(help: "No progress bar on stderr.") var quiet = false
+
+    /// Mint requests in flight at once: the config-center signs each token, and it is not on the purchase path.
+    static let mintParallel = 16
+
+    func validate() throws {
+        guard (1...1_000_000).contains(buyers) else { throw ValidationError("--buyers must be 1-1000000") }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1-10000") }
+        guard (1...3_600).contains(timeLimit) else { throw ValidationError("--time-limit must be 1-3600 seconds") }
+        guard (0...100).contains(retries) else { throw ValidationError("--retries must be 0-100") }
+        guard (0...3_600).contains(waitForStart) else { throw ValidationError("--wait-for-start must be 0-3600 seconds") }
+        guard (0...60).contains(settleSeconds) else { throw ValidationError("--settle-seconds must be 0-60") }
+        guard IdentifierRule.isValidID(sale) else { throw ValidationError("--sale is not a sale id") }
+        if let userPrefix {
+            guard !userPrefix.isEmpty, userPrefix.utf8.count <= 100,
+                userPrefix.utf8.allSatisfy({ Self.prefixBytes.contains($0) })
+            else { throw ValidationError("--user-prefix must be 1-100 characters of A-Z a-z 0-9 - _ .") }
+        }
+        if let split {
+            do { _ = try DemandSplit(parsing: split) } catch { throw ValidationError("--split: \(error)") }
+        }
+    }
+
+    /// Characters a prefix may use: safe in a user id, a URL query and an Idempotency-Key as they are.
+    static let prefixBytes = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.".utf8)
+
+    func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(2)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(concurrency, Self.mintParallel)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let result: Result<HerdReport, any Error>
+        do {
+            result = .success(try await rehearse(http: http))
+        } catch {
+            result = .failure(error)
+        }
+        try? await http.shutdown()
+        let report: HerdReport
+        switch result {
+        case .success(let value): report = value
+        case .failure(let error as ConfigCenterClientError):
+            Self.printError("\(error)")
+            if case .unreachable = error { throw ExitCode(69) }
+            if case .refused = error { throw ExitCode(1) }
+            throw ExitCode(70)
+        case .failure(let error as ClusterMap.Invalid):
+            Self.printError(error.description)
+            throw ExitCode(1)
+        case .failure(let error as DemandSplit.Invalid):
+            Self.printError(error.description)
+            throw ExitCode(1)
+        case .failure(let error):
+            throw error
+        }
+        print(HerdReportText(report).render())
+        if let json {
+            let encoder = WireJSON.encoder
+            encoder.outputFormatting.insert(.prettyPrinted)
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+        }
+        if let html { try Data(HerdReportPage(report).render().utf8).write(to: URL(fileURLWithPath: html)) }
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    private func rehearse(http: HTTPClient) async throws -> HerdReport {
+        let centerClient = ConfigCenterClient(baseURL: center, httpClient: http)
+        let map = try ClusterMap(config: try await centerClient.config(), sale: sale)
+        let demand = try split.map { text in try DemandSplit(parsing: text) } ?? DemandSplit.even(map.regions)
+        try map.check(demand)
+        let rules = map.terms.rules
+
+        // Buyers: distinct names, a region each by the split, an entry URL in that region.
+        let prefix = userPrefix ?? "herd-\(String(UInt32.random(in: .min ... .max), radix: 16))-"
+        let regions = demand.assignments(buyers: buyers)
+        var perRegion: [String: Int] = [:]
+        var crowd: [Buyer] = []
+        crowd.reserveCapacity(buyers)
+        for (index, region) in regions.enumerated() {
+            let number = perRegion[region, default: 0]
+            perRegion[region] = number + 1
+            guard let url = map.entryURL(region: region, buyerIndex: number) else {
+                throw ClusterMap.Invalid(description: "region '\(region)' has no endpoint")
+            }
+            crowd.append(Buyer(index: index, user: "\(prefix)\(index + 1)", region: region, token: nil, entryURL: url))
+        }
+
+        var tokensMinted = 0
+        if rules.requireToken {
+            let counters = CrowdCounters()
+            let ttl = min(TokenRequest.ttlSecondsMax, waitForStart + timeLimit + 3_600)
+            let minter = TokenMinter(client: centerClient, rules: rules, ttlSeconds: ttl, parallel: Self.mintParallel)
+            let tokens = try await withProgress(counters, total: buyers, phase: "tokens") {
+                try await minter.mint(users: crowd.map { ($0.user, $0.region) }, counters: counters)
+            }
+            for index in crowd.indices { crowd[index].token = tokens[index] }
+            tokensMinted = tokens.count
+        }
+
+        try await waitForOpening(map.terms)
+
+        let counters = CrowdCounters()
+        let startedAt = Date()
+        let started = ContinuousClock.now
+        let run = Crowd(
+            buyers: crowd, concurrency: concurrency, retries: retries, captchaRequired: rules.captchaDifficulty != nil,
+            client: PurchaseClient(http: http, sale: sale), counters: counters, started: started,
+            deadline: started + .seconds(timeLimit))
+        let result = try await withProgress(counters, total: buyers, phase: "buyers") { await run.run() }
+        let durationMilliseconds = Int(PurchaseClient.nanoseconds(ContinuousClock.now - started) / 1_000_000)
+
+        let readBack = try await ClusterReader(http: http, center: centerClient, sale: sale).read(
+            units: map.unitURLs, regionOfUnit: map.regionOfUnit, settleSeconds: settleSeconds)
+        return HerdReport(
+            settings: .init(
+                center: center, sale: sale, buyers: buyers, concurrency: concurrency,
+                split: Dictionary(uniqueKeysWithValues: demand.shares.map { ($0.region, $0.weight) }),
+                timeLimitSeconds: timeLimit, retries: retries, userPrefix: prefix),
+            startedAt: startedAt,
+            terms: (rules.requireToken, rules.captchaDifficulty, map.terms.perUserLimit), tokensMinted: tokensMinted,
+            buyersPlannedByRegion: demand.counts(buyers: buyers), crowd: result, durationMilliseconds: durationMilliseconds,
+            readBack: readBack, regions: demand.regions)
+    }
+
+    /// Waits (bounded by --wait-for-start) for a sale that opens soon; refuses one that has ended.
+    private func waitForOpening(_ terms: SaleTerms) async throws {
+        let nowMs = Date().millisecondsSince1970
+        switch terms.phase(atMs: nowMs) {
+        case .ended:
+            throw ClusterMap.Invalid(description: "sale '\(sale)' has ended")
+        case .scheduled(let startsInMs):
+            guard startsInMs <= Int64(waitForStart) * 1_000 else {
+                throw ClusterMap.Invalid(
+                    description: "sale '\(sale)' opens in \(startsInMs / 1_000) s, later than --wait-for-start \(waitForStart) s")
+            }
+            if !quiet { Self.printNote("waiting \(Figures.decimal(Double(startsInMs) / 1_000)) s for the sale to open") }
+            try await Task.sleep(for: .milliseconds(startsInMs))
+        case .open, .paused:
+            return
+        }
+    }
+
+    /// Runs `body` with a progress line on stderr (unless --quiet), stopped when it returns or throws.
+    private func withProgress<T: Sendable>(
+        _ counters: CrowdCounters, total: Int, phase: String, _ body: () async throws -> T
+    ) async throws -> T {
+        guard !quiet else { return try await body() }
+        let printer = ProgressPrinter(counters: counters, total: total, phase: phase, started: .now)
+        let task = Task { await printer.run() }
+        defer { task.cancel() }
+        let value = try await body()
+        task.cancel()
+        await task.value
+        return value
+    }
+
+    static func printError(_ message: String) { FileHandle.standardError.write(Data("error: \(message)\n".utf8)) }
+    static func printNote(_ message: String) { FileHandle.standardError.write(Data("herd: \(message)\n".utf8)) }
 }

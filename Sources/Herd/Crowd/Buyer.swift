@@ -1,0 +1,15 @@
+// One distinct buyer of the herd.
+
+/// A buyer: a user id of its own, the region the split gave it, its token when the sale asks for one, and where
+/// it asks first.
+struct Buyer: Sendable {
+    var index: Int
+    var user: String
+    var region: String
+    var token: String?
+    var entryURL: String
+
+    /// One key per buyer, kept across its retries and redirects: a retry after a lost answer gets the first
+    /// order back instead of buying twice.
+    var idempotencyKey: String { "herd-\(user)" }
+}
