@@ -21,7 +21,14 @@ struct FiguresTests {
     @Test func progressLineShowsTheBarAndRates() {
         let line = ProgressLine(buyersDone: 2_310, buyersTotal: 5_000, orders: 1_200, requests: 7_800, elapsedMilliseconds: 2_000, phase: "buyers")
         #expect(line.render() == "[###########-------------] 2,310/5,000 buyers  1,200 orders  3,900 req/s  2.0 s")
-        let done = ProgressLine(buyersDone: 9, buyersTotal: 9, orders: 0, requests: 0, elapsedMilliseconds: 0, phase: "tokens")
-        #expect(done.render().hasPrefix("[########################] 9/9 tokens"))
+        let minting = ProgressLine(
+            buyersDone: 9, buyersTotal: 9, orders: 0, requests: 0, elapsedMilliseconds: 300, phase: "tokens", showsSales: false)
+        #expect(minting.render() == "[########################] 9/9 tokens  0.3 s")
+    }
+
+    @Test func onlyFiguresAreRightAligned() {
+        let table = TextTable(["CHECK", "DETAIL", "N"], [["a", "3 units, 40 orders", "7"], ["bb", "x", "1,234"]]).render()
+        #expect(table == "CHECK  DETAIL                  N\na      3 units, 40 orders      7\nbb     x                   1,234")
+        #expect(TextTable.isFigure("-1,234.5") && !TextTable.isFigure("3 units") && !TextTable.isFigure("-"))
     }
 }

@@ -7,8 +7,10 @@ struct ProgressLine: Equatable, Sendable {
     var orders: Int
     var requests: Int
     var elapsedMilliseconds: Int
-    /// What the herd is doing (`minting tokens`, `buying`).
+    /// What is counted (`tokens`, `buyers`).
     var phase: String
+    /// Orders and request rate are shown (not while tokens are minted).
+    var showsSales = true
 
     /// Cells of the bar.
     static let barWidth = 24
@@ -19,7 +21,8 @@ struct ProgressLine: Equatable, Sendable {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: Self.barWidth - filled)
         let seconds = Double(max(elapsedMilliseconds, 1)) / 1_000
         let rate = Int((Double(requests) / seconds).rounded())
-        return "[\(bar)] \(Figures.grouped(buyersDone))/\(Figures.grouped(buyersTotal)) \(phase)  "
-            + "\(Figures.grouped(orders)) orders  \(Figures.grouped(rate)) req/s  \(Figures.decimal(seconds)) s"
+        let counted = "[\(bar)] \(Figures.grouped(buyersDone))/\(Figures.grouped(buyersTotal)) \(phase)  "
+        let sales = showsSales ? "\(Figures.grouped(orders)) orders  \(Figures.grouped(rate)) req/s  " : ""
+        return counted + sales + "\(Figures.decimal(seconds)) s"
     }
 }

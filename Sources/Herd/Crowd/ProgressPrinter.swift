@@ -31,7 +31,8 @@ struct ProgressPrinter: Sendable {
         let line = ProgressLine(
             buyersDone: counters.buyersDone.load(ordering: .relaxed), buyersTotal: total,
             orders: counters.orders.load(ordering: .relaxed), requests: counters.requests.load(ordering: .relaxed),
-            elapsedMilliseconds: Int(PurchaseClient.nanoseconds(ContinuousClock.now - started) / 1_000_000), phase: phase
+            elapsedMilliseconds: Int(PurchaseClient.nanoseconds(ContinuousClock.now - started) / 1_000_000), phase: phase,
+            showsSales: phase != "tokens"
         ).render()
         // \r and "erase to end of line" redraw in place on a terminal.
         let text = terminal ? "\r\(line)\u{1B}[K" + (final ? "\n" : "") : line + "\n"

@@ -137,7 +137,7 @@ struct HerdReportPage {
         var html = "<table><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
         for row in rows {
             html += "<tr>" + row.enumerated().map { index, cell in
-                let numeric = index > 0 && cell.first.map { $0.isNumber } == true
+                let numeric = index > 0 && TextTable.isFigure(cell)
                 return numeric ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
             }.joined() + "</tr>\n"
         }

@@ -1,6 +1,7 @@
 // Aligned text tables for the terminal report.
 
-/// Columns padded to their widest cell; numbers (cells starting with a digit) right-aligned.
+/// Columns padded to their widest cell; a column of figures (digits and separators only) is right-aligned,
+/// its heading too.
 struct TextTable {
     let header: [String]
     let rows: [[String]]
@@ -13,13 +14,20 @@ struct TextTable {
     func render() -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
-        return all.enumerated().map { lineIndex, row in
+        let figures = header.indices.map { column in
+            !rows.isEmpty && rows.allSatisfy { $0.indices.contains(column) && Self.isFigure($0[column]) }
+        }
+        return all.map { row in
             row.enumerated().map { index, cell in
                 let pad = String(repeating: " ", count: max(widths[index] - cell.count, 0))
-                let numeric = lineIndex > 0 && index > 0 && cell.first.map { $0.isNumber } == true
-                if numeric { return pad + cell }
+                if figures[index] { return pad + cell }
                 return index == row.count - 1 ? cell : cell + pad
             }.joined(separator: "  ")
         }.joined(separator: "\n")
+    }
+
+    /// A count or a measure as `Figures` writes them: digits with `,` `.` and a leading `-`.
+    static func isFigure(_ cell: String) -> Bool {
+        cell.contains { $0.isNumber } && cell.allSatisfy { $0.isNumber || $0 == "," || $0 == "." || $0 == "-" }
     }
 }
