@@ -77,6 +77,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            // The operator's dashboard, compiled in so an installed binary serves it.
+            resources: [
+                .embedInCode("Dashboard/dashboard.html"), .embedInCode("Dashboard/dashboard.js"),
+                .embedInCode("Dashboard/dashboard.css"),
             ]
         ),
         .target(
@@ -89,6 +94,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            // The buyer's page, compiled in so an installed binary serves it.
+            resources: [
+                .embedInCode("BuyerPage/buyer.html"), .embedInCode("BuyerPage/buyer.js"),
+                .embedInCode("BuyerPage/buyer-worker.js"), .embedInCode("BuyerPage/buyer.css"),
             ]
         ),
         .executableTarget(

@@ -51,6 +51,7 @@ extension CenterStore {
                 }
             }
         }
+        await changes.advance()
     }
 
     /// The center's knowledge of every sale, as stored.

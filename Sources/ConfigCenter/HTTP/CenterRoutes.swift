@@ -90,6 +90,7 @@ public enum CenterRoutes {
                 try WireResponse.json(try await change(try context.parameters.require("sale")))
             }
         }
+        DashboardRoutes.add(to: router, store: store)
         router.post("/v1/apply") { request, context in
             let document = try await request.decode(as: ClusterDocument.self, context: context)
             return try WireResponse.json(try await store.apply(document))

@@ -14,6 +14,8 @@ import Synchronization
 public final class CenterStore: Sendable {
     let pool: DatabasePool
     let watch: VersionWatch
+    /// Moves on after every write and every pulse received, config or not: what a sale's live status follows.
+    let changes = VersionWatch(version: 0)
     /// Milliseconds since the epoch; injected so tests control time.
     let nowMs: @Sendable () -> Int64
     /// The units' latest pulses by sale and unit: soft state, kept in memory only.
@@ -34,6 +36,7 @@ public final class CenterStore: Sendable {
             return (result, try CenterQueries.configVersion(db))
         }
         await watch.publish(version)
+        await changes.advance()
         return result
     }
 
@@ -141,6 +144,7 @@ public final class CenterStore: Sendable {
                 pulses[sale, default: [:]][pulse.node] = pulse
             }
         }
+        await changes.advance()
         return spec
     }
 

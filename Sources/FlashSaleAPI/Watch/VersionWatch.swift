@@ -21,6 +21,12 @@ public actor VersionWatch {
         for waiter in woken { waiter.resume() }
     }
 
+    /// Moves the version on by one and wakes every waiter: for changes that have no version of their own (the
+    /// config-center's record of unit reports, which a dashboard follows).
+    public func advance() {
+        publish(version &+ 1)
+    }
+
     /// Set on shutdown: waiting requests answer at once, so the server can stop without waiting them out.
     private var closed = false
 

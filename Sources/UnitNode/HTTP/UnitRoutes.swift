@@ -118,6 +118,7 @@ enum UnitRoutes {
         OrderStreamRoutes.add(
             to: router, unit: desk.unit, pool: pool, commits: commits, terms: { desk.terms(sale: $0) })
         OrderLifecycleRoutes.add(to: router, desk: desk, gate: gate, pool: pool, metrics: metrics, nowMs: nowMs)
+        BuyerPageRoutes.add(to: router)
         router.get("/v1/orders/{order}") { _, context in
             let text = context.parameters.get("order") ?? ""
             guard let id = OrderID(text) else { throw Problem(.invalidInput, "'\(text)' is not an order id (<unit>-<ms>-<seq>)") }

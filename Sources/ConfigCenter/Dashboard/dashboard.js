@@ -1,0 +1,242 @@
+// The operator's dashboard: follows GET /v1/sales/{sale}/status/stream (Server-Sent Events) and draws each event:
+// the sale's totals, each region's units (rights held, sold, grants received and given, demand) and the grants
+// between nodes. Everything shown is set with textContent, never parsed as HTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
+let source = null;
+let events = 0;
+const previous = new Map();
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const number = (n) => (typeof n === "number" ? n.toLocaleString("en-US") : "-");
+
+// Sets a value and flashes it when it moved since the last event (keyed so redrawn rows flash too).
+function show(node, key, text) {
+  node.textContent = text;
+  if (previous.has(key) && previous.get(key) !== text) {
+    node.classList.remove("changed");
+    void node.offsetWidth; // restarts the animation
+    node.classList.add("changed");
+  }
+  previous.set(key, text);
+}
+
+function setConnection(text, kind) {
+  const badge = $("connection");
+  badge.textContent = text;
+  badge.className = "badge " + kind;
+}
+
+function message(text) {
+  const box = $("message");
+  box.hidden = !text;
+  box.textContent = text || "";
+}
+
+function selectedSale() {
+  const match = /(?:^#|&)sale=([^&]+)/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+async function loadSales() {
+  const select = $("sale");
+  try {
+    const answer = await fetch("/v1/sales", { headers: { Accept: "application/json" } });
+    const sales = await answer.json();
+    if (!answer.ok) throw new Error(sales.title || answer.statusText);
+    select.replaceChildren(...sales.map((sale) => el("option", { value: sale.sale }, `${sale.sale} - ${sale.title}`)));
+    if (sales.length === 0) {
+      message("No sales yet: create one with `config-center sale create`.");
+      setConnection("no sale", "idle");
+      return;
+    }
+    const wanted = selectedSale();
+    select.value = sales.some((sale) => sale.sale === wanted) ? wanted : sales[0].sale;
+    follow(select.value);
+  } catch (error) {
+    message("Cannot list sales: " + error.message);
+    setConnection("down", "down");
+  }
+}
+
+function follow(sale) {
+  if (source) source.close();
+  previous.clear();
+  history.replaceState(null, "", "#sale=" + encodeURIComponent(sale));
+  const url = "/v1/sales/" + encodeURIComponent(sale) + "/status/stream";
+  $("stream-url").textContent = url;
+  setConnection("connecting", "idle");
+  source = new EventSource(url);
+  source.onopen = () => { setConnection("live", "live"); message(""); };
+  source.onerror = () => {
+    // EventSource reconnects by itself unless the server refused the stream (then it is closed).
+    if (source.readyState === EventSource.CLOSED) {
+      setConnection("down", "down");
+      explainRefusal(sale);
+    } else {
+      setConnection("reconnecting", "idle");
+    }
+  };
+  source.addEventListener("status", (event) => {
+    events += 1;
+    draw(JSON.parse(event.data));
+    $("events").textContent = String(events);
+    $("updated").textContent = new Date().toLocaleTimeString();
+  });
+}
+
+async function explainRefusal(sale) {
+  try {
+    const answer = await fetch("/v1/sales/" + encodeURIComponent(sale) + "/status");
+    if (!answer.ok) {
+      const problem = await answer.json();
+      message(`${problem.title} (${problem.code}): ${problem.detail || ""}`);
+      return;
+    }
+  } catch (error) { /* the server is away: the badge says so */ }
+  message("The stream closed; reload to try again.");
+}
+
+function draw(live) {
+  const status = live.status;
+  $("title").textContent = `${status.title} (${status.sale})`;
+  const state = $("state");
+  show(state, "state", status.state);
+  state.className = "badge " + status.state;
+  $("window").textContent = `${new Date(status.startsAt).toLocaleString()} - ${new Date(status.endsAt).toLocaleString()}`
+    + `, limit ${status.perUserLimit} per buyer`;
+  const sum = (key) => status.units.reduce((total, unit) => total + unit[key], 0);
+  show($("minted"), "minted", number(status.minted));
+  show($("at-center"), "at-center", number(status.atCenter));
+  show($("total-rights"), "total-rights", number(sum("rightsHeld")));
+  show($("total-sold"), "total-sold", number(status.sold));
+  show($("total-moved"), "total-moved", number(sum("givenToUnits")));
+  show($("returned"), "returned", number(status.returned));
+  const demand = status.units.reduce((total, unit) => total + (unit.demandPerSecond || 0), 0);
+  show($("total-demand"), "total-demand", demand.toFixed(1));
+  drawRegions(status);
+  drawGrants(live.grants, status);
+}
+
+function drawRegions(status) {
+  const byRegion = new Map();
+  for (const unit of status.units) {
+    if (!byRegion.has(unit.region)) byRegion.set(unit.region, []);
+    byRegion.get(unit.region).push(unit);
+  }
+  const scale = Math.max(1, ...status.units.map((unit) => unit.rightsHeld + unit.orders));
+  const cards = [...byRegion.keys()].sort().map((region) => {
+    const units = byRegion.get(region);
+    const total = (key) => units.reduce((sum, unit) => sum + unit[key], 0);
+    const heading = el("h3", {}, region, el("span", { class: "muted" },
+      `rights ${number(total("rightsHeld"))} · sold ${number(total("sold"))}`));
+    const head = el("tr", {}, ...["Unit", "Rights", "Sold", "Orders", "Allocated", "Received", "Given", "Demand/s", "Seen"]
+      .map((name, index) => el("th", index ? { class: "num" } : {}, name)));
+    const rows = units.map((unit) => {
+      const row = el("tr", { "data-unit": unit.unit });
+      const bar = el("div", { class: "bar" },
+        el("span", { class: "sold" }), el("span", { class: "rights" }));
+      // Widths through the CSSOM: the policy forbids inline style attributes.
+      bar.children[0].style.width = (100 * unit.orders / scale) + "%";
+      bar.children[1].style.width = (100 * unit.rightsHeld / scale) + "%";
+      row.append(el("td", {}, unit.unit, bar));
+      const cells = [
+        ["rights", number(unit.rightsHeld)], ["sold", number(unit.sold)], ["orders", number(unit.orders)],
+        ["allocated", number(unit.allocated)], ["received", number(unit.receivedFromUnits)],
+        ["given", number(unit.givenToUnits)],
+        ["demand", unit.demandPerSecond == null ? "-" : unit.demandPerSecond.toFixed(1)],
+        ["seen", unit.lastSeen ? ago(unit.lastSeen) : "never"],
+      ];
+      for (const [key, text] of cells) {
+        const cell = el("td", { class: "num " + key });
+        if (key === "seen") cell.textContent = text; else show(cell, `${unit.unit}/${key}`, text);
+        row.append(cell);
+      }
+      return row;
+    });
+    return el("div", { class: "region", "data-region": region }, heading,
+      el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows)));
+  });
+  $("regions").replaceChildren(...cards);
+}
+
+function ago(time) {
+  const seconds = Math.max(0, Math.round((Date.now() - new Date(time).getTime()) / 1000));
+  return seconds < 60 ? `${seconds}s ago` : `${Math.round(seconds / 60)}m ago`;
+}
+
+function drawGrants(grants, status) {
+  const body = $("grants").tBodies[0];
+  body.replaceChildren(...grants.map((grant) => {
+    const kind = grant.from === "center" ? "allocation" : grant.to === "center" ? "return" : "rebalance";
+    return el("tr", { "data-kind": kind }, el("td", {}, grant.from), el("td", {}, grant.to),
+      el("td", { class: "num" }, number(grant.amount)));
+  }));
+  if (grants.length === 0) body.append(el("tr", {}, el("td", { colspan: "3", class: "muted" }, "no grants yet")));
+  drawFlowGraph(grants, status);
+}
+
+// The config-center in the middle, units on a circle grouped by region, one arrow per grant total (width by amount).
+function drawFlowGraph(grants, status) {
+  const graph = $("flows");
+  const width = 520, height = 360, cx = width / 2, cy = height / 2, radius = 130;
+  const units = [...status.units].sort((a, b) => (a.region + a.unit).localeCompare(b.region + b.unit));
+  const where = new Map([["center", { x: cx, y: cy }]]);
+  units.forEach((unit, index) => {
+    const angle = -Math.PI / 2 + (2 * Math.PI * index) / Math.max(units.length, 1);
+    where.set(unit.unit, { x: cx + radius * Math.cos(angle), y: cy + radius * Math.sin(angle), unit });
+  });
+  const defs = svg("defs");
+  const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerUnits: "userSpaceOnUse", markerWidth: 9, markerHeight: 9, orient: "auto-start-reverse" });
+  marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "#2563eb" }));
+  defs.append(marker);
+  const parts = [defs];
+  const largest = Math.max(1, ...grants.map((grant) => grant.amount));
+  for (const grant of grants) {
+    const from = where.get(grant.from), to = where.get(grant.to);
+    if (!from || !to) continue;
+    const kind = grant.from === "center" ? "alloc" : grant.to === "center" ? "return" : "move";
+    // Bend each arrow to its right, so A->B and B->A do not overlap.
+    const mx = (from.x + to.x) / 2, my = (from.y + to.y) / 2, dx = to.x - from.x, dy = to.y - from.y;
+    const length = Math.hypot(dx, dy) || 1, bend = kind === "move" ? 28 : 10;
+    const qx = mx + (dy / length) * bend, qy = my - (dx / length) * bend;
+    const shorten = (px, py, ex, ey) => { const d = Math.hypot(ex - px, ey - py) || 1; return [ex - ((ex - px) / d) * 24, ey - ((ey - py) / d) * 24]; };
+    const [ex, ey] = shorten(qx, qy, to.x, to.y);
+    const [sx, sy] = shorten(qx, qy, from.x, from.y);
+    parts.push(svg("path", {
+      class: "edge " + kind, d: `M${sx},${sy} Q${qx},${qy} ${ex},${ey}`,
+      "stroke-width": 1 + 5 * Math.sqrt(grant.amount / largest), "marker-end": "url(#arrow)",
+    }));
+    parts.push(svg("text", { class: "amount", x: qx, y: qy }, number(grant.amount)));
+  }
+  for (const [id, point] of where) {
+    const group = svg("g", { class: id === "center" ? "node center" : "node" });
+    group.append(svg("circle", { cx: point.x, cy: point.y, r: 22 }));
+    group.append(svg("text", { class: "name", x: point.x, y: point.y - (point.unit ? 4 : 0) }, id === "center" ? "center" : id));
+    if (point.unit) group.append(svg("text", { class: "region", x: point.x, y: point.y + 8 }, number(point.unit.rightsHeld)));
+    parts.push(group);
+  }
+  graph.replaceChildren(...parts);
+}
+
+$("sale").addEventListener("change", (event) => follow(event.target.value));
+window.addEventListener("hashchange", () => {
+  const wanted = selectedSale();
+  if (wanted && wanted !== $("sale").value) { $("sale").value = wanted; follow(wanted); }
+});
+loadSales();
