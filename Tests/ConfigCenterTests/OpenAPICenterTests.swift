@@ -36,6 +36,8 @@ import Testing
             "POST /v1/tokens", "POST /v1/token-keys/rotate", "GET /v1/blacklist", "PUT /v1/blacklist/{user}",
             "DELETE /v1/blacklist/{user}",
         ],
+        // Driven by SaleStatusStreamTests (the stream needs a live server).
+        "dashboard": SaleStatusStreamTests.operations,
         "operations": ["GET /readyz", "GET /metrics"],
     ]
 

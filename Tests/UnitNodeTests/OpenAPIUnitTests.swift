@@ -43,6 +43,8 @@ import Testing
         "orders": ["GET /v1/orders", "GET /v1/orders/stream", "GET /v1/orders/{order}"],
         "lifecycle": ["POST /v1/orders/{order}/pay", "POST /v1/orders/{order}/cancel"],
         "gossip": ["POST /v1/gossip"],
+        // Driven by BuyerPageTests.
+        "pages": BuyerPageTests.operations,
         "operations": ["GET /readyz", "GET /metrics"],
     ]
 
