@@ -16,7 +16,7 @@
 # us, gossiping over a cluster secret) on loopback ports of its own, creates a sale that asks for buyer tokens and
 # proof of work, and stops every process it started by PID at exit. Exit status: 0 when both tests pass.
 # Settable: PORT_BASE (17960: center, +1..+3 units) OUT SELENIUM (pip requirement) BUYERS (300) SCRATCH_PATH
-# KEEP=1 (keep the work folder: logs).
+# FLASHSALE_BIN (a folder with config-center, flashsale-unit and herd: no build) KEEP=1 (keep the work folder: logs).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,11 +42,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-BUILD=(swift build -c release)
-[ -n "${SCRATCH_PATH:-}" ] && BUILD+=(--scratch-path "$SCRATCH_PATH")
-echo "building release..."
-(cd "$ROOT" && "${BUILD[@]}" >/dev/null 2>&1) || (cd "$ROOT" && "${BUILD[@]}")
-BIN=$(cd "$ROOT" && "${BUILD[@]}" --show-bin-path)
+if [ -n "${FLASHSALE_BIN:-}" ]; then
+    BIN=$FLASHSALE_BIN   # binaries built already (CI: the debug build `swift test` made)
+else
+    BUILD=(swift build -c release)
+    [ -n "${SCRATCH_PATH:-}" ] && BUILD+=(--scratch-path "$SCRATCH_PATH")
+    echo "building release..."
+    (cd "$ROOT" && "${BUILD[@]}" >/dev/null 2>&1) || (cd "$ROOT" && "${BUILD[@]}")
+    BIN=$(cd "$ROOT" && "${BUILD[@]}" --show-bin-path)
+fi
 
 WORK=$(mktemp -d /tmp/flashsale-browser.XXXXXX)
 PIDS=()
