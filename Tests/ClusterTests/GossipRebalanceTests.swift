@@ -81,6 +81,20 @@ import Testing
             #expect(stored.sold <= received - grantedOut, "\(id) sold more than it held")
         }
         #expect(storedTotal == Int(stock))
+        // Each unit's /metrics tells the same story: its own orders, the gossip rounds it ran, and the stock it gave
+        // away (the quiet units) or received (the busy one).
+        var metrics: [String: [String: Double]] = [:]
+        for id in units.keys { metrics[id] = Self.series(try await cluster.get(cluster.unitURL(id) + "/metrics").body) }
+        for (id, series) in metrics {
+            #expect(series["flashsale_purchases_total{outcome=\"created\"}"] == Double(created[id, default: 0]), "\(id)")
+            #expect((series["flashsale_gossip_rounds_total"] ?? 0) > 0, "\(id)")
+        }
+        #expect((metrics["eu-west-1"]?["flashsale_rights_received_total"] ?? 0) > 0)
+        #expect((metrics["eu-west-1"]?["flashsale_grants_received_total"] ?? 0) > 0)
+        for id in ["us-east-1", "ap-south-1"] {
+            #expect((metrics[id]?["flashsale_grants_given_total{to=\"unit\"}"] ?? 0) > 0, "\(id)")
+            #expect((metrics[id]?["flashsale_rights_given_total{to=\"unit\"}"] ?? 0) > 0, "\(id)")
+        }
         // Once everything is sold, a buyer anywhere hears "sold out".
         try await eventually("sold out everywhere") {
             for id in units.keys where try await cluster.purchase(at: id, sale: "phone", user: "late-\(id)").status != 410 {
@@ -121,6 +135,16 @@ import Testing
                 #expect(received - grantedOut == Int64(try cluster.stored(id, sale: "short").orders))
             }
         }
+    }
+
+    /// The series of a Prometheus text exposition, by name and labels as printed.
+    private static func series(_ text: Data) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for line in String(decoding: text, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            values[String(line[..<space])] = value
+        }
+        return values
     }
 
     private static func flows(_ path: String, sale: String = "phone") throws -> (received: Int64, grantedOut: Int64) {
