@@ -1,7 +1,7 @@
 // The config-center's instruments: what it has been told and what it has handed out.
 
 import FlashSaleAPI
-public import Hummingbird
+import Hummingbird
 import Metrics
 
 /// Every series a config-center exports at `GET /metrics`. Each router gets its own, so config-centers started
