@@ -6,6 +6,7 @@ import FlashSaleCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 @testable import UnitNode
 
@@ -50,6 +51,19 @@ import Testing
             #expect(after["flashsale_rights_held{sale=\"\(TestUnit.saleID)\"}"] == 0)
             #expect(after["flashsale_stock_available{sale=\"\(TestUnit.saleID)\"}"] == 0)
             #expect(after["flashsale_rights_held{sale=\"\(TestUnit.otherSaleID)\"}"] == 1)
+        }
+    }
+
+    @Test func aBodyPastTheUploadLimitIsCountedAsItIsAnswered() async throws {
+        let unit = try TestUnit(stock: 1)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let body = ByteBuffer(string: #"{"user": "\#(String(repeating: "a", count: 3 << 20))"}"#)
+            let answer = try await client.execute(
+                uri: "/v1/sales/\(TestUnit.saleID)/purchases", method: .post, headers: [.contentType: "application/json"],
+                body: body)
+            #expect(answer.status == .contentTooLarge)
+            #expect(try await MetricsScrape.of(client).purchases("payload-too-large") == 1)
         }
     }
 

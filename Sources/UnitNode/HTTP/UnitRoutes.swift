@@ -6,6 +6,7 @@ import Foundation
 import GRDB
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Routes of a unit node. The purchase handler does no I/O before the desk has decided, and answers that are
 /// the same every time (sold out, ended) are encoded once.
@@ -65,7 +66,9 @@ enum UnitRoutes {
                     do {
                         namedUser = try await request.decode(as: PurchaseInput.self, context: context).user
                     } catch {
-                        metrics.purchase(PurchaseOutcomeLabel((error as? Problem)?.code ?? .invalidInput))
+                        // Counted as ProblemMiddleware will answer: a body past the upload limit is 413, the rest 400.
+                        let code = (error as? Problem)?.code ?? (error is NIOTooManyBytesError ? .payloadTooLarge : .invalidInput)
+                        metrics.purchase(PurchaseOutcomeLabel(code))
                         throw error
                     }
                 }

@@ -19,6 +19,7 @@ enum PurchaseOutcomeLabel: Int, CaseIterable {
     case idempotencyKeyMismatch
     case idempotencyInProgress
     case invalidInput
+    case payloadTooLarge
     case tokenRequired
     case tokenInvalid
     case tokenExpired
@@ -62,6 +63,7 @@ enum PurchaseOutcomeLabel: Int, CaseIterable {
         case .idempotencyKeyMismatch: .idempotencyKeyMismatch
         case .idempotencyInProgress: .idempotencyInProgress
         case .invalidInput: .invalidInput
+        case .payloadTooLarge: .payloadTooLarge
         case .tokenRequired: .tokenRequired
         case .tokenInvalid: .tokenInvalid
         case .tokenExpired: .tokenExpired
@@ -113,6 +115,7 @@ enum PurchaseOutcomeLabel: Int, CaseIterable {
         case .idempotencyKeyMismatch: self = .idempotencyKeyMismatch
         case .idempotencyInProgress: self = .idempotencyInProgress
         case .invalidInput: self = .invalidInput
+        case .payloadTooLarge: self = .payloadTooLarge
         case .tokenRequired: self = .tokenRequired
         case .tokenInvalid: self = .tokenInvalid
         case .tokenExpired: self = .tokenExpired
