@@ -22,7 +22,7 @@ enum ClusterChecks {
         return ClusterCheck(
             name: "every unit's orders read", passed: unread.isEmpty && !data.unitsRead.isEmpty,
             detail: unread.isEmpty
-                ? "\(data.unitsRead.count) units, \(data.orders.count) orders of the sale"
+                ? "\(data.unitsRead.count) units, \(Figures.grouped(data.orders.count)) orders of the sale"
                 : "not read: " + unread.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
     }
 
@@ -33,7 +33,7 @@ enum ClusterChecks {
         for order in data.orders where !seen.insert(order.id).inserted { twice.insert(order.id) }
         return ClusterCheck(
             name: "no order twice", passed: twice.isEmpty,
-            detail: twice.isEmpty ? "\(seen.count) distinct order ids" : "listed more than once: " + sample(twice))
+            detail: twice.isEmpty ? "\(Figures.grouped(seen.count)) distinct order ids" : "listed more than once: " + sample(twice))
     }
 
     /// Invariant 5: across the whole cluster, no buyer holds more than the sale allows.
@@ -44,7 +44,7 @@ enum ClusterChecks {
         return ClusterCheck(
             name: "per-user limit", passed: over.isEmpty,
             detail: over.isEmpty
-                ? "\(held.count) buyers hold orders, at most \(held.values.map(\.count).max() ?? 0) each (limit \(limit))"
+                ? "\(Figures.grouped(held.count)) buyers hold orders, at most \(held.values.map(\.count).max() ?? 0) each (limit \(limit))"
                 : "over the limit of \(limit): " + sample(Set(over.map { "\($0.key) (\($0.value.count))" })))
     }
 
@@ -53,7 +53,7 @@ enum ClusterChecks {
         let live = Set(data.liveOrders.map(\.id)).count
         return ClusterCheck(
             name: "no oversell", passed: Int64(live) <= data.status.minted,
-            detail: "\(live) orders hold stock, \(data.status.minted) minted")
+            detail: "\(Figures.grouped(live)) orders hold stock, \(Figures.grouped(data.status.minted)) minted")
     }
 
     /// Invariant 2: every order the herd was told it had is in its unit's log.
@@ -62,7 +62,7 @@ enum ClusterChecks {
         return ClusterCheck(
             name: "no acknowledged order lost", passed: missing.isEmpty,
             detail: missing.isEmpty
-                ? "all \(acknowledged.count) orders answered 201 are in the logs"
+                ? "all \(Figures.grouped(acknowledged.count)) orders answered 201 are in the logs"
                 : "\(missing.count) of \(acknowledged.count) answered 201 are missing: " + sample(missing))
     }
 
@@ -72,8 +72,9 @@ enum ClusterChecks {
         let status = data.status
         let sum = status.sold + status.returned + data.atUnits + data.neverAllocated
         let negative = status.units.filter { $0.rightsHeld < 0 }.map(\.unit)
-        var detail = "minted \(status.minted) = sold \(status.sold) + returned \(status.returned) + at units \(data.atUnits)"
-            + " + never allocated \(data.neverAllocated)"
+        let g = Figures.grouped as (Int64) -> String
+        var detail = "minted \(g(status.minted)) = sold \(g(status.sold)) + returned \(g(status.returned))"
+            + " + at units \(g(data.atUnits)) + never allocated \(g(data.neverAllocated))"
         if sum != status.minted { detail += " (the sum is \(sum))" }
         if !negative.isEmpty { detail += "; below zero: \(negative.sorted().joined(separator: ", "))" }
         return ClusterCheck(
@@ -86,7 +87,7 @@ enum ClusterChecks {
         let live = Int64(Set(data.liveOrders.map(\.id)).count)
         return ClusterCheck(
             name: "center's account matches the logs", passed: data.status.sold == live,
-            detail: "center: \(data.status.sold) orders held; logs: \(live)")
+            detail: "center: \(Figures.grouped(data.status.sold)) orders held; logs: \(Figures.grouped(live))")
     }
 
     /// A few of `items`, sorted, for a readable detail line.

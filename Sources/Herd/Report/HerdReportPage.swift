@@ -21,7 +21,7 @@ struct HerdReportPage {
             body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
             table { border-collapse: collapse; margin: .5em 0 1.5em; }
             th, td { padding: .2em .8em; border-bottom: 1px solid #ddd; text-align: left; }
-            td.n { text-align: right; font-variant-numeric: tabular-nums; }
+            th.n, td.n { text-align: right; font-variant-numeric: tabular-nums; }
             .ok { color: #087a2a; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
             svg text { font: 12px system-ui, sans-serif; fill: #333; }
             </style></head><body>
@@ -134,11 +134,17 @@ struct HerdReportPage {
     private func f(_ value: Double) -> String { String(Figures.decimal(value, places: 1).filter { $0 != "," }) }
 
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var html = "<table><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+        // A column of figures is right-aligned, its heading too, as in the text report.
+        let figures = header.indices.map { column in
+            !rows.isEmpty && rows.allSatisfy { $0.indices.contains(column) && TextTable.isFigure($0[column]) }
+        }
+        var html = "<table><tr>" + header.enumerated().map { index, title in
+            figures[index] ? "<th class=\"n\">\(escape(title))</th>" : "<th>\(escape(title))</th>"
+        }.joined() + "</tr>\n"
         for row in rows {
             html += "<tr>" + row.enumerated().map { index, cell in
-                let numeric = index > 0 && TextTable.isFigure(cell)
-                return numeric ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
+                figures.indices.contains(index) && figures[index]
+                    ? "<td class=\"n\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
             }.joined() + "</tr>\n"
         }
         return html + "</table>\n"

@@ -10,7 +10,7 @@ struct HerdReportText {
         let r = report
         let g = Figures.grouped as (Int) -> String
         var lines: [String] = []
-        let split = r.settings.split.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let split = r.settings.split.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         lines.append(
             "herd: sale \(r.settings.sale) at \(r.settings.center): \(g(r.buyersStarted)) of \(g(r.settings.buyers)) buyers,"
                 + " \(r.settings.concurrency) at a time, split \(split)")
