@@ -8,10 +8,12 @@
 #   deploy/local-cluster.sh reset    stop and delete all data (orders included)
 #
 # Data and logs live in deploy/run/ (or $FLASHSALE_RUN). Ports: config-center $CENTER_PORT (7000),
-# units 8101 8102 (eu-west), 8201 (us-east), 8301 (ap-south).
+# units 8101 8102 (eu-west), 8201 (us-east), 8301 (ap-south). SCRATCH_PATH (swift build's --scratch-path; default
+# .build) builds in another folder, so the cluster's build does not race another build of the tree.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=(swift build -c release ${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
 RUN=${FLASHSALE_RUN:-$ROOT/deploy/run}
 CENTER_PORT=${CENTER_PORT:-7000}
 export FLASHSALE_CENTER="http://127.0.0.1:$CENTER_PORT"
@@ -63,12 +65,13 @@ up() {
     install_prerequisites
     mkdir -p "$RUN/pids" "$RUN/logs"
     say "building (release; the first build takes a few minutes, output in $RUN/logs/build.log)..."
-    if ! (cd "$ROOT" && swift build -c release --product config-center && swift build -c release --product flashsale-unit) \
+    if ! (cd "$ROOT" && "${BUILD[@]}" --product config-center && "${BUILD[@]}" --product flashsale-unit \
+        && "${BUILD[@]}" --product herd) \
         >"$RUN/logs/build.log" 2>&1; then
         tail -30 "$RUN/logs/build.log" >&2
         die "build failed; see $RUN/logs/build.log"
     fi
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+    BIN=$(cd "$ROOT" && "${BUILD[@]}" --show-bin-path)
     stop_all
     for port in "$CENTER_PORT" 8101 8102 8201 8301; do
         port_open "$port" && die "port $port is already in use on 127.0.0.1"
@@ -125,7 +128,7 @@ case "${1:-up}" in
     up) up ;;
     down) stop_all; say "stopped" ;;
     status)
-        BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)
+        BIN=$(cd "$ROOT" && "${BUILD[@]}" --show-bin-path)
         "$BIN/config-center" status demo-phone ;;
     reset) stop_all; rm -rf "$RUN"; say "stopped and removed $RUN" ;;
     *) die "usage: deploy/local-cluster.sh [up|down|status|reset]" ;;
