@@ -4,10 +4,9 @@ import AsyncHTTPClient
 import FlashSaleAPI
 import Foundation
 import HummingbirdTesting
+import HTTPTypes
 import NIOCore
 import Testing
-import NIOCore
-import HTTPTypes
 
 @Suite struct ConcurrentPurchaseTests {
     @Test func herdOfDistinctUsersGetsExactlyTheStock() async throws {
@@ -46,6 +45,11 @@ import HTTPTypes
                 throw error
             }
             try await http.shutdown()
+            // Let the server take in every connection the client opened before the test ends and the server's task
+            // is cancelled: NIO traps ("Deinited NIOAsyncWriter without calling finish()") when a server is
+            // cancelled with accepted connections still queued for its accept loop (swift-server/swift-http-server
+            // #137 has the same trap), which a loaded machine can leave after 128 connections close at once.
+            try await Task.sleep(for: .seconds(1))
             #expect(statuses[201] == Int(stock))
             #expect(statuses[410] == buyers - Int(stock))
             #expect(statuses.keys.sorted() == [201, 410])

@@ -41,6 +41,9 @@ public actor VersionWatch {
         nextWaiterID += 1
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
+                // Checked again where the waiter is recorded: should getting here have left the actor for a moment,
+                // a publish in between would otherwise wake no one and leave this request to its timeout.
+                guard version <= after, !closed else { return continuation.resume() }
                 waiters[id] = continuation
                 Task {
                     try? await Task.sleep(for: timeout)
