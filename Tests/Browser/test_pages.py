@@ -54,7 +54,20 @@ def browser():
 
 
 def text(driver, element_id):
-    return driver.find_element(By.ID, element_id).text.strip()
+    # Read inside the page in one step: the dashboard re-renders as events arrive, and an element found first and
+    # read afterwards may have been replaced in between (StaleElementReferenceException).
+    return (driver.execute_script(
+        "const e = document.getElementById(arguments[0]); return e ? e.textContent : '';", element_id) or "").strip()
+
+
+def units_sold(driver):
+    """The dashboard's unit rows, {unit: sold}, read in one step for the same reason as text()."""
+    return driver.execute_script("""
+        const sold = {};
+        for (const row of document.querySelectorAll('tr[data-unit]')) {
+            sold[row.dataset.unit] = parseInt(row.querySelector('td.sold').textContent.replace(/,/g, ''), 10);
+        }
+        return sold;""")
 
 
 def number(driver, element_id):
@@ -189,7 +202,7 @@ def test_dashboard(driver):
     sold_before, rights_before = number(driver, "total-sold"), number(driver, "total-rights")
     events_before = int(text(driver, "events"))
     assert text(driver, "minted") == "400"
-    units = {row.get_attribute("data-unit") for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-unit]")}
+    units = set(units_sold(driver))
     assert units == {"eu-1", "eu-2", "us-1"}, units
     driver.save_screenshot(f"{OUT}/dashboard-before.png")
     print(f"  dashboard before the crowd: sold {sold_before}, rights at units {rights_before}")
@@ -229,16 +242,15 @@ def test_dashboard(driver):
     assert int(text(driver, "events")) > events_before + 1, "updates came by the stream"
     sold_after, rights_after = number(driver, "total-sold"), number(driver, "total-rights")
     assert sold_after > sold_before and rights_after < rights_before
-    per_unit = {row.get_attribute("data-unit"): int(row.find_element(By.CSS_SELECTOR, "td.sold").text.replace(",", ""))
-                for row in driver.find_elements(By.CSS_SELECTOR, "tr[data-unit]")}
+    per_unit = units_sold(driver)
     assert sum(per_unit.values()) >= sold_after, per_unit
-    moved = driver.find_elements(By.CSS_SELECTOR, "#grants tr[data-kind=rebalance]")
+    moved = driver.execute_script("return document.querySelectorAll('#grants tr[data-kind=rebalance]').length")
     errors = console_errors(driver)
     assert not errors, errors
     time.sleep(1.2)  # the changed-value highlight fades before the picture is taken
     driver.save_screenshot(f"{OUT}/dashboard.png")
     print(f"  dashboard after: sold {sold_after}, rights at units {rights_after}, per unit {per_unit}, "
-          f"{len(moved)} grant(s) between units, {text(driver, 'events')} live updates")
+          f"{moved} grant(s) between units, {text(driver, 'events')} live updates")
 
 
 def main():
