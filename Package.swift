@@ -48,6 +48,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             // Compiled in, so a binary installed on its own still serves GET /openapi.json.
             resources: [.embedInCode("OpenAPI/unit.openapi.json"), .embedInCode("OpenAPI/center.openapi.json")]
@@ -133,6 +135,15 @@ let package = Package(
             name: "HerdTests",
             dependencies: ["Herd", "FlashSaleAPI", "FlashSaleCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
+        // A test run's folder and the guard that stops its children should it crash; in-process servers on loopback that
+        // stop by graceful shutdown, even when a test fails (no tests of its own).
+        .testTarget(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         // Checks HTTP answers against the served OpenAPI documents (no tests of its own).
         .testTarget(
             name: "OpenAPITestSupport",
@@ -147,7 +158,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                "OpenAPITestSupport", .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                "OpenAPITestSupport", "TestSupport", .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ]
         ),
         .testTarget(
@@ -156,14 +167,14 @@ let package = Package(
                 "ConfigCenter", "FlashSaleAPI", "FlashSaleCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                "OpenAPITestSupport", .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                "OpenAPITestSupport", "TestSupport", .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ]
         ),
         // Whole processes on loopback: the built executables, kill -9, restarts.
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "ConfigCenterClient", "FlashSaleAPI",
+                "ConfigCenterClient", "FlashSaleAPI", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -24,7 +24,8 @@ public struct CenterSettings: Sendable {
 }
 
 public enum CenterServer {
-    /// Opens (or creates) the database under `settings.dataDirectory` and serves until SIGTERM or SIGINT.
+    /// Opens (or creates) the database under `settings.dataDirectory` and serves until SIGTERM or SIGINT, then stops
+    /// by graceful shutdown (see `ServerGroup`).
     public static func run(settings: CenterSettings, logger: Logger) async throws {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         let pool = try CenterDatabase.open(path: settings.dataDirectory + "/center.sqlite")
@@ -40,11 +41,8 @@ public enum CenterServer {
             router: CenterRoutes.router(store: store, gossip: gossip),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [app, LongPollRelease(watch: store.watch)], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        // Shut down in reverse order: long-polls are answered first, so the server's connections can finish.
+        try await ServerGroup.make(services: [app, LongPollRelease(watch: store.watch)], logger: logger).run()
     }
 }
 

@@ -64,16 +64,29 @@ public struct UnitSettingsError: Error, CustomStringConvertible {
 }
 
 public enum UnitServer {
-    /// Runs a unit until SIGTERM or SIGINT, then drains in-flight purchases and stops.
+    /// Runs a unit until SIGTERM or SIGINT (or until one of its services fails), then stops taking purchases,
+    /// commits every order it admitted and stops. It never cancels its server: see `ServerGroup`.
     public static func run(settings: UnitSettings, logger: Logger) async throws {
-        try await application(settings: settings, logger: logger).runService()
+        let (server, services) = try await parts(settings: settings, logger: logger)
+        try await ServerGroup.make(services: services + [server], logger: logger).run()
     }
 
-    /// Opens the unit's database, rebuilds its memory from it (so it sells at once, even with the
-    /// config-center down) and returns the application with its background services.
+    /// The unit as one application with its background services inside, for tests that drive it through
+    /// HummingbirdTesting (which runs the services alongside its router or its live server).
     public static func application(
         settings: UnitSettings, logger: Logger, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }
     ) async throws -> some ApplicationProtocol {
+        var (server, services) = try await parts(settings: settings, logger: logger, nowMs: nowMs)
+        server.addServices(services)
+        return server
+    }
+
+    /// Opens the unit's database, rebuilds its memory from it (so it sells at once, even with the
+    /// config-center down) and returns its HTTP server and its background services, in start order: the
+    /// group-commit writer starts before, and stops after, everything that admits orders.
+    static func parts(
+        settings: UnitSettings, logger: Logger, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }
+    ) async throws -> (Application<RouterResponder<WireRequestContext>>, [any Service]) {
         guard IdentifierRule.isValidID(settings.unit), settings.unit != NodeID.center.rawValue else {
             throw UnitSettingsError(description: "unit id must be 1-64 characters of a-z, 0-9 and '-', and not 'center'")
         }
@@ -154,11 +167,11 @@ public enum UnitServer {
                     },
                     interval: settings.gossipInterval, fanout: settings.gossipFanout, metrics: metrics, logger: logger))
         }
-        return Application(
+        let server = Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
-            services: services,
             logger: logger)
+        return (server, services)
     }
 }
 

@@ -2,90 +2,93 @@
 
 import Foundation
 import Testing
+import TestSupport
 
-@Suite(.serialized) struct CLITests {
-    private func cli(_ arguments: [String], center: String) async throws -> (status: Int32, out: String, err: String) {
-        try await runCLI(arguments, center: center)
-    }
-
-    @Test func unreachableConfigCenterExits69() async throws {
-        let port = try freePort()
-        let result = try await cli(["sale", "list"], center: "http://127.0.0.1:\(port)")
-        #expect(result.status == 69)
-        #expect(result.err.contains("config-center unreachable"))
-    }
-
-    @Test func operatorWalkthroughWithTheDemoFiles() async throws {
-        try await LocalCluster.run(walkthrough)
-    }
-
-    private func walkthrough(_ cluster: LocalCluster) async throws {
-        try await cluster.startCenter()
-        let center = cluster.centerURL
-        let root = Binaries.packageRoot
-
-        let cluster1 = try await cli(["apply", root + "/config-center/cluster.yaml"], center: center)
-        #expect(cluster1.status == 0, "\(cluster1.err)")
-        #expect(cluster1.out.contains("region eu-west"))
-        try await cluster.startUnit("us-east-1", region: "us-east")
-        try await cluster.waitForRegistration(["us-east-1"])
-
-        let sale1 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
-        #expect(sale1.status == 0, "\(sale1.err)")
-        #expect(sale1.out.contains("demo-phone"))
-        // Applying again changes nothing, even though the file's window is relative to now.
-        let sale2 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
-        #expect(sale2.status == 0)
-        #expect(sale2.out.contains("nothing to change"))
-
-        let status = try await cli(["status", "demo-phone"], center: center)
-        #expect(status.status == 0)
-        for text in ["eu-west-1", "eu-west-2", "us-east-1", "ap-south-1", "RIGHTS HELD", "stock 1000"] {
-            #expect(status.out.contains(text), "status table lacks \(text):\n\(status.out)")
+extension ClusterProcessTests {
+    @Suite struct CLITests {
+        private func cli(_ arguments: [String], center: String) async throws -> (status: Int32, out: String, err: String) {
+            try await runCLI(arguments, center: center)
         }
-        // 50% of 1000 over two eu-west units, 30% to us-east, 20% to ap-south.
-        let json = try await cli(["status", "demo-phone", "--json"], center: center)
-        #expect(json.out.contains("\"allocated\":250"))
-        #expect(json.out.contains("\"allocated\":300"))
-        try await cluster.waitForStock("us-east-1", sale: "demo-phone", stock: 300)
 
-        let report = try await cli(["report", "demo-phone"], center: center)
-        #expect(report.status == 0)
-        #expect(report.out.contains("conserved: yes"), "\(report.out)")
-        #expect(report.out.contains("minted 1000 = sold 0 + returned 0 + still at units 1000 + never allocated 0"))
+        @Test func unreachableConfigCenterExits69() async throws {
+            let port = try freePort()
+            let result = try await cli(["sale", "list"], center: "http://127.0.0.1:\(port)")
+            #expect(result.status == 69)
+            #expect(result.err.contains("config-center unreachable"))
+        }
 
-        // Create, allocate, restock by hand.
-        #expect(try await cli(["sale", "create", "tv", "--title", "TV", "--stock", "10", "--ends-at", "+1h"], center: center).status == 0)
-        let allocated = try await cli(["allocate", "tv", "us-east=6", "ap-south=4"], center: center)
-        #expect(allocated.status == 0, "\(allocated.err)")
-        #expect(try await cli(["restock", "tv", "5"], center: center).status == 0)
-        #expect(try await cli(["allocate", "tv", "eu-west=100%"], center: center).status == 0)
-        let tv = try await cli(["status", "tv", "--json"], center: center)
-        #expect(tv.out.contains("\"atCenter\":0") && tv.out.contains("\"minted\":15"))
+        @Test func operatorWalkthroughWithTheDemoFiles() async throws {
+            try await LocalCluster.run(walkthrough)
+        }
 
-        // Mistakes: each a clear message and exit code, and nothing changes.
-        let unknown = try await cli(["status", "nope"], center: center)
-        #expect(unknown.status == 1 && unknown.err.contains("unknown-sale"))
-        let over = try await cli(["allocate", "tv", "us-east=1"], center: center)
-        #expect(over.status == 1 && over.err.contains("allocation-exceeds-stock"))
-        let percentages = try await cli(["allocate", "demo-phone", "us-east=70%", "eu-west=40%"], center: center)
-        #expect(percentages.status == 1 && percentages.err.contains("invalid-allocation"))
-        let mixed = try await cli(["allocate", "tv", "us-east=1", "eu-west=5%"], center: center)
-        #expect(mixed.status == 64)
-        let badTime = try await cli(["sale", "create", "x", "--title", "X", "--stock", "1", "--starts-at", "tomorrow"], center: center)
-        #expect(badTime.status == 64)
-        let duplicate = try await cli(["sale", "create", "tv", "--title", "Other", "--stock", "10"], center: center)
-        #expect(duplicate.status == 1 && duplicate.err.contains("already-exists"))
+        private func walkthrough(_ cluster: LocalCluster) async throws {
+            try await cluster.startCenter()
+            let center = cluster.centerURL
+            let root = Binaries.packageRoot
 
-        let badFile = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
-        try "sales:\n  - id: x\n    stock: many\n".write(toFile: badFile, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: badFile) }
-        let bad = try await cli(["apply", badFile], center: center)
-        #expect(bad.status == 65)
-        #expect(try await cli(["apply", "/nonexistent.yaml"], center: center).status == 65)
+            let cluster1 = try await cli(["apply", root + "/config-center/cluster.yaml"], center: center)
+            #expect(cluster1.status == 0, "\(cluster1.err)")
+            #expect(cluster1.out.contains("region eu-west"))
+            try await cluster.startUnit("us-east-1", region: "us-east")
+            try await cluster.waitForRegistration(["us-east-1"])
 
-        let after = try await cli(["status", "tv", "--json"], center: center)
-        #expect(after.out.contains("\"atCenter\":0") && after.out.contains("\"minted\":15"))
-        #expect(try await cli(["sale", "list"], center: center).out.contains("demo-phone"))
+            let sale1 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
+            #expect(sale1.status == 0, "\(sale1.err)")
+            #expect(sale1.out.contains("demo-phone"))
+            // Applying again changes nothing, even though the file's window is relative to now.
+            let sale2 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
+            #expect(sale2.status == 0)
+            #expect(sale2.out.contains("nothing to change"))
+
+            let status = try await cli(["status", "demo-phone"], center: center)
+            #expect(status.status == 0)
+            for text in ["eu-west-1", "eu-west-2", "us-east-1", "ap-south-1", "RIGHTS HELD", "stock 1000"] {
+                #expect(status.out.contains(text), "status table lacks \(text):\n\(status.out)")
+            }
+            // 50% of 1000 over two eu-west units, 30% to us-east, 20% to ap-south.
+            let json = try await cli(["status", "demo-phone", "--json"], center: center)
+            #expect(json.out.contains("\"allocated\":250"))
+            #expect(json.out.contains("\"allocated\":300"))
+            try await cluster.waitForStock("us-east-1", sale: "demo-phone", stock: 300)
+
+            let report = try await cli(["report", "demo-phone"], center: center)
+            #expect(report.status == 0)
+            #expect(report.out.contains("conserved: yes"), "\(report.out)")
+            #expect(report.out.contains("minted 1000 = sold 0 + returned 0 + still at units 1000 + never allocated 0"))
+
+            // Create, allocate, restock by hand.
+            #expect(try await cli(["sale", "create", "tv", "--title", "TV", "--stock", "10", "--ends-at", "+1h"], center: center).status == 0)
+            let allocated = try await cli(["allocate", "tv", "us-east=6", "ap-south=4"], center: center)
+            #expect(allocated.status == 0, "\(allocated.err)")
+            #expect(try await cli(["restock", "tv", "5"], center: center).status == 0)
+            #expect(try await cli(["allocate", "tv", "eu-west=100%"], center: center).status == 0)
+            let tv = try await cli(["status", "tv", "--json"], center: center)
+            #expect(tv.out.contains("\"atCenter\":0") && tv.out.contains("\"minted\":15"))
+
+            // Mistakes: each a clear message and exit code, and nothing changes.
+            let unknown = try await cli(["status", "nope"], center: center)
+            #expect(unknown.status == 1 && unknown.err.contains("unknown-sale"))
+            let over = try await cli(["allocate", "tv", "us-east=1"], center: center)
+            #expect(over.status == 1 && over.err.contains("allocation-exceeds-stock"))
+            let percentages = try await cli(["allocate", "demo-phone", "us-east=70%", "eu-west=40%"], center: center)
+            #expect(percentages.status == 1 && percentages.err.contains("invalid-allocation"))
+            let mixed = try await cli(["allocate", "tv", "us-east=1", "eu-west=5%"], center: center)
+            #expect(mixed.status == 64)
+            let badTime = try await cli(["sale", "create", "x", "--title", "X", "--stock", "1", "--starts-at", "tomorrow"], center: center)
+            #expect(badTime.status == 64)
+            let duplicate = try await cli(["sale", "create", "tv", "--title", "Other", "--stock", "10"], center: center)
+            #expect(duplicate.status == 1 && duplicate.err.contains("already-exists"))
+
+            let badFile = TestRun.folder + "/bad-\(UUID().uuidString).yaml"
+            try "sales:\n  - id: x\n    stock: many\n".write(toFile: badFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: badFile) }
+            let bad = try await cli(["apply", badFile], center: center)
+            #expect(bad.status == 65)
+            #expect(try await cli(["apply", "/nonexistent.yaml"], center: center).status == 65)
+
+            let after = try await cli(["status", "tv", "--json"], center: center)
+            #expect(after.out.contains("\"atCenter\":0") && after.out.contains("\"minted\":15"))
+            #expect(try await cli(["sale", "list"], center: center).out.contains("demo-phone"))
+        }
     }
 }

@@ -9,6 +9,7 @@ import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
+import TestSupport
 
 /// The instant every test starts at: a whole second, so dates survive ISO 8601 (no fractions) unchanged.
 enum Fixed {
@@ -39,7 +40,7 @@ struct Snapshot: Equatable {
 
 /// A new temporary directory path for one test's database.
 func temporaryDirectoryPath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("config-center-tests-\(UUID().uuidString)").path
+    TestRun.folder + "/center-\(UUID().uuidString)"
 }
 
 /// Runs `body` against a config-center on a new, empty database in `dir`; removes `dir` afterwards.

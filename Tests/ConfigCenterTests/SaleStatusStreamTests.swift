@@ -7,6 +7,7 @@ import FlashSaleCore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import NIOCore
 import OpenAPITestSupport
 import Synchronization
@@ -24,7 +25,7 @@ import Testing
         let clock = TestClock()
         let store = try CenterStore(pool: pool, nowMs: { clock.nowMs })
         let app = Application(router: CenterRoutes.router(store: store))
-        try await app.test(.live) { client in
+        try await app.testLive { client in
             let center = CenterClient(client: client, clock: clock)
             try await center.addCluster(["eu": ["eu-1", "eu-2"]])
             try await center.createSale(saleSpec("s1", stock: 100))

@@ -4,12 +4,13 @@ import FlashSaleCore
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 @testable import UnitNode
 
 @Suite struct DatabaseSafeguardTests {
     /// A unit database that received 2 units of `phone` from the config-center, with a per-user limit of 1.
     private func database() throws -> (DatabasePool, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("safeguard-\(UUID().uuidString)").path
+        let directory = TestRun.folder + "/safeguard-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let pool = try UnitDatabase.open(path: directory + "/unit.sqlite")
         try pool.write { db in

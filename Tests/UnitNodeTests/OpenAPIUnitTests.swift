@@ -9,6 +9,7 @@ import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Logging
 import NIOCore
 import OpenAPIKit
@@ -217,7 +218,7 @@ import Testing
         }
 
         // A unit on a new database sells nothing until it has its counters back from the cluster.
-        let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
+        let fresh = TestRun.folder + "/unit-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: fresh) }
         var logger = Logger(label: "openapi-test")
         logger.logLevel = .critical
@@ -226,7 +227,7 @@ import Testing
                 unit: TestUnit.unitID, region: TestUnit.region, port: 0, dataDirectory: fresh, centerURL: "http://127.0.0.1:1",
                 reportInterval: .seconds(60)),
             logger: logger)
-        try await recovering.test(.live) { client in
+        try await recovering.testLive { client in
             let unit = try await CheckedUnit(client: client, api: api)
             let answer = try await unit.call(.post, "\(sale)?user=alice", expect: .serviceUnavailable, code: .unitRecovering)
             #expect(answer.headers[.retryAfter] == "1")

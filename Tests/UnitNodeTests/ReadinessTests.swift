@@ -4,6 +4,7 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 import HummingbirdTesting
+import TestSupport
 import Logging
 import Testing
 @testable import UnitNode
@@ -26,7 +27,7 @@ import Testing
     }
 
     private func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("unit-ready-\(UUID().uuidString)").path
+        TestRun.folder + "/unit-ready-\(UUID().uuidString)"
     }
 
     /// Asks /readyz until it answers 200, for at most 10 s; returns the last answer.
@@ -43,7 +44,7 @@ import Testing
         let center = FakeCenter()
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await center.application().test(.live) { centerClient in
+        try await center.application().testLive { centerClient in
             let port = try #require(centerClient.port)
             let unit = try await UnitServer.application(settings: settings(center: port, directory: directory), logger: quiet())
             try await unit.test(.router) { client in
@@ -75,7 +76,7 @@ import Testing
             FakeCenter.config(units: [Self.unitID, "eu-west-2"], region: Self.region, stock: 3, nowMs: Date().millisecondsSince1970))
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await center.application().test(.live) { centerClient in
+        try await center.application().testLive { centerClient in
             let port = try #require(centerClient.port)
             let settings = settings(center: port, directory: directory, clusterSecret: String(repeating: "s", count: 32))
             let unit = try await UnitServer.application(settings: settings, logger: quiet())

@@ -6,6 +6,7 @@ import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Logging
 @testable import UnitNode
 
@@ -35,7 +36,7 @@ struct TestUnit {
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.clusterSecret = clusterSecret
         self.expiryInterval = expiryInterval
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-test-\(UUID().uuidString)").path
+        directory = TestRun.folder + "/unit-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.nowMs = nowMs
         let now = nowMs()
@@ -81,7 +82,7 @@ struct TestUnit {
 
     /// Runs `body` against the unit served on a real loopback port.
     func withLiveUnit(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await application().test(.live) { client in try await body(client) }
+        try await application().testLive { client in try await body(client) }
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }

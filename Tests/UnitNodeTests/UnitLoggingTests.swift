@@ -4,6 +4,7 @@
 import FlashSaleAPI
 import Foundation
 import HummingbirdTesting
+import TestSupport
 import Logging
 import Synchronization
 import Testing
@@ -51,7 +52,7 @@ struct CapturingLogHandler: LogHandler {
         let unit = try TestUnit(stock: 2, paymentWindowMs: 60_000, nowMs: { clock.nowMs })
         defer { unit.remove() }
         let app = try await UnitServer.application(settings: unit.settings, logger: logger, nowMs: unit.nowMs)
-        try await app.test(.live) { client in
+        try await app.testLive { client in
             let order = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=alice", method: .post)
             #expect(order.status == .created)
             clock.advance(byMs: 60_000)

@@ -1,34 +1,31 @@
 // A built executable of this package run as a child process, stopped by PID.
 
 import Foundation
+import Synchronization
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One running `config-center` or `flashsale-unit`, its output in a log file.
+/// One running `config-center` or `flashsale-unit`, its output in a log file. It runs in a session of its own that
+/// the test run's guard kills should the test process die first (`TestRun`).
 final class ChildProcess {
     let name: String
     let arguments: [String]
     let logPath: String
-    private let process: Process
+    let pid: pid_t
+    /// The exit status once reaped (as a shell reports it: 128 + signal when a signal ended it).
+    private let status = Mutex<Int32?>(nil)
 
     /// Starts `binary` (a product of this package) with `arguments`.
     init(binary: String, arguments: [String], logDirectory: String, name: String) throws {
         self.name = name
         self.arguments = arguments
         self.logPath = logDirectory + "/\(name)-\(UUID().uuidString.prefix(8)).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try Binaries.path(binary))
-        process.arguments = arguments
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        pid = try TestRun.spawn(try Binaries.path(binary), arguments, output: logPath)
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    var isRunning: Bool { reap() == nil }
 
     /// kill -9: no chance to flush or drain anything.
     func kill9() async {
@@ -39,22 +36,39 @@ final class ChildProcess {
     /// SIGTERM and wait for a clean exit; returns the exit status.
     @discardableResult
     func terminate() async -> Int32 {
-        if process.isRunning { kill(pid, SIGTERM) }
-        await waitForExit()
-        return process.terminationStatus
+        if isRunning { kill(pid, SIGTERM) }
+        return await waitForExit()
     }
 
     /// Waits without blocking a thread of the shared pool (in-process servers of other tests run on it).
-    func waitForExit() async {
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    @discardableResult
+    func waitForExit() async -> Int32 {
+        while true {
+            if let status = reap() { return status }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The exit status if the process has ended (reaping it once), else nil.
+    private func reap() -> Int32? {
+        status.withLock { status in
+            if status == nil {
+                var raw: Int32 = 0
+                if waitpid(pid, &raw, WNOHANG) == pid {
+                    status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+                }
+            }
+            return status
+        }
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit {
-        if process.isRunning {
+        if isRunning {
             kill(pid, SIGKILL)
-            process.waitUntilExit()
+            var raw: Int32 = 0
+            waitpid(pid, &raw, 0)
         }
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 import GRDB
 import NIOCore
 import Testing
+import TestSupport
 
 /// A config-center and its units, each a child process with its own data directory under `root`.
 final class LocalCluster {
@@ -19,7 +20,8 @@ final class LocalCluster {
     private var unitRegions: [String: String] = [:]
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID().uuidString)").path
+        // In this test run's folder: the next run deletes it should this process die before `shutdown()`.
+        root = try TestRun.makeFolder("cluster")
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
         centerPort = try freePort()
         var configuration = HTTPClient.Configuration()
