@@ -3,6 +3,7 @@
 # (rebalancing unsold stock toward buyers), with the demo sale from config-center/ applied.
 #
 #   deploy/local-cluster.sh          build (release), start everything, apply the demo sale, print endpoints
+#                                    (the first release build takes about 15 minutes on 2 cores; later ones are quick)
 #   deploy/local-cluster.sh down     stop everything this script started (by PID)
 #   deploy/local-cluster.sh status   show the demo sale per unit
 #   deploy/local-cluster.sh reset    stop and delete all data (orders included)
@@ -10,6 +11,9 @@
 # Data and logs live in deploy/run/ (or $FLASHSALE_RUN). Ports: config-center $CENTER_PORT (7000),
 # units 8101 8102 (eu-west), 8201 (us-east), 8301 (ap-south). SCRATCH_PATH (swift build's --scratch-path; default
 # .build) builds in another folder, so the cluster's build does not race another build of the tree.
+# FLASHSALE_BIN=DIR skips the build and runs the config-center, flashsale-unit and herd already built in DIR, for
+# example a debug build: `swift build && FLASHSALE_BIN=$(swift build --show-bin-path) deploy/local-cluster.sh`.
+# Give `down`, `status` and `reset` the same FLASHSALE_RUN (and FLASHSALE_BIN) as `up`.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,6 +53,18 @@ stop_all() {
     done
 }
 
+# BIN: where config-center, flashsale-unit and herd are (FLASHSALE_BIN, or swift build's release folder).
+bin_path() {
+    if [ -n "${FLASHSALE_BIN:-}" ]; then
+        BIN=$(cd "$FLASHSALE_BIN" 2>/dev/null && pwd) || die "FLASHSALE_BIN=$FLASHSALE_BIN is not a folder"
+        for tool in config-center flashsale-unit; do
+            [ -x "$BIN/$tool" ] || die "no $tool in FLASHSALE_BIN=$FLASHSALE_BIN"
+        done
+    else
+        BIN=$(cd "$ROOT" && "${BUILD[@]}" --show-bin-path)
+    fi
+}
+
 install_prerequisites() {
     command -v swift >/dev/null || die "the Swift toolchain (swift) is not on PATH"
     if [ ! -f /usr/include/sqlite3.h ]; then
@@ -64,14 +80,18 @@ install_prerequisites() {
 up() {
     install_prerequisites
     mkdir -p "$RUN/pids" "$RUN/logs"
-    say "building (release; the first build takes a few minutes, output in $RUN/logs/build.log)..."
-    if ! (cd "$ROOT" && "${BUILD[@]}" --product config-center && "${BUILD[@]}" --product flashsale-unit \
-        && "${BUILD[@]}" --product herd) \
-        >"$RUN/logs/build.log" 2>&1; then
-        tail -30 "$RUN/logs/build.log" >&2
-        die "build failed; see $RUN/logs/build.log"
+    if [ -n "${FLASHSALE_BIN:-}" ]; then
+        say "using the binaries in $FLASHSALE_BIN (FLASHSALE_BIN: no build)"
+    else
+        say "building (release; the first build takes about 15 minutes on 2 cores, output in $RUN/logs/build.log)..."
+        if ! (cd "$ROOT" && "${BUILD[@]}" --product config-center && "${BUILD[@]}" --product flashsale-unit \
+            && "${BUILD[@]}" --product herd) \
+            >"$RUN/logs/build.log" 2>&1; then
+            tail -30 "$RUN/logs/build.log" >&2
+            die "build failed; see $RUN/logs/build.log"
+        fi
     fi
-    BIN=$(cd "$ROOT" && "${BUILD[@]}" --show-bin-path)
+    bin_path
     stop_all
     for port in "$CENTER_PORT" 8101 8102 8201 8301; do
         port_open "$port" && die "port $port is already in use on 127.0.0.1"
@@ -121,14 +141,17 @@ up() {
     say "      (a 421 wrong-unit answer names the eu-west unit that serves alice: buy there)"
     say "      curl -s http://127.0.0.1:8101/v1/sales/demo-phone"
     say "      $BIN/config-center status demo-phone     (report demo-phone: the sale's account)"
-    say "stop: deploy/local-cluster.sh down     (logs and data: $RUN)"
+    local same=""
+    [ -n "${FLASHSALE_RUN:-}" ] && same+="FLASHSALE_RUN=$FLASHSALE_RUN "
+    [ -n "${FLASHSALE_BIN:-}" ] && same+="FLASHSALE_BIN=$FLASHSALE_BIN "
+    say "stop: ${same}deploy/local-cluster.sh down     (logs and data: $RUN)"
 }
 
 case "${1:-up}" in
     up) up ;;
     down) stop_all; say "stopped" ;;
     status)
-        BIN=$(cd "$ROOT" && "${BUILD[@]}" --show-bin-path)
+        bin_path
         "$BIN/config-center" status demo-phone ;;
     reset) stop_all; rm -rf "$RUN"; say "stopped and removed $RUN" ;;
     *) die "usage: deploy/local-cluster.sh [up|down|status|reset]" ;;
