@@ -1,12 +1,19 @@
-// The operator's dashboard: follows GET /v1/sales/{sale}/status/stream (Server-Sent Events) and draws each event:
-// the sale's totals, each region's units (rights held, sold, grants received and given, demand) and the grants
-// between nodes. Everything shown is set with textContent, never parsed as HTML.
+// The operator's dashboard: draws a sale's current status at once (GET /v1/sales lists every sale's status;
+// GET /v1/sales/{sale}/status when another sale is picked), then follows GET /v1/sales/{sale}/status/stream
+// (Server-Sent Events) and draws each event: the sale's totals, each region's units (rights held, sold, grants
+// received and given, demand) and the grants between nodes. The status the JSON routes answer is the `status` of
+// the stream's events; only the grants between nodes come from the stream alone. Everything shown is set with
+// textContent, never parsed as HTML.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 let source = null;
 let events = 0;
+// Which follow() is current, and whether its stream has sent an event yet: a status fetched for an earlier sale, or
+// answered after the stream's first event, is never drawn over newer figures.
+let following = 0;
+let streamed = false;
 const previous = new Map();
 
 function el(tag, attrs = {}, ...children) {
@@ -67,20 +74,25 @@ async function loadSales() {
     }
     const wanted = selectedSale();
     select.value = sales.some((sale) => sale.sale === wanted) ? wanted : sales[0].sale;
-    follow(select.value);
+    // The list is every sale's current status: the chosen one is drawn from it before the stream answers.
+    follow(select.value, sales.find((sale) => sale.sale === select.value));
   } catch (error) {
     message("Cannot list sales: " + error.message);
     setConnection("down", "down");
   }
 }
 
-function follow(sale) {
+// Draws `sale` as it is now (`current`, a status already at hand, or fetched), then follows its live stream.
+function follow(sale, current) {
   if (source) source.close();
   previous.clear();
+  following += 1;
+  streamed = false;
   history.replaceState(null, "", "#sale=" + encodeURIComponent(sale));
   const url = "/v1/sales/" + encodeURIComponent(sale) + "/status/stream";
   $("stream-url").textContent = url;
   setConnection("connecting", "idle");
+  if (current) drawCurrent(current); else fetchCurrent(sale, following);
   source = new EventSource(url);
   source.onopen = () => { setConnection("live", "live"); message(""); };
   source.onerror = () => {
@@ -94,10 +106,31 @@ function follow(sale) {
   };
   source.addEventListener("status", (event) => {
     events += 1;
+    streamed = true;
     draw(JSON.parse(event.data));
     $("events").textContent = String(events);
     $("updated").textContent = new Date().toLocaleTimeString();
   });
+}
+
+// The sale's status from the config-center's JSON route, drawn unless the stream or another sale came first.
+async function fetchCurrent(sale, generation) {
+  try {
+    const answer = await fetch("/v1/sales/" + encodeURIComponent(sale) + "/status", { headers: { Accept: "application/json" } });
+    const body = await answer.json();
+    if (generation !== following || streamed) return;
+    if (!answer.ok) {
+      message(`${body.title} (${body.code}): ${body.detail || ""}`);
+      return;
+    }
+    drawCurrent(body);
+  } catch (error) { /* the stream says whether the server is there */ }
+}
+
+// A status without the stream's grant flows: everything but the grants between nodes.
+function drawCurrent(status) {
+  draw({ status, grants: null });
+  $("updated").textContent = new Date().toLocaleTimeString() + " (current status; the live stream follows)";
 }
 
 async function explainRefusal(sale) {
@@ -180,8 +213,15 @@ function ago(time) {
   return seconds < 60 ? `${seconds}s ago` : `${Math.round(seconds / 60)}m ago`;
 }
 
+// `grants` is null when only the status is known (before the stream's first event): the nodes are drawn, and the
+// table says the flows are coming.
 function drawGrants(grants, status) {
   const body = $("grants").tBodies[0];
+  if (grants === null) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "3", class: "muted" }, "grants come with the live stream")));
+    drawFlowGraph([], status);
+    return;
+  }
   body.replaceChildren(...grants.map((grant) => {
     const kind = grant.from === "center" ? "allocation" : grant.to === "center" ? "return" : "rebalance";
     return el("tr", { "data-kind": kind }, el("td", {}, grant.from), el("td", {}, grant.to),
