@@ -1,4 +1,4 @@
-// One node's own entries of a sale's bounded counter (DESIGN.md, "Stock rights").
+// One node's own entries of a sale's bounded counter (docs/ARCHITECTURE.md, "Stock rights: a bounded counter").
 
 /// The entries of the rights counter that one node owns. Only that node writes them and every entry only
 /// grows, so two copies of a row merge by taking the larger value of each entry: loss, duplication and

@@ -1,4 +1,4 @@
-// The bounded counter of DESIGN.md (Balegas et al., SRDS 2015): a sale's stock as rights spread over nodes.
+// The bounded counter of docs/ARCHITECTURE.md (Balegas et al., SRDS 2015): a sale's stock as rights spread over nodes.
 
 /// One sale's stock rights across the config-center and the units.
 ///

@@ -1,7 +1,8 @@
 // When a unit gives part of its stock rights to a peer: only donors decide, and only toward demand.
 
-/// The donor-driven rebalancing rule of DESIGN.md. A unit looks at its own pulse and its peers' and decides
-/// what to grant; it never asks for stock, so two units can never both take the same rights.
+/// The donor-driven rebalancing rule (docs/ARCHITECTURE.md, "Gossip and rebalancing"). A unit looks at its own
+/// pulse and its peers' and decides what to grant; it never asks for stock, so two units can never both take the
+/// same rights.
 ///
 /// A grant goes to a peer only when the donor's stock would last `ratio` times longer than the peer's at current
 /// demand (hysteresis: after a grant both last about as long, far from the threshold, so stock does not travel

@@ -1,4 +1,4 @@
-// The invariants of DESIGN.md judged over what the cluster itself says after a rehearsal.
+// The invariants of docs/ARCHITECTURE.md judged over what the cluster itself says after a rehearsal.
 
 /// Checks the read-back data: nothing read twice, nobody over their limit, nothing oversold, nothing the herd
 /// was promised missing, and the config-center's account closing. Pure: the same data always gives the same
