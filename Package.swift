@@ -3,7 +3,7 @@ import PackageDescription
 
 /// The flash-sale cluster: a pure core (rights ledger, allocation, sale phases, order ids, purchase book),
 /// the unit node and the config-center built on it, a typed client for the config-center API, and two thin
-/// executables. See ../shared/DESIGN.md for the architecture.
+/// executables. See docs/ARCHITECTURE.md for the architecture.
 let package = Package(
     name: "flashsale",
     platforms: [.macOS(.v15)],
