@@ -21,6 +21,33 @@ import Testing
         return try WireJSON.encoder.encode(GossipEnvelope(from: from, sentAtMs: sentAtMs, nonce: nonce, digests: [digest]))
     }
 
+    /// A signed message whose pulse says `available` (JSON written by hand: the value cannot be built in range).
+    func envelope(available: String, sentAtMs: Int64 = Date().millisecondsSince1970) -> Data {
+        let from = "eu-west-2"
+        return Data(
+            (#"{"from":"\#(from)","sentAtMs":\#(sentAtMs),"nonce":"\#(UUID().uuidString)","digests":[{"sale":"\#(TestUnit.saleID)","#
+                + #""from":"\#(from)","rows":{"\#(from)":{"minted":0,"grantedTo":{},"consumed":0,"released":0}},"#
+                + #""pulse":{"node":"\#(from)","available":\#(available),"demandPerSecond":1,"heartbeatMs":\#(sentAtMs)}}]}"#).utf8)
+    }
+
+    /// A pulse with `available: Int64.max` once made a unit trap in its rebalancing arithmetic (exit 132). Every
+    /// extreme value is refused as malformed, changes nothing, and the unit goes on answering.
+    @Test func extremeNumbersInAPulseAreRefusedAndTheUnitGoesOn() async throws {
+        let unit = try TestUnit(stock: 3, peers: ["eu-west-2"], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            for value in ["9223372036854775807", "-9223372036854775808", "1e300", "1000000001"] {
+                let body = envelope(available: value)
+                let answer = try await post(client, body, signature: seal.signature(for: body))
+                #expect(answer.status == .badRequest, "available \(value)")
+                #expect(answer.headers[.contentType] == "application/problem+json")
+                #expect(try await stockLeft(client) == 3)
+            }
+            let fine = envelope(available: "0")
+            #expect(try await post(client, fine, signature: seal.signature(for: fine)).status == .ok)
+        }
+    }
+
     func post(_ client: some TestClientProtocol, _ body: Data, signature: String?) async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let signature { headers[GossipSeal.headerName] = signature }

@@ -24,3 +24,19 @@ public struct GossipEnvelope: Sendable, Codable, Equatable {
         return String(random.next(), radix: 16) + String(random.next(), radix: 16)
     }
 }
+
+extension GossipEnvelope {
+    private enum CodingKeys: String, CodingKey {
+        case from, sentAtMs, nonce, digests
+    }
+
+    /// Refuses times, nonces and digest counts out of `WireBounds`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            from: try container.decode(NodeID.self, forKey: .from),
+            sentAtMs: try container.decode(Int64.self, forKey: .sentAtMs, in: WireBounds.timeMs),
+            nonce: try container.decode(String.self, forKey: .nonce, maxBytes: WireBounds.tokenBytesMax),
+            digests: try container.decode([GossipDigest].self, forKey: .digests, maxCount: WireBounds.entriesMax))
+    }
+}

@@ -17,8 +17,15 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CodingKeyRepresen
 
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Decoded only when it is a valid id (`IdentifierRule`): a node id from the network is a dictionary key and a
+    /// database value, so its length and characters are bounded before anything stores it.
     public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
+        let container = try decoder.singleValueContainer()
+        let raw = try container.decode(String.self)
+        guard IdentifierRule.isValidID(raw) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a node id: \(raw.prefix(80).debugDescription)")
+        }
+        self.rawValue = raw
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -28,7 +35,10 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CodingKeyRepresen
 
     public var codingKey: any CodingKey { NodeIDKey(stringValue: rawValue) }
 
-    public init?<T: CodingKey>(codingKey: T) { self.rawValue = codingKey.stringValue }
+    public init?<T: CodingKey>(codingKey: T) {
+        guard IdentifierRule.isValidID(codingKey.stringValue) else { return nil }
+        self.rawValue = codingKey.stringValue
+    }
 }
 
 private struct NodeIDKey: CodingKey {

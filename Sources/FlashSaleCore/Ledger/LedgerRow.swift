@@ -45,10 +45,33 @@ public struct LedgerRow: Sendable, Hashable, Codable {
     /// Whether `node` could have written this row: counters non-negative and at most `bound`, nothing returned
     /// beyond what was sold, no grant to itself, minted only by the config-center. Rows from the network are
     /// checked with this before they are merged.
-    public func isPlausible(of node: NodeID, bound: Int64 = 1_000_000_000) -> Bool {
+    public func isPlausible(of node: NodeID, bound: Int64 = WireBounds.stock.upperBound) -> Bool {
         let range = 0...bound
         return range.contains(minted) && (minted == 0 || node == .center) && range.contains(consumed)
             && range.contains(released) && released <= consumed
             && grantedTo.allSatisfy { $0.key != node && range.contains($0.value) }
+    }
+}
+
+extension LedgerRow {
+    private enum CodingKeys: String, CodingKey {
+        case minted, grantedTo, consumed, released
+    }
+
+    /// Refuses counters out of `WireBounds.stock` and rows with more grantees than a message may name: rows from the
+    /// network are summed (rights, totals), and every sum must stay far inside `Int64`. Whether the sender may write
+    /// this row at all is `isPlausible(of:)`, checked where the sender is known.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let grantedTo = try container.decode([NodeID: Int64].self, forKey: .grantedTo, maxCount: WireBounds.entriesMax)
+        guard grantedTo.values.allSatisfy(WireBounds.stock.contains) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .grantedTo, in: container, debugDescription: "a grant is outside \(WireBounds.stock)")
+        }
+        self.init(
+            minted: try container.decode(Int64.self, forKey: .minted, in: WireBounds.stock),
+            grantedTo: grantedTo,
+            consumed: try container.decode(Int64.self, forKey: .consumed, in: WireBounds.stock),
+            released: try container.decode(Int64.self, forKey: .released, in: WireBounds.stock))
     }
 }

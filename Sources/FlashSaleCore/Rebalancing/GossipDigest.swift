@@ -29,6 +29,25 @@ public struct GossipDigest: Sendable, Hashable, Codable {
     }
 }
 
+extension GossipDigest {
+    private enum CodingKeys: String, CodingKey {
+        case sale, from, rows, pulse
+    }
+
+    /// Refuses a digest that names more nodes than a message may carry or a sale id that is not an id.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let sale = try container.decode(String.self, forKey: .sale, maxBytes: IdentifierRule.idMaxLength)
+        guard IdentifierRule.isValidID(sale) else {
+            throw DecodingError.dataCorruptedError(forKey: .sale, in: container, debugDescription: "not a sale id")
+        }
+        self.init(
+            sale: sale, from: try container.decode(NodeID.self, forKey: .from),
+            rows: try container.decode([NodeID: LedgerRow].self, forKey: .rows, maxCount: WireBounds.entriesMax),
+            pulse: try container.decodeIfPresent(Pulse.self, forKey: .pulse))
+    }
+}
+
 /// The latest pulse per node, newest heartbeat wins.
 public struct PulseBoard: Sendable, Hashable {
     public private(set) var pulses: [NodeID: Pulse] = [:]

@@ -23,3 +23,19 @@ public struct Pulse: Sendable, Hashable, Codable {
         demandPerSecond > 0 ? Double(max(available, 0)) / demandPerSecond : .infinity
     }
 }
+
+extension Pulse {
+    private enum CodingKeys: String, CodingKey {
+        case node, available, demandPerSecond, heartbeatMs
+    }
+
+    /// Refuses numbers out of `WireBounds`: a pulse from the network feeds the rebalancing arithmetic.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            node: try container.decode(NodeID.self, forKey: .node),
+            available: try container.decode(Int64.self, forKey: .available, in: WireBounds.available),
+            demandPerSecond: try container.decode(Double.self, forKey: .demandPerSecond, in: WireBounds.rate),
+            heartbeatMs: try container.decode(Int64.self, forKey: .heartbeatMs, in: WireBounds.timeMs))
+    }
+}
