@@ -118,7 +118,7 @@ public final class CenterStore: Sendable {
             }
         }
         let now = nowMs()
-        let spec = try await write { db in
+        let (spec, knownSales) = try await write { db in
             try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
             try db.execute(
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
@@ -136,11 +136,12 @@ public final class CenterStore: Sendable {
                     throw CenterError.conflict("unit '\(unit)' reports more for sale '\(saleID)' than it was granted")
                 }
             }
-            return try CenterQueries.unit(report.unit, db) ?? UnitSpec(id: report.unit, region: report.region)
+            let known = try Set((report.pulses ?? [:]).keys.filter { try CenterQueries.saleTerms($0, db) != nil })
+            return (try CenterQueries.unit(report.unit, db) ?? UnitSpec(id: report.unit, region: report.region), known)
         }
+        // Only pulses of sales that exist are kept: any other sale id would grow this map with every report.
         pulses.withLock { pulses in
-            for (sale, pulse) in report.pulses ?? [:]
-            where pulse.node.rawValue == report.unit && pulse.demandPerSecond.isFinite && pulse.demandPerSecond >= 0 {
+            for (sale, pulse) in report.pulses ?? [:] where knownSales.contains(sale) && pulse.node.rawValue == report.unit {
                 pulses[sale, default: [:]][pulse.node] = pulse
             }
         }

@@ -30,3 +30,31 @@ public struct UnitReport: Sendable, Codable, Equatable {
         self.pulses = pulses
     }
 }
+
+extension UnitReport {
+    private enum CodingKeys: String, CodingKey {
+        case unit, region, url, configVersion, sales, knownRows, pulses
+    }
+
+    /// Refuses a report with more sales, rows or pulses than a message may carry, or a version out of range; the
+    /// rows and pulses check their own numbers (`WireBounds`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let max = WireBounds.entriesMax
+        let knownRows = try container.decodeIfPresent([String: [NodeID: LedgerRow]].self, forKey: .knownRows)
+        guard (knownRows?.count ?? 0) <= max, knownRows?.values.allSatisfy({ $0.count <= max }) ?? true else {
+            throw DecodingError.dataCorruptedError(forKey: .knownRows, in: container, debugDescription: "more than \(max) entries")
+        }
+        let pulses = try container.decodeIfPresent([String: Pulse].self, forKey: .pulses)
+        guard (pulses?.count ?? 0) <= max else {
+            throw DecodingError.dataCorruptedError(forKey: .pulses, in: container, debugDescription: "more than \(max) entries")
+        }
+        self.init(
+            unit: try container.decode(String.self, forKey: .unit, maxBytes: IdentifierRule.idMaxLength),
+            region: try container.decode(String.self, forKey: .region, maxBytes: IdentifierRule.idMaxLength),
+            url: try container.decode(String.self, forKey: .url, maxBytes: 512),
+            configVersion: try container.decode(Int64.self, forKey: .configVersion, in: 0...Int64.max),
+            sales: try container.decode([String: LedgerRow].self, forKey: .sales, maxCount: max),
+            knownRows: knownRows, pulses: pulses)
+    }
+}
