@@ -14,12 +14,18 @@ public struct CenterSettings: Sendable {
     public var dataDirectory: String
     /// The units' cluster secret: with it the config-center takes part in their gossip as node C.
     public var clusterSecret: String?
+    /// Connections the config-center holds, per client and in total, and how long a request may take to arrive.
+    public var connectionLimits: ConnectionLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 7000, dataDirectory: String, clusterSecret: String? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 7000, dataDirectory: String, clusterSecret: String? = nil,
+        connectionLimits: ConnectionLimits = ConnectionLimits()
+    ) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.clusterSecret = clusterSecret
+        self.connectionLimits = connectionLimits
     }
 }
 
@@ -37,8 +43,9 @@ public enum CenterServer {
             }
             gossip = CenterGossip(store: store, seal: seal)
         }
+        if let problem = settings.connectionLimits.problem { throw CenterSettingsError(description: problem) }
         let app = Application(
-            router: CenterRoutes.router(store: store, gossip: gossip),
+            router: CenterRoutes.router(store: store, gossip: gossip), server: ConnectionGate(limits: settings.connectionLimits).http1,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),
             logger: logger)
         // Shut down in reverse order: long-polls are answered first, so the server's connections can finish.

@@ -17,6 +17,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File holding the units' cluster secret (or FLASHSALE_CLUSTER_SECRET): the config-center then gossips with them as node C.")
     var clusterSecretFile: String?
 
+    @OptionGroup(title: "Connections")
+    var connections: ConnectionLimitOptions
+
     func run() async throws {
         let secret: String?
         do {
@@ -28,7 +31,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--listen must be host:port, e.g. 127.0.0.1:7000")
         }
         ProcessLogging.bootstrap()
-        let settings = CenterSettings(host: host, port: port, dataDirectory: data, clusterSecret: secret)
+        let settings = CenterSettings(
+            host: host, port: port, dataDirectory: data, clusterSecret: secret, connectionLimits: try connections.limits())
         do {
             try await CenterServer.run(settings: settings, logger: Logger(label: "config-center"))
         } catch let error as CenterSettingsError {

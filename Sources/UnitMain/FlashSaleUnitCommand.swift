@@ -53,6 +53,9 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
     @Option(help: "On a new database, milliseconds to wait for silent peers' copies of this unit's counters before selling.")
     var recoveryPatienceMs: Int = 5000
 
+    @OptionGroup(title: "Connections")
+    var connections: ConnectionLimitOptions
+
     func run() async throws {
         let secret: String?
         do {
@@ -75,7 +78,7 @@ struct FlashSaleUnitCommand: AsyncParsableCommand {
             unit: id, region: region, host: host, port: port, dataDirectory: data, centerURL: center,
             advertisedURL: advertise, synchronous: mode, reportInterval: .milliseconds(reportIntervalMs),
             clusterSecret: secret, gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout,
-            recoveryPatience: .milliseconds(recoveryPatienceMs))
+            recoveryPatience: .milliseconds(recoveryPatienceMs), connectionLimits: try connections.limits())
         do {
             try await UnitServer.run(settings: settings, logger: logger)
         } catch let error as UnitSettingsError {

@@ -33,12 +33,15 @@ public struct UnitSettings: Sendable {
     public var recoveryPatience: Duration
     /// How often unpaid orders past their payment window are expired.
     public var expiryInterval: Duration
+    /// Connections the unit holds, per client and in total, and how long a request may take to arrive.
+    public var connectionLimits: ConnectionLimits
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
         advertisedURL: String? = nil, synchronous: SynchronousMode = .full, reportInterval: Duration = .seconds(1),
         longPollSeconds: Int = 25, clusterSecret: String? = nil, gossipInterval: Duration = .milliseconds(200),
-        gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5), expiryInterval: Duration = .seconds(1)
+        gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5), expiryInterval: Duration = .seconds(1),
+        connectionLimits: ConnectionLimits = ConnectionLimits()
     ) {
         self.unit = unit
         self.region = region
@@ -55,6 +58,7 @@ public struct UnitSettings: Sendable {
         self.gossipFanout = gossipFanout
         self.recoveryPatience = recoveryPatience
         self.expiryInterval = expiryInterval
+        self.connectionLimits = connectionLimits
     }
 }
 
@@ -116,6 +120,7 @@ public enum UnitServer {
         guard (1...16).contains(settings.gossipFanout), settings.gossipInterval >= .milliseconds(10) else {
             throw UnitSettingsError(description: "gossip fanout must be 1-16 and the interval at least 10 ms")
         }
+        if let problem = settings.connectionLimits.problem { throw UnitSettingsError(description: problem) }
         let writer = GroupCommitWriter(pool: pool, metrics: metrics, logger: logger)
         let desk = PurchaseDesk(
             unit: unit, lastOrderID: lastOrderID, writer: writer, gossiping: seal != nil, recovering: isNew, nowMs: nowMs)
@@ -168,7 +173,7 @@ public enum UnitServer {
                     interval: settings.gossipInterval, fanout: settings.gossipFanout, metrics: metrics, logger: logger))
         }
         let server = Application(
-            router: router,
+            router: router, server: ConnectionGate(limits: settings.connectionLimits).http1,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
             logger: logger)
         return (server, services)

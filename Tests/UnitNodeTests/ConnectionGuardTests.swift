@@ -1,0 +1,130 @@
+// The connection guard's clocks: a request must arrive in time, an idle connection goes, an answer is never cut.
+
+import AsyncHTTPClient
+import FlashSaleAPI
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct ConnectionGuardTests {
+    static let limits = ConnectionLimits(
+        maxConnections: 100, maxConnectionsPerAddress: 3, requestTimeout: .milliseconds(500), idleTimeout: .milliseconds(800))
+
+    /// Runs `body` with the port of a server behind a gate with `limits`: /fast answers at once, /slow after 1.5 s.
+    private func withGuardedServer(_ body: @Sendable (Int) async throws -> Void) async throws {
+        let router = Router()
+        router.get("/fast") { _, _ in "fast" }
+        router.get("/slow") { _, _ -> String in
+            try await Task.sleep(for: .milliseconds(1_500))
+            return "slow"
+        }
+        let port = Mutex<Int?>(nil)
+        var logger = Logger(label: "connection-guard-test")
+        logger.logLevel = .critical
+        let app = Application(
+            router: router, server: ConnectionGate(limits: Self.limits).http1,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
+        let group = ServerGroup.make(services: [app], signals: [], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            let outcome: Result<Void, any Error>
+            do { outcome = .success(try await body(try #require(port.withLock { $0 }))) } catch { outcome = .failure(error) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            try outcome.get()
+        }
+    }
+
+    @Test func aSlowAnswerIsNeverCutButASilentConnectionIs() async throws {
+        try await withGuardedServer { port in
+            // The answer takes three times the request timeout: the guard does not time a request being answered.
+            let response = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow"), timeout: .seconds(30))
+            #expect(response.status == .ok)
+            #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "slow")
+
+            // A connection that sends nothing, or half a request, is closed when its request time runs out.
+            for opening in ["", "GET /fast HTTP/1.1\r\nHo"] {
+                let socket = try RawConnection(port: port)
+                socket.send(opening)
+                let (closedAfter, _) = socket.waitForClose(limit: .seconds(5))
+                let after = try #require(closedAfter, "never closed (sent \(opening.debugDescription))")
+                #expect(after >= .milliseconds(400) && after < .seconds(3), "closed after \(after)")
+            }
+        }
+    }
+
+    @Test func aKeptAliveConnectionGoesWhenIdleAfterItsAnswer() async throws {
+        try await withGuardedServer { port in
+            let socket = try RawConnection(port: port)
+            socket.send("GET /fast HTTP/1.1\r\nHost: test\r\n\r\n")
+            let (closedAfter, received) = socket.waitForClose(limit: .seconds(5))
+            #expect(received.hasPrefix("HTTP/1.1 200"), "answered first: \(received)")
+            let after = try #require(closedAfter, "the idle connection was never closed")
+            #expect(after >= .milliseconds(700) && after < .seconds(4), "closed after \(after)")
+        }
+    }
+
+    @Test func oneAddressHoldsAtMostItsShare() async throws {
+        try await withGuardedServer { port in
+            let held = try (0..<6).map { _ in try RawConnection(port: port) }
+            try await Task.sleep(for: .milliseconds(200))
+            // Over the limit of 3 the server closes at once (before any request timeout could).
+            #expect(held.filter { $0.isOpen }.count == 3)
+        }
+    }
+}
+
+/// A blocking loopback connection that sends what it is told and watches for the server closing it.
+private final class RawConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, connected == 0 else { throw CancellationError() }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) {
+        guard !text.isEmpty else { return }
+        _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Reads until the server closes the connection or `limit` passes: how long that took (nil: still open), and
+    /// everything received.
+    func waitForClose(limit: Duration) -> (Duration?, String) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while clock.now - start < limit {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 50) > 0 else { continue }
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { return (clock.now - start, String(decoding: received, as: UTF8.self)) }
+            received += buffer[0..<count]
+        }
+        return (nil, String(decoding: received, as: UTF8.self))
+    }
+
+    var isOpen: Bool {
+        var byte: UInt8 = 0
+        let read = recv(fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
+        return read < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+}
