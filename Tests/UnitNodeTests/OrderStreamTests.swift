@@ -71,8 +71,12 @@ import Testing
         try await unit.withLiveUnit { client in
             _ = try await buy(client, "someone")
             let port = try #require(client.port)
-            follower.task.withLock { $0 = Task { try await Self.follow(http: .shared, port: port, lastEventID: nil, until: 1_000) } }
-            try await Task.sleep(for: .milliseconds(300))
+            // The unit stops once the follower's stream is open (not after a guess of how long that takes).
+            let (connected, signal) = AsyncStream.makeStream(of: Void.self)
+            follower.task.withLock {
+                $0 = Task { try await Self.follow(http: .shared, port: port, lastEventID: nil, until: 1_000, connected: signal) }
+            }
+            for await _ in connected { break }
         }
         // The unit stopped although a follower was still waiting for orders: its stream ended cleanly, with what
         // there was. Had shutdown waited for the follower to leave, the follower's request would have timed out
@@ -82,7 +86,11 @@ import Testing
     }
 
     /// Opens the stream (after `lastEventID`), collects event ids until it has `count`, then disconnects.
-    private static func follow(http: HTTPClient, port: Int, lastEventID: String?, until count: Int) async throws -> [String] {
+    /// `connected` hears once the stream has sent its first bytes.
+    private static func follow(
+        http: HTTPClient, port: Int, lastEventID: String?, until count: Int,
+        connected: AsyncStream<Void>.Continuation? = nil
+    ) async throws -> [String] {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/orders/stream")
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
         let response = try await http.execute(request, timeout: .seconds(30))
@@ -91,6 +99,7 @@ import Testing
         var ids: [String] = []
         var buffer = ""
         for try await chunk in response.body {
+            connected?.yield()
             buffer += String(buffer: chunk)
             while let end = buffer.range(of: "\n\n") {
                 let event = buffer[..<end.lowerBound]

@@ -1,6 +1,7 @@
 // Every connection of a server counted by client address, and closed when it is over a limit or too slow.
 
 public import HummingbirdCore
+import Logging
 import NIOCore
 import NIOHTTPTypes
 import Synchronization
@@ -15,10 +16,16 @@ public final class ConnectionGate: Sendable {
         self.limits = limits
     }
 
-    /// The HTTP/1 server with this gate in every connection's pipeline. The server's own idle timeout is not used:
-    /// the guard times requests and idle connections itself.
+    /// The HTTP/1 server with this gate on every connection: `ConnectionGuardHandler` first in the pipeline (it sees
+    /// the bytes as they come), `RequestProgressHandler` after the HTTP codec (it sees where requests and answers
+    /// end). The server's own idle timeout is not used: the guard times requests and idle connections itself.
     public var http1: HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuardHandler(gate: self)]))
+        let gate = self
+        return HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(
+                http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestProgressHandler()])),
+                gate: gate)
+        }
     }
 
     /// Connections open now: in total, and from `address`'s key.
@@ -63,29 +70,51 @@ public final class ConnectionGate: Sendable {
     }
 }
 
-/// One connection's guard: closes it at once when its client is over a limit, and when a request does not arrive
-/// in time (`requestTimeout` from the connection's opening or a request's head to that request's end;
-/// `idleTimeout` from an answer's end to the next request's head). While a request is being answered, however long
-/// (a long-poll, an event stream), no deadline runs.
-final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+/// HTTP/1 with a `ConnectionGuardHandler` placed before everything else in each connection's pipeline.
+struct GuardedHTTP1Channel: ServerChildChannel {
+    let http1: HTTP1Channel
+    let gate: ConnectionGate
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
+        do {
+            try channel.pipeline.syncOperations.addHandler(ConnectionGuardHandler(gate: gate), position: .first)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return http1.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: HTTP1Channel.Value, logger: Logger) async {
+        await http1.handle(value: value, logger: logger)
+    }
+}
+
+/// One connection's guard: closes it at once when its client is over a limit, and when it is too slow. A request
+/// has `requestTimeout` from its first byte to its end (a client that trickles a request, or half-sends one, is
+/// closed when it runs out); a connection with no request under way has `idleTimeout` for the next one's first byte
+/// (from its opening, or from its last answer's end). While a request is being answered, however long (a
+/// long-poll, an event stream), no deadline runs.
+final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
 
     private let gate: ConnectionGate
     /// The client's key while this connection holds a slot.
     private var slot: String?
     private var deadline: Scheduled<Void>?
-    /// A request's head has arrived and its end not yet.
+    /// Bytes of a request have come and its end has not: the request's deadline runs.
     private var reading = false
-    /// Requests read whose answer has not ended yet (HTTP/1 pipelining allows several).
-    private var answering = 0
-    /// Whether any answer has ended: the first request is timed from the connection's opening.
-    private var answered = false
+    /// Requests whose head came and whose answer has not ended (an answer may also end before its request does,
+    /// as a refusal of a body too large; HTTP/1 pipelining allows several).
+    private var unanswered = 0
+    private var context: ChannelHandlerContext?
 
     init(gate: ConnectionGate) {
         self.gate = gate
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -96,7 +125,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         slot = key
-        arm(context, gate.limits.requestTimeout)
+        arm(gate.limits.idleTimeout)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -106,35 +135,46 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stop()
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head:
-            reading = true
-            // A later request gets its own time for its body; the first keeps the time it had from the opening.
-            if answered || answering > 0 { arm(context, gate.limits.requestTimeout) }
-        case .body:
-            break
-        case .end:
-            reading = false
-            answering += 1
-            deadline?.cancel()
-            deadline = nil
-        }
+        startReading()
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            answering = max(answering - 1, 0)
-            answered = true
-            if answering == 0, !reading { arm(context, gate.limits.idleTimeout) }
-        }
-        context.write(data, promise: promise)
+    /// A request's head was decoded (from `RequestProgressHandler`): it will be answered. Its bytes may have come
+    /// with the end of the request before, so its deadline starts here if it did not already.
+    func requestHead() {
+        unanswered += 1
+        startReading()
     }
 
-    private func arm(_ context: ChannelHandlerContext, _ timeout: Duration) {
+    /// A request has been read whole: it is answered with no deadline, or, already answered, the idle time starts.
+    func requestEnded() {
+        reading = false
+        if unanswered > 0 {
+            deadline?.cancel()
+            deadline = nil
+        } else {
+            arm(gate.limits.idleTimeout)
+        }
+    }
+
+    /// An answer has gone out whole: when none is left to give and no request is coming in, the idle time starts.
+    func answerEnded() {
+        unanswered = max(unanswered - 1, 0)
+        if unanswered == 0, !reading { arm(gate.limits.idleTimeout) }
+    }
+
+    private func startReading() {
+        guard !reading else { return }
+        reading = true
+        arm(gate.limits.requestTimeout)
+    }
+
+    private func arm(_ timeout: Duration) {
+        guard let context else { return }
         deadline?.cancel()
         let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
@@ -150,5 +190,37 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             gate.release(slot)
             self.slot = nil
         }
+    }
+}
+
+/// After the HTTP codec: tells the connection's `ConnectionGuardHandler` where each request and each answer ends.
+final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private var guardHandler: ConnectionGuardHandler?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guardHandler = try? context.pipeline.syncOperations.handler(type: ConnectionGuardHandler.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        guardHandler = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: guardHandler?.requestHead()
+        case .body: break
+        case .end: guardHandler?.requestEnded()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { guardHandler?.answerEnded() }
+        context.write(data, promise: promise)
     }
 }

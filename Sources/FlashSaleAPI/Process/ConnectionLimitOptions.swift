@@ -12,10 +12,10 @@ public struct ConnectionLimitOptions: ParsableArguments {
     @Option(help: "Connections held at once from one client address (IPv4, or IPv6 /64): one client cannot take them all.")
     public var maxConnectionsPerAddress: Int = ConnectionLimits().maxConnectionsPerAddress
 
-    @Option(help: "Seconds a connection has to send a whole request once it opens, or a request's body once its head came.")
+    @Option(help: "Seconds a request has from its first byte to its end: a half-sent or trickled request is closed then.")
     public var requestTimeoutSeconds: Double = 10
 
-    @Option(help: "Seconds a kept-alive connection may wait for its next request.")
+    @Option(help: "Seconds a connection with no request under way (new, or kept alive) may wait for the next one.")
     public var idleTimeoutSeconds: Double = 60
 
     /// The limits these flags ask for; a validation error names the flag that is out of range.

@@ -9,10 +9,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Connections open at once from one client address (an IPv4 address, or an IPv6 /64, which one host usually
     /// owns whole): one client cannot take the server's connections from the others.
     public var maxConnectionsPerAddress: Int
-    /// Time a new connection has to send a whole request (head and body), and a request whose head has arrived has
-    /// to send its body: a client that trickles bytes is closed when it runs out.
+    /// Time a request has from its first byte to its end (head and body): a client that trickles a request, or
+    /// sends half of one and waits, is closed when it runs out.
     public var requestTimeout: Duration
-    /// Time a kept-alive connection may wait for its next request once its last answer went out.
+    /// Time a connection with no request under way (a new one, or a kept-alive one after its answer) may wait for
+    /// the first byte of its next request.
     public var idleTimeout: Duration
 
     /// Defaults for a flash sale: buyers send one small request and, at most, keep the connection for the next try.
