@@ -4,6 +4,7 @@ import ConfigCenterClient
 import FlashSaleAPI
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,46 +69,18 @@ private final class HalfSentConnections {
     /// returns how many were made.
     func open(_ count: Int) -> Int {
         for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { continue }
-            var local = Self.address(source, port: 0)
-            var remote = Self.address("127.0.0.1", port: port)
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            let connected = withUnsafePointer(to: &remote) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0, connected == 0 else {
-                close(fd)
-                continue
-            }
-            let half = "POST /v1/sales/phone/purchases?user=mallory HTTP/1.1\r\nHost: unit\r\nContent-Le"
-            _ = half.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            guard let fd = Loopback.connect(to: port, from: source) else { continue }
+            Loopback.send(fd, "POST /v1/sales/phone/purchases?user=mallory HTTP/1.1\r\nHost: unit\r\nContent-Le")
             sockets.append(fd)
         }
         return sockets.count
     }
 
-    /// Connections the server has not closed: a read would block rather than see the end of the stream.
-    func stillOpen() -> Int {
-        sockets.filter { fd in
-            var byte: UInt8 = 0
-            let read = recv(fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
-            return read < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
-        }.count
-    }
+    /// Connections the server has not closed.
+    func stillOpen() -> Int { sockets.filter(Loopback.isOpen).count }
 
     func closeAll() {
         sockets.forEach { close($0) }
         sockets.removeAll()
-    }
-
-    private static func address(_ host: String, port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr(host)
-        return address
     }
 }

@@ -5,6 +5,7 @@ import ConfigCenterClient
 import FlashSaleAPI
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -129,19 +130,9 @@ private final class ConnectionChurn: Sendable {
 
     /// One connection: true when it was accepted (connect succeeded).
     private func connectOnce(whole: Bool) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard let fd = Loopback.connect(to: port) else { return false }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        let request = whole ? "GET /healthz HTTP/1.1\r\nHost: unit\r\nConnection: close\r\n\r\n" : "GET /heal"
-        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        Loopback.send(fd, whole ? "GET /healthz HTTP/1.1\r\nHost: unit\r\nConnection: close\r\n\r\n" : "GET /heal")
         return true
     }
 }

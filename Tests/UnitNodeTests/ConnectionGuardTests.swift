@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,23 +94,13 @@ private final class RawConnection {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard fd >= 0, connected == 0 else { throw CancellationError() }
+        guard let fd = Loopback.connect(to: port) else { throw CancellationError() }
+        self.fd = fd
     }
 
     deinit { close(fd) }
 
-    func send(_ text: String) {
-        guard !text.isEmpty else { return }
-        _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-    }
+    func send(_ text: String) { Loopback.send(fd, text) }
 
     /// Reads until the server closes the connection or `limit` passes: how long that took (nil: still open), and
     /// everything received.
@@ -128,9 +119,5 @@ private final class RawConnection {
         return (nil, String(decoding: received, as: UTF8.self))
     }
 
-    var isOpen: Bool {
-        var byte: UInt8 = 0
-        let read = recv(fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
-        return read < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
-    }
+    var isOpen: Bool { Loopback.isOpen(fd) }
 }
