@@ -80,12 +80,14 @@ final class LocalCluster {
         }
     }
 
-    /// Waits until unit `id` offers `stock` of `sale`.
+    /// Waits until unit `id` offers `stock` of `sale` and is ready: a unit on a new database already shows the stock
+    /// it was granted while it takes its own counters back, and answers buyers `503 unit-recovering` until `/readyz`
+    /// says it is ready (a lost-database test once bought in that moment).
     func waitForStock(_ id: String, sale: String, stock: Int64) async throws {
-        try await eventually("\(id) holds \(stock) of \(sale)") {
+        try await eventually("\(id) holds \(stock) of \(sale) and is ready") {
             let (status, body) = try await self.get(self.unitURL(id) + "/v1/sales/\(sale)")
-            guard status == 200 else { return false }
-            return try WireJSON.decoder.decode(SaleView.self, from: body).stockLeft == stock
+            guard status == 200, try WireJSON.decoder.decode(SaleView.self, from: body).stockLeft == stock else { return false }
+            return try await self.get(self.unitURL(id) + "/readyz").status == 200
         }
     }
 
