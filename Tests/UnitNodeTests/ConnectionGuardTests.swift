@@ -65,6 +65,17 @@ import Glibc
         }
     }
 
+    /// A body that stops coming while the server waits for it is closed when the request time runs out.
+    @Test func aBodyThatStopsComingIsClosed() async throws {
+        try await withGuardedServer { port in
+            let socket = try RawConnection(port: port)
+            socket.send("POST /fast HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n0123456789")
+            let (closedAfter, _) = socket.waitForClose(limit: .seconds(10))
+            let after = try #require(closedAfter, "a silent body was never closed")
+            #expect(after >= .milliseconds(400), "closed after \(after), before its request time")
+        }
+    }
+
     @Test func aKeptAliveConnectionGoesWhenIdleAfterItsAnswer() async throws {
         try await withGuardedServer { port in
             let socket = try RawConnection(port: port)

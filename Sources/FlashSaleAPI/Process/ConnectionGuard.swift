@@ -89,21 +89,31 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     }
 }
 
-/// One connection's guard: closes it at once when its client is over a limit, and when it is too slow. A request
-/// has `requestTimeout` from its first byte to its end (a client that trickles a request, or half-sends one, is
-/// closed when it runs out); a connection with no request under way has `idleTimeout` for the next one's first byte
-/// (from its opening, or from its last answer's end). While a request is being answered, however long (a
-/// long-poll, an event stream), no deadline runs.
-final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// One connection's guard: closes it at once when its client is over a limit, and when the client is too slow.
+/// Every deadline is `requestTimeout` or `idleTimeout` long:
+/// - a request's head must arrive whole within `requestTimeout` of its first byte (a slowloris trickling headers);
+/// - while a request's body comes in, the client must send its next bytes within `requestTimeout` of the server
+///   asking for them: the clock runs only while the server is reading (a server slowed by its own load, that reads
+///   nothing for a while, does not count against the client);
+/// - with no request under way (a new connection, or after an answer) the next request must start within
+///   `idleTimeout`;
+/// - while a request is being answered, however long (a long-poll, an event stream), no deadline runs.
+final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let gate: ConnectionGate
     /// The client's key while this connection holds a slot.
     private var slot: String?
     private var deadline: Scheduled<Void>?
-    /// Bytes of a request have come and its end has not: the request's deadline runs.
+    /// Bytes of a request have come and its end has not.
     private var reading = false
+    /// The request being read has its head: what remains is its body.
+    private var inBody = false
+    /// The server asked for bytes (a read) and none has come since.
+    private var waitingForBytes = false
     /// Requests whose head came and whose answer has not ended (an answer may also end before its request does,
     /// as a refusal of a body too large; HTTP/1 pipelining allows several).
     private var unanswered = 0
@@ -139,38 +149,45 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        startReading()
+        waitingForBytes = false
+        if !reading {
+            // A new request's first byte: its head has `requestTimeout` from now.
+            reading = true
+            inBody = false
+            arm(gate.limits.requestTimeout)
+        } else if inBody {
+            // The body moves: the client is not silent. The clock starts again when the server next asks.
+            disarm()
+        }
         context.fireChannelRead(data)
     }
 
-    /// A request's head was decoded (from `RequestProgressHandler`): it will be answered. Its bytes may have come
-    /// with the end of the request before, so its deadline starts here if it did not already.
+    func read(context: ChannelHandlerContext) {
+        waitingForBytes = true
+        if reading, inBody, deadline == nil { arm(gate.limits.requestTimeout) }
+        context.read()
+    }
+
+    /// A request's head was decoded (from `RequestProgressHandler`): it will be answered, and its body is timed by
+    /// the client's silence while the server reads.
     func requestHead() {
         unanswered += 1
-        startReading()
+        reading = true
+        inBody = true
+        if waitingForBytes { arm(gate.limits.requestTimeout) } else { disarm() }
     }
 
     /// A request has been read whole: it is answered with no deadline, or, already answered, the idle time starts.
     func requestEnded() {
         reading = false
-        if unanswered > 0 {
-            deadline?.cancel()
-            deadline = nil
-        } else {
-            arm(gate.limits.idleTimeout)
-        }
+        inBody = false
+        if unanswered > 0 { disarm() } else { arm(gate.limits.idleTimeout) }
     }
 
     /// An answer has gone out whole: when none is left to give and no request is coming in, the idle time starts.
     func answerEnded() {
         unanswered = max(unanswered - 1, 0)
         if unanswered == 0, !reading { arm(gate.limits.idleTimeout) }
-    }
-
-    private func startReading() {
-        guard !reading else { return }
-        reading = true
-        arm(gate.limits.requestTimeout)
     }
 
     private func arm(_ timeout: Duration) {
@@ -182,10 +199,14 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
-    /// Gives the slot back and stops the deadline, once.
-    private func stop() {
+    private func disarm() {
         deadline?.cancel()
         deadline = nil
+    }
+
+    /// Gives the slot back and stops the deadline, once.
+    private func stop() {
+        disarm()
         if let slot {
             gate.release(slot)
             self.slot = nil

@@ -12,7 +12,7 @@ public struct ConnectionLimitOptions: ParsableArguments {
     @Option(help: "Connections held at once from one client address (IPv4, or IPv6 /64): one client cannot take them all.")
     public var maxConnectionsPerAddress: Int = ConnectionLimits().maxConnectionsPerAddress
 
-    @Option(help: "Seconds a request has from its first byte to its end: a half-sent or trickled request is closed then.")
+    @Option(help: "Seconds a request's head has from its first byte, and its body may stall while read: then it is closed.")
     public var requestTimeoutSeconds: Double = 10
 
     @Option(help: "Seconds a connection with no request under way (new, or kept alive) may wait for the next one.")

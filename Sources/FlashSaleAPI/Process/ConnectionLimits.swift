@@ -9,8 +9,8 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Connections open at once from one client address (an IPv4 address, or an IPv6 /64, which one host usually
     /// owns whole): one client cannot take the server's connections from the others.
     public var maxConnectionsPerAddress: Int
-    /// Time a request has from its first byte to its end (head and body): a client that trickles a request, or
-    /// sends half of one and waits, is closed when it runs out.
+    /// Time a request's head has from its first byte, and its body's next bytes from the server asking for them: a
+    /// client that trickles a request, or sends half of one and waits, is closed when it runs out.
     public var requestTimeout: Duration
     /// Time a connection with no request under way (a new one, or a kept-alive one after its answer) may wait for
     /// the first byte of its next request.
