@@ -106,6 +106,10 @@ up() {
         --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/center.log" 2>&1 &
     echo $! >"$RUN/pids/center"
     wait_port "$CENTER_PORT" center
+    # At its first start the config-center writes its first admin's credential (mode 0600); the CLI reads it from
+    # FLASHSALE_CREDENTIAL_FILE.
+    export FLASHSALE_CREDENTIAL_FILE="$RUN/center/admin.credential"
+    [ -s "$FLASHSALE_CREDENTIAL_FILE" ] || die "no admin credential in $FLASHSALE_CREDENTIAL_FILE; see $RUN/logs/center.log"
     "$BIN/config-center" apply "$ROOT/config-center/cluster.yaml" >/dev/null
 
     for spec in "${UNITS[@]}"; do
@@ -130,6 +134,9 @@ up() {
     "$BIN/config-center" status demo-phone
     say ""
     say "config-center: $FLASHSALE_CENTER"
+    say "admin credential: $FLASHSALE_CREDENTIAL_FILE (readable by you only; the CLI and herd read it from"
+    say "  FLASHSALE_CREDENTIAL_FILE: export FLASHSALE_CREDENTIAL_FILE=$FLASHSALE_CREDENTIAL_FILE;"
+    say "  the dashboard $FLASHSALE_CENTER/dashboard asks for it, or for a viewer's: config-center operator add NAME --role viewer)"
     say "regional endpoints:"
     for spec in "${UNITS[@]}"; do
         read -r id region port <<<"$spec"
@@ -152,7 +159,7 @@ case "${1:-up}" in
     down) stop_all; say "stopped" ;;
     status)
         bin_path
-        "$BIN/config-center" status demo-phone ;;
+        FLASHSALE_CREDENTIAL_FILE="$RUN/center/admin.credential" "$BIN/config-center" status demo-phone ;;
     reset) stop_all; rm -rf "$RUN"; say "stopped and removed $RUN" ;;
     *) die "usage: deploy/local-cluster.sh [up|down|status|reset]" ;;
 esac

@@ -163,6 +163,8 @@ up() {
         --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/center.log" 2>&1 &
     echo $! > "$RUN/pids/center"
     wait_http "" "$FLASHSALE_CENTER/healthz" center
+    # The first admin's credential, written by the config-center at its first start; the CLI reads it from here.
+    export FLASHSALE_CREDENTIAL_FILE="$RUN/center/admin.credential"
     for spec in "${REGIONS[@]}"; do
         read -r region _ _ _ <<<"$spec"
         "$BIN/config-center" region add "$region" >/dev/null
@@ -182,7 +184,7 @@ up() {
     for _ in $(seq 1 50); do "$BIN/config-center" unit list | grep -q never || break; sleep 0.2; done
     [ "$SALE_FILE" = none ] || "$BIN/config-center" apply "$SALE_FILE"
     say ""
-    say "config-center: $FLASHSALE_CENTER (host)"
+    say "config-center: $FLASHSALE_CENTER (host); admin credential: $FLASHSALE_CREDENTIAL_FILE"
     for spec in "${REGIONS[@]}"; do
         read -r region delay host units <<<"$spec"
         local note="link delay ${delay} ms each way ($LINK)"

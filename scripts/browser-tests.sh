@@ -78,6 +78,9 @@ wait_for() {  # wait_for WHAT COMMAND...: up to 30 s
     --cluster-secret-file "$WORK/cluster-secret" >"$WORK/center.log" 2>&1 &
 PIDS+=($!)
 wait_for "the config-center" curl -sf "$CENTER/healthz"
+# The first admin's credential (written at first start) for the CLI and herd; the dashboard signs in as a viewer.
+export FLASHSALE_CREDENTIAL_FILE="$WORK/center/admin.credential"
+VIEWER_CREDENTIAL=$("$BIN/config-center" operator add dashboard-viewer --role viewer)
 "$BIN/config-center" region add eu >/dev/null
 "$BIN/config-center" region add us >/dev/null
 declare -A UNIT_URL
@@ -136,7 +139,7 @@ done
 mkdir -p "$OUT"
 STATUS=0
 CENTER_URL="$CENTER" EU1_URL="${UNIT_URL[eu-1]}" EU2_URL="${UNIT_URL[eu-2]}" US1_URL="${UNIT_URL[us-1]}" \
-    SALE="$SALE" BUYER="$BUYER" TOKEN="$TOKEN" LOAD_COMMAND="$LOAD_COMMAND" BUYERS="$BUYERS" OUT="$OUT" \
+    SALE="$SALE" BUYER="$BUYER" TOKEN="$TOKEN" VIEWER_CREDENTIAL="$VIEWER_CREDENTIAL" LOAD_COMMAND="$LOAD_COMMAND" BUYERS="$BUYERS" OUT="$OUT" \
     CHROMIUM="$(command -v chromium)" CHROMEDRIVER="$(command -v chromedriver)" \
     timeout --kill-after=10 240 "$WORK/venv/bin/python" -u "$ROOT/Tests/Browser/test_pages.py" || STATUS=$?
 

@@ -29,6 +29,11 @@ public struct CenterSettings: Sendable {
     }
 }
 
+extension CenterSettings {
+    /// The file in the data directory that holds the first admin's credential, written at first start.
+    public static let adminCredentialFileName = "admin.credential"
+}
+
 public enum CenterServer {
     /// Opens (or creates) the database under `settings.dataDirectory` and serves until SIGTERM or SIGINT, then stops
     /// by graceful shutdown (see `ServerGroup`).
@@ -36,6 +41,10 @@ public enum CenterServer {
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         let pool = try CenterDatabase.open(path: settings.dataDirectory + "/center.sqlite")
         let store = try CenterStore(pool: pool)
+        let credentialFile = settings.dataDirectory + "/" + CenterSettings.adminCredentialFileName
+        if try await store.ensureFirstAdmin(credentialFile: credentialFile) {
+            logger.notice("first start: the admin credential is in \(credentialFile) (readable by this user only)")
+        }
         var gossip: CenterGossip?
         if let secret = settings.clusterSecret {
             guard let seal = GossipSeal(secret: Array(secret.utf8)) else {

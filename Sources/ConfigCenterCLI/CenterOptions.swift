@@ -18,15 +18,35 @@ struct CenterOptions: ParsableArguments {
     @Option(help: "Config-center URL (or FLASHSALE_CENTER).")
     var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
 
+    @Option(help: ArgumentHelp(
+        "File holding an operator credential (or FLASHSALE_CREDENTIAL_FILE; FLASHSALE_CREDENTIAL holds the credential itself).",
+        discussion: "A new config-center writes the first admin's to <data>/admin.credential."))
+    var credentialFile: String?
+
     @Flag(help: "Print the config-center's answer as JSON.")
     var json = false
 
+    /// The credential from --credential-file, else FLASHSALE_CREDENTIAL, else none (public routes only).
+    func credential() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let credentialFile = credentialFile ?? environment["FLASHSALE_CREDENTIAL_FILE"] {
+            do {
+                return try SecretFile.read(credentialFile, what: "credential file")
+            } catch {
+                printError("\(error)")
+                throw ExitCodes.badFile
+            }
+        }
+        return environment["FLASHSALE_CREDENTIAL"]
+    }
+
     /// Runs `call` against the config-center; failures are printed to stderr and become exit codes.
     func call<T: Encodable>(_ call: (ConfigCenterClient) async throws(ConfigCenterClientError) -> T) async throws -> T {
+        let credential = try credential()
         let http = ConfigCenterClient.makeHTTPClient()
         let result: Result<T, ConfigCenterClientError>
         do {
-            result = .success(try await call(ConfigCenterClient(baseURL: center, httpClient: http)))
+            result = .success(try await call(ConfigCenterClient(baseURL: center, httpClient: http, credential: credential)))
         } catch {
             result = .failure(error)
         }
@@ -36,6 +56,9 @@ struct CenterOptions: ParsableArguments {
             return value
         case .failure(.refused(let problem)):
             printError("\(problem.code.rawValue): \(problem.detail ?? problem.title)")
+            if problem.code == .unauthorized {
+                printError("give an operator credential: --credential-file FILE or FLASHSALE_CREDENTIAL_FILE")
+            }
             throw ExitCodes.refused
         case .failure(.unreachable(let detail)):
             printError("config-center unreachable: \(detail)")

@@ -13,6 +13,6 @@ struct ConfigCenterCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, RegionCommand.self, UnitCommand.self, SaleCommand.self, Allocate.self, Restock.self,
-            Status.self, Report.self, Apply.self, TokenCommand.self, BlacklistCommand.self,
+            Status.self, Report.self, Apply.self, TokenCommand.self, BlacklistCommand.self, OperatorCommand.self,
         ])
 }

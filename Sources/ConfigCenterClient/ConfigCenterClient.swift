@@ -13,6 +13,8 @@ public struct ConfigCenterClient: Sendable {
     /// Base URL without a trailing slash, e.g. `http://127.0.0.1:7000`.
     public let baseURL: String
     private let http: HTTPClient
+    /// The operator's bearer credential, sent with every call (nil: only public and unit routes answer).
+    private let credential: String?
     /// Time allowed for an ordinary call; long-polls add their wait to it.
     private let timeout: TimeAmount
 
@@ -25,9 +27,10 @@ public struct ConfigCenterClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    public init(baseURL: String, httpClient: HTTPClient, timeout: Duration = .seconds(10)) {
+    public init(baseURL: String, httpClient: HTTPClient, credential: String? = nil, timeout: Duration = .seconds(10)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.http = httpClient
+        self.credential = credential
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
 
@@ -117,6 +120,20 @@ public struct ConfigCenterClient: Sendable {
         try await send(.DELETE, "/v1/blacklist/\(try pathSegment(user))")
     }
 
+    // MARK: Operators
+
+    public func addOperator(_ spec: OperatorSpec) async throws(ConfigCenterClientError) -> OperatorGrant {
+        try await send(.POST, "/v1/operators", body: spec)
+    }
+
+    public func operators() async throws(ConfigCenterClientError) -> [OperatorView] {
+        try await send(.GET, "/v1/operators")
+    }
+
+    public func removeOperator(_ name: String) async throws(ConfigCenterClientError) -> [OperatorView] {
+        try await send(.DELETE, "/v1/operators/\(try pathSegment(name))")
+    }
+
     // MARK: Transport
 
     private struct NoBody: Encodable {}
@@ -133,6 +150,7 @@ public struct ConfigCenterClient: Sendable {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json, application/problem+json")
+        if let credential { request.headers.add(name: "Authorization", value: "Bearer \(credential)") }
         if let body {
             let data: Data
             do { data = try WireJSON.encoder.encode(body) } catch { throw .unexpected("cannot encode request: \(error)") }

@@ -26,6 +26,10 @@ struct HerdCommand: AsyncParsableCommand {
 
     @Option(help: "Config-center URL (or FLASHSALE_CENTER).")
     var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
+    @Option(help: ArgumentHelp(
+        "File holding an operator credential (or FLASHSALE_CREDENTIAL_FILE; FLASHSALE_CREDENTIAL holds the credential itself).",
+        discussion: "An admin's when the sale needs buyer tokens (herd mints them), else a viewer's is enough."))
+    var credentialFile: String?
     @Option(help: "Sale id.") var sale: String
     @Option(help: "Distinct buyers in the crowd (1-1000000).") var buyers: Int = 1_000
     @Option(help: "Buyers in flight at once (1-10000).") var concurrency: Int = 100
@@ -88,6 +92,9 @@ struct HerdCommand: AsyncParsableCommand {
             if case .unreachable = error { throw ExitCode(69) }
             if case .refused = error { throw ExitCode(1) }
             throw ExitCode(70)
+        case .failure(let error as SecretFile.Failure):
+            Self.printError(error.description)
+            throw ExitCode(65)
         case .failure(let error as ClusterMap.Invalid):
             Self.printError(error.description)
             throw ExitCode(1)
@@ -108,7 +115,10 @@ struct HerdCommand: AsyncParsableCommand {
     }
 
     private func rehearse(http: HTTPClient) async throws -> HerdReport {
-        let centerClient = ConfigCenterClient(baseURL: center, httpClient: http)
+        let environment = ProcessInfo.processInfo.environment
+        let credential = try (credentialFile ?? environment["FLASHSALE_CREDENTIAL_FILE"])
+            .map { try SecretFile.read($0, what: "credential file") } ?? environment["FLASHSALE_CREDENTIAL"]
+        let centerClient = ConfigCenterClient(baseURL: center, httpClient: http, credential: credential)
         let map = try ClusterMap(config: try await centerClient.config(), sale: sale)
         let demand = try split.map { text in try DemandSplit(parsing: text) } ?? DemandSplit.even(map.regions)
         try map.check(demand)

@@ -194,9 +194,26 @@ def fallback_crowd(count):
     return sold
 
 
+def sign_in(driver, credential):
+    field = driver.find_element(By.ID, "credential")
+    field.clear()
+    field.send_keys(credential)
+    driver.find_element(By.CSS_SELECTOR, "#login button").click()
+
+
 def test_dashboard(driver):
     driver.get(f"{CENTER}/dashboard#sale={SALE}")
     wait = WebDriverWait(driver, 30, poll_frequency=0.1)
+    # Nothing is read without a credential: the page asks for one; a wrong one is refused and asked for again.
+    wait.until(lambda d: d.find_element(By.ID, "login").is_displayed() and text(d, "connection") == "signed out")
+    assert text(driver, "minted") == "-", "nothing drawn before signing in"
+    sign_in(driver, "fsc_" + "0" * 64)
+    wait.until(lambda d: d.find_element(By.ID, "login").is_displayed() and "did not accept" in text(d, "message"))
+    # Reading the console empties it: the refused credential's 401 is the only error so far, and later checks see
+    # only what came after it.
+    refused = console_errors(driver)
+    assert all("401" in error for error in refused), refused
+    sign_in(driver, ENV["VIEWER_CREDENTIAL"])
     wait.until(lambda d: text(d, "connection") == "live" and int(text(d, "events")) >= 1)
     wait.until(lambda d: text(d, "state") == "open")
     sold_before, rights_before = number(driver, "total-sold"), number(driver, "total-rights")
@@ -235,7 +252,8 @@ def test_dashboard(driver):
 
     # Once the units have reported, the page shows what the config-center's status says.
     def agrees(d):
-        status, sale = api("GET", f"{CENTER}/v1/sales/{SALE}/status")
+        status, sale = api("GET", f"{CENTER}/v1/sales/{SALE}/status",
+                           headers={"Authorization": "Bearer " + ENV["VIEWER_CREDENTIAL"]})
         rights = sum(unit["rightsHeld"] for unit in sale["units"])
         return number(d, "total-sold") == sale["sold"] and number(d, "total-rights") == rights and sale["sold"] > sold_before
     WebDriverWait(driver, 30, poll_frequency=0.3).until(agrees)

@@ -6,8 +6,12 @@ import TestSupport
 
 extension ClusterProcessTests {
     @Suite struct CLITests {
-        private func cli(_ arguments: [String], center: String) async throws -> (status: Int32, out: String, err: String) {
-            try await runCLI(arguments, center: center)
+        /// The CLI with the first admin's credential of the cluster whose config-center is at `center` (none when
+        /// `cluster` is nil).
+        private func cli(
+            _ arguments: [String], center: String, cluster: LocalCluster? = nil
+        ) async throws -> (status: Int32, out: String, err: String) {
+            try await runCLI(arguments, center: center, credentialFile: cluster?.credentialFile)
         }
 
         @Test func unreachableConfigCenterExits69() async throws {
@@ -15,6 +19,36 @@ extension ClusterProcessTests {
             let result = try await cli(["sale", "list"], center: "http://127.0.0.1:\(port)")
             #expect(result.status == 69)
             #expect(result.err.contains("config-center unreachable"))
+        }
+
+        /// Without a credential the CLI is refused and says how to give one; a viewer's reads but may not change;
+        /// an operator removed stops working at once.
+        @Test func credentialsAndRoles() async throws {
+            try await LocalCluster.run { cluster in
+                try await cluster.startCenter()
+                let center = cluster.centerURL
+                let anonymous = try await cli(["sale", "list"], center: center)
+                #expect(anonymous.status == 1)
+                #expect(anonymous.err.contains("unauthorized") && anonymous.err.contains("--credential-file"), "\(anonymous.err)")
+
+                let added = try await cli(["operator", "add", "watcher", "--role", "viewer"], center: center, cluster: cluster)
+                #expect(added.status == 0, "\(added.err)")
+                let credential = added.out.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(credential.hasPrefix("fsc_") && credential.count == 68)
+                let viewer = ["FLASHSALE_CENTER": center, "FLASHSALE_CREDENTIAL": credential]
+                let binary = try Binaries.path("config-center")
+                #expect(try await runProgram(binary, ["sale", "list"], environment: viewer).status == 0)
+                let create = try await runProgram(binary, ["sale", "create", "x", "--title", "X", "--stock", "1"], environment: viewer)
+                #expect(create.status == 1)
+                #expect(create.err.contains("forbidden"), "\(create.err)")
+
+                let list = try await cli(["operator", "list"], center: center, cluster: cluster)
+                #expect(list.out.contains("watcher") && list.out.contains("viewer") && !list.out.contains(credential))
+                #expect(try await cli(["operator", "remove", "watcher"], center: center, cluster: cluster).status == 0)
+                #expect(try await runProgram(binary, ["sale", "list"], environment: viewer).status == 1)
+                let last = try await cli(["operator", "remove", "admin"], center: center, cluster: cluster)
+                #expect(last.status == 1 && last.err.contains("last admin"), "\(last.err)")
+            }
         }
 
         @Test func operatorWalkthroughWithTheDemoFiles() async throws {
@@ -26,69 +60,69 @@ extension ClusterProcessTests {
             let center = cluster.centerURL
             let root = Binaries.packageRoot
 
-            let cluster1 = try await cli(["apply", root + "/config-center/cluster.yaml"], center: center)
+            let cluster1 = try await cli(["apply", root + "/config-center/cluster.yaml"], center: center, cluster: cluster)
             #expect(cluster1.status == 0, "\(cluster1.err)")
             #expect(cluster1.out.contains("region eu-west"))
             try await cluster.startUnit("us-east-1", region: "us-east")
             try await cluster.waitForRegistration(["us-east-1"])
 
-            let sale1 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
+            let sale1 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center, cluster: cluster)
             #expect(sale1.status == 0, "\(sale1.err)")
             #expect(sale1.out.contains("demo-phone"))
             // Applying again changes nothing, even though the file's window is relative to now.
-            let sale2 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center)
+            let sale2 = try await cli(["apply", root + "/config-center/demo-sale.yaml"], center: center, cluster: cluster)
             #expect(sale2.status == 0)
             #expect(sale2.out.contains("nothing to change"))
 
-            let status = try await cli(["status", "demo-phone"], center: center)
+            let status = try await cli(["status", "demo-phone"], center: center, cluster: cluster)
             #expect(status.status == 0)
             for text in ["eu-west-1", "eu-west-2", "us-east-1", "ap-south-1", "RIGHTS HELD", "stock 1000"] {
                 #expect(status.out.contains(text), "status table lacks \(text):\n\(status.out)")
             }
             // 50% of 1000 over two eu-west units, 30% to us-east, 20% to ap-south.
-            let json = try await cli(["status", "demo-phone", "--json"], center: center)
+            let json = try await cli(["status", "demo-phone", "--json"], center: center, cluster: cluster)
             #expect(json.out.contains("\"allocated\":250"))
             #expect(json.out.contains("\"allocated\":300"))
             try await cluster.waitForStock("us-east-1", sale: "demo-phone", stock: 300)
 
-            let report = try await cli(["report", "demo-phone"], center: center)
+            let report = try await cli(["report", "demo-phone"], center: center, cluster: cluster)
             #expect(report.status == 0)
             #expect(report.out.contains("conserved: yes"), "\(report.out)")
             #expect(report.out.contains("minted 1000 = sold 0 + returned 0 + still at units 1000 + never allocated 0"))
 
             // Create, allocate, restock by hand.
-            #expect(try await cli(["sale", "create", "tv", "--title", "TV", "--stock", "10", "--ends-at", "+1h"], center: center).status == 0)
-            let allocated = try await cli(["allocate", "tv", "us-east=6", "ap-south=4"], center: center)
+            #expect(try await cli(["sale", "create", "tv", "--title", "TV", "--stock", "10", "--ends-at", "+1h"], center: center, cluster: cluster).status == 0)
+            let allocated = try await cli(["allocate", "tv", "us-east=6", "ap-south=4"], center: center, cluster: cluster)
             #expect(allocated.status == 0, "\(allocated.err)")
-            #expect(try await cli(["restock", "tv", "5"], center: center).status == 0)
-            #expect(try await cli(["allocate", "tv", "eu-west=100%"], center: center).status == 0)
-            let tv = try await cli(["status", "tv", "--json"], center: center)
+            #expect(try await cli(["restock", "tv", "5"], center: center, cluster: cluster).status == 0)
+            #expect(try await cli(["allocate", "tv", "eu-west=100%"], center: center, cluster: cluster).status == 0)
+            let tv = try await cli(["status", "tv", "--json"], center: center, cluster: cluster)
             #expect(tv.out.contains("\"atCenter\":0") && tv.out.contains("\"minted\":15"))
 
             // Mistakes: each a clear message and exit code, and nothing changes.
-            let unknown = try await cli(["status", "nope"], center: center)
+            let unknown = try await cli(["status", "nope"], center: center, cluster: cluster)
             #expect(unknown.status == 1 && unknown.err.contains("unknown-sale"))
-            let over = try await cli(["allocate", "tv", "us-east=1"], center: center)
+            let over = try await cli(["allocate", "tv", "us-east=1"], center: center, cluster: cluster)
             #expect(over.status == 1 && over.err.contains("allocation-exceeds-stock"))
-            let percentages = try await cli(["allocate", "demo-phone", "us-east=70%", "eu-west=40%"], center: center)
+            let percentages = try await cli(["allocate", "demo-phone", "us-east=70%", "eu-west=40%"], center: center, cluster: cluster)
             #expect(percentages.status == 1 && percentages.err.contains("invalid-allocation"))
-            let mixed = try await cli(["allocate", "tv", "us-east=1", "eu-west=5%"], center: center)
+            let mixed = try await cli(["allocate", "tv", "us-east=1", "eu-west=5%"], center: center, cluster: cluster)
             #expect(mixed.status == 64)
-            let badTime = try await cli(["sale", "create", "x", "--title", "X", "--stock", "1", "--starts-at", "tomorrow"], center: center)
+            let badTime = try await cli(["sale", "create", "x", "--title", "X", "--stock", "1", "--starts-at", "tomorrow"], center: center, cluster: cluster)
             #expect(badTime.status == 64)
-            let duplicate = try await cli(["sale", "create", "tv", "--title", "Other", "--stock", "10"], center: center)
+            let duplicate = try await cli(["sale", "create", "tv", "--title", "Other", "--stock", "10"], center: center, cluster: cluster)
             #expect(duplicate.status == 1 && duplicate.err.contains("already-exists"))
 
             let badFile = TestRun.folder + "/bad-\(UUID().uuidString).yaml"
             try "sales:\n  - id: x\n    stock: many\n".write(toFile: badFile, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: badFile) }
-            let bad = try await cli(["apply", badFile], center: center)
+            let bad = try await cli(["apply", badFile], center: center, cluster: cluster)
             #expect(bad.status == 65)
-            #expect(try await cli(["apply", "/nonexistent.yaml"], center: center).status == 65)
+            #expect(try await cli(["apply", "/nonexistent.yaml"], center: center, cluster: cluster).status == 65)
 
-            let after = try await cli(["status", "tv", "--json"], center: center)
+            let after = try await cli(["status", "tv", "--json"], center: center, cluster: cluster)
             #expect(after.out.contains("\"atCenter\":0") && after.out.contains("\"minted\":15"))
-            #expect(try await cli(["sale", "list"], center: center).out.contains("demo-phone"))
+            #expect(try await cli(["sale", "list"], center: center, cluster: cluster).out.contains("demo-phone"))
         }
     }
 }

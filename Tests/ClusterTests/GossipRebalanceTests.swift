@@ -122,7 +122,7 @@ extension ClusterProcessTests {
                     #expect(try await cluster.purchase(at: "eu-west-1", sale: "short", user: "b\(index)").status == 201)
                 }
                 // After the end every unit returns what it did not sell; the center's account closes.
-                try await eventually("unsold stock returned", seconds: 30) {
+                try await eventually("unsold stock returned") {
                     let status = try await cluster.client.status(sale: "short")
                     return status.returned == 38 && status.units.allSatisfy { $0.rightsHeld == 0 }
                 }

@@ -38,9 +38,12 @@ extension ClusterProcessTests {
         }
 
         /// Runs the built `herd` with `arguments`; its exit status and output. Polls, so no shared thread blocks.
-        static func runHerd(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+        /// With the first admin's credential of `cluster` (herd mints buyer tokens, an admin's right), or none.
+        static func runHerd(_ arguments: [String], cluster: LocalCluster?) async throws -> (status: Int32, out: String, err: String) {
+            var environment: [String: String] = [:]
+            environment["FLASHSALE_CREDENTIAL_FILE"] = cluster?.credentialFile
             // The herd bounds itself (--time-limit); the limit here only stops a hung one from holding the suite.
-            try await runProgram(try Binaries.path("herd"), arguments, timeLimit: .seconds(120))
+            return try await runProgram(try Binaries.path("herd"), arguments, environment: environment, timeLimit: .seconds(120))
         }
 
         /// 120 buyers for 40 units of stock in two regions (eu-west with two units, us-east with one), tokens required:
@@ -66,7 +69,7 @@ extension ClusterProcessTests {
                         "--center", cluster.centerURL, "--sale", "tv", "--buyers", "120", "--concurrency", "16",
                         "--split", "eu-west=60,us-east=40", "--time-limit", "30", "--retries", "3", "--settle-seconds", "15",
                         "--json", json, "--html", html,
-                    ])
+                    ], cluster: cluster)
                 #expect(run.status == 0, "herd failed:\n\(run.out)\n\(run.err)")
                 #expect(run.out.contains("all 7 checks passed"), "\(run.out)")
                 #expect(run.err.contains("buyers"), "the progress line goes to stderr")
@@ -126,7 +129,7 @@ extension ClusterProcessTests {
                     [
                         "--center", cluster.centerURL, "--sale", "pow", "--buyers", "15", "--concurrency", "4",
                         "--time-limit", "30", "--quiet", "--json", json,
-                    ])
+                    ], cluster: cluster)
                 #expect(run.status == 0, "herd failed:\n\(run.out)\n\(run.err)")
                 #expect(run.err.isEmpty, "--quiet: nothing on stderr, got \(run.err)")
                 let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
@@ -142,19 +145,28 @@ extension ClusterProcessTests {
         @Test func exitCodesTellWhatWentWrong() async throws {
             try await LocalCluster.run { cluster in
                 let unreachable = try await Self.runHerd(
-                    ["--center", "http://127.0.0.1:\(try freePort())", "--sale", "tv", "--quiet"])
+                    ["--center", "http://127.0.0.1:\(try freePort())", "--sale", "tv", "--quiet"], cluster: nil)
                 #expect(unreachable.status == 69, "\(unreachable.err)")
                 #expect(unreachable.err.contains("unreachable"))
 
                 try await cluster.startCenter()
-                let unknown = try await Self.runHerd(["--center", cluster.centerURL, "--sale", "nope", "--quiet"])
+                let unknown = try await Self.runHerd(["--center", cluster.centerURL, "--sale", "nope", "--quiet"], cluster: cluster)
                 #expect(unknown.status == 1)
                 #expect(unknown.err.contains("no sale 'nope'"), "\(unknown.err)")
 
                 let usage = try await Self.runHerd(
-                    ["--center", cluster.centerURL, "--sale", "tv", "--split", "eu-west=sixty"])
+                    ["--center", cluster.centerURL, "--sale", "tv", "--split", "eu-west=sixty"], cluster: cluster)
                 #expect(usage.status == 64)
                 #expect(usage.err.contains("--split"), "\(usage.err)")
+
+                // A credential file others may read is refused before anything is sent (65, as a bad file).
+                let open = cluster.root + "/open.credential"
+                try "fsc_0".write(toFile: open, atomically: true, encoding: .utf8)
+                chmod(open, 0o644)
+                let exposed = try await runProgram(
+                    try Binaries.path("herd"), ["--center", cluster.centerURL, "--sale", "tv", "--credential-file", open])
+                #expect(exposed.status == 65, "\(exposed.err)")
+                #expect(exposed.err.contains("chmod 600"), "\(exposed.err)")
             }
         }
     }

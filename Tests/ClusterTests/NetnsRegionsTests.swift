@@ -55,11 +55,11 @@ extension ClusterProcessTests {
             do {
                 try #require(up.status == 0, "netns-cluster.sh up failed:\n\(up.out)\n\(up.err)")
                 try await checkLatency(script: script, environment: environment)
-                try await buyAcrossRegions(http: http)
-                let stop = try await runCLI(["sale", "stop", "far-phone"], center: Self.center)
+                try await buyAcrossRegions(http: http, credentialFile: run + "/center/admin.credential")
+                let stop = try await runCLI(["sale", "stop", "far-phone"], center: Self.center, credentialFile: run + "/center/admin.credential")
                 #expect(stop.status == 0, "\(stop.err)")
-                try await eventually("the account closes once the units have returned their stock", seconds: 30) {
-                    let report = try await runCLI(["report", "far-phone"], center: Self.center).out
+                try await eventually("the account closes once the units have returned their stock") {
+                    let report = try await runCLI(["report", "far-phone"], center: Self.center, credentialFile: run + "/center/admin.credential").out
                     return report.contains("minted 30 = sold 20 + returned 10 + still at units 0") && report.contains("conserved: yes")
                 }
             } catch {
@@ -87,12 +87,12 @@ extension ClusterProcessTests {
 
         /// Ten buyers per far region, each with a token of that region; a `503 rebalancing` is retried after its
         /// Retry-After, as a buyer's client would, until the stock has crossed over.
-        private func buyAcrossRegions(http: HTTPClient) async throws {
+        private func buyAcrossRegions(http: HTTPClient, credentialFile: String) async throws {
             var orders: [String: Int] = [:]
             for (region, endpoint) in Self.endpoints.sorted(by: { $0.key < $1.key }) {
                 for index in 0..<10 {
                     let user = "\(region)-buyer-\(index)"
-                    let minted = try await runCLI(["token", "mint", "--user", user, "--region", region], center: Self.center)
+                    let minted = try await runCLI(["token", "mint", "--user", user, "--region", region], center: Self.center, credentialFile: credentialFile)
                     let token = try #require(minted.out.split(separator: "\n").last.map(String.init), "\(minted.err)")
                     var answer: UInt = 0
                     for _ in 0..<60 where answer != 201 {

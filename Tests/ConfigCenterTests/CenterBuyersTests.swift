@@ -40,7 +40,7 @@ fileprivate extension CenterClient {
     }
 
     func buyersBlacklistResponse(_ method: HTTPRequest.Method, _ user: String) async throws -> TestResponse {
-        try await client.execute(uri: "/v1/blacklist/\(user)", method: method)
+        try await execute(uri: "/v1/blacklist/\(user)", method: method)
     }
 
     func buyersBlacklist() async throws -> [String] { try ok([String].self, try await get("/v1/blacklist")) }

@@ -25,7 +25,7 @@ struct CenterGossipTests {
     func gossip(_ center: CenterClient, _ body: Data, signature: String?) async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let signature { headers[GossipSeal.headerName] = signature }
-        return try await center.client.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+        return try await center.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 
     @Test("a unit's signed digest reaches the center's status, and the answer carries the center's grants")

@@ -56,20 +56,42 @@ func withCenter(
     let store = try CenterStore(pool: pool, nowMs: { clock.nowMs })
     let gossip = clusterSecret.flatMap { GossipSeal(secret: Array($0.utf8)) }.map { CenterGossip(store: store, seal: $0) }
     let app = Application(router: CenterRoutes.router(store: store, gossip: gossip))
+    let admin = try await testAdmin(store)
     try await app.test(.router) { client in
-        try await body(CenterClient(client: client, clock: clock))
+        try await body(CenterClient(client: client, clock: clock, credential: admin))
     }
+}
+
+/// The credential of a new admin operator of `store`: the test client acts as the cluster's admin.
+func testAdmin(_ store: CenterStore) async throws -> String {
+    try await store.addOperator(OperatorSpec(name: "test-admin", role: .admin)).credential
 }
 
 /// The test client with the config-center's wire conventions.
 struct CenterClient: Sendable {
     let client: any TestClientProtocol
     let clock: TestClock
+    /// The operator credential sent with every request (nil: none).
+    var credential: String?
+
+    /// The same client with another credential (nil: none), to test who may do what.
+    func with(credential: String?) -> CenterClient {
+        CenterClient(client: client, clock: clock, credential: credential)
+    }
 
     // MARK: Raw requests
 
+    /// A request with the client's credential (when it has one) added to `headers`.
+    func execute(
+        uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil
+    ) async throws -> TestResponse {
+        var headers = headers
+        if let credential { headers[.authorization] = "Bearer \(credential)" }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body)
+    }
+
     func get(_ uri: String) async throws -> TestResponse {
-        try await client.execute(uri: uri, method: .get)
+        try await execute(uri: uri, method: .get)
     }
 
     func post(_ uri: String, _ value: some Encodable) async throws -> TestResponse {
@@ -82,7 +104,7 @@ struct CenterClient: Sendable {
     }
 
     func post(_ uri: String, raw: Data) async throws -> TestResponse {
-        try await client.execute(
+        try await execute(
             uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: raw))
     }
 

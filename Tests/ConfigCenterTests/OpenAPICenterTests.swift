@@ -39,11 +39,16 @@ import Testing
         // Driven by SaleStatusStreamTests (the stream needs a live server).
         "dashboard": SaleStatusStreamTests.operations,
         "operations": ["GET /readyz", "GET /metrics"],
+        "operators": ["GET /v1/operators", "POST /v1/operators", "DELETE /v1/operators/{name}"],
     ]
 
     static func missing(_ api: OpenAPIConformance, _ group: String) -> [String] {
-        // 413 is checked for every operation at once, by aBodyOverTheUploadLimitIsRefusedAsTheClientsFault.
-        api.unseen(operations: groups[group]).filter { !unpractical.contains($0) && !$0.hasSuffix(" 500") && !$0.hasSuffix(" 413") }
+        // 413 is checked for every operation at once, by aBodyOverTheUploadLimitIsRefusedAsTheClientsFault; 401 and
+        // 403 by credentialRefusalsAnswerAsDocumented.
+        api.unseen(operations: groups[group]).filter {
+            !unpractical.contains($0) && !$0.hasSuffix(" 500") && !$0.hasSuffix(" 413") && !$0.hasSuffix(" 401")
+                && !$0.hasSuffix(" 403")
+        }
     }
 
     // MARK: The document
@@ -65,6 +70,44 @@ import Testing
     }
 
     // MARK: Every operation, every practical answer
+
+    @Test func credentialRefusalsAnswerAsDocumented() async throws {
+        try await withCenter { center in
+            try await center.addCluster(["eu": ["eu-1"]])
+            try await center.createSale(saleSpec("s1", stock: 100))
+            let api = try await CheckedCenter(center)
+            let added = try await api.call(
+                .post, "/v1/operators", raw: Data(#"{"name":"ops","role":"operator"}"#.utf8), expect: .created)
+            let grant = try center.ok(OperatorGrant.self, added, status: .created)
+            try await api.call(.post, "/v1/operators", raw: Data(#"{"name":"ops","role":"viewer"}"#.utf8), expect: .conflict, code: .alreadyExists)
+            try await api.call(.post, "/v1/operators", raw: Data(#"{"name":"x","role":"root"}"#.utf8), expect: .badRequest, code: .invalidInput)
+            try await api.call(.get, "/v1/operators", expect: .ok)
+            _ = try await center.post("/v1/operators", OperatorSpec(name: "watcher", role: .viewer))
+            try await api.call(.delete, "/v1/operators/watcher", expect: .ok)
+            try await api.call(.delete, "/v1/operators/watcher", expect: .notFound, code: .notFound)
+            try await api.call(.delete, "/v1/operators/test-admin", expect: .conflict, code: .conflict)
+
+            // Every guarded operation: 401 with no credential; 403 with an operator's credential where it needs an
+            // admin, with a viewer's where it needs an operator.
+            let reader = try center.ok(
+                OperatorGrant.self, try await center.post("/v1/operators", OperatorSpec(name: "reader", role: .viewer)), status: .created)
+            for route in OperatorAuthTests.guarded {
+                let uri = route.uri.replacingOccurrences(of: "/v1/operators/test-admin", with: "/v1/operators/reader")
+                let body = route.body.map { Data($0.utf8) }
+                try await CheckedCenter(center.with(credential: nil), api: api.api)
+                    .call(route.method, uri, raw: body, expect: .unauthorized, code: .unauthorized)
+                let lower = route.role == .admin ? grant.credential : reader.credential
+                if route.role != .viewer {
+                    try await CheckedCenter(center.with(credential: lower), api: api.api)
+                        .call(route.method, uri, raw: body, expect: .forbidden, code: .forbidden)
+                }
+            }
+            // The gossip route's 401 is a bad signature, not a credential: clusterRoutesAnswerAsDocumented drives it.
+            let unseen = api.api.unseen().filter { ($0.hasSuffix(" 401") || $0.hasSuffix(" 403")) && !$0.hasPrefix("POST /v1/gossip") }
+            #expect(unseen == [])
+            #expect(Self.missing(api.api, "operators") == [])
+        }
+    }
 
     @Test func clusterRoutesAnswerAsDocumented() async throws {
         let box = Mutex<OpenAPIConformance?>(nil)
@@ -305,11 +348,11 @@ import Testing
     @Test func aBodyOverTheUploadLimitIsRefusedAsTheClientsFault() async throws {
         try await withCenter(clusterSecret: Self.secret) { center in
             let api = try await CheckedCenter(center)
-            let before = try await center.client.execute(uri: "/v1/config", method: .get).data
+            let before = try await center.execute(uri: "/v1/config", method: .get).data
             // 5 MiB of JSON: over Hummingbird's 2 MiB upload limit, and over the 4 MiB gossip reads.
             let body = Data(#"{"id": "\#(String(repeating: "a", count: 5 << 20))"}"#.utf8)
             let operations = api.api.operationsWithBody
-            #expect(operations.count == 9)
+            #expect(operations.count == 10)
             for operation in operations {
                 let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
                 let uri = parts[1].replacing(/\{[a-z]+\}/, with: "x")
@@ -318,7 +361,7 @@ import Testing
                     expect: .contentTooLarge, code: .payloadTooLarge)
             }
             #expect(api.api.unseen(operations: operations).filter { $0.hasSuffix(" 413") } == [])
-            #expect(try await center.client.execute(uri: "/v1/config", method: .get).data == before, "nothing was stored")
+            #expect(try await center.execute(uri: "/v1/config", method: .get).data == before, "nothing was stored")
         }
     }
 }
@@ -340,10 +383,12 @@ extension OpenAPICenterTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let pool = try CenterDatabase.open(path: dir + "/center.sqlite")
-        let app = Application(router: CenterRoutes.router(store: try CenterStore(pool: pool)))
+        let store = try CenterStore(pool: pool)
+        let admin = try await testAdmin(store)
+        let app = Application(router: CenterRoutes.router(store: store))
         try await app.test(.router) { client in
             try pool.close()
-            let closed = try await CheckedCenter(CenterClient(client: client, clock: TestClock()), api: api)
+            let closed = try await CheckedCenter(CenterClient(client: client, clock: TestClock(), credential: admin), api: api)
             try await closed.call(.get, "/readyz", expect: .serviceUnavailable, code: .notReady)
             try await closed.call(.get, "/healthz", expect: .ok)
         }
@@ -360,7 +405,7 @@ struct CheckedCenter: Sendable {
     /// `api` (read from another config-center) keeps its record of answers seen.
     init(_ center: CenterClient, api shared: OpenAPIConformance? = nil) async throws {
         self.center = center
-        let response = try await center.client.execute(uri: "/openapi.json", method: .get)
+        let response = try await center.execute(uri: "/openapi.json", method: .get)
         #expect(response.status == .ok)
         #expect(response.headers[.contentType] == "application/json")
         #expect(response.data == OpenAPIDocument.center(), "the config-center serves the shipped document")
@@ -390,7 +435,7 @@ struct CheckedCenter: Sendable {
         _ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields = [.contentType: "application/json"], raw body: Data? = nil,
         expect status: HTTPResponse.Status, code: ProblemCode? = nil, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> TestResponse {
-        let response = try await center.client.execute(
+        let response = try await center.execute(
             uri: uri, method: method, headers: body == nil ? [:] : headers, body: body.map { ByteBuffer(bytes: $0) })
         let violations = api.violations(response, method: method, uri: uri)
         #expect(violations == [], "\(violations.joined(separator: "\n"))", sourceLocation: sourceLocation)

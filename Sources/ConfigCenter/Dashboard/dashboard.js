@@ -4,16 +4,21 @@
 // received and given, demand) and the grants between nodes. The status the JSON routes answer is the `status` of
 // the stream's events; only the grants between nodes come from the stream alone. Everything shown is set with
 // textContent, never parsed as HTML.
+//
+// Every route it reads needs an operator credential (role viewer or higher). The page asks for one and keeps it
+// in this tab's sessionStorage only; it goes out as `Authorization: Bearer`, which EventSource cannot send, so
+// the stream is read with fetch and parsed here.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-let source = null;
+const CREDENTIAL = "flashsale-credential";
 let events = 0;
 // Which follow() is current, and whether its stream has sent an event yet: a status fetched for an earlier sale, or
 // answered after the stream's first event, is never drawn over newer figures.
 let following = 0;
 let streamed = false;
+let stream = null; // the AbortController of the current stream
 const previous = new Map();
 
 function el(tag, attrs = {}, ...children) {
@@ -60,12 +65,59 @@ function selectedSale() {
   return match ? decodeURIComponent(match[1]) : null;
 }
 
+// MARK: Credential
+
+function credential() { return sessionStorage.getItem(CREDENTIAL); }
+
+// Shows the sign-in form, with why.
+function askForCredential(why) {
+  if (stream) stream.abort();
+  following += 1;
+  $("login").hidden = false;
+  $("logout").hidden = true;
+  setConnection("signed out", "down");
+  message(why);
+  $("credential").focus();
+}
+
+function signIn(event) {
+  event.preventDefault();
+  const value = $("credential").value.trim();
+  if (!value) return;
+  sessionStorage.setItem(CREDENTIAL, value);
+  $("credential").value = "";
+  $("login").hidden = true;
+  $("logout").hidden = false;
+  message("");
+  loadSales();
+}
+
+function signOut() {
+  sessionStorage.removeItem(CREDENTIAL);
+  askForCredential("Signed out. Paste a credential to follow a sale.");
+}
+
+// A GET of the config-center's API with the credential. 401 brings the sign-in form back.
+async function api(path, signal) {
+  const answer = await fetch(path, {
+    headers: { Accept: "application/json", Authorization: "Bearer " + credential() }, signal, cache: "no-store",
+  });
+  if (answer.status === 401) {
+    sessionStorage.removeItem(CREDENTIAL);
+    askForCredential("The config-center did not accept this credential; paste another (role viewer or higher).");
+  }
+  return answer;
+}
+
+// MARK: Sales and status
+
 async function loadSales() {
   const select = $("sale");
   try {
-    const answer = await fetch("/v1/sales", { headers: { Accept: "application/json" } });
+    const answer = await api("/v1/sales");
+    if (answer.status === 401) return;
     const sales = await answer.json();
-    if (!answer.ok) throw new Error(sales.title || answer.statusText);
+    if (!answer.ok) throw new Error(sales.detail || sales.title || answer.statusText);
     select.replaceChildren(...sales.map((sale) => el("option", { value: sale.sale }, `${sale.sale} - ${sale.title}`)));
     if (sales.length === 0) {
       message("No sales yet: create one with `config-center sale create`.");
@@ -84,7 +136,7 @@ async function loadSales() {
 
 // Draws `sale` as it is now (`current`, a status already at hand, or fetched), then follows its live stream.
 function follow(sale, current) {
-  if (source) source.close();
+  if (stream) stream.abort();
   previous.clear();
   following += 1;
   streamed = false;
@@ -93,30 +145,73 @@ function follow(sale, current) {
   $("stream-url").textContent = url;
   setConnection("connecting", "idle");
   if (current) drawCurrent(current); else fetchCurrent(sale, following);
-  source = new EventSource(url);
-  source.onopen = () => { setConnection("live", "live"); message(""); };
-  source.onerror = () => {
-    // EventSource reconnects by itself unless the server refused the stream (then it is closed).
-    if (source.readyState === EventSource.CLOSED) {
-      setConnection("down", "down");
-      explainRefusal(sale);
-    } else {
-      setConnection("reconnecting", "idle");
+  readStream(url, following);
+}
+
+// Follows the Server-Sent Events at `url` while `generation` is current; reconnects a second after the stream
+// ends or the network fails, and stops for good when the server refuses it (a 4xx, explained on the page).
+async function readStream(url, generation) {
+  stream = new AbortController();
+  const signal = stream.signal;
+  while (generation === following) {
+    try {
+      const answer = await api(url, signal);
+      if (!answer.ok) {
+        if (answer.status !== 401) {
+          const problem = await answer.json().catch(() => ({}));
+          message(`${problem.title || answer.statusText} (${problem.code || answer.status}): ${problem.detail || ""}`);
+          setConnection("down", "down");
+        }
+        if (answer.status < 500) return;
+      } else {
+        setConnection("live", "live");
+        message("");
+        await readEvents(answer.body.getReader(), generation);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
     }
-  };
-  source.addEventListener("status", (event) => {
-    events += 1;
-    streamed = true;
-    draw(JSON.parse(event.data));
-    $("events").textContent = String(events);
-    $("updated").textContent = new Date().toLocaleTimeString();
-  });
+    if (generation !== following) return;
+    setConnection("reconnecting", "idle");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+// Reads events (blank-line separated, `event:` and `data:` lines) until the stream ends, drawing each status.
+async function readEvents(reader, generation) {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done || generation !== following) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (name === "status" && data.length > 0) onStatus(JSON.parse(data.join("\n")));
+    }
+  }
+}
+
+function onStatus(live) {
+  events += 1;
+  streamed = true;
+  draw(live);
+  $("events").textContent = String(events);
+  $("updated").textContent = new Date().toLocaleTimeString();
 }
 
 // The sale's status from the config-center's JSON route, drawn unless the stream or another sale came first.
 async function fetchCurrent(sale, generation) {
   try {
-    const answer = await fetch("/v1/sales/" + encodeURIComponent(sale) + "/status", { headers: { Accept: "application/json" } });
+    const answer = await api("/v1/sales/" + encodeURIComponent(sale) + "/status");
     const body = await answer.json();
     if (generation !== following || streamed) return;
     if (!answer.ok) {
@@ -131,18 +226,6 @@ async function fetchCurrent(sale, generation) {
 function drawCurrent(status) {
   draw({ status, grants: null });
   $("updated").textContent = new Date().toLocaleTimeString() + " (current status; the live stream follows)";
-}
-
-async function explainRefusal(sale) {
-  try {
-    const answer = await fetch("/v1/sales/" + encodeURIComponent(sale) + "/status");
-    if (!answer.ok) {
-      const problem = await answer.json();
-      message(`${problem.title} (${problem.code}): ${problem.detail || ""}`);
-      return;
-    }
-  } catch (error) { /* the server is away: the badge says so */ }
-  message("The stream closed; reload to try again.");
 }
 
 function draw(live) {
@@ -279,4 +362,12 @@ window.addEventListener("hashchange", () => {
   const wanted = selectedSale();
   if (wanted && wanted !== $("sale").value) { $("sale").value = wanted; follow(wanted); }
 });
-loadSales();
+$("login").addEventListener("submit", signIn);
+$("logout").addEventListener("click", signOut);
+if (credential()) {
+  $("logout").hidden = false;
+  loadSales();
+} else {
+  askForCredential("This dashboard needs an operator credential (role viewer or higher): paste it above. "
+    + "`config-center operator add NAME --role viewer` makes one.");
+}

@@ -5,7 +5,7 @@ import Hummingbird
 
 /// Routes for operators' machines, beside `/healthz` (the process answers at all).
 enum CenterOperationsRoutes {
-    static func add(to router: Router<WireRequestContext>, store: CenterStore, metrics: CenterMetrics) {
+    static func add(to router: Router<CenterRequestContext>, store: CenterStore, metrics: CenterMetrics) {
         router.get("/metrics") { _, _ in
             let figures = try await store.figures()
             return metrics.response(configVersion: figures.configVersion, sales: figures.sales)

@@ -13,13 +13,28 @@ public enum CenterRoutes {
 
     public static func router(
         store: CenterStore, gossip: CenterGossip? = nil, metrics: CenterMetrics = CenterMetrics()
-    ) -> Router<WireRequestContext> {
-        let router = Router(context: WireRequestContext.self)
+    ) -> Router<CenterRequestContext> {
+        let router = Router(context: CenterRequestContext.self)
         router.add(middleware: ProblemMiddleware(routes: .center))
+        // Public: whether the process is up, its API, its metrics, and the dashboard's static page (which asks for
+        // a credential before it reads anything).
         router.get("/healthz") { _, _ in try WireResponse.json(["status": "ok"]) }
         router.get("/openapi.json") { _, _ in OpenAPIDocument.center.response }
         CenterOperationsRoutes.add(to: router, store: store, metrics: metrics)
+        DashboardRoutes.addPage(to: router)
+        addNodeRoutes(to: router, store: store, gossip: gossip, metrics: metrics)
+        // Credentials are looked up only on guarded routes: a public one answers whatever the database's state.
+        let authenticated = { router.group().add(middleware: OperatorAuthenticator(store: store)) }
+        addViewerRoutes(to: authenticated().add(middleware: requireRole(.viewer)), store: store)
+        addOperatorRoutes(to: authenticated().add(middleware: requireRole(.operator)), store: store)
+        addAdminRoutes(to: authenticated().add(middleware: requireRole(.admin)), store: store, metrics: metrics)
+        return router
+    }
 
+    /// What units call: the configuration they follow, their heartbeat, and gossip (signed with the cluster secret).
+    private static func addNodeRoutes(
+        to router: Router<CenterRequestContext>, store: CenterStore, gossip: CenterGossip?, metrics: CenterMetrics
+    ) {
         router.get("/v1/config") { request, _ in
             let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)
             let wait = try request.integerQuery("wait", default: 0, in: 0...Int64(longPollMaxSeconds))
@@ -27,18 +42,6 @@ public enum CenterRoutes {
                 ? try await store.config(after: after, timeout: .seconds(wait)) : try await store.config()
             return try WireResponse.json(config)
         }
-
-        router.post("/v1/regions") { request, context in
-            let spec = try await request.decode(as: RegionSpec.self, context: context)
-            return try WireResponse.json(try await store.upsertRegion(spec), status: .created)
-        }
-        router.get("/v1/regions") { _, _ in try WireResponse.json(try await store.regions()) }
-
-        router.post("/v1/units") { request, context in
-            let spec = try await request.decode(as: UnitSpec.self, context: context)
-            return try WireResponse.json(try await store.upsertUnit(spec), status: .created)
-        }
-        router.get("/v1/units") { _, _ in try WireResponse.json(try await store.units()) }
         router.post("/v1/units/{unit}/report") { request, context in
             metrics.reportsReceived.increment()
             let report = try await request.decode(as: UnitReport.self, context: context)
@@ -46,54 +49,6 @@ public enum CenterRoutes {
                 throw Problem(.invalidInput, "the report's unit does not match the URL")
             }
             return try WireResponse.json(try await store.report(report))
-        }
-
-        router.post("/v1/sales") { request, context in
-            let spec = try await request.decode(as: SaleSpec.self, context: context)
-            return try WireResponse.json(try await store.createSale(spec), status: .created)
-        }
-        router.get("/v1/sales") { _, _ in try WireResponse.json(try await store.sales()) }
-        router.get("/v1/sales/{sale}") { _, context in
-            try WireResponse.json(try await store.status(sale: try context.parameters.require("sale")))
-        }
-        router.get("/v1/sales/{sale}/status") { _, context in
-            try WireResponse.json(try await store.status(sale: try context.parameters.require("sale")))
-        }
-        router.post("/v1/sales/{sale}/allocations") { request, context in
-            let spec = try await request.decode(as: AllocationSpec.self, context: context)
-            return try WireResponse.json(try await store.allocate(sale: try context.parameters.require("sale"), spec))
-        }
-        router.post("/v1/sales/{sale}/restock") { request, context in
-            let spec = try await request.decode(as: RestockSpec.self, context: context)
-            return try WireResponse.json(try await store.restock(sale: try context.parameters.require("sale"), spec))
-        }
-        router.post("/v1/tokens") { request, context in
-            let spec = try await request.decode(as: TokenRequest.self, context: context)
-            let grant = try await store.mintToken(spec)
-            metrics.tokensMinted.increment()
-            return try WireResponse.json(grant, status: .created)
-        }
-        router.post("/v1/token-keys/rotate") { _, _ in
-            try WireResponse.json(try await store.rotateTokenKey(), status: .created)
-        }
-        router.get("/v1/blacklist") { _, _ in try WireResponse.json(try await store.blacklist()) }
-        router.put("/v1/blacklist/{user}") { _, context in
-            try WireResponse.json(try await store.addToBlacklist(try decodedUser(context)))
-        }
-        router.delete("/v1/blacklist/{user}") { _, context in
-            try WireResponse.json(try await store.removeFromBlacklist(try decodedUser(context)))
-        }
-        for (verb, change) in [
-            ("pause", store.pause), ("resume", store.resume), ("stop", store.stop),
-        ] as [(String, @Sendable (String) async throws -> SaleStatus)] {
-            router.post("/v1/sales/{sale}/\(verb)") { _, context in
-                try WireResponse.json(try await change(try context.parameters.require("sale")))
-            }
-        }
-        DashboardRoutes.add(to: router, store: store)
-        router.post("/v1/apply") { request, context in
-            let document = try await request.decode(as: ClusterDocument.self, context: context)
-            return try WireResponse.json(try await store.apply(document))
         }
         if let gossip {
             router.post("/v1/gossip") { request, _ in
@@ -105,11 +60,93 @@ public enum CenterRoutes {
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
             }
         }
-        return router
+    }
+
+    /// Reading: status, lists, the live stream of a sale.
+    private static func addViewerRoutes(to group: RouterGroup<CenterRequestContext>, store: CenterStore) {
+        group.get("/v1/regions") { _, _ in try WireResponse.json(try await store.regions()) }
+        group.get("/v1/units") { _, _ in try WireResponse.json(try await store.units()) }
+        group.get("/v1/sales") { _, _ in try WireResponse.json(try await store.sales()) }
+        group.get("/v1/sales/{sale}") { _, context in
+            try WireResponse.json(try await store.status(sale: try context.parameters.require("sale")))
+        }
+        group.get("/v1/sales/{sale}/status") { _, context in
+            try WireResponse.json(try await store.status(sale: try context.parameters.require("sale")))
+        }
+        group.get("/v1/blacklist") { _, _ in try WireResponse.json(try await store.blacklist()) }
+        DashboardRoutes.addStream(to: group, store: store)
+    }
+
+    /// Running sales: create, allocate, restock, pause, resume, stop; the blacklist; sale files.
+    private static func addOperatorRoutes(to group: RouterGroup<CenterRequestContext>, store: CenterStore) {
+        group.post("/v1/sales") { request, context in
+            let spec = try await request.decode(as: SaleSpec.self, context: context)
+            return try WireResponse.json(try await store.createSale(spec), status: .created)
+        }
+        group.post("/v1/sales/{sale}/allocations") { request, context in
+            let spec = try await request.decode(as: AllocationSpec.self, context: context)
+            return try WireResponse.json(try await store.allocate(sale: try context.parameters.require("sale"), spec))
+        }
+        group.post("/v1/sales/{sale}/restock") { request, context in
+            let spec = try await request.decode(as: RestockSpec.self, context: context)
+            return try WireResponse.json(try await store.restock(sale: try context.parameters.require("sale"), spec))
+        }
+        for (verb, change) in [
+            ("pause", store.pause), ("resume", store.resume), ("stop", store.stop),
+        ] as [(String, @Sendable (String) async throws -> SaleStatus)] {
+            group.post("/v1/sales/{sale}/\(verb)") { _, context in
+                try WireResponse.json(try await change(try context.parameters.require("sale")))
+            }
+        }
+        group.put("/v1/blacklist/{user}") { _, context in
+            try WireResponse.json(try await store.addToBlacklist(try decodedUser(context)))
+        }
+        group.delete("/v1/blacklist/{user}") { _, context in
+            try WireResponse.json(try await store.removeFromBlacklist(try decodedUser(context)))
+        }
+        group.post("/v1/apply") { request, context in
+            let document = try await request.decode(as: ClusterDocument.self, context: context)
+            // Regions and units are enrolment, an admin's: an operator's file may carry only sales.
+            if !(document.regions ?? []).isEmpty || !(document.units ?? []).isEmpty, context.identity?.role != .admin {
+                throw RoleRefusal(needed: .admin)
+            }
+            return try WireResponse.json(try await store.apply(document))
+        }
+    }
+
+    /// Managing the cluster: operators, regions and units, buyer-token keys and minting.
+    private static func addAdminRoutes(
+        to group: RouterGroup<CenterRequestContext>, store: CenterStore, metrics: CenterMetrics
+    ) {
+        group.post("/v1/regions") { request, context in
+            let spec = try await request.decode(as: RegionSpec.self, context: context)
+            return try WireResponse.json(try await store.upsertRegion(spec), status: .created)
+        }
+        group.post("/v1/units") { request, context in
+            let spec = try await request.decode(as: UnitSpec.self, context: context)
+            return try WireResponse.json(try await store.upsertUnit(spec), status: .created)
+        }
+        group.post("/v1/tokens") { request, context in
+            let spec = try await request.decode(as: TokenRequest.self, context: context)
+            let grant = try await store.mintToken(spec)
+            metrics.tokensMinted.increment()
+            return try WireResponse.json(grant, status: .created)
+        }
+        group.post("/v1/token-keys/rotate") { _, _ in
+            try WireResponse.json(try await store.rotateTokenKey(), status: .created)
+        }
+        group.get("/v1/operators") { _, _ in try WireResponse.json(try await store.operators()) }
+        group.post("/v1/operators") { request, context in
+            let spec = try await request.decode(as: OperatorSpec.self, context: context)
+            return try WireResponse.json(try await store.addOperator(spec), status: .created)
+        }
+        group.delete("/v1/operators/{name}") { _, context in
+            try WireResponse.json(try await store.removeOperator(try context.parameters.require("name")))
+        }
     }
 
     /// The `{user}` path segment, percent-decoded: user ids may hold characters a client must escape in a path.
-    private static func decodedUser(_ context: WireRequestContext) throws -> String {
+    private static func decodedUser(_ context: CenterRequestContext) throws -> String {
         let raw = try context.parameters.require("user")
         guard let user = raw.removingPercentEncoding else { throw Problem(.invalidInput, "the user id is not valid percent-encoding") }
         return user

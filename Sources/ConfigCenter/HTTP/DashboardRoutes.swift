@@ -26,16 +26,19 @@ enum DashboardRoutes {
     ]
     static let page = BrowserAsset.html(PackageResources.dashboard_html)
 
-    static func add(to router: Router<WireRequestContext>, store: CenterStore) {
-        let followers = Atomic<Int>(0)
-
+    /// The page and its files: public, since they hold no data (the page asks for a credential to read any).
+    static func addPage(to router: some RouterMethods<CenterRequestContext>) {
         router.get("/dashboard") { _, _ in page.response }
         router.get("/dashboard/{asset}") { _, context in
             let name = context.parameters.get("asset") ?? ""
             guard let asset = assets[name] else { throw Problem(.notFound, "no file '\(name)' in the dashboard") }
             return asset.response
         }
+    }
 
+    /// The live stream, on a group that admits viewers.
+    static func addStream(to router: some RouterMethods<CenterRequestContext>, store: CenterStore) {
+        let followers = Atomic<Int>(0)
         router.get("/v1/sales/{sale}/status/stream") { _, context in
             let sale = try context.parameters.require("sale")
             // An unknown sale is refused here, before the stream's 200 goes out.

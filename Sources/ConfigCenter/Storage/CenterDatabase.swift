@@ -75,6 +75,17 @@ public enum CenterDatabase {
         migrator.registerMigration("v4-pause") { db in
             try db.execute(sql: "ALTER TABLE sale ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v5-operators") { db in
+            // Credentials are stored as their SHA-256 only (see OperatorCredential).
+            try db.execute(sql: """
+                CREATE TABLE operator (
+                    name TEXT PRIMARY KEY,
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+                    credential_sha256 TEXT NOT NULL UNIQUE,
+                    created_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -23,6 +23,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case unitRecovering = "unit-recovering"
     case notReady = "not-ready"
     case unauthorized = "unauthorized"
+    case forbidden = "forbidden"
     case tokenRequired = "token-required"
     case tokenInvalid = "token-invalid"
     case tokenExpired = "token-expired"
@@ -70,7 +71,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
             .forbidden
         case .idempotencyKeyMismatch: .unprocessableContent
         case .idempotencyInProgress, .orderExpired, .orderCancelled, .orderPaid: .conflict
-        case .notOrderOwner: .forbidden
+        case .notOrderOwner, .forbidden: .forbidden
         case .internalError: .internalServerError
         }
     }
@@ -96,6 +97,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .unitRecovering: "This unit is restoring its state; try again shortly"
         case .notReady: "Not ready to serve yet"
         case .unauthorized: "The request is not authenticated"
+        case .forbidden: "The credential's role does not allow this"
         case .tokenRequired: "This sale needs a buyer token"
         case .tokenInvalid: "The buyer token is not valid"
         case .tokenExpired: "The buyer token has expired"

@@ -45,6 +45,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case .methodNotAllowed: Problem(.methodNotAllowed, error.body)
         case .contentTooLarge: Problem(.payloadTooLarge, error.body)
         case .badRequest, .unsupportedMediaType: Problem(.invalidInput, error.body)
+        // hummingbird-auth's answer to a guarded route asked without a credential (or with an unknown one).
+        case .unauthorized: Problem(.unauthorized, "this needs a credential: Authorization: Bearer <credential>")
         default:
             error.status.code < 500 ? Problem(.invalidInput, error.body) : Problem(.internalError)
         }

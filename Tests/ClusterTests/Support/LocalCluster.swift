@@ -31,7 +31,13 @@ final class LocalCluster {
     }
 
     var centerURL: String { "http://127.0.0.1:\(centerPort)" }
-    var client: ConfigCenterClient { ConfigCenterClient(baseURL: centerURL, httpClient: http) }
+    /// The first admin's credential file, which the config-center writes at its first start.
+    var credentialFile: String { root + "/center/admin.credential" }
+    /// The config-center's client, acting as its first admin.
+    var client: ConfigCenterClient {
+        ConfigCenterClient(
+            baseURL: centerURL, httpClient: http, credential: try? SecretFile.read(credentialFile, what: "credential"))
+    }
 
     func startCenter(extraArguments: [String] = []) async throws {
         center = try ChildProcess(
@@ -110,7 +116,7 @@ final class LocalCluster {
 
     /// The config-center CLI against this cluster's config-center.
     func cli(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-        try await runCLI(arguments, center: centerURL)
+        try await runCLI(arguments, center: centerURL, credentialFile: credentialFile)
     }
 
     /// A purchase that captures nothing but Sendable values, for concurrent herds.
@@ -187,8 +193,11 @@ final class LocalCluster {
     }
 }
 
-/// Polls `condition` every 100 ms for up to `seconds`; fails the test with `what` if it never holds.
-func eventually(_ what: String, seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+/// Polls `condition` every 100 ms for up to `seconds`; fails the test with `what` if it never holds. The default is
+/// generous on purpose: it bounds a hang, it does not measure speed. What the cluster does in a second on a quiet
+/// machine (units returning their stock after a stop) once took over 20 s on a 2-core machine running two test runs
+/// at once; a passing test never waits for the bound.
+func eventually(_ what: String, seconds: Double = 90, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if (try? await condition()) == true { return }
