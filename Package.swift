@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "ConfigCenterTests",
             dependencies: [
-                "ConfigCenter", "FlashSaleAPI", "FlashSaleCore",
+                "ConfigCenter", "FlashSaleAPI", "FlashSaleCore", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 "OpenAPITestSupport", "TestSupport", .product(name: "OpenAPIKit", package: "OpenAPIKit"),

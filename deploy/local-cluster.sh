@@ -114,6 +114,9 @@ up() {
 
     for spec in "${UNITS[@]}"; do
         read -r id region port <<<"$spec"
+        # Enrolment: the unit's public key (its key pair is made in its data folder) and URL, given by the admin.
+        key=$("$BIN/flashsale-unit" key --data "$RUN/units/$id")
+        "$BIN/config-center" unit add "$id" --region "$region" --url "http://127.0.0.1:$port" --public-key "$key" >/dev/null
         nohup "$BIN/flashsale-unit" --id "$id" --region "$region" --listen "127.0.0.1:$port" \
             --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" --cluster-secret-file "$RUN/cluster-secret" \
             >"$RUN/logs/$id.log" 2>&1 &
@@ -123,7 +126,7 @@ up() {
         read -r id _ port <<<"$spec"
         wait_port "$port" "$id"
     done
-    # Units register with their URL at their first heartbeat (every second).
+    # Each unit's first signed heartbeat (every second) shows it as seen.
     for _ in $(seq 1 50); do
         "$BIN/config-center" unit list | grep -q never || break
         sleep 0.2

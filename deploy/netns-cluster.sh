@@ -173,7 +173,10 @@ up() {
         read -r region _ host units <<<"$spec"
         local space; space=$(ns "$region")
         for unit in ${units//,/ }; do
-            local id=${unit%%:*} port=${unit##*:}
+            local id=${unit%%:*} port=${unit##*:} key
+            # Enrolment: the unit's public key (made in its data folder) and URL, given by the admin.
+            key=$("$BIN/flashsale-unit" key --data "$RUN/units/$id")
+            "$BIN/config-center" unit add "$id" --region "$region" --url "http://$NET.$host:$port" --public-key "$key" >/dev/null
             ip netns exec "$space" "$BIN/flashsale-unit" --id "$id" --region "$region" \
                 --listen "$NET.$host:$port" --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" \
                 --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/$id.log" 2>&1 &

@@ -88,6 +88,8 @@ port=$PORT_BASE
 for spec in eu-1:eu eu-2:eu us-1:us; do
     unit=${spec%%:*}; region=${spec##*:}; port=$((port + 1))
     UNIT_URL[$unit]="http://127.0.0.1:$port"
+    key=$("$BIN/flashsale-unit" key --data "$WORK/$unit")
+    "$BIN/config-center" unit add "$unit" --region "$region" --url "${UNIT_URL[$unit]}" --public-key "$key" >/dev/null
     "$BIN/flashsale-unit" --id "$unit" --region "$region" --listen "127.0.0.1:$port" --data "$WORK/$unit" \
         --center "$CENTER" --cluster-secret-file "$WORK/cluster-secret" --report-interval-ms 300 \
         >"$WORK/$unit.log" 2>&1 &

@@ -75,6 +75,8 @@ wait_for "the config-center" curl -sf "$CENTER/healthz"
 export FLASHSALE_CREDENTIAL_FILE="$WORK/center/admin.credential"
 ADMIN=$(cat "$FLASHSALE_CREDENTIAL_FILE")
 "$BIN/config-center" region add fuzz >/dev/null
+"$BIN/config-center" unit add fuzz-1 --region fuzz --url "$UNIT" \
+    --public-key "$("$BIN/flashsale-unit" key --data "$WORK/unit")" >/dev/null
 "$BIN/flashsale-unit" --id fuzz-1 --region fuzz --listen "127.0.0.1:$UNIT_PORT" --data "$WORK/unit" --center "$CENTER" \
     --cluster-secret-file "$WORK/cluster-secret" >"$WORK/unit.log" 2>&1 &
 UPID=$!

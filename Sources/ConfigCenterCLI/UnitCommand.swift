@@ -7,21 +7,29 @@ import Foundation
 
 struct UnitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unit", abstract: "Add or list units (units also register themselves).",
+        commandName: "unit", abstract: "Enrol or list units.",
         subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Declare a unit in a region.")
+        static let configuration = CommandConfiguration(
+            abstract: "Enrol a unit in a region (needs an admin credential), or change its URL or key.",
+            discussion: """
+                A unit's heartbeats and configuration requests are accepted only once it is enrolled with its public \
+                key: `flashsale-unit key --data DIR` prints it (and makes the key when the unit has none yet).
+                """)
         @OptionGroup var options: CenterOptions
         @Argument(help: "Unit id (a-z, 0-9, '-').") var id: String
         @Option(help: "Region of the unit.") var region: String
-        @Option(help: "URL the unit serves at.") var url: String?
+        @Option(help: "URL the unit serves at (buyers are sent there, and peers gossip with it).") var url: String?
+        @Option(help: "The unit's public key (64 hex digits, from `flashsale-unit key --data DIR`).") var publicKey: String?
 
         func run() async throws {
             let unit = try await options.call { client throws(ConfigCenterClientError) in
-                try await client.addUnit(UnitSpec(id: id, region: region, url: url))
+                try await client.addUnit(UnitSpec(id: id, region: region, url: url, publicKey: publicKey))
             }
-            try options.show(unit) { "unit \(unit.id) ready in region \(unit.region)" }
+            try options.show(unit) {
+                "unit \(unit.id) in region \(unit.region)" + (unit.publicKey == nil ? " (not enrolled: no public key yet)" : ", enrolled")
+            }
         }
     }
 
@@ -34,8 +42,10 @@ struct UnitCommand: AsyncParsableCommand {
             let now = Date()
             try options.show(units) {
                 Table(
-                    ["UNIT", "REGION", "URL", "LAST SEEN"],
-                    units.map { [$0.id, $0.region, $0.url ?? "-", Table.age($0.lastSeen, now: now)] }
+                    ["UNIT", "REGION", "URL", "KEY", "LAST SEEN"],
+                    units.map {
+                        [$0.id, $0.region, $0.url ?? "-", $0.publicKey.map { String($0.prefix(12)) + "…" } ?? "none", Table.age($0.lastSeen, now: now)]
+                    }
                 ).render()
             }
         }

@@ -15,6 +15,8 @@ public struct ConfigCenterClient: Sendable {
     private let http: HTTPClient
     /// The operator's bearer credential, sent with every call (nil: only public and unit routes answer).
     private let credential: String?
+    /// A unit's id and key: every call is signed as that unit (`NodeRequestSignature`).
+    private let signer: (unit: String, key: NodeKey)?
     /// Time allowed for an ordinary call; long-polls add their wait to it.
     private let timeout: TimeAmount
 
@@ -27,10 +29,14 @@ public struct ConfigCenterClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    public init(baseURL: String, httpClient: HTTPClient, credential: String? = nil, timeout: Duration = .seconds(10)) {
+    public init(
+        baseURL: String, httpClient: HTTPClient, credential: String? = nil, signer: (unit: String, key: NodeKey)? = nil,
+        timeout: Duration = .seconds(10)
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.http = httpClient
         self.credential = credential
+        self.signer = signer
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
 
@@ -151,11 +157,21 @@ public struct ConfigCenterClient: Sendable {
         request.method = method
         request.headers.add(name: "Accept", value: "application/json, application/problem+json")
         if let credential { request.headers.add(name: "Authorization", value: "Bearer \(credential)") }
+        var sent = Data()
         if let body {
-            let data: Data
-            do { data = try WireJSON.encoder.encode(body) } catch { throw .unexpected("cannot encode request: \(error)") }
+            do { sent = try WireJSON.encoder.encode(body) } catch { throw .unexpected("cannot encode request: \(error)") }
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: data))
+            request.body = .bytes(ByteBuffer(bytes: sent))
+        }
+        if let signer {
+            do {
+                let headers = try NodeRequestSignature.headers(
+                    node: signer.unit, key: signer.key, method: method.rawValue, path: path,
+                    timeMs: Date().millisecondsSince1970, body: sent)
+                for header in headers { request.headers.add(name: header.name, value: header.value) }
+            } catch {
+                throw .unexpected("cannot sign the request: \(error)")
+            }
         }
         let status: HTTPResponseStatus
         let bytes: ByteBuffer

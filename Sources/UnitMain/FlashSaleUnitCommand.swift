@@ -11,10 +11,40 @@ import UnitNode
 struct FlashSaleUnitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flashsale-unit",
+        abstract: "Run one unit node, or print its public key for enrolment.",
+        subcommands: [RunUnit.self, PublicKey.self], defaultSubcommand: RunUnit.self)
+}
+
+/// `flashsale-unit key --data DIR`: the unit's public key, which an admin enrolls it with.
+struct PublicKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Print this unit's public key (making its key pair in --data when there is none yet).",
+        discussion: "Enrol the unit with it: config-center unit add ID --region REGION --url URL --public-key KEY")
+
+    @Option(help: "Data directory of the unit.")
+    var data: String
+
+    func run() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            print(try NodeKey.loadOrCreate(file: data + "/" + NodeKey.fileName).publicKey)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+/// `flashsale-unit [run] --id ID ...`: the unit itself (the default subcommand).
+struct RunUnit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run one unit node: it sells its share of each sale at its regional endpoint.",
         discussion: """
-            The unit registers with the config-center, follows its configuration by long-poll and keeps the last \
-            copy in its own SQLite database under --data, so it keeps selling when the config-center is down.
+            An admin enrolls the unit first (config-center unit add, with the key `flashsale-unit key` prints). The \
+            unit signs its heartbeats and configuration requests with its own key, follows its configuration by \
+            long-poll and keeps the last copy in its own SQLite database under --data, so it keeps selling when the \
+            config-center is down.
             """)
 
     @Option(help: "Unit id, unique in the cluster (a-z, 0-9, '-').")

@@ -133,8 +133,12 @@ public enum UnitServer {
             try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
         }
+        // The unit's own key signs what it sends the config-center, which accepts it once an operator enrolled the
+        // public half (`flashsale-unit key` prints it).
+        let key = try NodeKey.loadOrCreate(file: settings.dataDirectory + "/" + NodeKey.fileName)
+        logger.info("node key loaded", metadata: ["publicKey": "\(key.publicKey)"])
         let http = ConfigCenterClient.makeHTTPClient()
-        let client = ConfigCenterClient(baseURL: settings.centerURL, httpClient: http)
+        let client = ConfigCenterClient(baseURL: settings.centerURL, httpClient: http, signer: (settings.unit, key))
         let recovery = UnitRecovery(
             desk: desk, pool: pool, patienceMs: settings.recoveryPatience.milliseconds, nowMs: nowMs, logger: logger)
         let follower = ConfigFollower(

@@ -51,6 +51,38 @@ extension ClusterProcessTests {
             }
         }
 
+        /// A unit nobody enrolled is refused (and says why in its log); enrolled with the key `flashsale-unit key`
+        /// prints, its signed heartbeats are taken. The key stays the same across restarts and only its owner reads it.
+        @Test func aUnitIsAcceptedOnlyOnceEnrolledWithItsKey() async throws {
+            try await LocalCluster.run { cluster in
+                try await cluster.startCenter()
+                #expect(try await cluster.cli(["region", "add", "eu-west"]).status == 0)
+                try await cluster.startUnit("eu-west-1", region: "eu-west", enrol: false)
+                try await eventually("the unit logs why it is refused") {
+                    cluster.unitLog("eu-west-1").contains("not enrolled")
+                }
+                #expect(try await cluster.client.units().isEmpty, "a heartbeat registers nothing")
+
+                let keyFile = cluster.root + "/units/eu-west-1/node.key"
+                let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+                #expect(mode == 0o600)
+                let printed = try await runProgram(try Binaries.path("flashsale-unit"), ["key", "--data", cluster.root + "/units/eu-west-1"])
+                let again = try await runProgram(try Binaries.path("flashsale-unit"), ["key", "--data", cluster.root + "/units/eu-west-1"])
+                #expect(printed.out == again.out && printed.out.count == 65)
+                #expect(!cluster.unitLog("eu-west-1").contains(try String(contentsOfFile: keyFile, encoding: .utf8).prefix(64)),
+                        "the private key is in no log line")
+
+                let added = try await cluster.cli([
+                    "unit", "add", "eu-west-1", "--region", "eu-west", "--url", cluster.unitURL("eu-west-1"),
+                    "--public-key", printed.out.trimmingCharacters(in: .whitespacesAndNewlines),
+                ])
+                #expect(added.status == 0 && added.out.contains("enrolled"), "\(added.out)\(added.err)")
+                try await cluster.waitForRegistration(["eu-west-1"])
+                let list = try await cluster.cli(["unit", "list"])
+                #expect(list.out.contains(String(printed.out.prefix(12))), "\(list.out)")
+            }
+        }
+
         @Test func operatorWalkthroughWithTheDemoFiles() async throws {
             try await LocalCluster.run(walkthrough)
         }

@@ -2,6 +2,8 @@
 // hand, the real router, and small typed helpers around the HummingbirdTesting client.
 
 import ConfigCenter
+import Crypto
+import HTTPTypes
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
@@ -67,16 +69,48 @@ func testAdmin(_ store: CenterStore) async throws -> String {
     try await store.addOperator(OperatorSpec(name: "test-admin", role: .admin)).credential
 }
 
+/// Keys of the test units, derived from their ids: a test enrolls and signs as any unit without keeping keys around.
+enum TestKeys {
+    static func key(_ unit: String) -> NodeKey {
+        let seed = Data(SHA256.hash(data: Data("test-unit-key:\(unit)".utf8)))
+        // 32 bytes are always a valid Ed25519 seed.
+        return NodeKey(privateKey: try! Curve25519.Signing.PrivateKey(rawRepresentation: seed))
+    }
+
+    /// Signed requests of one test run get times 1 ms apart, so the config-center's replay guard sees each as new
+    /// while the test's clock stands still.
+    static let sequence = Atomic<Int64>(0)
+
+    /// The headers that sign `body` to `uri` as `unit`, at `nowMs` (plus the sequence).
+    static func headers(unit: String, method: HTTPRequest.Method, uri: String, body: Data, nowMs: Int64) -> HTTPFields {
+        let time = nowMs + sequence.add(1, ordering: .relaxed).newValue
+        var fields = HTTPFields()
+        for header in (try? NodeRequestSignature.headers(
+            node: unit, key: key(unit), method: method.rawValue, path: uri, timeMs: time, body: body)) ?? []
+        {
+            if let name = HTTPField.Name(header.name) { fields[name] = header.value }
+        }
+        return fields
+    }
+}
+
 /// The test client with the config-center's wire conventions.
 struct CenterClient: Sendable {
     let client: any TestClientProtocol
     let clock: TestClock
     /// The operator credential sent with every request (nil: none).
     var credential: String?
+    /// Whether a unit's heartbeat (`POST /v1/units/{id}/report`) is signed as that unit with its test key.
+    var signsReports = true
 
     /// The same client with another credential (nil: none), to test who may do what.
     func with(credential: String?) -> CenterClient {
-        CenterClient(client: client, clock: clock, credential: credential)
+        CenterClient(client: client, clock: clock, credential: credential, signsReports: signsReports)
+    }
+
+    /// The same client, its heartbeats unsigned (a stranger's).
+    var unsigned: CenterClient {
+        CenterClient(client: client, clock: clock, credential: credential, signsReports: false)
     }
 
     // MARK: Raw requests
@@ -87,6 +121,11 @@ struct CenterClient: Sendable {
     ) async throws -> TestResponse {
         var headers = headers
         if let credential { headers[.authorization] = "Bearer \(credential)" }
+        let parts = uri.split(separator: "/")
+        if signsReports, method == .post, parts.count == 4, parts[0] == "v1", parts[1] == "units", parts[3] == "report" {
+            let bytes = body.map { Data(buffer: $0) } ?? Data()
+            headers.append(contentsOf: TestKeys.headers(unit: String(parts[2]), method: method, uri: uri, body: bytes, nowMs: clock.nowMs))
+        }
         return try await client.execute(uri: uri, method: method, headers: headers, body: body)
     }
 
@@ -176,7 +215,9 @@ struct CenterClient: Sendable {
 
     @discardableResult
     func addUnit(_ id: String, region: String, url: String? = nil) async throws -> UnitSpec {
-        try ok(UnitSpec.self, try await post("/v1/units", UnitSpec(id: id, region: region, url: url)), status: .created)
+        try ok(
+            UnitSpec.self, try await post("/v1/units", UnitSpec(id: id, region: region, url: url, publicKey: TestKeys.key(id).publicKey)),
+            status: .created)
     }
 
     @discardableResult

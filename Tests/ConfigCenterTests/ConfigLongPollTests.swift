@@ -29,9 +29,9 @@ struct ConfigLongPollTests {
             #expect(config.version == 8)
             #expect(config.regions == [RegionSpec(id: "eu", endpoint: "https://eu.example.test"), RegionSpec(id: "us")])
             #expect(config.units == [
-                UnitSpec(id: "eu-1", region: "eu", url: "http://10.0.0.1:8080"),
-                UnitSpec(id: "eu-2", region: "eu", url: "http://10.0.0.2:8080"),
-                UnitSpec(id: "us-1", region: "us", url: "http://10.0.1.1:8080"),
+                UnitSpec(id: "eu-1", region: "eu", url: "http://10.0.0.1:8080", publicKey: TestKeys.key("eu-1").publicKey),
+                UnitSpec(id: "eu-2", region: "eu", url: "http://10.0.0.2:8080", publicKey: TestKeys.key("eu-2").publicKey),
+                UnitSpec(id: "us-1", region: "us", url: "http://10.0.1.1:8080", publicKey: TestKeys.key("us-1").publicKey),
             ])
             #expect(config.sales.map(\.terms.id) == ["s1", "s2"])
             #expect(config.sales[0].terms.perUserLimit == 2)

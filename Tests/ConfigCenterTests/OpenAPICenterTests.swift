@@ -102,8 +102,11 @@ import Testing
                         .call(route.method, uri, raw: body, expect: .forbidden, code: .forbidden)
                 }
             }
-            // The gossip route's 401 is a bad signature, not a credential: clusterRoutesAnswerAsDocumented drives it.
-            let unseen = api.api.unseen().filter { ($0.hasSuffix(" 401") || $0.hasSuffix(" 403")) && !$0.hasPrefix("POST /v1/gossip") }
+            // The units' routes refuse a missing or bad signature, not a credential: clusterRoutesAnswerAsDocumented drives them.
+            let unitRoutes = ["POST /v1/gossip", "GET /v1/config", "POST /v1/units/{unit}/report"]
+            let unseen = api.api.unseen().filter { operation in
+                (operation.hasSuffix(" 401") || operation.hasSuffix(" 403")) && !unitRoutes.contains { operation.hasPrefix($0 + " ") }
+            }
             #expect(unseen == [])
             #expect(Self.missing(api.api, "operators") == [])
         }
@@ -129,7 +132,11 @@ import Testing
             let regions = try await api.call(.get, "/v1/regions", expect: .ok)
             #expect(try center.decode([RegionSpec].self, regions).map(\.id) == ["eu", "us"])
 
-            try await api.call(.post, "/v1/units", UnitSpec(id: "eu-1", region: "eu", url: "http://127.0.0.1:8101"), expect: .created)
+            try await api.call(
+                .post, "/v1/units", UnitSpec(id: "eu-1", region: "eu", url: "http://127.0.0.1:8101", publicKey: TestKeys.key("eu-1").publicKey),
+                expect: .created)
+            try await api.call(
+                .post, "/v1/units", UnitSpec(id: "eu-9", region: "eu", publicKey: "not-a-key"), expect: .badRequest, code: .invalidInput)
             try await api.call(.post, "/v1/units", UnitSpec(id: "center", region: "eu"), expect: .badRequest, code: .invalidInput)
             try await api.call(.post, "/v1/units", UnitSpec(id: "xx-1", region: "nope"), expect: .notFound, code: .unknownRegion)
             try await api.call(.post, "/v1/units", UnitSpec(id: "eu-1", region: "us"), expect: .conflict, code: .conflict)
@@ -142,10 +149,22 @@ import Testing
                 pulses: ["s1": Pulse(node: "eu-1", available: 8, demandPerSecond: 1.25, heartbeatMs: Fixed.nowMs)])
             let seen = try await api.call(.post, "/v1/units/eu-1/report", report, expect: .ok)
             #expect(try center.decode(UnitSpec.self, seen).lastSeen == Fixed.now)
-            try await api.call(.post, "/v1/units/eu-2/report", report, expect: .badRequest, code: .invalidInput)
-            var lost = report
-            (lost.unit, lost.region) = ("xx-1", "nope")
-            try await api.call(.post, "/v1/units/xx-1/report", lost, expect: .notFound, code: .unknownRegion)
+            var other = report
+            other.unit = "eu-2"
+            try await api.call(.post, "/v1/units/eu-1/report", other, expect: .badRequest, code: .invalidInput)
+            // eu-2 is not enrolled: its report is refused before it is read.
+            try await api.call(.post, "/v1/units/eu-2/report", other, expect: .unauthorized, code: .unauthorized)
+            // eu-1's report signed by another enrolled unit (us-1) is not eu-1's.
+            try await api.call(
+                .post, "/v1/units", UnitSpec(id: "us-1", region: "us", publicKey: TestKeys.key("us-1").publicKey), expect: .created)
+            let reportBody = try WireJSON.encoder.encode(report)
+            var forged: HTTPFields = [.contentType: "application/json"]
+            forged.append(contentsOf: TestKeys.headers(
+                unit: "us-1", method: .post, uri: "/v1/units/eu-1/report", body: reportBody, nowMs: center.clock.nowMs))
+            try await CheckedCenter(center.unsigned, api: api.api)
+                .call(.post, "/v1/units/eu-1/report", headers: forged, raw: reportBody, expect: .forbidden, code: .forbidden)
+            try await CheckedCenter(center.unsigned.with(credential: nil), api: api.api)
+                .call(.get, "/v1/config", expect: .unauthorized, code: .unauthorized)
             var moved = report
             moved.region = "us"
             try await api.call(.post, "/v1/units/eu-1/report", moved, expect: .conflict, code: .conflict)

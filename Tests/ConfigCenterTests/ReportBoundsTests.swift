@@ -19,6 +19,7 @@ struct ReportBoundsTests {
         defer { try? pool.close() }
         let store = try CenterStore(pool: pool, nowMs: { Fixed.nowMs })
         _ = try await store.upsertRegion(RegionSpec(id: "eu"))
+        for unit in ["eu-1", "eu-2"] { _ = try await store.upsertUnit(UnitSpec(id: unit, region: "eu", publicKey: TestKeys.key(unit).publicKey)) }
         _ = try await store.createSale(saleSpec("s1"))
         func pulse(_ node: NodeID) -> Pulse { Pulse(node: node, available: 1, demandPerSecond: 2, heartbeatMs: Fixed.nowMs) }
         var pulses = Dictionary(uniqueKeysWithValues: (0..<500).map { ("nope-\($0)", pulse("eu-1")) })

@@ -31,11 +31,20 @@ public enum CenterRoutes {
         return router
     }
 
-    /// What units call: the configuration they follow, their heartbeat, and gossip (signed with the cluster secret).
+    /// What units call, each request signed with the unit's own key: the configuration they follow (viewers may read
+    /// it too) and their heartbeat; and gossip (signed with the cluster secret).
     private static func addNodeRoutes(
         to router: Router<CenterRequestContext>, store: CenterStore, gossip: CenterGossip?, metrics: CenterMetrics
     ) {
+        let nodes = NodeAuthenticator(store: store)
         router.get("/v1/config") { request, _ in
+            if let bearer = request.headers.bearer {
+                guard try await store.authenticate(credential: bearer.token) != nil else {
+                    throw Problem(.unauthorized, "this credential is not known to the config-center")
+                }
+            } else {
+                _ = try await nodes.unit(of: request, body: Data(), changes: false)
+            }
             let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)
             let wait = try request.integerQuery("wait", default: 0, in: 0...Int64(longPollMaxSeconds))
             let config = wait > 0
@@ -44,10 +53,18 @@ public enum CenterRoutes {
         }
         router.post("/v1/units/{unit}/report") { request, context in
             metrics.reportsReceived.increment()
-            let report = try await request.decode(as: UnitReport.self, context: context)
-            guard report.unit == context.parameters.get("unit") else {
-                throw Problem(.invalidInput, "the report's unit does not match the URL")
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let signer = try await nodes.unit(of: request, body: body.readableBytesView, changes: true)
+            guard signer == context.parameters.get("unit") else {
+                throw Problem(.forbidden, "unit '\(signer)' may report for itself only")
             }
+            let report: UnitReport
+            do {
+                report = try WireJSON.decoder.decode(UnitReport.self, from: Data(buffer: body))
+            } catch {
+                throw Problem(.invalidInput, "not a unit report: \(error)")
+            }
+            guard report.unit == signer else { throw Problem(.invalidInput, "the report's unit does not match the URL") }
             return try WireResponse.json(try await store.report(report))
         }
         if let gossip {

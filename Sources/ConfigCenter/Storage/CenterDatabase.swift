@@ -86,6 +86,10 @@ public enum CenterDatabase {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6-node-keys") { db in
+            // A unit's Ed25519 public key, set when an operator enrolls it; its requests must be signed with it.
+            try db.execute(sql: "ALTER TABLE unit ADD COLUMN public_key TEXT")
+        }
         return migrator
     }
 }

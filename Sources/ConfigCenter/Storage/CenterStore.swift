@@ -52,7 +52,9 @@ public final class CenterStore: Sendable {
             }
             return ClusterConfig(
                 version: try CenterQueries.configVersion(db), regions: try CenterQueries.regions(db),
-                units: try CenterQueries.units(db).map { UnitSpec(id: $0.id, region: $0.region, url: $0.url) },
+                units: try CenterQueries.units(db).map {
+                    UnitSpec(id: $0.id, region: $0.region, url: $0.url, publicKey: $0.publicKey)
+                },
                 sales: sales, buyerTokenKeys: try Self.tokenKeys(db), blacklist: try Self.blacklist(db))
         }
     }
@@ -83,8 +85,8 @@ public final class CenterStore: Sendable {
         }
     }
 
-    /// Creates or updates a unit; a unit never moves to another region (its rights were granted for this one).
-    /// Returns whether anything changed (and then raises the version).
+    /// Creates or updates a unit (an operator's enrolment: its URL and public key); a unit never moves to another
+    /// region (its rights were granted for this one). Returns whether anything changed (and then raises the version).
     @discardableResult
     static func upsertUnit(_ spec: UnitSpec, _ db: Database) throws -> Bool {
         guard try CenterQueries.region(spec.region, db) != nil else { throw CenterError.unknownRegion(spec.region) }
@@ -92,11 +94,14 @@ public final class CenterStore: Sendable {
             guard existing.region == spec.region else {
                 throw CenterError.conflict("unit '\(spec.id)' belongs to region '\(existing.region)'")
             }
-            guard let url = spec.url, url != existing.url else { return false }
-            try db.execute(sql: "UPDATE unit SET url = ? WHERE id = ?", arguments: [url, spec.id])
+            let url = spec.url ?? existing.url
+            let key = spec.publicKey ?? existing.publicKey
+            guard url != existing.url || key != existing.publicKey else { return false }
+            try db.execute(sql: "UPDATE unit SET url = ?, public_key = ? WHERE id = ?", arguments: [url, key, spec.id])
         } else {
             try db.execute(
-                sql: "INSERT INTO unit (id, region_id, url) VALUES (?, ?, ?)", arguments: [spec.id, spec.region, spec.url])
+                sql: "INSERT INTO unit (id, region_id, url, public_key) VALUES (?, ?, ?, ?)",
+                arguments: [spec.id, spec.region, spec.url, spec.publicKey])
         }
         _ = try CenterQueries.bumpVersion(db)
         return true
@@ -104,8 +109,16 @@ public final class CenterStore: Sendable {
 
     public func units() async throws -> [UnitSpec] { try await pool.read(CenterQueries.units) }
 
-    /// A unit's heartbeat: registers it when it is new (its region must exist), records when it was seen, and
-    /// merges its own ledger rows (a copy of what it has durably written) into the center's replica.
+    /// The public key unit `id` was enrolled with, or nil (no such unit, or not enrolled).
+    public func enrolledKey(of id: String) async throws -> String? {
+        guard IdentifierRule.isValidID(id) else { return nil }
+        return try await pool.read { db in try CenterQueries.unit(id, db)?.publicKey }
+    }
+
+    /// An enrolled unit's heartbeat (its signature was checked by the route): records when it was seen, and merges
+    /// its own ledger rows (a copy of what it has durably written) into the center's replica. It registers nothing
+    /// and moves nothing: a unit's region and URL change only through an operator, and the rows it knows of other
+    /// units are kept only for enrolled units.
     public func report(_ report: UnitReport) async throws -> UnitSpec {
         try Self.validate(UnitSpec(id: report.unit, region: report.region, url: report.url))
         try Self.validate(rows: report.sales, of: NodeID(report.unit))
@@ -119,13 +132,19 @@ public final class CenterStore: Sendable {
         }
         let now = nowMs()
         let (spec, knownSales) = try await write { db in
-            try Self.upsertUnit(UnitSpec(id: report.unit, region: report.region, url: report.url), db)
+            guard let enrolled = try CenterQueries.unit(report.unit, db) else { throw CenterError.unknownUnit(report.unit) }
+            guard enrolled.region == report.region else {
+                throw CenterError.conflict("unit '\(report.unit)' belongs to region '\(enrolled.region)'")
+            }
             try db.execute(
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
                 arguments: [now, report.configVersion, report.unit])
             let unit = NodeID(report.unit)
             for (saleID, rows) in report.knownRows ?? [:] where try CenterQueries.saleTerms(saleID, db) != nil {
-                for (node, row) in rows { try LedgerTables.merge(row, of: node, saleID: saleID, db) }
+                // Rows of nodes that are not enrolled units would let anyone invent a node that grants stock.
+                for (node, row) in rows where try CenterQueries.unit(node.rawValue, db) != nil {
+                    try LedgerTables.merge(row, of: node, saleID: saleID, db)
+                }
             }
             for (saleID, row) in report.sales where try CenterQueries.saleTerms(saleID, db) != nil {
                 try LedgerTables.merge(row, of: unit, saleID: saleID, db)
@@ -178,6 +197,9 @@ public final class CenterStore: Sendable {
         }
         guard IdentifierRule.isValidID(spec.region) else { throw CenterError.invalidInput(Self.idRule("region id")) }
         if let url = spec.url { try validateURL(url, what: "unit url") }
+        if let key = spec.publicKey, NodeKey.publicKey(key) == nil {
+            throw CenterError.invalidInput("a unit's public key is 64 hex digits (flashsale-unit key --data DIR prints it)")
+        }
     }
 
     static func validateURL(_ text: String, what: String) throws {

@@ -18,6 +18,8 @@ final class LocalCluster {
     private(set) var units: [String: ChildProcess] = [:]
     private var unitPorts: [String: Int] = [:]
     private var unitRegions: [String: String] = [:]
+    /// The public key each unit was enrolled with here: a unit whose data (and so key) is new is enrolled again.
+    private var enrolledKeys: [String: String] = [:]
 
     init() throws {
         // In this test run's folder: the next run deletes it should this process die before `shutdown()`.
@@ -52,11 +54,14 @@ final class LocalCluster {
         center = nil
     }
 
-    /// Starts (or restarts, on the same data and port) unit `id`.
-    func startUnit(_ id: String, region: String, extraArguments: [String] = []) async throws {
+    /// Starts (or restarts, on the same data and port) unit `id`, enrolled first as an admin would: its public key
+    /// (`flashsale-unit key`) and URL given to the config-center, whose region must exist. `enrol: false` starts it
+    /// as it is (with no config-center to enrol at, say).
+    func startUnit(_ id: String, region: String, enrol: Bool = true, extraArguments: [String] = []) async throws {
         let port = try unitPorts[id] ?? freePort()
         unitPorts[id] = port
         unitRegions[id] = region
+        if enrol { try await self.enrol(id, region: region) }
         let unit = try ChildProcess(
             binary: "flashsale-unit",
             arguments: [
@@ -66,6 +71,16 @@ final class LocalCluster {
             logDirectory: root + "/logs", name: id)
         units[id] = unit
         try await waitForHealth(url: unitURL(id), process: unit)
+    }
+
+    /// Enrolls unit `id` with the key in its data directory (made there when it has none), unless it already is.
+    func enrol(_ id: String, region: String) async throws {
+        let printed = try await runProgram(try Binaries.path("flashsale-unit"), ["key", "--data", root + "/units/\(id)"])
+        let key = printed.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(printed.status == 0 && key.count == 64, "flashsale-unit key: \(printed.err)")
+        guard enrolledKeys[id] != key else { return }
+        _ = try await client.addUnit(UnitSpec(id: id, region: region, url: unitURL(id), publicKey: key))
+        enrolledKeys[id] = key
     }
 
     func kill9(_ id: String) async { await units.removeValue(forKey: id)?.kill9() }

@@ -1,0 +1,51 @@
+// Which enrolled unit sent a request, proven by its signature with its own key.
+
+import Crypto
+import FlashSaleAPI
+import Foundation
+public import Hummingbird
+import Synchronization
+
+/// Checks the node signature of a unit's request (`NodeRequestSignature`): the unit must be enrolled with a public
+/// key, the signature must be that key's over this method, path, time and body, and the time within a minute of
+/// the config-center's clock. A request that changes state must also be newer than the last one accepted from
+/// that unit, so a captured heartbeat cannot be sent again. Every refusal is `401 unauthorized` and changes nothing.
+public final class NodeAuthenticator: Sendable {
+    let store: CenterStore
+    /// The time of the last accepted change per unit (its heartbeats): replays and reorderings are refused.
+    private let lastChangeMs = Mutex<[String: Int64]>([:])
+
+    public init(store: CenterStore) { self.store = store }
+
+    /// The id of the unit that signed `request` with `body`.
+    func unit(of request: Request, body: some DataProtocol, changes: Bool) async throws -> String {
+        let headers = request.headers
+        guard let unit = headers[NodeRequestSignature.nodeHeader], let time = headers[NodeRequestSignature.timeHeader],
+            let signature = headers[NodeRequestSignature.signatureHeader]
+        else {
+            throw Problem(.unauthorized, "a unit's request is signed with its node key (X-Flashsale-Node, X-Flashsale-Time, X-Flashsale-Node-Signature)")
+        }
+        guard let enrolled = try await store.enrolledKey(of: unit), let publicKey = NodeKey.publicKey(enrolled) else {
+            throw Problem(
+                .unauthorized,
+                "unit '\(unit.prefix(64))' is not enrolled: an admin enrolls it with config-center unit add ID --region REGION --url URL --public-key KEY")
+        }
+        let now = store.nowMs()
+        guard let timeMs = Int64(time), abs(timeMs - now) <= NodeRequestSignature.clockSkewMs else {
+            throw Problem(.unauthorized, "the request's time is more than \(NodeRequestSignature.clockSkewMs / 1000) s from the config-center's clock")
+        }
+        guard NodeRequestSignature.isValid(
+            signature: signature, publicKey: publicKey, method: request.method.rawValue, path: request.uri.description,
+            timeMs: timeMs, body: body)
+        else { throw Problem(.unauthorized, "the signature is not unit '\(unit)''s over this request") }
+        if changes {
+            let fresh = lastChangeMs.withLock { last in
+                guard timeMs > last[unit, default: .min] else { return false }
+                last[unit] = timeMs
+                return true
+            }
+            guard fresh else { throw Problem(.unauthorized, "a request of unit '\(unit)' this old was accepted already (a replay)") }
+        }
+        return unit
+    }
+}

@@ -1,0 +1,142 @@
+// A unit's own routes at the config-center: only an enrolled unit, signing with its own key, may send its heartbeat
+// or read the configuration; every other request is refused and changes nothing.
+
+import ConfigCenter
+import Crypto
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("Unit signatures at the config-center")
+struct NodeAuthTests {
+    /// Region eu with eu-1 and eu-2 enrolled, sale s1 of 5, all granted to eu-1... and eu-2 (3 and 2).
+    private func withUnits(_ body: @Sendable (CenterClient) async throws -> Void) async throws {
+        try await withCenter { center in
+            try await center.addCluster(["eu": ["eu-1", "eu-2"]])
+            try await center.createSale(saleSpec("s1", stock: 5))
+            try await center.allocate("s1", AllocationSpec(counts: ["eu": 5]))
+            try await body(center)
+        }
+    }
+
+    private func report(_ unit: String, knownRows: [String: [NodeID: LedgerRow]]? = nil) -> Data {
+        // Encoding a plain value cannot fail.
+        try! WireJSON.encoder.encode(UnitReport(
+            unit: unit, region: "eu", url: "http://127.0.0.1:8000/\(unit)", configVersion: 1, sales: ["s1": LedgerRow(consumed: 1)],
+            knownRows: knownRows))
+    }
+
+    /// Sends eu-1's heartbeat with `headers` (and no automatic signature).
+    private func send(_ center: CenterClient, headers: HTTPFields, body: Data) async throws -> TestResponse {
+        var all = headers
+        all[.contentType] = "application/json"
+        return try await center.unsigned.execute(uri: "/v1/units/eu-1/report", method: .post, headers: all, body: ByteBuffer(bytes: body))
+    }
+
+    private func signed(
+        as unit: String = "eu-1", key: NodeKey? = nil, uri: String = "/v1/units/eu-1/report", body: Data, timeMs: Int64
+    ) throws -> HTTPFields {
+        let key = key ?? TestKeys.key(unit)
+        var fields = HTTPFields()
+        for header in try NodeRequestSignature.headers(node: unit, key: key, method: "POST", path: uri, timeMs: timeMs, body: body) {
+            fields[HTTPField.Name(header.name)!] = header.value
+        }
+        return fields
+    }
+
+    @Test func anUnsignedHeartbeatIsRefused() async throws {
+        try await withUnits { center in
+            try await center.expectRefused(.unauthorized) { try await send(center, headers: [:], body: report("eu-1")) }
+        }
+    }
+
+    @Test func aHeartbeatSignedWithAnotherKeyIsRefused() async throws {
+        try await withUnits { center in
+            let stranger = NodeKey(privateKey: Curve25519.Signing.PrivateKey())
+            let body = report("eu-1")
+            let problem = try await center.expectRefused(.unauthorized) {
+                try await send(center, headers: try signed(key: stranger, body: body, timeMs: center.clock.nowMs), body: body)
+            }
+            #expect(problem.detail?.contains("signature") == true)
+        }
+    }
+
+    @Test func aHeartbeatWhoseBodyOrRouteWasChangedIsRefused() async throws {
+        try await withUnits { center in
+            let headers = try signed(body: report("eu-1"), timeMs: center.clock.nowMs)
+            var altered = report("eu-1")
+            altered.append(contentsOf: Data(" ".utf8))
+            try await center.expectRefused(.unauthorized) { try await send(center, headers: headers, body: altered) }
+            let elsewhere = try signed(uri: "/v1/units/eu-1/report?x=1", body: report("eu-1"), timeMs: center.clock.nowMs)
+            try await center.expectRefused(.unauthorized) { try await send(center, headers: elsewhere, body: report("eu-1")) }
+        }
+    }
+
+    @Test func aHeartbeatFromTooFarInThePastOrFutureIsRefused() async throws {
+        try await withUnits { center in
+            let body = report("eu-1")
+            for offset: Int64 in [-61_000, 61_000] {
+                let problem = try await center.expectRefused(.unauthorized) {
+                    try await send(center, headers: try signed(body: body, timeMs: center.clock.nowMs + offset), body: body)
+                }
+                #expect(problem.detail?.contains("clock") == true)
+            }
+        }
+    }
+
+    @Test func aReplayedHeartbeatIsRefused() async throws {
+        try await withUnits { center in
+            let body = report("eu-1")
+            let headers = try signed(body: body, timeMs: center.clock.nowMs + 30_000)
+            #expect(try await send(center, headers: headers, body: body).status == .ok)
+            let problem = try await center.expectRefused(.unauthorized) { try await send(center, headers: headers, body: body) }
+            #expect(problem.detail?.contains("replay") == true)
+        }
+    }
+
+    @Test func aUnitMayNotReportForAnother() async throws {
+        try await withUnits { center in
+            let body = report("eu-1")
+            try await center.expectRefused(.forbidden) {
+                try await send(center, headers: try signed(as: "eu-2", body: body, timeMs: center.clock.nowMs), body: body)
+            }
+        }
+    }
+
+    /// The attack of issue 12: a heartbeat carrying the row of a node that does not exist, granting stock to a unit,
+    /// made the config-center count rights never minted (a sale of 5 sold 12). Rows of nodes that are not enrolled
+    /// units are not stored, even from an enrolled unit.
+    @Test func rowsOfNodesThatAreNotEnrolledAreNotStored() async throws {
+        try await withUnits { center in
+            let before = try await center.status("s1")
+            let phantom = report("eu-1", knownRows: ["s1": ["ghost": LedgerRow(grantedTo: ["eu-1": 7])]])
+            #expect(try await center.post("/v1/units/eu-1/report", raw: phantom).status == .ok)
+            let after = try await center.status("s1")
+            #expect(after.unit("eu-1")?.rightsHeld == (before.unit("eu-1")?.rightsHeld ?? 0) - 1, "one sold, nothing received")
+            #expect(after.units.reduce(0) { $0 + $1.rightsHeld } + after.sold <= 5)
+            let config = try await center.config()
+            #expect(config.sales.first?.unitRows?["ghost"] == nil)
+        }
+    }
+
+    @Test func theConfigurationIsReadBySignedUnitsAndOperatorsOnly() async throws {
+        try await withUnits { center in
+            let stranger = center.unsigned.with(credential: nil)
+            try center.expectProblem(try await stranger.get("/v1/config"), .unauthorized)
+            try center.expectProblem(try await center.with(credential: "fsc_" + String(repeating: "1", count: 64)).get("/v1/config"), .unauthorized)
+            var headers = HTTPFields()
+            for header in try NodeRequestSignature.headers(
+                node: "eu-2", key: TestKeys.key("eu-2"), method: "GET", path: "/v1/config?after=0", timeMs: center.clock.nowMs, body: Data())
+            {
+                headers[HTTPField.Name(header.name)!] = header.value
+            }
+            let answer = try await stranger.execute(uri: "/v1/config?after=0", method: .get, headers: headers)
+            #expect(answer.status == .ok)
+            #expect(try center.decode(ClusterConfig.self, answer).units.map(\.id) == ["eu-1", "eu-2"])
+        }
+    }
+}
