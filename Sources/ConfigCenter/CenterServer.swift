@@ -53,8 +53,11 @@ public enum CenterServer {
             gossip = CenterGossip(store: store, seal: seal)
         }
         if let problem = settings.connectionLimits.problem { throw CenterSettingsError(description: problem) }
+        // The config-center's own key signs the configuration; units pin its public half.
+        let key = try NodeKey.loadOrCreate(file: settings.dataDirectory + "/" + NodeKey.fileName)
+        logger.info("config-center key loaded", metadata: ["publicKey": "\(key.publicKey)"])
         let app = Application(
-            router: CenterRoutes.router(store: store, gossip: gossip), server: ConnectionGate(limits: settings.connectionLimits).http1,
+            router: CenterRoutes.router(store: store, gossip: gossip, key: key), server: ConnectionGate(limits: settings.connectionLimits).http1,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),
             logger: logger)
         // Shut down in reverse order: long-polls are answered first, so the server's connections can finish.

@@ -17,6 +17,8 @@ public struct ConfigCenterClient: Sendable {
     private let credential: String?
     /// A unit's id and key: every call is signed as that unit (`NodeRequestSignature`).
     private let signer: (unit: String, key: NodeKey)?
+    /// The config-center key a unit accepts configurations from: each one's signature is checked against it.
+    private let centerKey: CenterKeyPin?
     /// Time allowed for an ordinary call; long-polls add their wait to it.
     private let timeout: TimeAmount
 
@@ -31,12 +33,13 @@ public struct ConfigCenterClient: Sendable {
 
     public init(
         baseURL: String, httpClient: HTTPClient, credential: String? = nil, signer: (unit: String, key: NodeKey)? = nil,
-        timeout: Duration = .seconds(10)
+        centerKey: CenterKeyPin? = nil, timeout: Duration = .seconds(10)
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.http = httpClient
         self.credential = credential
         self.signer = signer
+        self.centerKey = centerKey
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
 
@@ -44,7 +47,18 @@ public struct ConfigCenterClient: Sendable {
 
     /// The configuration, once its version is above `after` or when `waitSeconds` have passed (long-poll).
     public func config(after: Int64 = 0, waitSeconds: Int = 0) async throws(ConfigCenterClientError) -> ClusterConfig {
-        try await send(.GET, "/v1/config?after=\(after)&wait=\(waitSeconds)", extraTimeSeconds: Int64(waitSeconds))
+        let path = "/v1/config?after=\(after)&wait=\(waitSeconds)"
+        let (headers, data) = try await exchange(.GET, path, body: Optional<NoBody>.none, extraTimeSeconds: Int64(waitSeconds))
+        if let centerKey {
+            do {
+                try centerKey.check(
+                    body: data, signature: headers.first(name: ConfigSignature.signatureHeader.rawName),
+                    offeredKey: headers.first(name: ConfigSignature.keyHeader.rawName))
+            } catch {
+                throw .unexpected("configuration refused: \(error)")
+            }
+        }
+        return try decode(data, method: .GET, path: path)
     }
 
     /// A unit's heartbeat with its own ledger rows.
@@ -153,6 +167,25 @@ public struct ConfigCenterClient: Sendable {
     private func send<Body: Encodable, Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Body?, extraTimeSeconds: Int64 = 0
     ) async throws(ConfigCenterClientError) -> Answer {
+        let (_, data) = try await exchange(method, path, body: body, extraTimeSeconds: extraTimeSeconds)
+        return try decode(data, method: method, path: path)
+    }
+
+    private func decode<Answer: Decodable>(
+        _ data: Data, method: HTTPMethod, path: String
+    ) throws(ConfigCenterClientError) -> Answer {
+        do {
+            return try WireJSON.decoder.decode(Answer.self, from: data)
+        } catch {
+            throw .unexpected("cannot read the answer to \(method) \(path): \(error)")
+        }
+    }
+
+    /// Sends the request (signed when the client has a signer) and returns a success answer's headers and bytes;
+    /// a refusal is thrown as its problem.
+    private func exchange<Body: Encodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, extraTimeSeconds: Int64
+    ) async throws(ConfigCenterClientError) -> (HTTPHeaders, Data) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json, application/problem+json")
@@ -174,10 +207,12 @@ public struct ConfigCenterClient: Sendable {
             }
         }
         let status: HTTPResponseStatus
+        let headers: HTTPHeaders
         let bytes: ByteBuffer
         do {
             let response = try await http.execute(request, timeout: timeout + .seconds(extraTimeSeconds))
             status = response.status
+            headers = response.headers
             bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
         } catch {
             throw .unreachable("\(baseURL): \(error)")
@@ -187,11 +222,7 @@ public struct ConfigCenterClient: Sendable {
             if let problem = try? WireJSON.decoder.decode(Problem.self, from: data) { throw .refused(problem) }
             throw .unexpected("HTTP \(status.code) without a problem document: \(String(decoding: data.prefix(300), as: UTF8.self))")
         }
-        do {
-            return try WireJSON.decoder.decode(Answer.self, from: data)
-        } catch {
-            throw .unexpected("cannot read the answer to \(method) \(path): \(error)")
-        }
+        return (headers, data)
     }
 
     private func pathSegment(_ id: String) throws(ConfigCenterClientError) -> String {

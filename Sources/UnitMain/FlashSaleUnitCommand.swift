@@ -62,6 +62,11 @@ struct RunUnit: AsyncParsableCommand {
     @Option(help: "Config-center URL.")
     var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
 
+    @Option(help: ArgumentHelp(
+        "The config-center's public key (64 hex digits; GET /v1/identity, or its log, shows it).",
+        discussion: "Without it the unit trusts the key of the first signed configuration and keeps it in <data>/center.pub."))
+    var centerPublicKey: String?
+
     @Option(help: "URL buyers and the config-center reach this unit at (default: http://<listen>).")
     var advertise: String?
 
@@ -108,10 +113,13 @@ struct RunUnit: AsyncParsableCommand {
             unit: id, region: region, host: host, port: port, dataDirectory: data, centerURL: center,
             advertisedURL: advertise, synchronous: mode, reportInterval: .milliseconds(reportIntervalMs),
             clusterSecret: secret, gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout,
-            recoveryPatience: .milliseconds(recoveryPatienceMs), connectionLimits: try connections.limits())
+            recoveryPatience: .milliseconds(recoveryPatienceMs), connectionLimits: try connections.limits(),
+            centerPublicKey: centerPublicKey)
         do {
             try await UnitServer.run(settings: settings, logger: logger)
         } catch let error as UnitSettingsError {
+            throw ValidationError(error.description)
+        } catch let error as CenterKeyPin.Refusal {
             throw ValidationError(error.description)
         }
     }

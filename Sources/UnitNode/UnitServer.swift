@@ -35,14 +35,17 @@ public struct UnitSettings: Sendable {
     public var expiryInterval: Duration
     /// Connections the unit holds, per client and in total, and how long a request may take to arrive.
     public var connectionLimits: ConnectionLimits
+    /// The config-center's public key (64 hex digits); nil: pin the key of the first signed configuration.
+    public var centerPublicKey: String?
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
         advertisedURL: String? = nil, synchronous: SynchronousMode = .full, reportInterval: Duration = .seconds(1),
         longPollSeconds: Int = 25, clusterSecret: String? = nil, gossipInterval: Duration = .milliseconds(200),
         gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5), expiryInterval: Duration = .seconds(1),
-        connectionLimits: ConnectionLimits = ConnectionLimits()
+        connectionLimits: ConnectionLimits = ConnectionLimits(), centerPublicKey: String? = nil
     ) {
+        self.centerPublicKey = centerPublicKey
         self.unit = unit
         self.region = region
         self.host = host
@@ -138,7 +141,10 @@ public enum UnitServer {
         let key = try NodeKey.loadOrCreate(file: settings.dataDirectory + "/" + NodeKey.fileName)
         logger.info("node key loaded", metadata: ["publicKey": "\(key.publicKey)"])
         let http = ConfigCenterClient.makeHTTPClient()
-        let client = ConfigCenterClient(baseURL: settings.centerURL, httpClient: http, signer: (settings.unit, key))
+        // The config-center's key: the operator's, or the one pinned at first contact (kept in the data folder).
+        let centerKey = try CenterKeyPin(given: settings.centerPublicKey, file: settings.dataDirectory + "/center.pub")
+        let client = ConfigCenterClient(
+            baseURL: settings.centerURL, httpClient: http, signer: (settings.unit, key), centerKey: centerKey)
         let recovery = UnitRecovery(
             desk: desk, pool: pool, patienceMs: settings.recoveryPatience.milliseconds, nowMs: nowMs, logger: logger)
         let follower = ConfigFollower(

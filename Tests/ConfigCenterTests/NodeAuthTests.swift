@@ -56,7 +56,7 @@ struct NodeAuthTests {
 
     @Test func aHeartbeatSignedWithAnotherKeyIsRefused() async throws {
         try await withUnits { center in
-            let stranger = NodeKey(privateKey: Curve25519.Signing.PrivateKey())
+            let stranger = NodeKey.generate()
             let body = report("eu-1")
             let problem = try await center.expectRefused(.unauthorized) {
                 try await send(center, headers: try signed(key: stranger, body: body, timeMs: center.clock.nowMs), body: body)
@@ -120,6 +120,20 @@ struct NodeAuthTests {
             #expect(after.units.reduce(0) { $0 + $1.rightsHeld } + after.sold <= 5)
             let config = try await center.config()
             #expect(config.sales.first?.unitRows?["ghost"] == nil)
+        }
+    }
+
+    @Test func theConfigurationIsSignedByTheConfigCentersKey() async throws {
+        try await withUnits { center in
+            let identity = try center.ok([String: String].self, try await center.unsigned.with(credential: nil).get("/v1/identity"))
+            let key = try #require(identity["publicKey"].flatMap(NodeKey.publicKey))
+            let answer = try await center.get("/v1/config")
+            #expect(answer.headers[ConfigSignature.keyHeader] == identity["publicKey"])
+            let signature = try #require(answer.headers[ConfigSignature.signatureHeader])
+            #expect(ConfigSignature.isValid(signature: signature, body: answer.data, publicKey: key))
+            var altered = answer.data
+            altered[altered.startIndex] ^= 1
+            #expect(!ConfigSignature.isValid(signature: signature, body: altered, publicKey: key))
         }
     }
 

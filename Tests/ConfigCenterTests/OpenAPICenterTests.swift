@@ -24,7 +24,7 @@ import Testing
     /// The operations each test below drives; together they must be every operation of the document.
     static let groups: [String: [String]] = [
         "cluster": [
-            "GET /healthz", "GET /openapi.json", "GET /v1/config", "POST /v1/regions", "GET /v1/regions", "POST /v1/units",
+            "GET /healthz", "GET /openapi.json", "GET /v1/identity", "GET /v1/config", "POST /v1/regions", "GET /v1/regions", "POST /v1/units",
             "GET /v1/units", "POST /v1/units/{unit}/report", "POST /v1/apply", "POST /v1/gossip",
         ],
         "sales": [
@@ -119,6 +119,8 @@ import Testing
             box.withLock { $0 = api.api }
             let health = try await api.call(.get, "/healthz", expect: .ok)
             #expect(health.text == #"{"status":"ok"}"#)
+            let identity = try await api.call(.get, "/v1/identity", expect: .ok)
+            #expect(try center.decode([String: String].self, identity)["publicKey"]?.count == 64)
             let empty = try await api.call(.get, "/v1/config", expect: .ok)
             #expect(try center.decode(ClusterConfig.self, empty).version == 0)
             try await api.call(.get, "/v1/config?wait=31", expect: .badRequest, code: .invalidInput)

@@ -126,6 +126,6 @@ import TestSupport
         let (pool, directory) = try database()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(throws: UnitStartupError.self) { try pool.write { db in try UnitRecords.claim(unit: "u2", region: "eu", db) } }
-        try pool.write { db in try UnitRecords.claim(unit: "u1", region: "eu", db) }
+        _ = try pool.write { db in try UnitRecords.claim(unit: "u1", region: "eu", db) }
     }
 }

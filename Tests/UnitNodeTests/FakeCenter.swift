@@ -10,6 +10,8 @@ import Synchronization
 /// has waits at most a second) and accepts reports. The unit under test follows it as it would the real one.
 final class FakeCenter: Sendable {
     private let config = Mutex<ClusterConfig?>(nil)
+    /// The key its configurations are signed with, as the real config-center signs them; a test may change it.
+    let key = Mutex(NodeKey.generate())
 
     func publish(_ config: ClusterConfig) { self.config.withLock { $0 = config } }
 
@@ -22,7 +24,12 @@ final class FakeCenter: Sendable {
             }
             let after = request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? 0
             if config.version <= after { try await Task.sleep(for: .seconds(1)) }
-            return try WireResponse.json(config)
+            let key = self.key.withLock { $0 }
+            let body = try WireJSON.encoder.encode(config)
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[ConfigSignature.signatureHeader] = try ConfigSignature.signature(for: body, key: key)
+            headers[ConfigSignature.keyHeader] = key.publicKey
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.post("/v1/units/{unit}/report") { request, context in
             let report = try await request.decode(as: UnitReport.self, context: context)

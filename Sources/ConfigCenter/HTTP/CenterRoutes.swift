@@ -11,8 +11,11 @@ public enum CenterRoutes {
     /// Longest long-poll a unit may ask for, in seconds.
     public static let longPollMaxSeconds = 30
 
+    /// `key` is the config-center's own: it signs every configuration answered (a new one per router when not given,
+    /// as in tests that do not check the signer).
     public static func router(
-        store: CenterStore, gossip: CenterGossip? = nil, metrics: CenterMetrics = CenterMetrics()
+        store: CenterStore, gossip: CenterGossip? = nil, metrics: CenterMetrics = CenterMetrics(),
+        key: NodeKey = NodeKey.generate()
     ) -> Router<CenterRequestContext> {
         let router = Router(context: CenterRequestContext.self)
         router.add(middleware: ProblemMiddleware(routes: .center))
@@ -22,7 +25,8 @@ public enum CenterRoutes {
         router.get("/openapi.json") { _, _ in OpenAPIDocument.center.response }
         CenterOperationsRoutes.add(to: router, store: store, metrics: metrics)
         DashboardRoutes.addPage(to: router)
-        addNodeRoutes(to: router, store: store, gossip: gossip, metrics: metrics)
+        router.get("/v1/identity") { _, _ in try WireResponse.json(["publicKey": key.publicKey]) }
+        addNodeRoutes(to: router, store: store, gossip: gossip, metrics: metrics, key: key)
         // Credentials are looked up only on guarded routes: a public one answers whatever the database's state.
         let authenticated = { router.group().add(middleware: OperatorAuthenticator(store: store)) }
         addViewerRoutes(to: authenticated().add(middleware: requireRole(.viewer)), store: store)
@@ -34,7 +38,8 @@ public enum CenterRoutes {
     /// What units call, each request signed with the unit's own key: the configuration they follow (viewers may read
     /// it too) and their heartbeat; and gossip (signed with the cluster secret).
     private static func addNodeRoutes(
-        to router: Router<CenterRequestContext>, store: CenterStore, gossip: CenterGossip?, metrics: CenterMetrics
+        to router: Router<CenterRequestContext>, store: CenterStore, gossip: CenterGossip?, metrics: CenterMetrics,
+        key: NodeKey
     ) {
         let nodes = NodeAuthenticator(store: store)
         router.get("/v1/config") { request, _ in
@@ -49,7 +54,12 @@ public enum CenterRoutes {
             let wait = try request.integerQuery("wait", default: 0, in: 0...Int64(longPollMaxSeconds))
             let config = wait > 0
                 ? try await store.config(after: after, timeout: .seconds(wait)) : try await store.config()
-            return try WireResponse.json(config)
+            // Signed over the exact bytes sent: units adopt only what the key they pinned signed.
+            let body = try WireJSON.encoder.encode(config)
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[ConfigSignature.signatureHeader] = try ConfigSignature.signature(for: body, key: key)
+            headers[ConfigSignature.keyHeader] = key.publicKey
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.post("/v1/units/{unit}/report") { request, context in
             metrics.reportsReceived.increment()

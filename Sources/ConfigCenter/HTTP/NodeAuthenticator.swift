@@ -3,7 +3,7 @@
 import Crypto
 import FlashSaleAPI
 import Foundation
-public import Hummingbird
+import Hummingbird
 import Synchronization
 
 /// Checks the node signature of a unit's request (`NodeRequestSignature`): the unit must be enrolled with a public

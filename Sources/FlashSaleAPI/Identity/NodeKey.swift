@@ -11,6 +11,9 @@ public struct NodeKey: Sendable {
 
     public init(privateKey: Curve25519.Signing.PrivateKey) { self.privateKey = privateKey }
 
+    /// A new random key.
+    public static func generate() -> NodeKey { NodeKey(privateKey: Curve25519.Signing.PrivateKey()) }
+
     /// The public half as the config-center stores it and operators copy it: 64 lowercase hex digits.
     public var publicKey: String { LowercaseHex.string(privateKey.publicKey.rawRepresentation) }
 
