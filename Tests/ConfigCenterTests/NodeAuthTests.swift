@@ -88,6 +88,23 @@ struct NodeAuthTests {
         }
     }
 
+    /// A time the sender chose is never subtracted from ours: Int64.min once would have trapped the config-center.
+    @Test func extremeTimesAreRefusedNotACrash() async throws {
+        try await withUnits { center in
+            let body = report("eu-1")
+            for time in [Int64.min, Int64.max, -1, 0] {
+                try await center.expectRefused(.unauthorized) {
+                    try await send(center, headers: try signed(body: body, timeMs: time), body: body)
+                }
+            }
+            var headers = try signed(body: body, timeMs: center.clock.nowMs)
+            for time in ["-9223372036854775808", "99999999999999999999", "1e3", "", " 1"] {
+                headers[HTTPField.Name("X-Flashsale-Time")!] = time
+                try await center.expectRefused(.unauthorized) { try await send(center, headers: headers, body: body) }
+            }
+        }
+    }
+
     @Test func aReplayedHeartbeatIsRefused() async throws {
         try await withUnits { center in
             let body = report("eu-1")

@@ -31,7 +31,9 @@ public final class NodeAuthenticator: Sendable {
                 "unit '\(unit.prefix(64))' is not enrolled: an admin enrolls it with config-center unit add ID --region REGION --url URL --public-key KEY")
         }
         let now = store.nowMs()
-        guard let timeMs = Int64(time), abs(timeMs - now) <= NodeRequestSignature.clockSkewMs else {
+        // Compared without subtracting the sender's number from ours: no value of it can overflow.
+        let window = (now - NodeRequestSignature.clockSkewMs)...(now + NodeRequestSignature.clockSkewMs)
+        guard let timeMs = Int64(time), window.contains(timeMs) else {
             throw Problem(.unauthorized, "the request's time is more than \(NodeRequestSignature.clockSkewMs / 1000) s from the config-center's clock")
         }
         guard NodeRequestSignature.isValid(
