@@ -48,11 +48,14 @@ public struct ConfigCenterClient: Sendable {
     /// The configuration, once its version is above `after` or when `waitSeconds` have passed (long-poll).
     public func config(after: Int64 = 0, waitSeconds: Int = 0) async throws(ConfigCenterClientError) -> ClusterConfig {
         let path = "/v1/config?after=\(after)&wait=\(waitSeconds)"
-        let (headers, data) = try await exchange(.GET, path, body: Optional<NoBody>.none, extraTimeSeconds: Int64(waitSeconds))
+        let nonce = ConfigSignature.makeNonce()
+        let (headers, data) = try await exchange(
+            .GET, path, body: Optional<NoBody>.none, extraTimeSeconds: Int64(waitSeconds),
+            extraHeaders: [(ConfigSignature.nonceHeader.rawName, nonce)])
         if let centerKey {
             do {
                 try centerKey.check(
-                    body: data, signature: headers.first(name: ConfigSignature.signatureHeader.rawName),
+                    body: data, nonce: nonce, signature: headers.first(name: ConfigSignature.signatureHeader.rawName),
                     offeredKey: headers.first(name: ConfigSignature.keyHeader.rawName))
             } catch {
                 throw .unexpected("configuration refused: \(error)")
@@ -184,10 +187,12 @@ public struct ConfigCenterClient: Sendable {
     /// Sends the request (signed when the client has a signer) and returns a success answer's headers and bytes;
     /// a refusal is thrown as its problem.
     private func exchange<Body: Encodable>(
-        _ method: HTTPMethod, _ path: String, body: Body?, extraTimeSeconds: Int64
+        _ method: HTTPMethod, _ path: String, body: Body?, extraTimeSeconds: Int64,
+        extraHeaders: [(String, String)] = []
     ) async throws(ConfigCenterClientError) -> (HTTPHeaders, Data) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        for (name, value) in extraHeaders { request.headers.add(name: name, value: value) }
         request.headers.add(name: "Accept", value: "application/json, application/problem+json")
         if let credential { request.headers.add(name: "Authorization", value: "Bearer \(credential)") }
         var sent = Data()

@@ -76,6 +76,26 @@ struct CenterGossipTests {
         }
     }
 
+    /// Any holder of the shared secret once wrote any node's row at the center, a ghost's granting stock among them:
+    /// rows of nodes that are not enrolled units are not stored.
+    @Test("rows of nodes that are not enrolled units are not stored")
+    func noGhostRows() async throws {
+        try await withCenter(clusterSecret: Self.secret) { center in
+            try await center.addCluster(["eu": ["eu-1"]])
+            try await center.createSale(saleSpec(stock: 100))
+            try await center.allocate("s1", AllocationSpec(counts: ["eu": 10]))
+            let before = try await center.status("s1")
+            let rows: [NodeID: LedgerRow] = ["eu-1": LedgerRow(consumed: 1), "ghost": LedgerRow(grantedTo: ["eu-1": 7])]
+            let body = try WireJSON.encoder.encode(GossipEnvelope(
+                from: "eu-1", sentAtMs: Fixed.nowMs, nonce: "n-rows",
+                digests: [GossipDigest(sale: "s1", from: "eu-1", rows: rows, pulse: nil)]))
+            #expect(try await gossip(center, body, signature: seal.signature(for: body)).status == .ok)
+            let after = try await center.status("s1")
+            #expect(after.unit("eu-1")?.rightsHeld == (before.unit("eu-1")?.rightsHeld ?? 0) - 1)
+            #expect(try await center.config().sales.first?.unitRows?["ghost"] == nil)
+        }
+    }
+
     @Test("without a cluster secret the center has no gossip endpoint")
     func disabled() async throws {
         try await withCenter { center in

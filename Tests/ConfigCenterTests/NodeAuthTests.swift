@@ -48,6 +48,17 @@ struct NodeAuthTests {
         return fields
     }
 
+    @Test func everyUnitHasItsOwnKey() async throws {
+        try await withUnits { center in
+            try await center.expectRefused(.conflict) {
+                try await center.post("/v1/units", UnitSpec(id: "eu-2", region: "eu", publicKey: TestKeys.key("eu-1").publicKey))
+            }
+            try await center.expectRefused(.conflict) {
+                try await center.post("/v1/units", UnitSpec(id: "eu-3", region: "eu", publicKey: TestKeys.key("eu-1").publicKey))
+            }
+        }
+    }
+
     @Test func anUnsignedHeartbeatIsRefused() async throws {
         try await withUnits { center in
             try await center.expectRefused(.unauthorized) { try await send(center, headers: [:], body: report("eu-1")) }
@@ -126,17 +137,21 @@ struct NodeAuthTests {
 
     /// The attack of issue 12: a heartbeat carrying the row of a node that does not exist, granting stock to a unit,
     /// made the config-center count rights never minted (a sale of 5 sold 12). Rows of nodes that are not enrolled
-    /// units are not stored, even from an enrolled unit.
+    /// units (with a key) are not stored, even from an enrolled unit.
     @Test func rowsOfNodesThatAreNotEnrolledAreNotStored() async throws {
         try await withUnits { center in
+            // Declared without a key: not enrolled, so no row of it is believed either.
+            _ = try await center.post("/v1/units", UnitSpec(id: "eu-3", region: "eu"))
             let before = try await center.status("s1")
-            let phantom = report("eu-1", knownRows: ["s1": ["ghost": LedgerRow(grantedTo: ["eu-1": 7])]])
+            let phantom = report("eu-1", knownRows: [
+                "s1": ["ghost": LedgerRow(grantedTo: ["eu-1": 7]), "eu-3": LedgerRow(grantedTo: ["eu-1": 7])],
+            ])
             #expect(try await center.post("/v1/units/eu-1/report", raw: phantom).status == .ok)
             let after = try await center.status("s1")
             #expect(after.unit("eu-1")?.rightsHeld == (before.unit("eu-1")?.rightsHeld ?? 0) - 1, "one sold, nothing received")
             #expect(after.units.reduce(0) { $0 + $1.rightsHeld } + after.sold <= 5)
-            let config = try await center.config()
-            #expect(config.sales.first?.unitRows?["ghost"] == nil)
+            let rows = try await center.config().sales.first?.unitRows ?? [:]
+            #expect(rows["ghost"] == nil && rows["eu-3"] == nil)
         }
     }
 
@@ -144,13 +159,16 @@ struct NodeAuthTests {
         try await withUnits { center in
             let identity = try center.ok([String: String].self, try await center.unsigned.with(credential: nil).get("/v1/identity"))
             let key = try #require(identity["publicKey"].flatMap(NodeKey.publicKey))
-            let answer = try await center.get("/v1/config")
+            let nonce = ConfigSignature.makeNonce()
+            let answer = try await center.execute(uri: "/v1/config", method: .get, headers: [ConfigSignature.nonceHeader: nonce])
             #expect(answer.headers[ConfigSignature.keyHeader] == identity["publicKey"])
             let signature = try #require(answer.headers[ConfigSignature.signatureHeader])
-            #expect(ConfigSignature.isValid(signature: signature, body: answer.data, publicKey: key))
+            #expect(ConfigSignature.isValid(signature: signature, body: answer.data, nonce: nonce, publicKey: key))
             var altered = answer.data
             altered[altered.startIndex] ^= 1
-            #expect(!ConfigSignature.isValid(signature: signature, body: altered, publicKey: key))
+            #expect(!ConfigSignature.isValid(signature: signature, body: altered, nonce: nonce, publicKey: key))
+            #expect(!ConfigSignature.isValid(
+                signature: signature, body: answer.data, nonce: ConfigSignature.makeNonce(), publicKey: key), "bound to its request")
         }
     }
 

@@ -368,6 +368,8 @@ import Testing
     /// and nothing is stored.
     @Test func aBodyOverTheUploadLimitIsRefusedAsTheClientsFault() async throws {
         try await withCenter(clusterSecret: Self.secret) { center in
+            // Unit x is enrolled, so its signed heartbeat passes the header checks and meets the upload limit.
+            try await center.addCluster(["xr": ["x"]])
             let api = try await CheckedCenter(center)
             let before = try await center.execute(uri: "/v1/config", method: .get).data
             // 5 MiB of JSON: over Hummingbird's 2 MiB upload limit, and over the 4 MiB gossip reads.

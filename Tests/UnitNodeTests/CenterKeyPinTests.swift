@@ -18,9 +18,12 @@ import TestSupport
         return path
     }
 
-    private func signed(_ text: String, by key: NodeKey) throws -> (body: Data, signature: String) {
+    /// The nonce every check below is made for, as if this unit had sent it.
+    private let nonce = ConfigSignature.makeNonce()
+
+    private func signed(_ text: String, by key: NodeKey, nonce: String? = nil) throws -> (body: Data, signature: String) {
         let body = Data(text.utf8)
-        return (body, try ConfigSignature.signature(for: body, key: key))
+        return (body, try ConfigSignature.signature(for: body, nonce: nonce ?? self.nonce, key: key))
     }
 
     @Test func theFirstKeyIsPinnedAndKeptAcrossRestarts() throws {
@@ -29,22 +32,22 @@ import TestSupport
         let center = NodeKey.generate(), attacker = NodeKey.generate()
         let pin = try CenterKeyPin(given: nil, file: dir + "/center.pub")
         let first = try signed(#"{"version":1}"#, by: center)
-        try pin.check(body: first.body, signature: first.signature, offeredKey: center.publicKey)
+        try pin.check(body: first.body, nonce: nonce, signature: first.signature, offeredKey: center.publicKey)
         #expect(pin.key == center.publicKey)
 
         // Another key, even offering itself, is refused; the pinned one still passes.
         let forged = try signed(#"{"version":2}"#, by: attacker)
         #expect(throws: CenterKeyPin.Refusal.self) {
-            try pin.check(body: forged.body, signature: forged.signature, offeredKey: attacker.publicKey)
+            try pin.check(body: forged.body, nonce: nonce, signature: forged.signature, offeredKey: attacker.publicKey)
         }
         let second = try signed(#"{"version":2}"#, by: center)
-        try pin.check(body: second.body, signature: second.signature, offeredKey: attacker.publicKey)
+        try pin.check(body: second.body, nonce: nonce, signature: second.signature, offeredKey: attacker.publicKey)
 
         // After a restart the pin comes from the file.
         let restarted = try CenterKeyPin(given: nil, file: dir + "/center.pub")
         #expect(restarted.key == center.publicKey)
         #expect(throws: CenterKeyPin.Refusal.self) {
-            try restarted.check(body: forged.body, signature: forged.signature, offeredKey: attacker.publicKey)
+            try restarted.check(body: forged.body, nonce: nonce, signature: forged.signature, offeredKey: attacker.publicKey)
         }
     }
 
@@ -54,17 +57,22 @@ import TestSupport
         let center = NodeKey.generate()
         let pin = try CenterKeyPin(given: nil, file: dir + "/center.pub")
         let good = try signed(#"{"version":1}"#, by: center)
-        #expect(throws: CenterKeyPin.Refusal.self) { try pin.check(body: good.body, signature: nil, offeredKey: center.publicKey) }
+        #expect(throws: CenterKeyPin.Refusal.self) { try pin.check(body: good.body, nonce: nonce, signature: nil, offeredKey: center.publicKey) }
         #expect(throws: CenterKeyPin.Refusal.self) {
-            try pin.check(body: Data(#"{"version":9}"#.utf8), signature: good.signature, offeredKey: center.publicKey)
+            try pin.check(body: Data(#"{"version":9}"#.utf8), nonce: nonce, signature: good.signature, offeredKey: center.publicKey)
         }
-        #expect(throws: CenterKeyPin.Refusal.self) { try pin.check(body: good.body, signature: good.signature, offeredKey: nil) }
+        #expect(throws: CenterKeyPin.Refusal.self) { try pin.check(body: good.body, nonce: nonce, signature: good.signature, offeredKey: nil) }
         #expect(pin.key == nil, "nothing was pinned by a refused configuration")
         #expect(!FileManager.default.fileExists(atPath: dir + "/center.pub"))
+        // A genuine configuration signed for another request (another nonce) is a replay: refused.
+        let replayed = try signed(#"{"version":1}"#, by: center, nonce: ConfigSignature.makeNonce())
+        #expect(throws: CenterKeyPin.Refusal.self) {
+            try pin.check(body: replayed.body, nonce: nonce, signature: replayed.signature, offeredKey: center.publicKey)
+        }
         // A signature over the same bytes for another purpose (a node request) is no configuration signature.
         let other = try center.signature(for: good.body)
         #expect(throws: CenterKeyPin.Refusal.self) {
-            try pin.check(body: good.body, signature: LowercaseHex.string(other), offeredKey: center.publicKey)
+            try pin.check(body: good.body, nonce: nonce, signature: LowercaseHex.string(other), offeredKey: center.publicKey)
         }
     }
 
@@ -75,7 +83,7 @@ import TestSupport
         let pin = try CenterKeyPin(given: center.publicKey, file: dir + "/center.pub")
         let first = try signed("{}", by: impostor)
         #expect(throws: CenterKeyPin.Refusal.self) {
-            try pin.check(body: first.body, signature: first.signature, offeredKey: impostor.publicKey)
+            try pin.check(body: first.body, nonce: nonce, signature: first.signature, offeredKey: impostor.publicKey)
         }
         #expect(throws: CenterKeyPin.Refusal.self) { _ = try CenterKeyPin(given: "not-a-key", file: dir + "/x.pub") }
         try "garbage".write(toFile: dir + "/bad.pub", atomically: true, encoding: .utf8)

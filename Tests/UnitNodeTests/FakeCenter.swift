@@ -27,7 +27,8 @@ final class FakeCenter: Sendable {
             let key = self.key.withLock { $0 }
             let body = try WireJSON.encoder.encode(config)
             var headers: HTTPFields = [.contentType: "application/json"]
-            headers[ConfigSignature.signatureHeader] = try ConfigSignature.signature(for: body, key: key)
+            let nonce = ConfigSignature.nonce(request.headers[ConfigSignature.nonceHeader])
+            headers[ConfigSignature.signatureHeader] = try ConfigSignature.signature(for: body, nonce: nonce, key: key)
             headers[ConfigSignature.keyHeader] = key.publicKey
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }

@@ -21,7 +21,8 @@ public final class CenterGossip: Sendable {
     /// Checks and absorbs a unit's message, then returns the center's own, signed. Throws a `GossipRefusal` and
     /// changes nothing when the message is not genuine.
     public func exchange(body: Data, signature: String?) async throws -> (body: Data, signature: String) {
-        let members = Set(try await store.units().map { NodeID($0.id) })
+        // Members are enrolled units (with a key): a unit row that merely exists is no member.
+        let members = Set(try await store.units().filter { $0.publicKey != nil }.map { NodeID($0.id) })
         let envelope = try gate.open(body: body, signature: signature, receiver: .center, members: members, nowMs: store.nowMs())
         try await store.absorb(envelope)
         let answer = GossipEnvelope(
@@ -32,12 +33,17 @@ public final class CenterGossip: Sendable {
 }
 
 extension CenterStore {
-    /// Merges the units' rows of known sales (never the center's own row) and keeps the sender's pulses.
+    /// Merges the rows of known sales of enrolled units (never the center's own row, never a node that is no enrolled
+    /// unit: a ghost would grant stock that was never minted) and keeps the sender's pulses. Rows of other units are
+    /// still taken on the sender's word here: gossip between units passes them on, and without them the config-center
+    /// could not account for grants between units whose givers have not reached it yet. Only rows signed by their
+    /// owners would close that (issue 12).
     func absorb(_ envelope: GossipEnvelope) async throws {
         let digests = envelope.digests
         try await write { db in
+            let enrolled = Set(try String.fetchAll(db, sql: "SELECT id FROM unit WHERE public_key IS NOT NULL"))
             for digest in digests where try CenterQueries.saleTerms(digest.sale, db) != nil {
-                for (node, row) in digest.rows where node != .center {
+                for (node, row) in digest.rows where node != .center && enrolled.contains(node.rawValue) {
                     try LedgerTables.merge(row, of: node, saleID: digest.sale, db)
                 }
             }

@@ -48,23 +48,27 @@ public enum CenterRoutes {
                     throw Problem(.unauthorized, "this credential is not known to the config-center")
                 }
             } else {
-                _ = try await nodes.unit(of: request, body: Data(), changes: false)
+                _ = try await nodes.unit(of: request, changes: false)
             }
             let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)
             let wait = try request.integerQuery("wait", default: 0, in: 0...Int64(longPollMaxSeconds))
             let config = wait > 0
                 ? try await store.config(after: after, timeout: .seconds(wait)) : try await store.config()
-            // Signed over the exact bytes sent: units adopt only what the key they pinned signed.
+            // Signed over the exact bytes sent and the asker's nonce: units adopt only what the key they pinned signed
+            // for this very request.
             let body = try WireJSON.encoder.encode(config)
             var headers: HTTPFields = [.contentType: "application/json"]
-            headers[ConfigSignature.signatureHeader] = try ConfigSignature.signature(for: body, key: key)
+            let nonce = ConfigSignature.nonce(request.headers[ConfigSignature.nonceHeader])
+            headers[ConfigSignature.signatureHeader] = try ConfigSignature.signature(for: body, nonce: nonce, key: key)
             headers[ConfigSignature.keyHeader] = key.publicKey
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.post("/v1/units/{unit}/report") { request, context in
             metrics.reportsReceived.increment()
+            // The headers are checked before the body is read: a stranger's bytes are not even buffered.
+            let claim = try await nodes.claim(of: request)
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let signer = try await nodes.unit(of: request, body: body.readableBytesView, changes: true)
+            let signer = try nodes.unit(of: request, claim: claim, body: body.readableBytesView, changes: true)
             guard signer == context.parameters.get("unit") else {
                 throw Problem(.forbidden, "unit '\(signer)' may report for itself only")
             }

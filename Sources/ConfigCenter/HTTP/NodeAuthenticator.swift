@@ -17,8 +17,16 @@ public final class NodeAuthenticator: Sendable {
 
     public init(store: CenterStore) { self.store = store }
 
-    /// The id of the unit that signed `request` with `body`.
-    func unit(of request: Request, body: some DataProtocol, changes: Bool) async throws -> String {
+    /// What the headers of a unit's request claim, checked before its body is read: the unit is enrolled and the
+    /// time is within the clock skew. Only then is the body read (`unit(of:claim:body:changes:)` checks it).
+    struct Claim {
+        let unit: String
+        let publicKey: Curve25519.Signing.PublicKey
+        let timeMs: Int64
+        let signature: String
+    }
+
+    func claim(of request: Request) async throws -> Claim {
         let headers = request.headers
         guard let unit = headers[NodeRequestSignature.nodeHeader], let time = headers[NodeRequestSignature.timeHeader],
             let signature = headers[NodeRequestSignature.signatureHeader]
@@ -36,18 +44,30 @@ public final class NodeAuthenticator: Sendable {
         guard let timeMs = Int64(time), window.contains(timeMs) else {
             throw Problem(.unauthorized, "the request's time is more than \(NodeRequestSignature.clockSkewMs / 1000) s from the config-center's clock")
         }
+        return Claim(unit: unit, publicKey: publicKey, timeMs: timeMs, signature: signature)
+    }
+
+    /// The id of the unit that signed `request` with `body`, as `claim` says once the signature is checked.
+    func unit(of request: Request, claim: Claim, body: some DataProtocol, changes: Bool) throws -> String {
         guard NodeRequestSignature.isValid(
-            signature: signature, publicKey: publicKey, method: request.method.rawValue, path: request.uri.description,
-            timeMs: timeMs, body: body)
-        else { throw Problem(.unauthorized, "the signature is not unit '\(unit)''s over this request") }
+            signature: claim.signature, publicKey: claim.publicKey, node: claim.unit, method: request.method.rawValue,
+            path: request.uri.description, timeMs: claim.timeMs, body: body)
+        else { throw Problem(.unauthorized, "the signature is not unit '\(claim.unit)''s over this request") }
         if changes {
             let fresh = lastChangeMs.withLock { last in
-                guard timeMs > last[unit, default: .min] else { return false }
-                last[unit] = timeMs
+                guard claim.timeMs > last[claim.unit, default: .min] else { return false }
+                last[claim.unit] = claim.timeMs
                 return true
             }
-            guard fresh else { throw Problem(.unauthorized, "a request of unit '\(unit)' this old was accepted already (a replay)") }
+            guard fresh else {
+                throw Problem(.unauthorized, "a request of unit '\(claim.unit)' this old was accepted already (a replay)")
+            }
         }
-        return unit
+        return claim.unit
+    }
+
+    /// The id of the unit that signed `request`, which has no body.
+    func unit(of request: Request, changes: Bool) async throws -> String {
+        try unit(of: request, claim: try await claim(of: request), body: Data(), changes: changes)
     }
 }

@@ -90,6 +90,10 @@ public enum CenterDatabase {
             // A unit's Ed25519 public key, set when an operator enrolls it; its requests must be signed with it.
             try db.execute(sql: "ALTER TABLE unit ADD COLUMN public_key TEXT")
         }
+        migrator.registerMigration("v7-unique-node-keys") { db in
+            // One key, one unit: two units sharing a key could sign as each other.
+            try db.execute(sql: "CREATE UNIQUE INDEX unit_public_key ON unit(public_key) WHERE public_key IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -10,18 +10,22 @@ extension CenterStore {
     public static let firstAdminName = "admin"
 
     /// Makes the first admin when there is no operator yet and writes its credential to `file`, readable by
-    /// its owner only. Returns whether it did: an existing cluster keeps its operators and its file untouched.
+    /// its owner only. Returns whether it did: an existing cluster keeps its operators and its file untouched. The
+    /// file is written (and synced) before the admin is stored, so a crash between the two leaves no admin whose
+    /// credential nobody has: the next start finds no operator and writes a new one.
     @discardableResult
     public func ensureFirstAdmin(credentialFile file: String) async throws -> Bool {
+        guard try await pool.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM operator") }) == 0 else {
+            return false
+        }
         let now = nowMs()
         let credential = OperatorCredential.make()
-        let made = try await pool.write { db in
+        try SecretFile.write(credential + "\n", to: file)
+        return try await pool.write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM operator") == 0 else { return false }
             try Self.insertOperator(OperatorSpec(name: Self.firstAdminName, role: .admin), credential: credential, nowMs: now, db)
             return true
         }
-        if made { try SecretFile.write(credential + "\n", to: file) }
-        return made
     }
 
     /// The operator whose credential this is, or nil.

@@ -90,6 +90,11 @@ public final class CenterStore: Sendable {
     @discardableResult
     static func upsertUnit(_ spec: UnitSpec, _ db: Database) throws -> Bool {
         guard try CenterQueries.region(spec.region, db) != nil else { throw CenterError.unknownRegion(spec.region) }
+        if let key = spec.publicKey,
+            let holder = try String.fetchOne(db, sql: "SELECT id FROM unit WHERE public_key = ? AND id != ?", arguments: [key, spec.id])
+        {
+            throw CenterError.conflict("unit '\(holder)' has this public key; every unit has its own")
+        }
         if let existing = try CenterQueries.unit(spec.id, db) {
             guard existing.region == spec.region else {
                 throw CenterError.conflict("unit '\(spec.id)' belongs to region '\(existing.region)'")
@@ -117,8 +122,8 @@ public final class CenterStore: Sendable {
 
     /// An enrolled unit's heartbeat (its signature was checked by the route): records when it was seen, and merges
     /// its own ledger rows (a copy of what it has durably written) into the center's replica. It registers nothing
-    /// and moves nothing: a unit's region and URL change only through an operator, and the rows it knows of other
-    /// units are kept only for enrolled units.
+    /// and moves nothing: a unit's region and URL change only through an operator. Rows it passes on about other
+    /// nodes (`knownRows`) are kept for enrolled units only.
     public func report(_ report: UnitReport) async throws -> UnitSpec {
         try Self.validate(UnitSpec(id: report.unit, region: report.region, url: report.url))
         try Self.validate(rows: report.sales, of: NodeID(report.unit))
@@ -139,13 +144,15 @@ public final class CenterStore: Sendable {
             try db.execute(
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
                 arguments: [now, report.configVersion, report.unit])
-            let unit = NodeID(report.unit)
+            // Rows the unit passes on are kept for enrolled units only: a node that is none (a ghost) would grant
+            // stock never minted. Other units' rows are still taken on the sender's word (see CenterStore.absorb).
+            let members = Set(try String.fetchAll(db, sql: "SELECT id FROM unit WHERE public_key IS NOT NULL"))
             for (saleID, rows) in report.knownRows ?? [:] where try CenterQueries.saleTerms(saleID, db) != nil {
-                // Rows of nodes that are not enrolled units would let anyone invent a node that grants stock.
-                for (node, row) in rows where try CenterQueries.unit(node.rawValue, db) != nil {
+                for (node, row) in rows where members.contains(node.rawValue) {
                     try LedgerTables.merge(row, of: node, saleID: saleID, db)
                 }
             }
+            let unit = NodeID(report.unit)
             for (saleID, row) in report.sales where try CenterQueries.saleTerms(saleID, db) != nil {
                 try LedgerTables.merge(row, of: unit, saleID: saleID, db)
                 // A unit holds only what it was granted (by the center, or by peers whose rows are known now): a

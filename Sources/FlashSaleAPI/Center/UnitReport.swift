@@ -12,7 +12,7 @@ public struct UnitReport: Sendable, Codable, Equatable {
     public var configVersion: Int64
     public var sales: [String: LedgerRow]
     /// Other units' rows the unit has learned by gossip, per sale (durable copies): grants between units reach
-    /// the config-center with whichever side reports first.
+    /// the config-center with whichever side reports first. Kept for enrolled units only.
     public var knownRows: [String: [NodeID: LedgerRow]]?
     /// The unit's soft state per sale (stock it can promise, demand), shown in the config-center's status.
     public var pulses: [String: Pulse]?

@@ -40,19 +40,19 @@ public final class CenterKeyPin: Sendable {
     /// The key configurations must be signed with, once pinned.
     public var key: String? { pinned.withLock { $0 } }
 
-    /// Accepts `body` when `signature` is the pinned key's over it; with no key pinned yet, pins `offeredKey` if the
-    /// signature is that key's.
-    public func check(body: Data, signature: String?, offeredKey: String?) throws(Refusal) {
+    /// Accepts `body` when `signature` is the pinned key's over it and the `nonce` this unit sent; with no key pinned
+    /// yet, pins `offeredKey` if the signature is that key's.
+    public func check(body: Data, nonce: String, signature: String?, offeredKey: String?) throws(Refusal) {
         guard let signature else { throw Refusal(description: "the configuration is not signed") }
         let current = pinned.withLock { $0 }
         let trusted = current ?? offeredKey
         guard let trusted, let publicKey = NodeKey.publicKey(trusted) else {
             throw Refusal(description: "the configuration names no config-center key to pin")
         }
-        guard ConfigSignature.isValid(signature: signature, body: body, publicKey: publicKey) else {
+        guard ConfigSignature.isValid(signature: signature, body: body, nonce: nonce, publicKey: publicKey) else {
             throw Refusal(
                 description: current == nil
-                    ? "the configuration's signature is not its key's"
+                    ? "the configuration's signature is not its key's over this request"
                     : "the configuration is not signed by the pinned config-center key \(trusted.prefix(16))… (in \(file))")
         }
         if current == nil {

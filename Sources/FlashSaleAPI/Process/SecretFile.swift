@@ -20,7 +20,10 @@ public enum SecretFile {
 
     public static func write(_ contents: Data, to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // A leftover of an earlier attempt is removed: O_EXCL makes sure the file written is a new one with mode
+        // 0600 (an existing file would keep its own mode), and O_NOFOLLOW that it is no link planted elsewhere.
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
         let written = contents.withUnsafeBytes { buffer in
             buffer.isEmpty ? 0 : Glibc.write(fd, buffer.baseAddress, buffer.count)
@@ -30,6 +33,12 @@ public enum SecretFile {
         guard written == contents.count, synced, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        // The rename is durable only once the folder is synced.
+        let folder = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
         }
     }
 

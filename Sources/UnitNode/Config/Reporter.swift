@@ -64,7 +64,8 @@ final class Reporter: Service, Sendable {
     }
 
     /// The unit's own row per sale as SQLite has it, and the other units' rows it has learned (so the
-    /// config-center can account for grants between units even before the giver reports).
+    /// config-center can account for grants between units even before the giver reports: without them, two units
+    /// that gave each other stock could each look over-granted until the other reported, and neither would).
     private func durableRows() async throws -> ([String: LedgerRow], [String: [NodeID: LedgerRow]]) {
         let unit = desk.unit
         let sales = desk.saleTerms().map(\.id)
