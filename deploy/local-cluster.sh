@@ -97,10 +97,14 @@ up() {
         port_open "$port" && die "port $port is already in use on 127.0.0.1"
     done
 
-    # The cluster secret that authenticates gossip between units: made once, kept with the data.
-    if [ ! -s "$RUN/cluster-secret" ]; then
-        (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/cluster-secret")
-    fi
+    # Secrets, made once and kept with the data, readable by you only: the cluster secret that authenticates gossip
+    # between units; the orders credential fulfilment consumers read the units' order logs with; the webhook secret
+    # the payment provider signs its callbacks with.
+    for secret in cluster-secret orders.credential payment-webhook.secret; do
+        if [ ! -s "$RUN/$secret" ]; then
+            (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/$secret")
+        fi
+    done
 
     nohup "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$RUN/center" \
         --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/center.log" 2>&1 &
@@ -119,6 +123,7 @@ up() {
         "$BIN/config-center" unit add "$id" --region "$region" --url "http://127.0.0.1:$port" --public-key "$key" >/dev/null
         nohup "$BIN/flashsale-unit" --id "$id" --region "$region" --listen "127.0.0.1:$port" \
             --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" --cluster-secret-file "$RUN/cluster-secret" \
+            --orders-credential-file "$RUN/orders.credential" --payment-webhook-secret-file "$RUN/payment-webhook.secret" \
             >"$RUN/logs/$id.log" 2>&1 &
         echo $! >"$RUN/pids/$id"
     done
@@ -140,6 +145,9 @@ up() {
     say "admin credential: $FLASHSALE_CREDENTIAL_FILE (readable by you only; the CLI and herd read it from"
     say "  FLASHSALE_CREDENTIAL_FILE: export FLASHSALE_CREDENTIAL_FILE=$FLASHSALE_CREDENTIAL_FILE;"
     say "  the dashboard $FLASHSALE_CENTER/dashboard asks for it, or for a viewer's: config-center operator add NAME --role viewer)"
+    say "orders credential: $RUN/orders.credential (fulfilment consumers: GET /v1/orders with"
+    say "  Authorization: Bearer <it>; herd reads it from FLASHSALE_ORDERS_CREDENTIAL_FILE)"
+    say "payment webhook secret: $RUN/payment-webhook.secret (the payment provider signs POST /v1/orders/{id}/pay with it)"
     say "regional endpoints:"
     for spec in "${UNITS[@]}"; do
         read -r id region port <<<"$spec"

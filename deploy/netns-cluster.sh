@@ -158,7 +158,10 @@ up() {
     network_down
     network_up
     mkdir -p "$RUN/logs" "$RUN/pids"
-    [ -f "$RUN/cluster-secret" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/cluster-secret"
+    # The cluster secret (gossip), the orders credential (reading order logs) and the payment webhook secret.
+    for secret in cluster-secret orders.credential payment-webhook.secret; do
+        [ -s "$RUN/$secret" ] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/$secret")
+    done
     "$BIN/config-center" serve --listen "$CENTER_ADDR:7000" --data "$RUN/center" \
         --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/center.log" 2>&1 &
     echo $! > "$RUN/pids/center"
@@ -179,7 +182,8 @@ up() {
             "$BIN/config-center" unit add "$id" --region "$region" --url "http://$NET.$host:$port" --public-key "$key" >/dev/null
             ip netns exec "$space" "$BIN/flashsale-unit" --id "$id" --region "$region" \
                 --listen "$NET.$host:$port" --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" \
-                --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/$id.log" 2>&1 &
+                --cluster-secret-file "$RUN/cluster-secret" --orders-credential-file "$RUN/orders.credential" \
+                --payment-webhook-secret-file "$RUN/payment-webhook.secret" >"$RUN/logs/$id.log" 2>&1 &
             echo $! > "$RUN/pids/$id"
             wait_http "$space" "http://$NET.$host:$port/healthz" "$id"
         done

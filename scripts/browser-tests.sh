@@ -65,6 +65,9 @@ trap stop EXIT
 CENTER="http://127.0.0.1:$PORT_BASE"
 export FLASHSALE_CENTER="$CENTER"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster-secret"
+# What the test reads the units' order logs with, as a fulfilment consumer would.
+(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/orders.credential")
+export ORDERS_CREDENTIAL_FILE="$WORK/orders.credential" FLASHSALE_ORDERS_CREDENTIAL_FILE="$WORK/orders.credential"
 
 wait_for() {  # wait_for WHAT COMMAND...: up to 30 s
     local what=$1; shift
@@ -92,6 +95,7 @@ for spec in eu-1:eu eu-2:eu us-1:us; do
     "$BIN/config-center" unit add "$unit" --region "$region" --url "${UNIT_URL[$unit]}" --public-key "$key" >/dev/null
     "$BIN/flashsale-unit" --id "$unit" --region "$region" --listen "127.0.0.1:$port" --data "$WORK/$unit" \
         --center "$CENTER" --cluster-secret-file "$WORK/cluster-secret" --report-interval-ms 300 \
+        --orders-credential-file "$WORK/orders.credential" \
         >"$WORK/$unit.log" 2>&1 &
     PIDS+=($!)
 done

@@ -30,6 +30,10 @@ struct HerdCommand: AsyncParsableCommand {
         "File holding an operator credential (or FLASHSALE_CREDENTIAL_FILE; FLASHSALE_CREDENTIAL holds the credential itself).",
         discussion: "An admin's when the sale needs buyer tokens (herd mints them), else a viewer's is enough."))
     var credentialFile: String?
+    @Option(help: ArgumentHelp(
+        "File holding the units' orders credential (or FLASHSALE_ORDERS_CREDENTIAL_FILE), to read their order logs back.",
+        discussion: "Without it the checks that compare the order logs with the config-center's account fail, saying why."))
+    var ordersCredentialFile: String?
     @Option(help: "Sale id.") var sale: String
     @Option(help: "Distinct buyers in the crowd (1-1000000).") var buyers: Int = 1_000
     @Option(help: "Buyers in flight at once (1-10000).") var concurrency: Int = 100
@@ -119,6 +123,9 @@ struct HerdCommand: AsyncParsableCommand {
         let credential = try (credentialFile ?? environment["FLASHSALE_CREDENTIAL_FILE"])
             .map { try SecretFile.read($0, what: "credential file") } ?? environment["FLASHSALE_CREDENTIAL"]
         let centerClient = ConfigCenterClient(baseURL: center, httpClient: http, credential: credential)
+        // Read before the crowd runs, so a bad file stops the rehearsal before it has sold anything.
+        let ordersCredential = try (ordersCredentialFile ?? environment["FLASHSALE_ORDERS_CREDENTIAL_FILE"])
+            .map { try SecretFile.read($0, what: "orders credential file") }
         let map = try ClusterMap(config: try await centerClient.config(), sale: sale)
         let demand = try split.map { text in try DemandSplit(parsing: text) } ?? DemandSplit.even(map.regions)
         try map.check(demand)
@@ -163,7 +170,7 @@ struct HerdCommand: AsyncParsableCommand {
         let result = try await withProgress(counters, total: buyers, phase: "buyers") { await run.run() }
         let durationMilliseconds = Int(PurchaseClient.nanoseconds(ContinuousClock.now - started) / 1_000_000)
 
-        let readBack = try await ClusterReader(http: http, center: centerClient, sale: sale).read(
+        let readBack = try await ClusterReader(http: http, center: centerClient, sale: sale, ordersCredential: ordersCredential).read(
             units: map.unitURLs, regionOfUnit: map.regionOfUnit, settleSeconds: settleSeconds)
         return HerdReport(
             settings: .init(

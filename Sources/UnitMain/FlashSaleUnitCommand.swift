@@ -67,6 +67,16 @@ struct RunUnit: AsyncParsableCommand {
         discussion: "Without it the unit trusts the key of the first signed configuration and keeps it in <data>/center.pub."))
     var centerPublicKey: String?
 
+    @Option(help: ArgumentHelp(
+        "File holding the orders credential (or FLASHSALE_ORDERS_CREDENTIAL_FILE): fulfilment consumers present it to read the order log and its stream.",
+        discussion: "Without one nobody can read them."))
+    var ordersCredentialFile: String?
+
+    @Option(help: ArgumentHelp(
+        "File holding the payment provider's webhook secret (or FLASHSALE_PAYMENT_WEBHOOK_SECRET_FILE): an order is paid only by a callback signed with it.",
+        discussion: "Without one no order can be paid at this unit."))
+    var paymentWebhookSecretFile: String?
+
     @Option(help: "URL buyers and the config-center reach this unit at (default: http://<listen>).")
     var advertise: String?
 
@@ -107,6 +117,20 @@ struct RunUnit: AsyncParsableCommand {
         guard reportIntervalMs >= 10, recoveryPatienceMs >= 0 else {
             throw ValidationError("--report-interval-ms must be at least 10 and --recovery-patience-ms not negative")
         }
+        let environment = ProcessInfo.processInfo.environment
+        let ordersCredential: String?
+        let webhookSecret: String?
+        do {
+            ordersCredential = try (ordersCredentialFile ?? environment["FLASHSALE_ORDERS_CREDENTIAL_FILE"])
+                .map { try SecretFile.read($0, what: "orders credential file") }
+            webhookSecret = try (paymentWebhookSecretFile ?? environment["FLASHSALE_PAYMENT_WEBHOOK_SECRET_FILE"])
+                .map { try SecretFile.read($0, what: "payment webhook secret file") }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        for secret in [ordersCredential, webhookSecret].compactMap({ $0 }) where secret.utf8.count < PaymentCallback.secretMinBytes {
+            throw ValidationError("the orders credential and the webhook secret must be at least \(PaymentCallback.secretMinBytes) bytes")
+        }
         ProcessLogging.bootstrap(fixed: ["unit": "\(id)", "region": "\(region)"])
         let logger = Logger(label: "flashsale-unit")
         let settings = UnitSettings(
@@ -114,7 +138,7 @@ struct RunUnit: AsyncParsableCommand {
             advertisedURL: advertise, synchronous: mode, reportInterval: .milliseconds(reportIntervalMs),
             clusterSecret: secret, gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout,
             recoveryPatience: .milliseconds(recoveryPatienceMs), connectionLimits: try connections.limits(),
-            centerPublicKey: centerPublicKey)
+            centerPublicKey: centerPublicKey, ordersCredential: ordersCredential, paymentWebhookSecret: webhookSecret)
         do {
             try await UnitServer.run(settings: settings, logger: logger)
         } catch let error as UnitSettingsError {

@@ -37,15 +37,24 @@ public struct UnitSettings: Sendable {
     public var connectionLimits: ConnectionLimits
     /// The config-center's public key (64 hex digits); nil: pin the key of the first signed configuration.
     public var centerPublicKey: String?
+    /// The bearer credential of fulfilment consumers: reading the order log and following its stream need it
+    /// (nil: nobody may read them).
+    public var ordersCredential: String?
+    /// The payment provider's webhook secret: an order becomes paid only by a callback signed with it (nil: no
+    /// order can be paid at this unit).
+    public var paymentWebhookSecret: String?
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
         advertisedURL: String? = nil, synchronous: SynchronousMode = .full, reportInterval: Duration = .seconds(1),
         longPollSeconds: Int = 25, clusterSecret: String? = nil, gossipInterval: Duration = .milliseconds(200),
         gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5), expiryInterval: Duration = .seconds(1),
-        connectionLimits: ConnectionLimits = ConnectionLimits(), centerPublicKey: String? = nil
+        connectionLimits: ConnectionLimits = ConnectionLimits(), centerPublicKey: String? = nil,
+        ordersCredential: String? = nil, paymentWebhookSecret: String? = nil
     ) {
         self.centerPublicKey = centerPublicKey
+        self.ordersCredential = ordersCredential
+        self.paymentWebhookSecret = paymentWebhookSecret
         self.unit = unit
         self.region = region
         self.host = host
@@ -155,8 +164,11 @@ public enum UnitServer {
         let reporter = Reporter(
             client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
+        let access = OrderAccess(
+            ordersCredential: settings.ordersCredential, paymentWebhookSecret: settings.paymentWebhookSecret, nodeKey: key)
         let router = UnitRoutes.router(
-            desk: desk, gate: gate, pool: pool, commits: writer.commits, region: settings.region, metrics: metrics, nowMs: nowMs)
+            desk: desk, gate: gate, pool: pool, commits: writer.commits, region: settings.region, metrics: metrics,
+            access: access, nowMs: nowMs)
         OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
         let sweeper = ExpirySweeper(
             desk: desk, pool: pool, interval: settings.expiryInterval, nowMs: nowMs, metrics: metrics, logger: logger)

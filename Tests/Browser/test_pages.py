@@ -28,6 +28,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 ENV = os.environ
 CENTER, EU1, EU2, US1 = ENV["CENTER_URL"], ENV["EU1_URL"], ENV["EU2_URL"], ENV["US1_URL"]
 SALE, BUYER, TOKEN, OUT = ENV["SALE"], ENV["BUYER"], ENV["TOKEN"], ENV["OUT"]
+with open(ENV["ORDERS_CREDENTIAL_FILE"]) as credential_file:
+    ORDERS = {"Authorization": "Bearer " + credential_file.read().strip()}  # the units' orders credential
 
 
 def api(method, url, body=None, headers=None):
@@ -81,7 +83,7 @@ def console_errors(driver):
 
 
 def orders_of(unit_url, user):
-    status, page = api("GET", unit_url + "/v1/orders?count=1000")
+    status, page = api("GET", unit_url + "/v1/orders?count=1000", headers=ORDERS)
     assert status == 200, page
     return [order for order in page["orders"] if order["user"] == user and order["sale"] == SALE]
 

@@ -1,5 +1,6 @@
 // The config-center CLI as an operator runs it: exit codes, messages, tables, and the repo's demo files.
 
+import FlashSaleAPI
 import Foundation
 import Testing
 import TestSupport
@@ -80,6 +81,27 @@ extension ClusterProcessTests {
                 try await cluster.waitForRegistration(["eu-west-1"])
                 let list = try await cluster.cli(["unit", "list"])
                 #expect(list.out.contains(String(printed.out.prefix(12))), "\(list.out)")
+            }
+        }
+
+        /// The orders credential and the webhook secret are read from files only their owner may read, and must be
+        /// long enough to guess at no better than by chance: a unit given anything less does not start, and says why.
+        @Test func aUnitRefusesExposedOrShortOrderSecrets() async throws {
+            let folder = try TestRun.makeFolder("unit-secrets")
+            let exposed = folder + "/exposed.secret"
+            try "a-long-enough-webhook-secret".write(toFile: exposed, atomically: true, encoding: .utf8)
+            chmod(exposed, 0o644)
+            let short = folder + "/short.secret"
+            try SecretFile.write("short", to: short)
+            let base = ["--id", "eu-west-1", "--region", "eu-west", "--listen", "127.0.0.1:0", "--data", folder + "/data",
+                        "--center", "http://127.0.0.1:1"]
+            for (flag, file, says) in [
+                ("--payment-webhook-secret-file", exposed, "chmod 600"), ("--orders-credential-file", exposed, "chmod 600"),
+                ("--orders-credential-file", short, "at least 16 bytes"), ("--payment-webhook-secret-file", short, "at least 16 bytes"),
+            ] {
+                let run = try await runProgram(try Binaries.path("flashsale-unit"), base + [flag, file], timeLimit: .seconds(30))
+                #expect(run.status == 64, "\(flag) \(file): \(run.err)")
+                #expect(run.err.contains(says), "\(run.err)")
             }
         }
 

@@ -67,7 +67,7 @@ extension ClusterProcessTests {
             try await cluster.startUnit("eu-west-1", region: "eu-west")
             try await cluster.waitForStock("eu-west-1", sale: "phone", stock: stock - onDisk.sold)
             for (id, user) in acked.prefix(20) {
-                let (status, body) = try await cluster.get(cluster.unitURL("eu-west-1") + "/v1/orders/\(id)")
+                let (status, body) = try await cluster.get(cluster.unitURL("eu-west-1") + "/v1/orders/\(id)", consumer: true)
                 #expect(status == 200)
                 #expect(try WireJSON.decoder.decode(OrderView.self, from: body).user == user)
                 let again = try await cluster.purchase(at: "eu-west-1", sale: "phone", user: user)

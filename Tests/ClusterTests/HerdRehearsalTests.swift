@@ -42,6 +42,7 @@ extension ClusterProcessTests {
         static func runHerd(_ arguments: [String], cluster: LocalCluster?) async throws -> (status: Int32, out: String, err: String) {
             var environment: [String: String] = [:]
             environment["FLASHSALE_CREDENTIAL_FILE"] = cluster?.credentialFile
+            environment["FLASHSALE_ORDERS_CREDENTIAL_FILE"] = cluster?.ordersCredentialFile
             // The herd bounds itself (--time-limit); the limit here only stops a hung one from holding the suite.
             return try await runProgram(try Binaries.path("herd"), arguments, environment: environment, timeLimit: .seconds(120))
         }

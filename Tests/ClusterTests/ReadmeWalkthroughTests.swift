@@ -43,7 +43,8 @@ extension ClusterProcessTests {
             // What the comments promise.
             for promised in [
                 "HTTP/1.1 403", "sale-not-started", "Retry-After", "\n201\n", "already-bought", "\n409\n",
-                "wrong-unit", "\n421\n", "\"status\":\"paid\"", "\n200\n", "event: order", "sale-paused", "\n503\n",
+                "wrong-unit", "\n421\n", "\"status\":\"paid\"", "\n200\n", "token-required", "unauthorized", "\n401\n",
+                "event: order", "sale-paused", "\n503\n",
                 "nothing to change", "conserved",
             ] {
                 #expect(out.contains(promised), "expected \(promised.debugDescription) in the answers; \(context)")

@@ -41,8 +41,8 @@ import Testing
     static let groups: [String: [String]] = [
         "purchases": ["POST /v1/sales/{sale}/purchases"],
         "sales": ["GET /healthz", "GET /openapi.json", "GET /v1/sales", "GET /v1/sales/{sale}", "GET /v1/sales/{sale}/challenge"],
-        "orders": ["GET /v1/orders", "GET /v1/orders/stream", "GET /v1/orders/{order}"],
-        "lifecycle": ["POST /v1/orders/{order}/pay", "POST /v1/orders/{order}/cancel"],
+        "orders": ["GET /v1/orders", "GET /v1/orders/stream"],
+        "lifecycle": ["GET /v1/orders/{order}", "POST /v1/orders/{order}/pay", "POST /v1/orders/{order}/cancel"],
         "gossip": ["POST /v1/gossip"],
         // Driven by BuyerPageTests.
         "pages": BuyerPageTests.operations,
@@ -271,29 +271,46 @@ import Testing
         let unit = try TestUnit(stock: 5)
         defer { unit.remove() }
         let api = try await checked(unit) { unit in
-            let empty = try await unit.call(.get, "/v1/orders", expect: .ok)
+            let consumer = TestUnit.consumer
+            let empty = try await unit.call(.get, "/v1/orders", headers: consumer, expect: .ok)
             #expect(try empty.decoded(OrderPage.self) == OrderPage(orders: [], next: nil))
-            var ids: [String] = []
+            var made: [OrderView] = []
             for user in ["ann", "ben", "cy"] {
-                ids.append(try await unit.call(.post, "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", expect: .created)
-                    .decoded(OrderView.self).id)
+                made.append(try await unit.call(.post, "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", expect: .created)
+                    .decoded(OrderView.self))
             }
-            let page = try await unit.call(.get, "/v1/orders?count=2", expect: .ok).decoded(OrderPage.self)
+            let ids = made.map(\.id)
+            // The log is the fulfilment consumers': without the orders credential, or with another, nothing.
+            for headers: HTTPFields in [[:], [.authorization: "Bearer not-the-credential"], TestUnit.orderSecret(made[0].orderSecret)] {
+                let refused = try await unit.call(.get, "/v1/orders", headers: headers, expect: .unauthorized, code: .unauthorized)
+                #expect(refused.headers[.wwwAuthenticate] == "Bearer")
+                try await unit.call(.get, "/v1/orders/stream", headers: headers, expect: .unauthorized, code: .unauthorized)
+            }
+            let page = try await unit.call(.get, "/v1/orders?count=2", headers: consumer, expect: .ok).decoded(OrderPage.self)
             #expect(page.orders.map(\.id) == Array(ids.prefix(2)) && page.next == ids[1])
-            let end = try await unit.call(.get, "/v1/orders?after=\(ids[2])", expect: .ok).decoded(OrderPage.self)
+            #expect(page.orders.allSatisfy { $0.orderSecret == nil }, "the log never shows an order's secret")
+            let end = try await unit.call(.get, "/v1/orders?after=\(ids[2])", headers: consumer, expect: .ok).decoded(OrderPage.self)
             #expect(end.orders.isEmpty && end.next == ids[2])
-            try await unit.call(.get, "/v1/orders?count=0", expect: .badRequest, code: .invalidInput)
-            try await unit.call(.get, "/v1/orders?after=us-east-1-1-0", expect: .badRequest, code: .invalidInput)
-            try await unit.call(.get, "/v1/orders/stream?after=nope", expect: .badRequest, code: .invalidInput)
-            let order = try await unit.call(.get, "/v1/orders/\(ids[0])", expect: .ok).decoded(OrderView.self)
-            #expect(order.status == .reserved && order.payBy != nil)
+            try await unit.call(.get, "/v1/orders?count=0", headers: consumer, expect: .badRequest, code: .invalidInput)
+            try await unit.call(.get, "/v1/orders?after=us-east-1-1-0", headers: consumer, expect: .badRequest, code: .invalidInput)
+            try await unit.call(.get, "/v1/orders/stream?after=nope", headers: consumer, expect: .badRequest, code: .invalidInput)
+            // One order: for its buyer (its secret) and for consumers; a name proves nothing.
+            let order = try await unit.call(.get, "/v1/orders/\(ids[0])", headers: TestUnit.orderSecret(made[0].orderSecret), expect: .ok)
+                .decoded(OrderView.self)
+            #expect(order.status == .reserved && order.payBy != nil && order.orderSecret == nil)
+            #expect(try await unit.call(.get, "/v1/orders/\(ids[0])", headers: consumer, expect: .ok).decoded(OrderView.self) == order)
+            try await unit.call(.get, "/v1/orders/\(ids[0])?user=ann", expect: .unauthorized, code: .tokenRequired)
+            try await unit.call(
+                .get, "/v1/orders/\(ids[0])", headers: TestUnit.orderSecret(made[1].orderSecret), expect: .unauthorized,
+                code: .tokenRequired)
             try await unit.call(.get, "/v1/orders/nope", expect: .badRequest, code: .invalidInput)
             try await unit.call(.get, "/v1/orders/us-east-1-1-0", expect: .notFound, code: .unknownOrder)
             try await unit.call(.get, "/v1/orders/\(TestUnit.unitID)-1-0", expect: .notFound, code: .unknownOrder)
 
             // The live stream: checked as it arrives (status, media type, headers), then each event's data.
             let port = try #require(unit.client.port)
-            let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/orders/stream?after=\(ids[0])")
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/orders/stream?after=\(ids[0])")
+            request.headers.add(name: "Authorization", value: "Bearer \(TestUnit.ordersCredential)")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             var text = ""
             for try await chunk in response.body {
@@ -322,79 +339,118 @@ import Testing
         let open = try TestUnit(stock: 5, peers: [Self.peer], paymentWindowMs: 60_000, nowMs: { clock.nowMs })
         defer { open.remove() }
         let api = try await checked(open) { unit in
+            func buy(_ user: String) async throws -> OrderView {
+                try await unit.call(.post, "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", expect: .created)
+                    .decoded(OrderView.self)
+            }
+            func status(_ order: OrderView) async throws -> OrderStatus {
+                try await unit.call(.get, "/v1/orders/\(order.id)", headers: TestUnit.consumer, expect: .ok).decoded(OrderView.self).status
+            }
+            @discardableResult
+            func pay(_ id: String, _ headers: HTTPFields, body: String = "", expect: HTTPResponse.Status, code: ProblemCode? = nil)
+                async throws -> TestResponse
+            {
+                try await unit.call(.post, "/v1/orders/\(id)/pay", headers: headers, body: Data(body.utf8), expect: expect, code: code)
+            }
+            @discardableResult
+            func cancel(_ id: String, _ headers: HTTPFields, expect: HTTPResponse.Status, code: ProblemCode? = nil)
+                async throws -> TestResponse
+            {
+                try await unit.call(.post, "/v1/orders/\(id)/cancel", headers: headers, expect: expect, code: code)
+            }
             let (ann, ben, cy) = (
                 Self.user(ownedBy: TestUnit.unitID), Self.user(ownedBy: TestUnit.unitID, skip: 1),
                 Self.user(ownedBy: TestUnit.unitID, skip: 2)
             )
-            func buy(_ user: String) async throws -> String {
-                try await unit.call(.post, "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", expect: .created)
-                    .decoded(OrderView.self).id
-            }
             let first = try await buy(ann)
-            try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(ben)", expect: .forbidden, code: .notOrderOwner)
-            try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(Self.user(ownedBy: Self.peer))",
-                                expect: .misdirectedRequest, code: .wrongUnit)
-            try await unit.call(.post, "/v1/orders/\(first)/pay", expect: .badRequest, code: .invalidInput)
-            try await unit.call(.post, "/v1/orders/\(first)/cancel", expect: .badRequest, code: .invalidInput)
-            try await unit.call(.post, "/v1/orders/\(first)/cancel?user=\(ben)", expect: .forbidden, code: .notOrderOwner)
-            try await unit.call(.post, "/v1/orders/\(first)/cancel?user=\(Self.user(ownedBy: Self.peer))",
-                                expect: .misdirectedRequest, code: .wrongUnit)
-            let paid = try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(ann)", expect: .ok).decoded(OrderView.self)
-            #expect(paid.status == .paid && paid.payBy == nil)
-            try await unit.call(.post, "/v1/orders/\(first)/pay?user=\(ann)", expect: .ok)
-            let refused = try await unit.call(.post, "/v1/orders/\(first)/cancel?user=\(ann)", expect: .conflict, code: .orderPaid)
-            #expect(try refused.decoded(Problem.self).order?.status == .paid)
-
             let second = try await buy(ben)
-            let cancelled = try await unit.call(.post, "/v1/orders/\(second)/cancel?user=\(ben)", expect: .ok)
+
+            // Paid only by the payment provider's signed callback; every forgery is refused and changes nothing.
+            let now = clock.nowMs
+            for forged: HTTPFields in [
+                [:], TestUnit.orderSecret(first.orderSecret), TestUnit.payment(first.id, atMs: now, secret: "not-the-webhook-secret"),
+                TestUnit.payment(second.id, atMs: now),  // another order's
+                TestUnit.payment(first.id, atMs: now - 301_000), TestUnit.payment(first.id, atMs: now + 301_000),
+                TestUnit.payment(first.id, body: "{\"amount\":1}", atMs: now),  // another body
+                [PaymentCallback.header: "t=\(Int64.max),v1=00"], [PaymentCallback.header: "t=-1,v1="],
+            ] {
+                let refused = try await pay(first.id, forged, expect: .unauthorized, code: .unauthorized)
+                #expect(refused.headers[.wwwAuthenticate] == "Bearer")
+            }
+            #expect(try await status(first) == .reserved)
+            let paid = try await pay(first.id, TestUnit.payment(first.id, body: "{\"amount\":1}", atMs: now), body: "{\"amount\":1}", expect: .ok)
+            #expect(try paid.decoded(OrderView.self).status == .paid && paid.decoded(OrderView.self).payBy == nil)
+            try await pay(first.id, TestUnit.payment(first.id, atMs: now), expect: .ok)
+            let refused = try await cancel(first.id, TestUnit.orderSecret(first.orderSecret), expect: .conflict, code: .orderPaid)
+            #expect(try refused.decoded(Problem.self).order?.status == .paid)
+            try await pay("nope", TestUnit.payment("nope", atMs: now), expect: .badRequest, code: .invalidInput)
+            try await pay("us-east-1-1-0", TestUnit.payment("us-east-1-1-0", atMs: now), expect: .notFound, code: .unknownOrder)
+            try await pay("\(TestUnit.unitID)-1-0", TestUnit.payment("\(TestUnit.unitID)-1-0", atMs: now), expect: .notFound, code: .unknownOrder)
+
+            // Cancelled only by its buyer: in a sale without tokens, the order's secret; a name proves nothing.
+            try await unit.call(.post, "/v1/orders/\(second.id)/cancel?user=\(ben)", expect: .unauthorized, code: .tokenRequired)
+            try await cancel(second.id, TestUnit.orderSecret(first.orderSecret), expect: .unauthorized, code: .tokenRequired)
+            try await cancel(second.id, TestUnit.orderSecret("0123456789abcdef0123456789abcdef"), expect: .unauthorized, code: .tokenRequired)
+            #expect(try await status(second) == .reserved)
+            let cancelled = try await cancel(second.id, TestUnit.orderSecret(second.orderSecret), expect: .ok)
             #expect(try cancelled.decoded(OrderView.self).status == .cancelled)
-            try await unit.call(.post, "/v1/orders/\(second)/cancel?user=\(ben)", expect: .ok)
-            try await unit.call(.post, "/v1/orders/\(second)/pay?user=\(ben)", expect: .conflict, code: .orderCancelled)
+            try await cancel(second.id, TestUnit.orderSecret(second.orderSecret), expect: .ok)
+            try await pay(second.id, TestUnit.payment(second.id, atMs: now), expect: .conflict, code: .orderCancelled)
 
             let third = try await buy(cy)
             clock.advance(byMs: 120_000)
             // Past its window, payment is refused at once; once the sweeper (every 50 ms here) has expired the order,
             // cancelling is refused too (before that a cancel may still win: both give the stock back).
-            try await unit.call(.post, "/v1/orders/\(third)/pay?user=\(cy)", expect: .conflict, code: .orderExpired)
-            var status = OrderStatus.reserved
-            for _ in 0..<200 where status == .reserved {
+            try await pay(third.id, TestUnit.payment(third.id, atMs: clock.nowMs), expect: .conflict, code: .orderExpired)
+            var current = OrderStatus.reserved
+            for _ in 0..<200 where current == .reserved {
                 try await Task.sleep(for: .milliseconds(50))
-                status = try await unit.call(.get, "/v1/orders/\(third)", expect: .ok).decoded(OrderView.self).status
+                current = try await status(third)
             }
-            #expect(status == .expired)
-            try await unit.call(.post, "/v1/orders/\(third)/cancel?user=\(cy)", expect: .conflict, code: .orderExpired)
+            #expect(current == .expired)
+            try await cancel(third.id, TestUnit.orderSecret(third.orderSecret), expect: .conflict, code: .orderExpired)
 
-            try await unit.call(.post, "/v1/orders/nope/pay?user=\(ann)", expect: .badRequest, code: .invalidInput)
-            try await unit.call(.post, "/v1/orders/\(TestUnit.unitID)-1-0/cancel?user=\(ann)", expect: .notFound, code: .unknownOrder)
-            try await unit.call(.post, "/v1/orders/us-east-1-1-0/pay?user=\(ann)", expect: .notFound, code: .unknownOrder)
+            try await cancel("nope", [:], expect: .badRequest, code: .invalidInput)
+            try await cancel("\(TestUnit.unitID)-1-0", [:], expect: .notFound, code: .unknownOrder)
+            try await unit.call(.get, "/v1/orders/\(third.id)?user=\(cy)", expect: .unauthorized, code: .tokenRequired)
+            try await unit.call(.get, "/v1/orders/nope", expect: .badRequest, code: .invalidInput)
+            try await unit.call(.get, "/v1/orders/us-east-1-1-0", expect: .notFound, code: .unknownOrder)
         }
 
         let tokens = try TestUnit(
-            stock: 5, admission: AdmissionRules(requireToken: true, ipRate: RateLimit(perMinute: 1, burst: 4)),
+            stock: 5, admission: AdmissionRules(requireToken: true, ipRate: RateLimit(perMinute: 1, burst: 6)),
             tokenKeys: [Self.signing.publicKey])
         defer { tokens.remove() }
         _ = try await checked(tokens, api: api) { unit in
             let token = try await Self.token("dana")
+            let someoneElse = try await Self.token("erin")
             let order = try await unit.call(
                 .post, "/v1/sales/\(TestUnit.saleID)/purchases", headers: [.authorization: "Bearer \(token)"], expect: .created
             ).decoded(OrderView.self)
-            let refused = try await unit.call(.post, "/v1/orders/\(order.id)/cancel", expect: .unauthorized, code: .tokenRequired)
+            let cancel = "/v1/orders/\(order.id)/cancel"
+            let refused = try await unit.call(.post, cancel, expect: .unauthorized, code: .tokenRequired)
             #expect(refused.headers[.wwwAuthenticate] == "Bearer")
-            try await unit.call(.post, "/v1/orders/\(order.id)/pay", headers: [.authorization: "Bearer not-a-jwt"],
-                                expect: .unauthorized, code: .tokenInvalid)
-            try await unit.call(.post, "/v1/orders/\(order.id)/pay", headers: [.authorization: "Bearer \(token)"], expect: .ok)
-            // Four attempts from this address so far (burst 4): the fifth is refused before the token is read.
-            let limited = try await unit.call(.post, "/v1/orders/\(order.id)/cancel", headers: [.authorization: "Bearer \(token)"],
-                                              expect: .tooManyRequests, code: .rateLimited)
+            try await unit.call(.post, cancel, headers: [.authorization: "Bearer not-a-jwt"], expect: .unauthorized, code: .tokenInvalid)
+            try await unit.call(
+                .get, "/v1/orders/\(order.id)", headers: [.authorization: "Bearer \(someoneElse)"], expect: .forbidden,
+                code: .notOrderOwner)
+            try await unit.call(.post, cancel, headers: [.authorization: "Bearer \(someoneElse)"], expect: .forbidden, code: .notOrderOwner)
+            let cancelled = try await unit.call(.post, cancel, headers: [.authorization: "Bearer \(token)"], expect: .ok)
+            #expect(try cancelled.decoded(OrderView.self).status == .cancelled)
+            // Six attempts from this address so far (burst 6): the seventh is refused before the token is read.
+            let limited = try await unit.call(
+                .get, "/v1/orders/\(order.id)", headers: [.authorization: "Bearer \(token)"], expect: .tooManyRequests,
+                code: .rateLimited)
             #expect(limited.headers[.retryAfter] != nil)
-            try await unit.call(.post, "/v1/orders/\(order.id)/pay", headers: [.authorization: "Bearer \(token)"],
-                                expect: .tooManyRequests, code: .rateLimited)
+            try await unit.call(.post, cancel, headers: [.authorization: "Bearer \(token)"], expect: .tooManyRequests, code: .rateLimited)
+            // The order's secret is proof enough, with no token and past the address's limit.
+            try await unit.call(.get, "/v1/orders/\(order.id)", headers: TestUnit.orderSecret(order.orderSecret), expect: .ok)
         }
         #expect(api.unseen(operations: Self.groups["lifecycle"]).filter(Self.drivenHere) == [])
     }
 
-    /// Past the upload limit (2 MiB, 4 MiB for gossip) every operation with a body answers 413 as documented, and
-    /// nothing is sold.
+    /// Past the upload limit (2 MiB, 4 MiB for gossip) every operation with a body (purchase, payment callback,
+    /// gossip) answers 413 as documented, and nothing is sold.
     @Test func aBodyOverTheUploadLimitIsRefusedAsTheClientsFault() async throws {
         let secret = "a-cluster-secret-for-the-tests"
         let unit = try TestUnit(stock: 3, peers: [Self.peer], clusterSecret: secret)
@@ -402,11 +458,11 @@ import Testing
         let api = try await checked(unit) { unit in
             let body = Data(#"{"id": "\#(String(repeating: "a", count: 5 << 20))"}"#.utf8)
             let operations = unit.api.operationsWithBody
-            #expect(operations.count == 2)
+            #expect(operations.count == 3)
             for operation in operations {
                 let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
                 // No `?user=`: the purchase reads its buyer from the body, which is too large to read.
-                let uri = parts[1].replacing("{sale}", with: TestUnit.saleID)
+                let uri = parts[1].replacing("{sale}", with: TestUnit.saleID).replacing("{order}", with: "\(TestUnit.unitID)-1-0")
                 try await unit.call(
                     HTTPRequest.Method(parts[0]) ?? .post, uri, headers: [.contentType: "application/json"], body: body,
                     expect: .contentTooLarge, code: .payloadTooLarge)

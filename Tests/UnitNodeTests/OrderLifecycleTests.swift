@@ -7,7 +7,9 @@ import Foundation
 import GRDB
 import HTTPTypes
 import HummingbirdTesting
+import Logging
 import Testing
+@testable import UnitNode
 
 @Suite struct OrderLifecycleTests {
     static let window: Int64 = 60_000
@@ -16,8 +18,21 @@ import Testing
         try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", method: .post)
     }
 
-    private func act(_ client: some TestClientProtocol, _ verb: String, _ order: String, as user: String) async throws -> TestResponse {
-        try await client.execute(uri: "/v1/orders/\(order)/\(verb)?user=\(user)", method: .post)
+    /// The payment provider's signed callback for `order`, at the unit's time `nowMs`.
+    private func pay(_ client: some TestClientProtocol, _ order: OrderView, atMs nowMs: Int64 = Date().millisecondsSince1970)
+        async throws -> TestResponse
+    {
+        try await client.execute(uri: "/v1/orders/\(order.id)/pay", method: .post, headers: TestUnit.payment(order.id, atMs: nowMs))
+    }
+
+    /// The buyer cancels `order` with its secret (from the purchase's answer).
+    private func cancel(_ client: some TestClientProtocol, _ order: OrderView) async throws -> TestResponse {
+        try await client.execute(uri: "/v1/orders/\(order.id)/cancel", method: .post, headers: TestUnit.orderSecret(order.orderSecret))
+    }
+
+    private func lookup(_ client: some TestClientProtocol, _ order: OrderView) async throws -> OrderView {
+        try await client.execute(uri: "/v1/orders/\(order.id)", method: .get, headers: TestUnit.orderSecret(order.orderSecret))
+            .decoded(OrderView.self)
     }
 
     private func stockLeft(_ client: some TestClientProtocol) async throws -> Int64 {
@@ -47,17 +62,15 @@ import Testing
             let created = try await buy(client, "alice")
             let order = try created.decoded(OrderView.self)
             #expect(order.payBy == Date(millisecondsSince1970: order.createdAt.millisecondsSince1970 + Self.window))
-            #expect(try await act(client, "pay", order.id, as: "bob").decoded(Problem.self).code == .notOrderOwner)
-            let paid = try await act(client, "pay", order.id, as: "alice")
+            let paid = try await pay(client, order, atMs: clock.nowMs)
             #expect(paid.status == .ok)
             #expect(try paid.decoded(OrderView.self).status == .paid)
-            #expect(try await act(client, "pay", order.id, as: "alice").status == .ok, "paying twice is harmless")
-            #expect(try await act(client, "cancel", order.id, as: "alice").decoded(Problem.self).code == .orderPaid)
+            #expect(try await pay(client, order, atMs: clock.nowMs).status == .ok, "a callback sent twice is harmless")
+            #expect(try await cancel(client, order).decoded(Problem.self).code == .orderPaid)
 
             clock.advance(byMs: 2 * Self.window)
             try await Task.sleep(for: .milliseconds(300))  // several sweeps
-            let lookup = try await client.execute(uri: "/v1/orders/\(order.id)", method: .get).decoded(OrderView.self)
-            #expect(lookup.status == .paid)
+            #expect(try await lookup(client, order).status == .paid)
             #expect(try await stockLeft(client) == 1)
         }
         #expect(try released(unit) == 0)
@@ -69,11 +82,11 @@ import Testing
         try await unit.withLiveUnit { client in
             let order = try await buy(client, "alice").decoded(OrderView.self)
             #expect(try await buy(client, "bob").status == .gone)
-            let cancelled = try await act(client, "cancel", order.id, as: "alice")
+            let cancelled = try await cancel(client, order)
             #expect(try cancelled.decoded(OrderView.self).status == .cancelled)
             #expect(try await stockLeft(client) == 1)
-            #expect(try await act(client, "cancel", order.id, as: "alice").status == .ok, "cancelling twice is harmless")
-            #expect(try await act(client, "pay", order.id, as: "alice").decoded(Problem.self).code == .orderCancelled)
+            #expect(try await cancel(client, order).status == .ok, "cancelling twice is harmless")
+            #expect(try await pay(client, order).decoded(Problem.self).code == .orderCancelled)
             // The stock sells again, and alice may buy again: her slot is free.
             #expect(try await buy(client, "alice").status == .created)
             #expect(try await buy(client, "bob").status == .gone)
@@ -95,7 +108,7 @@ import Testing
             clock.advance(byMs: 1)
             let back = try await eventually { try await stockLeft(client) == 1 }
             #expect(back)
-            #expect(try await act(client, "pay", order.id, as: "alice").decoded(Problem.self).code == .orderExpired)
+            #expect(try await pay(client, order, atMs: clock.nowMs).decoded(Problem.self).code == .orderExpired)
             #expect(try await buy(client, "bob").status == .created)
         }
         #expect(try released(unit) == 1)
@@ -111,15 +124,14 @@ import Testing
             let first = try await buy(client, "alice").decoded(OrderView.self)
             let second = try await buy(client, "bob").decoded(OrderView.self)
             clock.advance(byMs: Self.window)
-            let cancel = try await act(client, "cancel", first.id, as: "alice")
-            #expect(cancel.status == .conflict)
-            #expect(try cancel.decoded(Problem.self).code == .orderExpired)
+            let cancelled = try await cancel(client, first)
+            #expect(cancelled.status == .conflict)
+            #expect(try cancelled.decoded(Problem.self).code == .orderExpired)
             #expect(try await stockLeft(client) == 1)
-            #expect(try await act(client, "pay", second.id, as: "bob").decoded(Problem.self).code == .orderExpired)
+            #expect(try await pay(client, second, atMs: clock.nowMs).decoded(Problem.self).code == .orderExpired)
             #expect(try await stockLeft(client) == 2)
-            let lookup = try await client.execute(uri: "/v1/orders/\(first.id)", method: .get).decoded(OrderView.self)
-            #expect(lookup.status == .expired)
-            #expect(try await act(client, "cancel", first.id, as: "alice").decoded(Problem.self).code == .orderExpired)
+            #expect(try await lookup(client, first).status == .expired)
+            #expect(try await cancel(client, first).decoded(Problem.self).code == .orderExpired)
             #expect(try await stockLeft(client) == 2, "an order expires once")
         }
         #expect(try released(unit) == 2)
@@ -140,5 +152,31 @@ import Testing
             #expect(try await buy(client, "bob").status == .created)
         }
         #expect(try released(unit) == 1)
+    }
+
+    /// A unit started without an orders credential or a webhook secret serves its log to no one and takes no payment,
+    /// whatever is sent; the buyer can still see and cancel their order with its secret.
+    @Test func aUnitWithoutTheSecretsServesItsLogToNoOneAndTakesNoPayment() async throws {
+        let unit = try TestUnit(stock: 2, paymentWindowMs: Self.window)
+        defer { unit.remove() }
+        var settings = unit.settings
+        settings.ordersCredential = nil
+        settings.paymentWebhookSecret = nil
+        var logger = Logger(label: "unit-test")
+        logger.logLevel = .critical
+        let app = try await UnitServer.application(settings: settings, logger: logger, nowMs: unit.nowMs)
+        try await app.testLive { client in
+            let order = try await buy(client, "alice").decoded(OrderView.self)
+            for uri in ["/v1/orders", "/v1/orders/stream"] {
+                let refused = try await client.execute(uri: uri, method: .get, headers: TestUnit.consumer)
+                #expect(refused.status == .unauthorized)
+                #expect(try refused.decoded(Problem.self).detail?.contains("--orders-credential-file") == true)
+            }
+            let unpaid = try await pay(client, order)
+            #expect(unpaid.status == .unauthorized)
+            #expect(try unpaid.decoded(Problem.self).detail?.contains("--payment-webhook-secret-file") == true)
+            #expect(try await lookup(client, order).status == .reserved)
+            #expect(try await cancel(client, order).status == .ok)
+        }
     }
 }

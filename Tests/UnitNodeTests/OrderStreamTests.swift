@@ -22,20 +22,20 @@ import Testing
         try await unit.withLiveUnit { client in
             var made: [String] = []
             for index in 0..<10 { made.append(try await buy(client, "user-\(index)").id) }
-            let first = try await client.execute(uri: "/v1/orders?count=4", method: .get).decoded(OrderPage.self)
+            let first = try await client.execute(uri: "/v1/orders?count=4", method: .get, headers: TestUnit.consumer).decoded(OrderPage.self)
             #expect(first.orders.map(\.id) == Array(made.prefix(4)))
             #expect(first.next == made[3])
-            let rest = try await client.execute(uri: "/v1/orders?after=\(made[3])&count=100", method: .get)
+            let rest = try await client.execute(uri: "/v1/orders?after=\(made[3])&count=100", method: .get, headers: TestUnit.consumer)
                 .decoded(OrderPage.self)
             #expect(rest.orders.map(\.id) == Array(made.dropFirst(4)))
-            let end = try await client.execute(uri: "/v1/orders?after=\(made[9])", method: .get).decoded(OrderPage.self)
+            let end = try await client.execute(uri: "/v1/orders?after=\(made[9])", method: .get, headers: TestUnit.consumer).decoded(OrderPage.self)
             #expect(end.orders.isEmpty && end.next == made[9], "at the end, next stays where the consumer is")
 
             for bad in ["nope", "us-east-1-1-0", "\(TestUnit.unitID)-1-0&count=0"] {
-                let answer = try await client.execute(uri: "/v1/orders?after=\(bad)", method: .get)
+                let answer = try await client.execute(uri: "/v1/orders?after=\(bad)", method: .get, headers: TestUnit.consumer)
                 #expect(answer.status == .badRequest)
             }
-            #expect(try await client.execute(uri: "/v1/orders?count=1001", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/v1/orders?count=1001", method: .get, headers: TestUnit.consumer).status == .badRequest)
         }
     }
 
@@ -92,6 +92,7 @@ import Testing
         connected: AsyncStream<Void>.Continuation? = nil
     ) async throws -> [String] {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/orders/stream")
+        request.headers.add(name: "Authorization", value: "Bearer \(TestUnit.ordersCredential)")
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
         let response = try await http.execute(request, timeout: .seconds(30))
         #expect(response.status == .ok)

@@ -24,17 +24,21 @@ import HTTPTypes
             #expect(order.user == "alice" && order.sale == TestUnit.saleID && order.unit == TestUnit.unitID)
             #expect(order.status == .reserved)
             #expect(first.headers[.location] == "/v1/orders/\(order.id)")
+            let secret = try #require(order.orderSecret, "the 201 carries the order's secret, for its buyer")
+            var shown = order
+            shown.orderSecret = nil
 
+            // Anyone may name alice in a sale without tokens: the answer shows her order, never its secret.
             let again = try await buy(client, user: "alice")
             #expect(again.status == .conflict)
             #expect(again.headers[.contentType] == "application/problem+json")
             let problem = try again.decoded(Problem.self)
             #expect(problem.code == .alreadyBought)
-            #expect(problem.order == order)
+            #expect(problem.order == shown)
 
-            let lookup = try await client.execute(uri: "/v1/orders/\(order.id)", method: .get)
+            let lookup = try await client.execute(uri: "/v1/orders/\(order.id)", method: .get, headers: TestUnit.orderSecret(secret))
             #expect(lookup.status == .ok)
-            #expect(try lookup.decoded(OrderView.self) == order)
+            #expect(try lookup.decoded(OrderView.self) == shown)
 
             let sale = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)", method: .get)
             #expect(try sale.decoded(SaleView.self).stockLeft == 4)

@@ -4,6 +4,7 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import TestSupport
@@ -23,6 +24,11 @@ struct TestUnit {
     /// A cluster secret: the unit gossips (with `peers`, which have no URL, so only they can call it).
     let clusterSecret: String?
     let expiryInterval: Duration
+
+    /// What fulfilment consumers present to read the order log (`Authorization: Bearer`).
+    static let ordersCredential = "orders-credential-for-the-tests"
+    /// The payment provider's webhook secret.
+    static let webhookSecret = "payment-webhook-secret-for-the-tests"
 
     /// A second sale, for tests that need two.
     static let otherSaleID = "tablet"
@@ -71,7 +77,8 @@ struct TestUnit {
         UnitSettings(
             unit: Self.unitID, region: Self.region, port: 0, dataDirectory: directory, centerURL: "http://127.0.0.1:1",
             reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60),
-            expiryInterval: expiryInterval)
+            expiryInterval: expiryInterval, ordersCredential: Self.ordersCredential,
+            paymentWebhookSecret: Self.webhookSecret)
     }
 
     func application() async throws -> some ApplicationProtocol {
@@ -98,6 +105,23 @@ struct TestUnit {
             )
         }
     }
+}
+
+extension TestUnit {
+    /// The headers of a fulfilment consumer reading the order log.
+    static let consumer: HTTPFields = [.authorization: "Bearer \(ordersCredential)"]
+
+    /// The payment provider's signed callback for `order` (its time `nowMs`, or a moment ago), or one signed with
+    /// `secret` instead of the unit's webhook secret.
+    static func payment(
+        _ order: String, body: String = "", atMs nowMs: Int64 = Date().millisecondsSince1970, secret: String = webhookSecret
+    ) -> HTTPFields {
+        [PaymentCallback.header: PaymentCallback.signature(
+            secret: secret, path: "/v1/orders/\(order)/pay", body: Data(body.utf8), unixSeconds: nowMs / 1000)]
+    }
+
+    /// The header that carries an order's secret.
+    static func orderSecret(_ secret: String?) -> HTTPFields { [OrderAccess.secretHeader: secret ?? ""] }
 }
 
 extension TestResponse {

@@ -104,11 +104,13 @@ import Testing
         let unit = try TestUnit(stock: 3, paymentWindowMs: 60_000, nowMs: { clock.nowMs })
         defer { unit.remove() }
         try await unit.withLiveUnit { client in
-            var orders: [String] = []
-            for user in ["alice", "bob", "carol"] { orders.append(try await buy(client, user).decoded(OrderView.self).id) }
-            #expect(try await client.execute(uri: "/v1/orders/\(orders[0])/pay?user=alice", method: .post).status == .ok)
-            #expect(try await client.execute(uri: "/v1/orders/\(orders[0])/pay?user=alice", method: .post).status == .ok)
-            #expect(try await client.execute(uri: "/v1/orders/\(orders[1])/cancel?user=bob", method: .post).status == .ok)
+            var orders: [OrderView] = []
+            for user in ["alice", "bob", "carol"] { orders.append(try await buy(client, user).decoded(OrderView.self)) }
+            let payment = TestUnit.payment(orders[0].id, atMs: clock.nowMs)
+            #expect(try await client.execute(uri: "/v1/orders/\(orders[0].id)/pay", method: .post, headers: payment).status == .ok)
+            #expect(try await client.execute(uri: "/v1/orders/\(orders[0].id)/pay", method: .post, headers: payment).status == .ok)
+            let secret = TestUnit.orderSecret(orders[1].orderSecret)
+            #expect(try await client.execute(uri: "/v1/orders/\(orders[1].id)/cancel", method: .post, headers: secret).status == .ok)
             clock.advance(byMs: 60_000)
             var scrape = try await MetricsScrape.of(client)
             for _ in 0..<200 where scrape["flashsale_orders_expired_total"] != 1 {

@@ -14,6 +14,10 @@ public struct OrderView: Sendable, Codable, Equatable {
     public var createdAt: Date
     /// A reserved order expires at this time unless paid (shown when the unit knows the sale's window).
     public var payBy: Date?
+    /// The order's own secret: with it (`X-Flashsale-Order-Secret`) its buyer looks the order up or cancels it
+    /// without a buyer token, as a buyer of a sale without tokens must. Only the purchase's own answer (201, and its
+    /// idempotent replay) carries it; nothing else shows it.
+    public var orderSecret: String?
 
     public init(
         id: String, sale: String, user: String, unit: String, status: OrderStatus, createdAt: Date, payBy: Date? = nil

@@ -13,6 +13,8 @@ struct ClusterReader: Sendable {
     let http: HTTPClient
     let center: ConfigCenterClient
     let sale: String
+    /// The orders credential units serve their log to (nil: the logs are not read, and the report says why).
+    let ordersCredential: String?
 
     /// Orders asked per page (the unit's largest page).
     static let pageOrders = 1_000
@@ -55,9 +57,14 @@ struct ClusterReader: Sendable {
             if let after, let escaped = after.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) {
                 query += "&after=\(escaped)"
             }
-            let response = try await http.execute(HTTPClientRequest(url: url + "/v1/orders?" + query), timeout: .seconds(30))
+            var request = HTTPClientRequest(url: url + "/v1/orders?" + query)
+            if let ordersCredential { request.headers.add(name: "Authorization", value: "Bearer \(ordersCredential)") }
+            let response = try await http.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 64 << 20)
-            guard response.status == .ok else { throw LogError(description: "HTTP \(response.status.code)") }
+            guard response.status == .ok else {
+                let problem = try? WireJSON.decoder.decode(Problem.self, from: Data(buffer: body))
+                throw LogError(description: "HTTP \(response.status.code)" + (problem?.detail.map { ": \($0)" } ?? ""))
+            }
             let page = try WireJSON.decoder.decode(OrderPage.self, from: Data(buffer: body))
             orders += page.orders
             guard page.orders.count == Self.pageOrders, let next = page.next else { return orders }

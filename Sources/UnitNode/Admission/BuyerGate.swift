@@ -81,8 +81,11 @@ final class BuyerGate: Sendable {
 
     // MARK: Before the desk
 
-    /// Who is buying: the address's rate, the token, the region and the owning unit.
-    func identify(_ request: PurchaseRequest, rules: AdmissionRules, nowMs: Int64) async -> Result<BuyerIdentity, Problem> {
+    /// Who is buying: the address's rate, the token, the region and the owning unit. For an order already at this
+    /// unit (`owning: false`) only who the buyer is matters, not where they would buy now.
+    func identify(
+        _ request: PurchaseRequest, rules: AdmissionRules, nowMs: Int64, owning: Bool = true
+    ) async -> Result<BuyerIdentity, Problem> {
         if rules.ipRate != nil,
             case .refused(let retryAfterMs) = take(\.addresses, request.clientAddress, rules: rules, sale: request.sale, nowMs: nowMs)
         {
@@ -116,7 +119,7 @@ final class BuyerGate: Sendable {
             }
             identity = BuyerIdentity(user: user, claims: nil)
         }
-        if let problem = misdirected(identity) { return .failure(problem) }
+        if owning, let problem = misdirected(identity) { return .failure(problem) }
         return .success(identity)
     }
 

@@ -1,4 +1,5 @@
-// `POST /v1/orders/{order}/pay` and `/cancel`: the buyer settles or gives back a reserved order.
+// One order: its buyer looks it up or cancels it (`GET /v1/orders/{order}`, `POST .../cancel`); the payment provider
+// pays it (`POST .../pay`).
 
 import FlashSaleAPI
 import FlashSaleCore
@@ -7,16 +8,30 @@ import GRDB
 import Hummingbird
 import Metrics
 
-/// Only the order's buyer may pay or cancel it, identified as for a purchase (token, or `?user=` in an open sale).
-/// The status moves in SQLite first; only then does a cancelled (or, past its window, expired) order's stock go
-/// back on sale at the desk.
+/// An order is paid only by the payment provider's signed callback; it is looked up and cancelled only by its buyer
+/// (the buyer token of its user, or the order's secret), and looked up by fulfilment consumers too (the orders
+/// credential), see `OrderAccess`. The status moves in SQLite first; only then does a cancelled (or, past its
+/// window, expired) order's stock go back on sale at the desk.
 enum OrderLifecycleRoutes {
     static func add(
         to router: Router<WireRequestContext>, desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool,
-        metrics: UnitMetrics, nowMs: @escaping @Sendable () -> Int64
+        metrics: UnitMetrics, access: OrderAccess, nowMs: @escaping @Sendable () -> Int64
     ) {
+        router.get("/v1/orders/{order}") { request, context in
+            let id = try orderID(context, unit: desk.unit)
+            guard let order = try await pool.read({ db in try UnitRecords.order(id, db) }) else {
+                throw Problem(.unknownOrder, "no order \(id)")
+            }
+            let terms = desk.terms(sale: order.saleID)
+            if !access.isConsumer(request) && !access.hasOrderSecret(request, for: id.description) {
+                try await requireBuyer(order, of: request, context, terms: terms, gate: gate, nowMs: nowMs)
+            }
+            return try WireResponse.json(UnitRoutes.view(order, terms: terms))
+        }
         router.post("/v1/orders/{order}/pay") { request, context in
-            let (id, terms) = try await owned(request, context, desk: desk, gate: gate, pool: pool, nowMs: nowMs)
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            try access.requirePaymentProvider(request, path: request.uri.path, body: body.readableBytesView, nowMs: nowMs())
+            let (id, _, terms) = try await existing(context, desk: desk, pool: pool)
             let now = nowMs()
             let change = try await pool.write { db in try UnitRecords.pay(id, terms: terms, nowMs: now, db) }
             switch change {
@@ -31,7 +46,10 @@ enum OrderLifecycleRoutes {
             return try answer(change, terms: terms)
         }
         router.post("/v1/orders/{order}/cancel") { request, context in
-            let (id, terms) = try await owned(request, context, desk: desk, gate: gate, pool: pool, nowMs: nowMs)
+            let (id, order, terms) = try await existing(context, desk: desk, pool: pool)
+            if !access.hasOrderSecret(request, for: id.description) {
+                try await requireBuyer(order, of: request, context, terms: terms, gate: gate, nowMs: nowMs)
+            }
             let now = nowMs()
             let change = try await pool.write { db in try UnitRecords.cancel(id, terms: terms, nowMs: now, db) }
             switch change {
@@ -47,27 +65,48 @@ enum OrderLifecycleRoutes {
         }
     }
 
-    /// The order named in the path and its sale's terms, once the caller is shown to be its buyer.
-    private static func owned(
-        _ request: Request, _ context: WireRequestContext, desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool,
-        nowMs: @Sendable () -> Int64
-    ) async throws -> (OrderID, SaleTerms) {
+    /// The order id in the path, of an order of this unit.
+    private static func orderID(_ context: WireRequestContext, unit: NodeID) throws -> OrderID {
         let text = context.parameters.get("order") ?? ""
         guard let id = OrderID(text) else { throw Problem(.invalidInput, "'\(text)' is not an order id (<unit>-<ms>-<seq>)") }
-        guard id.unit == desk.unit, let order = try await pool.read({ db in try UnitRecords.order(id, db) }) else {
+        guard id.unit == unit else { throw Problem(.unknownOrder, "order \(id) was taken by unit '\(id.unit)'; ask that unit") }
+        return id
+    }
+
+    /// The order named in the path and its sale's terms.
+    private static func existing(
+        _ context: WireRequestContext, desk: PurchaseDesk, pool: DatabasePool
+    ) async throws -> (OrderID, Order, SaleTerms) {
+        let id = try orderID(context, unit: desk.unit)
+        guard let order = try await pool.read({ db in try UnitRecords.order(id, db) }) else {
             throw Problem(.unknownOrder, "no order \(id) at this unit")
         }
         guard let terms = desk.terms(sale: order.saleID) else { throw Problem(.unknownSale, "no sale '\(order.saleID)' at this unit") }
+        return (id, order, terms)
+    }
+
+    /// Throws unless the caller presents the buyer token of the order's user: a name in `?user=` proves nothing,
+    /// so in a sale without tokens the order's secret is the buyer's only proof.
+    private static func requireBuyer(
+        _ order: Order, of request: Request, _ context: WireRequestContext, terms: SaleTerms?, gate: BuyerGate,
+        nowMs: @Sendable () -> Int64
+    ) async throws {
+        var rules = terms?.rules ?? .open
+        rules.requireToken = true
         let caller = PurchaseRequest(
-            sale: order.saleID, namedUser: request.uri.queryParameters.get("user").map { String($0) },
-            token: UnitRoutes.bearerToken(request.headers[.authorization]), captcha: nil, idempotencyKey: nil,
-            clientAddress: context.remoteAddress?.ipAddress ?? "unknown")
-        switch await gate.identify(caller, rules: terms.rules, nowMs: nowMs()) {
+            sale: order.saleID, namedUser: nil, token: UnitRoutes.bearerToken(request.headers[.authorization]), captcha: nil,
+            idempotencyKey: nil, clientAddress: context.remoteAddress?.ipAddress ?? "unknown")
+        switch await gate.identify(caller, rules: rules, nowMs: nowMs(), owning: false) {
+        case .failure(let problem) where problem.code == .tokenRequired:
+            throw Problem(
+                .tokenRequired,
+                "only its buyer may see or cancel this order: send the buyer token (Authorization: Bearer) or the order's secret (\(OrderAccess.secretHeader))")
         case .failure(let problem): throw problem
         case .success(let identity):
-            guard identity.user == order.userID else { throw Problem(.notOrderOwner, "only its buyer may pay or cancel this order") }
+            guard identity.user == order.userID else {
+                throw Problem(.notOrderOwner, "only its buyer may see or cancel this order (buyer token, or the order's secret in \(OrderAccess.secretHeader))")
+            }
         }
-        return (id, terms)
     }
 
     private static func answer(_ change: OrderChange, terms: SaleTerms) throws -> Response {

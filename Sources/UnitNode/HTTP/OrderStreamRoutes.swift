@@ -12,7 +12,7 @@ import Synchronization
 
 /// `GET /v1/orders?after=ID&count=N` and `GET /v1/orders/stream?after=ID` (or `Last-Event-ID`). Orders are read
 /// from SQLite, so only committed orders are shown, in id order; a consumer that remembers the last id it handled
-/// misses and repeats nothing across reconnects.
+/// misses and repeats nothing across reconnects. Both need the orders credential (`OrderAccess`).
 enum OrderStreamRoutes {
     /// Largest page.
     static let pageMax: Int64 = 1_000
@@ -24,11 +24,12 @@ enum OrderStreamRoutes {
 
     static func add(
         to router: Router<WireRequestContext>, unit: NodeID, pool: DatabasePool, commits: VersionWatch,
-        terms: @escaping @Sendable (String) -> SaleTerms?
+        access: OrderAccess, terms: @escaping @Sendable (String) -> SaleTerms?
     ) {
         let followers = Atomic<Int>(0)
 
         router.get("/v1/orders") { request, _ in
+            try access.requireConsumer(request)
             let after = try position(request.uri.queryParameters.get("after"), unit: unit)
             let count = Int(try request.integerQuery("count", default: 100, in: 1...pageMax))
             let orders = try await pool.read { db in try UnitRecords.orders(after: after, count: count, unit: unit, db) }
@@ -37,6 +38,7 @@ enum OrderStreamRoutes {
         }
 
         router.get("/v1/orders/stream") { request, _ in
+            try access.requireConsumer(request)
             let start = try position(request.headers[lastEventID] ?? request.uri.queryParameters.get("after"), unit: unit)
             guard followers.add(1, ordering: .relaxed).newValue <= followersMax else {
                 followers.subtract(1, ordering: .relaxed)

@@ -38,7 +38,7 @@ enum UnitRoutes {
 
     static func router(
         desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool, commits: VersionWatch, region: String,
-        metrics: UnitMetrics, nowMs: @escaping @Sendable () -> Int64
+        metrics: UnitMetrics, access: OrderAccess, nowMs: @escaping @Sendable () -> Int64
     ) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
         router.add(middleware: ProblemMiddleware(routes: .unit))
@@ -86,7 +86,7 @@ enum UnitRoutes {
                 return problem.encodedResponse()
             }
             if let replay = desk.replay(sale: sale, user: identity.user, idempotencyKey: key) {
-                return try response(for: replay, sale: sale, terms: terms, counting: metrics)
+                return try response(for: replay, sale: sale, terms: terms, access: access, counting: metrics)
             }
             if let problem = gate.permit(identity, request: purchase, rules: rules, nowMs: now) {
                 metrics.purchase(PurchaseOutcomeLabel(problem.code))
@@ -94,7 +94,7 @@ enum UnitRoutes {
             }
             return try response(
                 for: await desk.purchase(sale: sale, user: identity.user, idempotencyKey: key), sale: sale, terms: terms,
-                counting: metrics)
+                access: access, counting: metrics)
         }
 
         router.get("/v1/sales/{sale}/challenge") { _, context in
@@ -119,39 +119,38 @@ enum UnitRoutes {
         }
 
         OrderStreamRoutes.add(
-            to: router, unit: desk.unit, pool: pool, commits: commits, terms: { desk.terms(sale: $0) })
-        OrderLifecycleRoutes.add(to: router, desk: desk, gate: gate, pool: pool, metrics: metrics, nowMs: nowMs)
+            to: router, unit: desk.unit, pool: pool, commits: commits, access: access, terms: { desk.terms(sale: $0) })
+        OrderLifecycleRoutes.add(
+            to: router, desk: desk, gate: gate, pool: pool, metrics: metrics, access: access, nowMs: nowMs)
         BuyerPageRoutes.add(to: router)
-        router.get("/v1/orders/{order}") { _, context in
-            let text = context.parameters.get("order") ?? ""
-            guard let id = OrderID(text) else { throw Problem(.invalidInput, "'\(text)' is not an order id (<unit>-<ms>-<seq>)") }
-            guard id.unit == desk.unit else {
-                throw Problem(.unknownOrder, "order \(id) was taken by unit '\(id.unit)'; ask that unit")
-            }
-            guard let order = try await pool.read({ db in try UnitRecords.order(id, db) }) else {
-                throw Problem(.unknownOrder, "no order \(id)")
-            }
-            return try WireResponse.json(view(order, terms: desk.terms(sale: order.saleID)))
-        }
         return router
     }
 
     /// The answer to a purchase, counted in flashsale_purchases_total.
     static func response(
-        for outcome: PurchaseOutcome, sale: String, terms: SaleTerms? = nil, counting metrics: UnitMetrics
+        for outcome: PurchaseOutcome, sale: String, terms: SaleTerms? = nil, access: OrderAccess? = nil,
+        counting metrics: UnitMetrics
     ) throws -> Response {
         metrics.purchase(PurchaseOutcomeLabel(outcome))
-        return try response(for: outcome, sale: sale, terms: terms)
+        return try response(for: outcome, sale: sale, terms: terms, access: access)
     }
 
-    static func response(for outcome: PurchaseOutcome, sale: String, terms: SaleTerms? = nil) throws -> Response {
+    /// The answer to a purchase; a 201 carries the order's secret (`access`), for its buyer alone.
+    static func response(
+        for outcome: PurchaseOutcome, sale: String, terms: SaleTerms? = nil, access: OrderAccess? = nil
+    ) throws -> Response {
+        func created(_ order: Order) -> OrderView {
+            var view = view(order, terms: terms)
+            view.orderSecret = access?.orderSecret(for: order.id.description)
+            return view
+        }
         switch outcome {
         case .created(let order):
-            var response = try WireResponse.json(view(order, terms: terms), status: .created)
+            var response = try WireResponse.json(created(order), status: .created)
             response.headers[.location] = "/v1/orders/\(order.id)"
             return response
         case .replayed(let order):
-            var response = try WireResponse.json(view(order, terms: terms), status: .created)
+            var response = try WireResponse.json(created(order), status: .created)
             response.headers[.location] = "/v1/orders/\(order.id)"
             response.headers[idempotentReplayed] = "true"
             return response

@@ -30,7 +30,16 @@ final class LocalCluster {
         configuration.timeout.connect = .seconds(1)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        try SecretFile.write(Self.ordersCredential, to: ordersCredentialFile)
+        try SecretFile.write(Self.webhookSecret, to: webhookSecretFile)
     }
+
+    /// What the units serve their order logs to (`--orders-credential-file`), and the file that holds it.
+    static let ordersCredential = "orders-credential-of-the-cluster-tests"
+    var ordersCredentialFile: String { root + "/orders.credential" }
+    /// The payment provider's webhook secret the units check callbacks with, and its file.
+    static let webhookSecret = "payment-webhook-secret-of-the-cluster-tests"
+    var webhookSecretFile: String { root + "/payment-webhook.secret" }
 
     var centerURL: String { "http://127.0.0.1:\(centerPort)" }
     /// The first admin's credential file, which the config-center writes at its first start.
@@ -66,7 +75,8 @@ final class LocalCluster {
             binary: "flashsale-unit",
             arguments: [
                 "--id", id, "--region", region, "--listen", "127.0.0.1:\(port)", "--data", root + "/units/\(id)",
-                "--center", centerURL,
+                "--center", centerURL, "--orders-credential-file", ordersCredentialFile,
+                "--payment-webhook-secret-file", webhookSecretFile,
             ] + extraArguments,
             logDirectory: root + "/logs", name: id)
         units[id] = unit
@@ -144,8 +154,11 @@ final class LocalCluster {
         return (response.status.code, order)
     }
 
-    func get(_ url: String) async throws -> (status: UInt, body: Data) {
-        let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    /// A GET, as a fulfilment consumer (the units' orders credential) with `consumer`.
+    func get(_ url: String, consumer: Bool = false) async throws -> (status: UInt, body: Data) {
+        var request = HTTPClientRequest(url: url)
+        if consumer { request.headers.add(name: "Authorization", value: "Bearer \(Self.ordersCredential)") }
+        let response = try await http.execute(request, timeout: .seconds(10))
         return (response.status.code, Data(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 
