@@ -147,6 +147,7 @@ let package = Package(
         .testTarget(
             name: "TestSupport",
             dependencies: [
+                "FlashSaleAPI", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

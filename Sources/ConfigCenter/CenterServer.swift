@@ -45,17 +45,17 @@ public enum CenterServer {
         if try await store.ensureFirstAdmin(credentialFile: credentialFile) {
             logger.notice("first start: the admin credential is in \(credentialFile) (readable by this user only)")
         }
+        // The config-center's own key signs the configuration and its gossip; units pin its public half.
+        let key = try NodeKey.loadOrCreate(file: settings.dataDirectory + "/" + NodeKey.fileName)
+        logger.info("config-center key loaded", metadata: ["publicKey": "\(key.publicKey)"])
         var gossip: CenterGossip?
         if let secret = settings.clusterSecret {
             guard let seal = GossipSeal(secret: Array(secret.utf8)) else {
                 throw CenterSettingsError(description: "the cluster secret must be at least \(GossipSeal.secretMinBytes) bytes")
             }
-            gossip = CenterGossip(store: store, seal: seal)
+            gossip = CenterGossip(store: store, seal: seal, key: key)
         }
         if let problem = settings.connectionLimits.problem { throw CenterSettingsError(description: problem) }
-        // The config-center's own key signs the configuration; units pin its public half.
-        let key = try NodeKey.loadOrCreate(file: settings.dataDirectory + "/" + NodeKey.fileName)
-        logger.info("config-center key loaded", metadata: ["publicKey": "\(key.publicKey)"])
         let app = Application(
             router: CenterRoutes.router(store: store, gossip: gossip, key: key), server: ConnectionGate(limits: settings.connectionLimits).http1,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),

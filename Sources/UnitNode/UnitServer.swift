@@ -177,9 +177,9 @@ public enum UnitServer {
             let intervalMs = settings.gossipInterval.milliseconds
             let exchange = GossipExchange(
                 desk: desk, pool: pool, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
-                recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000),
-                members: { Set(follower.units.map { NodeID($0.id) }).union([.center]) }, nowMs: nowMs, metrics: metrics,
-                logger: logger)
+                recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000), key: key,
+                members: { GossipMembers.keys(units: follower.units, centerKey: centerKey.key) }, nowMs: nowMs,
+                metrics: metrics, logger: logger)
             GossipRoutes.add(to: router, exchange: exchange)
             services.append(
                 Gossiper(

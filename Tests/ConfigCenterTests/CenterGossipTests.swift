@@ -8,6 +8,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TestSupport
 
 @Suite("Config-center gossip")
 struct CenterGossipTests {
@@ -22,9 +23,11 @@ struct CenterGossipTests {
             GossipEnvelope(from: unit, sentAtMs: sentAtMs, nonce: UUID().uuidString, digests: [digest]))
     }
 
-    func gossip(_ center: CenterClient, _ body: Data, signature: String?) async throws -> TestResponse {
+    /// Posts `body` with the cluster secret's `signature` and the sender's own, by `signedBy`'s test key (nil: none).
+    func gossip(_ center: CenterClient, _ body: Data, signature: String?, signedBy sender: String? = "eu-1") async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let signature { headers[GossipSeal.headerName] = signature }
+        if let sender { headers[GossipSenderSignature.headerName] = try GossipSenderSignature.sign(body, key: TestKeys.key(sender)) }
         return try await center.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 
@@ -38,6 +41,9 @@ struct CenterGossipTests {
             let answer = try await gossip(center, body, signature: seal.signature(for: body))
             #expect(answer.status == .ok)
             #expect(seal.verify(try #require(answer.headers[GossipSeal.headerName]), body: answer.data))
+            #expect(GossipSenderSignature.isValid(
+                answer.headers[GossipSenderSignature.headerName], body: answer.data,
+                publicKey: TestKeys.key(NodeID.center.rawValue).privateKey.publicKey), "signed by the center's own key")
             let reply = try WireJSON.decoder.decode(GossipEnvelope.self, from: answer.data)
             #expect(reply.from == .center)
             #expect(reply.digests.first?.rows[.center]?.grantedTo["eu-1"] == 10)
@@ -60,7 +66,11 @@ struct CenterGossipTests {
             let other = GossipSeal(secret: Array("some-other-secret-value".utf8))!
             #expect(try await gossip(center, good, signature: other.signature(for: good)).status == .unauthorized)
             let stranger = try envelope(from: "mallory", consumed: 1)
-            #expect(try await gossip(center, stranger, signature: seal.signature(for: stranger)).status == .unauthorized)
+            #expect(try await gossip(center, stranger, signature: seal.signature(for: stranger), signedBy: "mallory").status == .unauthorized)
+            // The cluster secret proves membership, not who: without eu-1's own signature, or with another key's,
+            // a message from eu-1 is refused.
+            #expect(try await gossip(center, good, signature: seal.signature(for: good), signedBy: nil).status == .unauthorized)
+            #expect(try await gossip(center, good, signature: seal.signature(for: good), signedBy: "eu-2").status == .unauthorized)
             let stale = try envelope(consumed: 1, sentAtMs: Fixed.nowMs - 120_000)
             #expect(try await gossip(center, stale, signature: seal.signature(for: stale)).status == .unauthorized)
             let minting = try WireJSON.encoder.encode(

@@ -56,7 +56,9 @@ func withCenter(
     defer { try? pool.close() }
     let clock = TestClock()
     let store = try CenterStore(pool: pool, nowMs: { clock.nowMs })
-    let gossip = clusterSecret.flatMap { GossipSeal(secret: Array($0.utf8)) }.map { CenterGossip(store: store, seal: $0) }
+    let gossip = clusterSecret.flatMap { GossipSeal(secret: Array($0.utf8)) }.map {
+        CenterGossip(store: store, seal: $0, key: TestKeys.key(NodeID.center.rawValue))
+    }
     let app = Application(router: CenterRoutes.router(store: store, gossip: gossip))
     let admin = try await testAdmin(store)
     try await app.test(.router) { client in
@@ -67,31 +69,6 @@ func withCenter(
 /// The credential of a new admin operator of `store`: the test client acts as the cluster's admin.
 func testAdmin(_ store: CenterStore) async throws -> String {
     try await store.addOperator(OperatorSpec(name: "test-admin", role: .admin)).credential
-}
-
-/// Keys of the test units, derived from their ids: a test enrolls and signs as any unit without keeping keys around.
-enum TestKeys {
-    static func key(_ unit: String) -> NodeKey {
-        let seed = Data(SHA256.hash(data: Data("test-unit-key:\(unit)".utf8)))
-        // 32 bytes are always a valid Ed25519 seed.
-        return NodeKey(privateKey: try! Curve25519.Signing.PrivateKey(rawRepresentation: seed))
-    }
-
-    /// Signed requests of one test run get times 1 ms apart, so the config-center's replay guard sees each as new
-    /// while the test's clock stands still.
-    static let sequence = Atomic<Int64>(0)
-
-    /// The headers that sign `body` to `uri` as `unit`, at `nowMs` (plus the sequence).
-    static func headers(unit: String, method: HTTPRequest.Method, uri: String, body: Data, nowMs: Int64) -> HTTPFields {
-        let time = nowMs + sequence.add(1, ordering: .relaxed).newValue
-        var fields = HTTPFields()
-        for header in (try? NodeRequestSignature.headers(
-            node: unit, key: key(unit), method: method.rawValue, path: uri, timeMs: time, body: body)) ?? []
-        {
-            if let name = HTTPField.Name(header.name) { fields[name] = header.value }
-        }
-        return fields
-    }
 }
 
 /// The test client with the config-center's wire conventions.

@@ -5,6 +5,7 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Configuration and long-poll")
 struct ConfigLongPollTests {

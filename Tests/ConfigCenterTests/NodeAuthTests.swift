@@ -10,6 +10,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 @Suite("Unit signatures at the config-center")
 struct NodeAuthTests {

@@ -13,6 +13,7 @@ import OpenAPIKit
 import OpenAPITestSupport
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite struct OpenAPICenterTests {
     static let secret = "the-cluster-secret-for-openapi"
@@ -203,8 +204,7 @@ import Testing
                 from: "eu-1", sentAtMs: Fixed.nowMs, nonce: UUID().uuidString,
                 digests: [GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(consumed: 3)], pulse: nil)])
             let body = try WireJSON.encoder.encode(envelope)
-            var signed: HTTPFields = [.contentType: "application/json"]
-            signed[GossipSeal.headerName] = seal.signature(for: body)
+            let signed = TestKeys.gossipHeaders(body, from: "eu-1", seal: seal)
             let answer = try await api.call(.post, "/v1/gossip", headers: signed, raw: body, expect: .ok)
             #expect(seal.verify(try #require(answer.headers[GossipSeal.headerName]), body: answer.data))
             let unsigned = try await api.call(.post, "/v1/gossip", raw: body, expect: .unauthorized, code: .unauthorized)

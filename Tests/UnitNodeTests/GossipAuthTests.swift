@@ -7,6 +7,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TestSupport
 
 @Suite struct GossipAuthTests {
     static let secret = "a-cluster-secret-for-the-tests"
@@ -48,9 +49,13 @@ import Testing
         }
     }
 
-    func post(_ client: some TestClientProtocol, _ body: Data, signature: String?) async throws -> TestResponse {
+    /// Posts `body` with the cluster secret's `signature` and the sender's own, by `signedBy`'s test key (nil: none).
+    func post(
+        _ client: some TestClientProtocol, _ body: Data, signature: String?, signedBy sender: String? = "eu-west-2"
+    ) async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let signature { headers[GossipSeal.headerName] = signature }
+        if let sender { headers[GossipSenderSignature.headerName] = try GossipSenderSignature.sign(body, key: TestKeys.key(sender)) }
         return try await client.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 
@@ -75,12 +80,31 @@ import Testing
         #expect(try unit.stored().received == 8, "the grant is in SQLite")
     }
 
+    /// The config-center's gossip (a restock reaching the unit, say) is believed under the key the unit pinned.
+    @Test func theConfigCentersGossipIsBelievedUnderItsPinnedKey() async throws {
+        let unit = try TestUnit(stock: 3, peers: ["eu-west-2"], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let restock = try envelope(from: .center, row: LedgerRow(minted: 8, grantedTo: [NodeID(TestUnit.unitID): 8]))
+            let answer = try await post(client, restock, signature: seal.signature(for: restock), signedBy: NodeID.center.rawValue)
+            #expect(answer.status == .ok)
+            #expect(try await stockLeft(client) == 8)
+            let reply = Data(buffer: answer.body)
+            #expect(GossipSenderSignature.isValid(
+                answer.headers[GossipSenderSignature.headerName], body: reply,
+                publicKey: try NodeKey.loadOrCreate(file: unit.directory + "/" + NodeKey.fileName).privateKey.publicKey),
+                "the answer is signed by the unit's own key")
+        }
+    }
+
     @Test func forgedReplayedStaleForeignAndMalformedMessagesChangeNothing() async throws {
         let unit = try TestUnit(stock: 3, peers: ["eu-west-2"], clusterSecret: Self.secret)
         defer { unit.remove() }
         try await unit.withLiveUnit { client in
-            func expectRefused(_ body: Data, signature: String?, _ status: HTTPResponse.Status) async throws {
-                let answer = try await post(client, body, signature: signature)
+            func expectRefused(
+                _ body: Data, signature: String?, signedBy sender: String? = "eu-west-2", _ status: HTTPResponse.Status
+            ) async throws {
+                let answer = try await post(client, body, signature: signature, signedBy: sender)
                 #expect(answer.status == status)
                 #expect(answer.headers[.contentType] == "application/problem+json")
                 #expect(try await stockLeft(client) == 3)
@@ -98,7 +122,16 @@ import Testing
             let stale = try envelope(sentAtMs: Date().millisecondsSince1970 - 120_000)
             try await expectRefused(stale, signature: seal.signature(for: stale), .unauthorized)
             let stranger = try envelope(from: "mallory")
-            try await expectRefused(stranger, signature: seal.signature(for: stranger), .unauthorized)
+            try await expectRefused(stranger, signature: seal.signature(for: stranger), signedBy: "mallory", .unauthorized)
+            // The cluster secret proves membership, not who: a message is believed only when signed by the key its
+            // sender was enrolled with. No sender signature, another member's, and a member speaking as the
+            // config-center (granting 1,000 it never minted for this unit) are all refused.
+            let unsigned = try envelope()
+            try await expectRefused(unsigned, signature: seal.signature(for: unsigned), signedBy: nil, .unauthorized)
+            let impostor = try envelope()
+            try await expectRefused(impostor, signature: seal.signature(for: impostor), signedBy: "us-east-1", .unauthorized)
+            let asCenter = try envelope(from: .center, row: LedgerRow(minted: 1_000, grantedTo: [NodeID(TestUnit.unitID): 1_000]))
+            try await expectRefused(asCenter, signature: seal.signature(for: asCenter), signedBy: "eu-west-2", .unauthorized)
             let garbage = Data("{\"from\": 1}".utf8)
             try await expectRefused(garbage, signature: seal.signature(for: garbage), .badRequest)
             let minting = try envelope(row: LedgerRow(minted: 1_000, grantedTo: [NodeID(TestUnit.unitID): 50]))

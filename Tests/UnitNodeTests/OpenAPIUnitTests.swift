@@ -487,8 +487,7 @@ import Testing
                     sale: TestUnit.saleID, from: from, rows: [from: LedgerRow()],
                     pulse: Pulse(node: from, available: 0, demandPerSecond: 0.5, heartbeatMs: now))])
             let body = try WireJSON.encoder.encode(envelope)
-            var signed: HTTPFields = [.contentType: "application/json"]
-            signed[GossipSeal.headerName] = seal.signature(for: body)
+            let signed = TestKeys.gossipHeaders(body, from: Self.peer, seal: seal)
             let answer = try await unit.call(.post, "/v1/gossip", headers: signed, body: body, expect: .ok)
             let reply = Data(buffer: answer.body)
             #expect(seal.verify(try #require(answer.headers[GossipSeal.headerName]), body: reply))

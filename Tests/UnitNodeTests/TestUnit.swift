@@ -55,14 +55,21 @@ struct TestUnit {
         let config = ClusterConfig(
             version: 1, regions: [RegionSpec(id: Self.region), Self.otherRegion],
             // Peers get a URL only when the unit does not gossip, so it never tries to reach them.
+            // Every unit is enrolled with its test key (`TestKeys`), so a test can gossip as any of them.
             units: ([Self.unitID] + peers).map {
-                UnitSpec(id: $0, region: Self.region, url: clusterSecret == nil ? "http://\($0).example" : nil)
+                UnitSpec(
+                    id: $0, region: Self.region, url: clusterSecret == nil ? "http://\($0).example" : nil,
+                    publicKey: TestKeys.key($0).publicKey)
             }
-                + [UnitSpec(id: "us-east-1", region: Self.otherRegion.id, url: "http://us-east-1.example")],
+                + [UnitSpec(
+                    id: "us-east-1", region: Self.otherRegion.id, url: "http://us-east-1.example",
+                    publicKey: TestKeys.key("us-east-1").publicKey)],
             sales: [terms, other].map { terms in
                 SaleConfig(terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]))
             },
             buyerTokenKeys: tokenKeys, blacklist: blacklist)
+        // The config-center's key, as if pinned at first contact: a test can gossip as the center with its test key.
+        try Data(TestKeys.key(NodeID.center.rawValue).publicKey.utf8).write(to: URL(fileURLWithPath: directory + "/center.pub"))
         let pool = try UnitDatabase.open(path: databasePath)
         try pool.write { db in
             try UnitRecords.claim(unit: NodeID(Self.unitID), region: Self.region, db)

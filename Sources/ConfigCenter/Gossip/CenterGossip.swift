@@ -1,5 +1,6 @@
 // The config-center as node C of the gossip: it learns the units' rows and tells them its own.
 
+import Crypto
 public import FlashSaleAPI
 import FlashSaleCore
 import FlashSaleStorage
@@ -12,23 +13,33 @@ import GRDB
 public final class CenterGossip: Sendable {
     let store: CenterStore
     let gate: GossipGate
+    /// The config-center's own key: it signs every answer, as units' pinned key.
+    let key: NodeKey
 
-    public init(store: CenterStore, seal: GossipSeal) {
+    public init(store: CenterStore, seal: GossipSeal, key: NodeKey) {
         self.store = store
         self.gate = GossipGate(seal: seal)
+        self.key = key
     }
 
-    /// Checks and absorbs a unit's message, then returns the center's own, signed. Throws a `GossipRefusal` and
-    /// changes nothing when the message is not genuine.
-    public func exchange(body: Data, signature: String?) async throws -> (body: Data, signature: String) {
-        // Members are enrolled units (with a key): a unit row that merely exists is no member.
-        let members = Set(try await store.units().filter { $0.publicKey != nil }.map { NodeID($0.id) })
-        let envelope = try gate.open(body: body, signature: signature, receiver: .center, members: members, nowMs: store.nowMs())
+    /// Checks and absorbs a unit's message, then returns the center's own, signed (the cluster secret's signature
+    /// and the center's). Throws a `GossipRefusal` and changes nothing when the message is not genuine.
+    public func exchange(
+        body: Data, signature: String?, senderSignature: String?
+    ) async throws -> (body: Data, signature: String, senderSignature: String) {
+        // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
+        var members: [NodeID: Curve25519.Signing.PublicKey] = [:]
+        for unit in try await store.units() {
+            if let text = unit.publicKey, let key = NodeKey.publicKey(text) { members[NodeID(unit.id)] = key }
+        }
+        let envelope = try gate.open(
+            body: body, signature: signature, senderSignature: senderSignature, receiver: .center, members: members,
+            nowMs: store.nowMs())
         try await store.absorb(envelope)
         let answer = GossipEnvelope(
             from: .center, sentAtMs: store.nowMs(), nonce: GossipEnvelope.makeNonce(), digests: try await store.digests())
         let answerBody = try WireJSON.encoder.encode(answer)
-        return (answerBody, gate.seal.signature(for: answerBody))
+        return (answerBody, gate.seal.signature(for: answerBody), try GossipSenderSignature.sign(answerBody, key: key))
     }
 }
 

@@ -36,7 +36,7 @@ public enum CenterRoutes {
     }
 
     /// What units call, each request signed with the unit's own key: the configuration they follow (viewers may read
-    /// it too) and their heartbeat; and gossip (signed with the cluster secret).
+    /// it too) and their heartbeat; and gossip (signed with the cluster secret and by the sending unit's key).
     private static func addNodeRoutes(
         to router: Router<CenterRequestContext>, store: CenterStore, gossip: CenterGossip?, metrics: CenterMetrics,
         key: NodeKey
@@ -84,10 +84,12 @@ public enum CenterRoutes {
         if let gossip {
             router.post("/v1/gossip") { request, _ in
                 let bytes = try await request.body.collect(upTo: 4 << 20)
-                let (body, signature) = try await gossip.exchange(
-                    body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName])
+                let (body, signature, senderSignature) = try await gossip.exchange(
+                    body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],
+                    senderSignature: request.headers[GossipSenderSignature.headerName])
                 var headers: HTTPFields = [.contentType: "application/json"]
                 headers[GossipSeal.headerName] = signature
+                headers[GossipSenderSignature.headerName] = senderSignature
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
             }
         }

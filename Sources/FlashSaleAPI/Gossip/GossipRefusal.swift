@@ -2,6 +2,8 @@
 
 public enum GossipRefusal: ProblemConvertible {
     case badSignature
+    /// The message is not signed by the key its sender was enrolled with.
+    case badSenderSignature(String)
     case stale
     case replayed
     case unknownSender(String)
@@ -10,6 +12,8 @@ public enum GossipRefusal: ProblemConvertible {
     public var problem: Problem {
         switch self {
         case .badSignature: Problem(.unauthorized, "gossip signature missing or wrong")
+        case .badSenderSignature(let node):
+            Problem(.unauthorized, "gossip not signed by the key '\(node)' was enrolled with (\(GossipSenderSignature.header))")
         case .stale: Problem(.unauthorized, "gossip message too old or from the future")
         case .replayed: Problem(.unauthorized, "gossip message already seen")
         case .unknownSender(let node): Problem(.unauthorized, "'\(node)' is not a member of this cluster")

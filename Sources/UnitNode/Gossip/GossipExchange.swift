@@ -1,5 +1,6 @@
 // One unit's side of gossip: what it tells peers, what it takes from them, and what it gives away.
 
+import Crypto
 import FlashSaleAPI
 import FlashSaleCore
 import FlashSaleStorage
@@ -24,7 +25,10 @@ final class GossipExchange: Sendable {
     let recovery: UnitRecovery
     /// Pulses older than this are ignored by the policy.
     let pulseMaxAgeMs: Int64
-    private let members: @Sendable () -> Set<NodeID>
+    /// The nodes this unit takes gossip from, with the key each was enrolled with.
+    private let members: @Sendable () -> [NodeID: Curve25519.Signing.PublicKey]
+    /// This unit's own key: it signs every message it sends.
+    private let key: NodeKey
     private let nowMs: @Sendable () -> Int64
     private let metrics: UnitMetrics
     private let logger: Logger
@@ -32,10 +36,11 @@ final class GossipExchange: Sendable {
 
     init(
         desk: PurchaseDesk, pool: DatabasePool, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
-        recovery: UnitRecovery, pulseMaxAgeMs: Int64,
-        members: @escaping @Sendable () -> Set<NodeID>, nowMs: @escaping @Sendable () -> Int64, metrics: UnitMetrics,
-        logger: Logger
+        recovery: UnitRecovery, pulseMaxAgeMs: Int64, key: NodeKey,
+        members: @escaping @Sendable () -> [NodeID: Curve25519.Signing.PublicKey], nowMs: @escaping @Sendable () -> Int64,
+        metrics: UnitMetrics, logger: Logger
     ) {
+        self.key = key
         self.metrics = metrics
         self.desk = desk
         self.pool = pool
@@ -51,8 +56,9 @@ final class GossipExchange: Sendable {
 
     // MARK: Sending
 
-    /// This unit's signed message: every sale's ledger as stored, and its pulse.
-    func sealedEnvelope() async throws -> (body: Data, signature: String) {
+    /// This unit's signed message (the cluster secret's signature and its own): every sale's ledger as stored, and
+    /// its pulse.
+    func sealedEnvelope() async throws -> (body: Data, signature: String, senderSignature: String) {
         let now = nowMs()
         let unit = desk.unit
         let sales = desk.saleTerms().map(\.id).sorted()
@@ -64,15 +70,16 @@ final class GossipExchange: Sendable {
         }
         let envelope = GossipEnvelope(from: unit, sentAtMs: now, nonce: GossipEnvelope.makeNonce(), digests: digests)
         let body = try WireJSON.encoder.encode(envelope)
-        return (body, gate.seal.signature(for: body))
+        return (body, gate.seal.signature(for: body), try GossipSenderSignature.sign(body, key: key))
     }
 
     // MARK: Receiving
 
     /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine.
-    func receive(body: Data, signature: String?) async throws {
+    func receive(body: Data, signature: String?, senderSignature: String?) async throws {
         let envelope = try gate.open(
-            body: body, signature: signature, receiver: desk.unit, members: members(), nowMs: nowMs())
+            body: body, signature: signature, senderSignature: senderSignature, receiver: desk.unit, members: members(),
+            nowMs: nowMs())
         try await absorb(envelope)
         if recovery.isRecovering { await recovery.heard(from: envelope.from) }
     }

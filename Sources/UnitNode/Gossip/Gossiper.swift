@@ -9,7 +9,7 @@ import Metrics
 import NIOCore
 import ServiceLifecycle
 
-/// Every `interval`, sends this unit's signed digest to `fanout` random peers, absorbs each peer's signed
+/// Every `interval`, sends this unit's signed digest (the cluster secret's signature and its own) to `fanout` random peers, absorbs each peer's signed
 /// answer, then rebalances. Peers come from the configuration the unit follows (cached in its SQLite), so the
 /// unit keeps gossiping when the config-center is down.
 final class Gossiper: Service, Sendable {
@@ -58,11 +58,12 @@ final class Gossiper: Service, Sendable {
 
     private func exchange(with peer: (id: NodeID, url: String)) async {
         do {
-            let (body, signature) = try await exchange.sealedEnvelope()
+            let (body, signature, senderSignature) = try await exchange.sealedEnvelope()
             var request = HTTPClientRequest(url: peer.url + "/v1/gossip")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: GossipSeal.header, value: signature)
+            request.headers.add(name: GossipSenderSignature.header, value: senderSignature)
             request.body = .bytes(ByteBuffer(bytes: body))
             let response = try await http.execute(request, timeout: .seconds(2))
             let answer = Data(buffer: try await response.body.collect(upTo: 4 << 20))
@@ -70,7 +71,9 @@ final class Gossiper: Service, Sendable {
                 logger.debug("gossip refused", metadata: ["peer": "\(peer.id)", "status": "\(response.status.code)"])
                 return
             }
-            try await exchange.receive(body: answer, signature: response.headers.first(name: GossipSeal.header))
+            try await exchange.receive(
+                body: answer, signature: response.headers.first(name: GossipSeal.header),
+                senderSignature: response.headers.first(name: GossipSenderSignature.header))
         } catch {
             logger.debug("gossip exchange failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
         }

@@ -11,11 +11,14 @@ enum GossipRoutes {
     static func add(to router: Router<WireRequestContext>, exchange: GossipExchange) {
         router.post("/v1/gossip") { request, _ in
             let bytes = try await request.body.collect(upTo: bodyMaxBytes)
-            let signature = request.headers[GossipSeal.headerName]
-            try await exchange.receive(body: Data(buffer: bytes), signature: signature)
-            let (body, answerSignature) = try await exchange.sealedEnvelope()
+            try await exchange.receive(
+                body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],
+                senderSignature: request.headers[GossipSenderSignature.headerName])
+            let answer = try await exchange.sealedEnvelope()
             var headers: HTTPFields = [.contentType: "application/json"]
-            headers[GossipSeal.headerName] = answerSignature
+            headers[GossipSeal.headerName] = answer.signature
+            headers[GossipSenderSignature.headerName] = answer.senderSignature
+            let body = answer.body
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
     }
