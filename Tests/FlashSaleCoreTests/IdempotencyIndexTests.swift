@@ -45,4 +45,29 @@ struct IdempotencyIndexTests {
         #expect(index.lookup(user: "dave", key: "x", sale: "phone") == .new)
         #expect(index.count == 1)
     }
+
+    @Test("a retry sees the order as it is now: paid, cancelled or expired; another order or key changes nothing")
+    func movedOn() {
+        var index = IdempotencyIndex()
+        let first = order("alice", key: "k")
+        index.begin(first)
+        index.finish(first)
+        var cancelled = first
+        cancelled.status = .cancelled
+        index.update(cancelled)
+        #expect(index.lookup(user: "alice", key: "k", sale: "phone") == .replay(cancelled))
+        // An order this key did not make (another id), one without a key, one of a user with no such key: ignored.
+        var other = order("alice", key: "k", sequence: 9)
+        other.status = .paid
+        index.update(other)
+        index.update(order("alice", key: nil))
+        index.update(order("bob", key: "k"))
+        #expect(index.lookup(user: "alice", key: "k", sale: "phone") == .replay(cancelled))
+        #expect(index.lookup(user: "bob", key: "k", sale: "phone") == .new)
+        // In flight, nothing is known yet to update.
+        let flying = order("carol", key: "f", sequence: 2)
+        index.begin(flying)
+        index.update(flying)
+        #expect(index.lookup(user: "carol", key: "f", sale: "phone") == .inProgress)
+    }
 }

@@ -179,4 +179,30 @@ import Testing
             #expect(try await cancel(client, order).status == .ok)
         }
     }
+
+    /// A retry of a purchase (its Idempotency-Key) after the order moved on answers the order as it is now, never
+    /// the reserved order of the first answer; and it makes no second order.
+    @Test func aRetryAfterACancelOrAPaymentShowsTheOrderAsItIsNow() async throws {
+        let unit = try TestUnit(stock: 3, paymentWindowMs: Self.window)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            func buy(_ user: String, key: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", method: .post,
+                    headers: [HTTPField.Name("Idempotency-Key")!: key])
+            }
+            let alices = try await buy("alice", key: "a-1").decoded(OrderView.self)
+            #expect(try await cancel(client, alices).status == .ok)
+            let retried = try await buy("alice", key: "a-1")
+            #expect(retried.status == .created && retried.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(try retried.decoded(OrderView.self).status == .cancelled)
+            #expect(try retried.decoded(OrderView.self).id == alices.id)
+
+            let bobs = try await buy("bob", key: "b-1").decoded(OrderView.self)
+            #expect(try await pay(client, bobs).status == .ok)
+            #expect(try await buy("bob", key: "b-1").decoded(OrderView.self).status == .paid)
+            #expect(try await stockLeft(client) == 2, "alice's cancelled unit is back on sale; the retries bought nothing")
+        }
+        #expect(try unit.stored().orders == 1)
+    }
 }

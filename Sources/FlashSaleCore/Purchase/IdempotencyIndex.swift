@@ -53,6 +53,15 @@ public struct IdempotencyIndex: Sendable {
         entries[Key(user: order.userID, key: key)] = .done(order)
     }
 
+    /// The order moved on (paid, cancelled, expired): a retry sees it as it is now, not as it was first answered.
+    /// A key that made no order here (or a different one) is left as it is.
+    public mutating func update(_ order: Order) {
+        guard let key = order.idempotencyKey, case .done(let known) = entries[Key(user: order.userID, key: key)],
+            known.id == order.id
+        else { return }
+        entries[Key(user: order.userID, key: key)] = .done(order)
+    }
+
     /// The order was not written: the key is free again.
     public mutating func abandon(_ order: Order) {
         guard let key = order.idempotencyKey else { return }

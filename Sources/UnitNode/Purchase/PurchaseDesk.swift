@@ -121,12 +121,18 @@ public final class PurchaseDesk: Sendable {
     /// Orders of `saleID` that were cancelled or expired in SQLite: their stock is for sale again.
     func released(sale saleID: String, orders: [Order]) {
         guard !orders.isEmpty else { return }
-        state.withLock { $0.sales[saleID]?.book.released(orders) }
+        state.withLock { state in
+            state.sales[saleID]?.book.released(orders)
+            for order in orders { state.keys.update(order) }
+        }
     }
 
     /// `order` was paid in SQLite.
     func paid(_ order: Order) {
-        state.withLock { $0.sales[order.saleID]?.book.paid(order) }
+        state.withLock { state in
+            state.sales[order.saleID]?.book.paid(order)
+            state.keys.update(order)
+        }
     }
 
     /// The terms of `saleID`, for the filters in front of the desk.
