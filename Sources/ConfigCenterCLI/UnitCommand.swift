@@ -1,4 +1,4 @@
-// `config-center unit add|list`.
+// `config-center unit add|list|revoke`.
 
 import ArgumentParser
 import ConfigCenterClient
@@ -7,8 +7,8 @@ import Foundation
 
 struct UnitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unit", abstract: "Enrol or list units.",
-        subcommands: [Add.self, List.self])
+        commandName: "unit", abstract: "Enrol, list or revoke units.",
+        subcommands: [Add.self, List.self, Revoke.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -30,6 +30,23 @@ struct UnitCommand: AsyncParsableCommand {
             try options.show(unit) {
                 "unit \(unit.id) in region \(unit.region)" + (unit.publicKey == nil ? " (not enrolled: no public key yet)" : ", enrolled")
             }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a unit's key (needs an admin credential): it is no member of the cluster any more.",
+            discussion: """
+                From the next configuration its heartbeats, configuration requests and gossip are refused everywhere. \
+                The stock it held stays with it, unsold, until it is enrolled again with a new key (`unit add \
+                --public-key`).
+                """)
+        @OptionGroup var options: CenterOptions
+        @Argument(help: "Unit id.") var id: String
+
+        func run() async throws {
+            let unit = try await options.call { client throws(ConfigCenterClientError) in try await client.revokeUnitKey(id) }
+            try options.show(unit) { "unit \(unit.id): key withdrawn; it is no member until enrolled again" }
         }
     }
 

@@ -153,6 +153,11 @@ public struct ConfigCenterClient: Sendable {
         try await send(.GET, "/v1/operators")
     }
 
+    /// Withdraws a unit's key: it is no member from the next configuration on (an admin's).
+    public func revokeUnitKey(_ id: String) async throws(ConfigCenterClientError) -> UnitSpec {
+        try await send(.DELETE, "/v1/units/\(try pathSegment(id))/key")
+    }
+
     public func removeOperator(_ name: String) async throws(ConfigCenterClientError) -> [OperatorView] {
         try await send(.DELETE, "/v1/operators/\(try pathSegment(name))")
     }

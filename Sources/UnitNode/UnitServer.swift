@@ -187,8 +187,9 @@ public enum UnitServer {
                     peers: {
                         // The config-center is a peer too (node C); a unit whose center does not gossip just
                         // gets a 404 from it and carries on with the others.
+                        // Only enrolled units (with a key): the answer of any other would be refused anyway.
                         follower.units.compactMap { spec in
-                            guard spec.id != unit.rawValue, let url = spec.url else { return nil }
+                            guard spec.id != unit.rawValue, let url = spec.url, spec.publicKey != nil else { return nil }
                             return (NodeID(spec.id), url)
                         } + [(NodeID.center, settings.centerURL)]
                     },

@@ -81,6 +81,15 @@ extension ClusterProcessTests {
                 try await cluster.waitForRegistration(["eu-west-1"])
                 let list = try await cluster.cli(["unit", "list"])
                 #expect(list.out.contains(String(printed.out.prefix(12))), "\(list.out)")
+
+                // Withdrawn, the key no longer opens the door: the unit's heartbeats are refused again.
+                let refusedBefore = cluster.unitLog("eu-west-1").components(separatedBy: "not enrolled").count
+                let revoked = try await cluster.cli(["unit", "revoke", "eu-west-1"])
+                #expect(revoked.status == 0 && revoked.out.contains("key withdrawn"), "\(revoked.out)\(revoked.err)")
+                try await eventually("the unit's heartbeats are refused once its key is withdrawn") {
+                    cluster.unitLog("eu-west-1").components(separatedBy: "not enrolled").count > refusedBefore
+                }
+                #expect(try await cluster.cli(["unit", "list"]).out.contains("none"))
             }
         }
 

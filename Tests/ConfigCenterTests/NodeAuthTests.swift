@@ -127,6 +127,34 @@ struct NodeAuthTests {
         }
     }
 
+    /// A unit whose key an admin withdrew (compromised, retired) is no member: its heartbeat is refused and changes
+    /// nothing, the configuration no longer lists its key (so peers refuse its gossip), and it is a member again only
+    /// once enrolled with a new key.
+    @Test func aUnitWhoseKeyWasWithdrawnIsRefusedUntilEnrolledAgain() async throws {
+        try await withUnits { center in
+            let body = report("eu-1")
+            #expect(try await send(center, headers: try signed(body: body, timeMs: center.clock.nowMs + 1), body: body).status == .ok)
+            let revoked = try center.ok(UnitSpec.self, try await center.execute(uri: "/v1/units/eu-1/key", method: .delete))
+            #expect(revoked.publicKey == nil)
+            let config = try center.ok(ClusterConfig.self, try await center.get("/v1/config"))
+            #expect(config.units.first { $0.id == "eu-1" }?.publicKey == nil)
+            #expect(config.units.first { $0.id == "eu-2" }?.publicKey != nil)
+
+            let before = try await center.snapshot()
+            let later = report("eu-1")
+            let problem = try await center.expectRefused(.unauthorized) {
+                try await send(center, headers: try signed(body: later, timeMs: center.clock.nowMs + 2), body: later)
+            }
+            #expect(problem.detail?.contains("not enrolled") == true, "\(problem.detail ?? "")")
+            #expect(try await center.snapshot() == before)
+
+            let fresh = NodeKey.generate()
+            _ = try center.ok(UnitSpec.self, try await center.post("/v1/units", UnitSpec(id: "eu-1", region: "eu", publicKey: fresh.publicKey)), status: .created)
+            let again = report("eu-1")
+            #expect(try await send(center, headers: try signed(key: fresh, body: again, timeMs: center.clock.nowMs + 3), body: again).status == .ok)
+        }
+    }
+
     @Test func aUnitMayNotReportForAnother() async throws {
         try await withUnits { center in
             let body = report("eu-1")

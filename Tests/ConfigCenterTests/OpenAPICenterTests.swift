@@ -26,7 +26,7 @@ import TestSupport
     static let groups: [String: [String]] = [
         "cluster": [
             "GET /healthz", "GET /openapi.json", "GET /v1/identity", "GET /v1/config", "POST /v1/regions", "GET /v1/regions", "POST /v1/units",
-            "GET /v1/units", "POST /v1/units/{unit}/report", "POST /v1/apply", "POST /v1/gossip",
+            "GET /v1/units", "POST /v1/units/{unit}/report", "POST /v1/apply", "POST /v1/gossip", "DELETE /v1/units/{unit}/key",
         ],
         "sales": [
             "POST /v1/sales", "GET /v1/sales", "GET /v1/sales/{sale}", "GET /v1/sales/{sale}/status",
@@ -213,6 +213,17 @@ import TestSupport
             var signedGarbage: HTTPFields = [.contentType: "application/json"]
             signedGarbage[GossipSeal.headerName] = seal.signature(for: garbage)
             try await api.call(.post, "/v1/gossip", headers: signedGarbage, raw: garbage, expect: .badRequest, code: .invalidInput)
+
+            // A unit's key withdrawn: it is listed without one, and its gossip is refused from then on.
+            let revoked = try await api.call(.delete, "/v1/units/eu-1/key", expect: .ok)
+            #expect(try center.decode(UnitSpec.self, revoked).publicKey == nil)
+            try await api.call(.delete, "/v1/units/nope/key", expect: .notFound, code: .unknownUnit)
+            let late = try WireJSON.encoder.encode(GossipEnvelope(
+                from: "eu-1", sentAtMs: Fixed.nowMs, nonce: UUID().uuidString,
+                digests: [GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(consumed: 4)], pulse: nil)]))
+            try await api.call(
+                .post, "/v1/gossip", headers: TestKeys.gossipHeaders(late, from: "eu-1", seal: seal), raw: late,
+                expect: .unauthorized, code: .unauthorized)
 
             // Routes and methods the document does not have.
             try await api.call(.get, "/v2/nothing", expect: .notFound, code: .notFound)

@@ -33,6 +33,7 @@ struct OperatorAuthTests {
         (.post, "/v1/apply", #"{"sales":[]}"#, .operator),
         (.post, "/v1/regions", #"{"id":"ap"}"#, .admin),
         (.post, "/v1/units", #"{"id":"eu-9","region":"eu","url":"http://attacker.example:80"}"#, .admin),
+        (.delete, "/v1/units/eu-1/key", nil, .admin),
         (.post, "/v1/tokens", #"{"user":"u1","region":"eu","level":0,"accountCreatedAt":"2025-01-01T00:00:00Z"}"#, .admin),
         (.post, "/v1/token-keys/rotate", nil, .admin),
         (.get, "/v1/operators", nil, .admin),

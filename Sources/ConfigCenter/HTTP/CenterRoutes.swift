@@ -159,6 +159,9 @@ public enum CenterRoutes {
             let spec = try await request.decode(as: UnitSpec.self, context: context)
             return try WireResponse.json(try await store.upsertUnit(spec), status: .created)
         }
+        group.delete("/v1/units/{unit}/key") { _, context in
+            try WireResponse.json(try await store.revokeUnitKey(try context.parameters.require("unit")))
+        }
         group.post("/v1/tokens") { request, context in
             let spec = try await request.decode(as: TokenRequest.self, context: context)
             let grant = try await store.mintToken(spec)

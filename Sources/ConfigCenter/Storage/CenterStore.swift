@@ -114,6 +114,21 @@ public final class CenterStore: Sendable {
 
     public func units() async throws -> [UnitSpec] { try await pool.read(CenterQueries.units) }
 
+    /// Withdraws unit `id`'s key (a unit that was compromised, or retired): from the next configuration its
+    /// heartbeats, configuration requests and gossip are refused everywhere, as a unit that was never enrolled. The
+    /// rights it held stay in its row, unsold, until an operator enrols it again with a new key (`unit add
+    /// --public-key`); the account (`report`) shows them at the unit.
+    public func revokeUnitKey(_ id: String) async throws -> UnitSpec {
+        try await write { db in
+            guard let unit = try CenterQueries.unit(id, db) else { throw CenterError.unknownUnit(id) }
+            if unit.publicKey != nil {
+                try db.execute(sql: "UPDATE unit SET public_key = NULL WHERE id = ?", arguments: [id])
+                _ = try CenterQueries.bumpVersion(db)
+            }
+            return try CenterQueries.unit(id, db) ?? unit
+        }
+    }
+
     /// The public key unit `id` was enrolled with, or nil (no such unit, or not enrolled).
     public func enrolledKey(of id: String) async throws -> String? {
         guard IdentifierRule.isValidID(id) else { return nil }
