@@ -78,6 +78,25 @@ import Testing
         }
     }
 
+    /// Removing an operator ends the streams its credential opened, at once, not only its next requests.
+    @Test func removingTheOperatorEndsItsOpenStream() async throws {
+        try await withLiveCenter { center, port in
+            let viewer = try center.ok(
+                OperatorGrant.self, try await center.post("/v1/operators", OperatorSpec(name: "wall-screen", role: .viewer)),
+                status: .created)
+            let stream = try await StatusStream(port: port, sale: "s1", credential: viewer.credential)
+            let admins = try await StatusStream(port: port, sale: "s1", credential: center.credential)
+            #expect(try await stream.next() != nil)
+            #expect(try await admins.next() != nil)
+            #expect(try await center.execute(uri: "/v1/operators/wall-screen", method: .delete).status == .ok)
+            // The stream ends (nil) with no status event after the removal; the admin's stream goes on.
+            #expect(try await stream.next() == nil)
+            #expect(try await center.post("/v1/sales/s1/pause", raw: "").status == .ok)
+            #expect(try await admins.next { $0.status.state == "paused" } != nil)
+            admins.close()
+        }
+    }
+
     @Test func anUnknownSaleIsRefusedBeforeTheStream() async throws {
         try await withLiveCenter { center, _ in
             let response = try await center.get("/v1/sales/nope/status/stream")

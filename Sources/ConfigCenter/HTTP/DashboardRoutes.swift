@@ -3,6 +3,7 @@
 import FlashSaleAPI
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -39,8 +40,11 @@ enum DashboardRoutes {
     /// The live stream, on a group that admits viewers.
     static func addStream(to router: some RouterMethods<CenterRequestContext>, store: CenterStore) {
         let followers = Atomic<Int>(0)
-        router.get("/v1/sales/{sale}/status/stream") { _, context in
+        router.get("/v1/sales/{sale}/status/stream") { request, context in
             let sale = try context.parameters.require("sale")
+            // The group's authenticator admitted this credential; it is checked again on every round, so removing the
+            // operator ends an open stream too.
+            let credential = request.headers.bearer?.token ?? ""
             // An unknown sale is refused here, before the stream's 200 goes out.
             _ = try await store.liveStatus(sale: sale)
             guard followers.add(1, ordering: .relaxed).newValue <= followersMax else {
@@ -50,19 +54,25 @@ enum DashboardRoutes {
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 defer { followers.subtract(1, ordering: .relaxed) }
-                try await follow(sale: sale, store: store, writer: &writer)
+                try await follow(sale: sale, store: store, credential: credential, writer: &writer)
                 try await writer.finish(nil)
             })
         }
     }
 
-    /// Sends the sale's live status whenever it differs from the last one sent, until the client leaves or the
-    /// config-center shuts down.
-    private static func follow(sale: String, store: CenterStore, writer: inout any ResponseBodyWriter) async throws {
+    /// Sends the sale's live status whenever it differs from the last one sent, until the client leaves, the
+    /// config-center shuts down, or `credential` no longer names an operator (removed: the stream ends at once).
+    private static func follow(
+        sale: String, store: CenterStore, credential: String, writer: inout any ResponseBodyWriter
+    ) async throws {
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
         var lastSent: Data?
         try await withGracefulShutdownHandler {
             while !Task.isCancelled {
+                guard try await store.authenticate(credential: credential) != nil else {
+                    try await writer.write(ByteBuffer(string: "event: revoked\ndata: this credential was withdrawn\n\n"))
+                    return
+                }
                 // Read the change count first: a change recorded while the snapshot is read wakes the wait below.
                 let seen = await store.changeCount
                 let live = try await store.liveStatus(sale: sale)
