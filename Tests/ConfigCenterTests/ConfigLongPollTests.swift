@@ -4,6 +4,8 @@ import ConfigCenter
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Testing
 import TestSupport
 
@@ -130,6 +132,31 @@ struct ConfigLongPollTests {
             }
             let versions = try #require(configs, "the polls were not woken by the change").map(\.version)
             #expect(versions == Array(repeating: 2, count: 20))
+        }
+    }
+
+    /// Long-poll slots are shared: one caller (here a unit with its own key) holds at most two at once, so it cannot
+    /// take the slots every other unit needs to follow the configuration.
+    @Test("one caller holds at most two long-polls; the others are not kept out by it")
+    func longPollQuota() async throws {
+        try await withCenter { center in
+            try await center.addCluster(["eu": ["eu-1", "eu-2"]])
+            let version = try center.ok(ClusterConfig.self, try await center.get("/v1/config")).version
+            let asUnit = center.with(credential: nil)
+            @Sendable func poll(as unit: String) async throws -> TestResponse {
+                let uri = "/v1/config?after=\(version)&wait=2"
+                let headers = TestKeys.headers(unit: unit, method: .get, uri: uri, body: Data(), nowMs: center.clock.nowMs)
+                return try await asUnit.execute(uri: uri, method: .get, headers: headers)
+            }
+            let held = [Task { try await poll(as: "eu-1") }, Task { try await poll(as: "eu-1") }]
+            try await Task.sleep(for: .milliseconds(300))
+            let third = try await poll(as: "eu-1")
+            try center.expectProblem(third, .rateLimited)
+            #expect(third.headers[.retryAfter] == "1")
+            let other = try await poll(as: "eu-2")
+            #expect(other.status == .ok, "another unit still follows")
+            for poll in held { #expect(try await poll.value.status == .ok) }
+            #expect(try await poll(as: "eu-1").status == .ok, "answered, the slots are free again")
         }
     }
 

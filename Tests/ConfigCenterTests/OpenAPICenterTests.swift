@@ -175,6 +175,14 @@ import TestSupport
             #expect(try center.decode([UnitSpec].self, units).first?.lastSeen == Fixed.now)
             let config = try await api.call(.get, "/v1/config?after=0&wait=1", expect: .ok)
             #expect(try center.decode(ClusterConfig.self, config).sales.first?.unitRows?["eu-1"]?.consumed == 2)
+            // One caller holds at most two long-polls at once; the third is 429 with Retry-After.
+            let current = try center.decode(ClusterConfig.self, config).version
+            let waiting = "/v1/config?after=\(current)&wait=2"
+            let held = [Task { try await api.call(.get, waiting, expect: .ok) }, Task { try await api.call(.get, waiting, expect: .ok) }]
+            try await Task.sleep(for: .milliseconds(300))
+            let limited = try await api.call(.get, waiting, expect: .tooManyRequests, code: .rateLimited)
+            #expect(limited.headers[.retryAfter] == "1")
+            for poll in held { _ = try await poll.value }
             let status = try await api.call(.get, "/v1/sales/s1", expect: .ok)
             #expect(try center.decode(SaleStatus.self, status).unit("eu-1")?.demandPerSecond == 1.3)
 

@@ -42,18 +42,22 @@ public enum CenterRoutes {
         key: NodeKey
     ) {
         let nodes = NodeAuthenticator(store: store)
+        let quota = LongPollQuota()
         router.get("/v1/config") { request, _ in
+            let caller: String
             if let bearer = request.headers.bearer {
-                guard try await store.authenticate(credential: bearer.token) != nil else {
+                guard let known = try await store.authenticate(credential: bearer.token) else {
                     throw Problem(.unauthorized, "this credential is not known to the config-center")
                 }
+                caller = "operator:" + known.name
             } else {
-                _ = try await nodes.unit(of: request, changes: false)
+                caller = "unit:" + (try await nodes.unit(of: request, changes: false))
             }
             let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)
             let wait = try request.integerQuery("wait", default: 0, in: 0...Int64(longPollMaxSeconds))
             let config = wait > 0
-                ? try await store.config(after: after, timeout: .seconds(wait)) : try await store.config()
+                ? try await quota.holding(caller) { try await store.config(after: after, timeout: .seconds(wait)) }
+                : try await store.config()
             // Signed over the exact bytes sent and the asker's nonce: units adopt only what the key they pinned signed
             // for this very request.
             let body = try WireJSON.encoder.encode(config)
