@@ -42,7 +42,8 @@ public enum CenterRoutes {
         key: NodeKey
     ) {
         let nodes = NodeAuthenticator(store: store)
-        let quota = LongPollQuota()
+        // A unit follows with one long-poll; the second covers a reconnect that overlaps the poll it replaces.
+        let quota = CallerQuota(perCaller: 2, what: "long-polls")
         router.get("/v1/config") { request, _ in
             let caller: String
             if let bearer = request.headers.bearer {

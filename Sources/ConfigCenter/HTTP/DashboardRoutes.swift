@@ -16,6 +16,8 @@ import Synchronization
 enum DashboardRoutes {
     /// Followers at once: each holds a connection and a task.
     static let followersMax = 64
+    /// Followers one operator may hold at once (a wall screen and a few laptops), so one cannot take them all.
+    static let followersPerOperator = 8
     /// Shortest time between two events to one follower; a crowd of gossiping units writes many times a second.
     static let eventMinInterval = Duration.milliseconds(250)
     /// A comment line at least this often keeps idle connections (and proxies) from timing out.
@@ -40,6 +42,7 @@ enum DashboardRoutes {
     /// The live stream, on a group that admits viewers.
     static func addStream(to router: some RouterMethods<CenterRequestContext>, store: CenterStore) {
         let followers = Atomic<Int>(0)
+        let quota = CallerQuota(perCaller: followersPerOperator, what: "status streams")
         router.get("/v1/sales/{sale}/status/stream") { request, context in
             let sale = try context.parameters.require("sale")
             // The group's authenticator admitted this credential; it is checked again on every round, so removing the
@@ -47,13 +50,19 @@ enum DashboardRoutes {
             let credential = request.headers.bearer?.token ?? ""
             // An unknown sale is refused here, before the stream's 200 goes out.
             _ = try await store.liveStatus(sale: sale)
+            let caller = context.identity?.name ?? ""
+            try quota.acquire(caller)
             guard followers.add(1, ordering: .relaxed).newValue <= followersMax else {
                 followers.subtract(1, ordering: .relaxed)
+                quota.release(caller)
                 throw Problem(.conflict, "too many followers of sale status streams; read GET /v1/sales/{sale}/status instead")
             }
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                defer { followers.subtract(1, ordering: .relaxed) }
+                defer {
+                    followers.subtract(1, ordering: .relaxed)
+                    quota.release(caller)
+                }
                 try await follow(sale: sale, store: store, credential: credential, writer: &writer)
                 try await writer.finish(nil)
             })
