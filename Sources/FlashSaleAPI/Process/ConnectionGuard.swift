@@ -51,23 +51,6 @@ public final class ConnectionGate: Sendable {
             counts.byAddress[key] = left > 0 ? left : nil
         }
     }
-
-    /// The client a limit counts: an IPv4 address, or the /64 network of an IPv6 address (one host usually owns a
-    /// whole /64, so counting /128s would let it open a connection per address). IPv4-mapped IPv6 counts as IPv4.
-    static func key(for address: SocketAddress?) -> String {
-        switch address {
-        case .v4(let v4):
-            return v4.host
-        case .v6(let v6):
-            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-            if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
-                return bytes[12...].map(String.init).joined(separator: ".")
-            }
-            return bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
-        default:
-            return "local"
-        }
-    }
 }
 
 /// HTTP/1 with a `ConnectionGuardHandler` placed before everything else in each connection's pipeline.
@@ -129,7 +112,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
-        let key = ConnectionGate.key(for: context.channel.remoteAddress)
+        let key = ClientKey.of(context.channel.remoteAddress)
         guard gate.admit(key) else {
             context.close(promise: nil)
             return

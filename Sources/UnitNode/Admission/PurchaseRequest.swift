@@ -10,6 +10,6 @@ struct PurchaseRequest: Sendable {
     /// The `Altcha` header: a solved proof-of-work challenge (base64 JSON).
     let captcha: String?
     let idempotencyKey: String?
-    /// The client's address, the key of the per-address rate limit.
+    /// The client (an IPv4 address or an IPv6 /64, `ClientKey`): the key of the per-address rate limit.
     let clientAddress: String
 }
