@@ -136,6 +136,11 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // What the trust checks cost on one core (bench/signatures.sh); a benchmark, not shipped.
+        .executableTarget(
+            name: "SignatureBench",
+            dependencies: ["FlashSaleCore", "FlashSaleAPI", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
         // The herd's pure parts: split, answers, buyer steps, timeline, checks, report pages.
         .testTarget(
