@@ -3,7 +3,8 @@
 # GET /sales/{sale}) in a real headless Chromium driven by selenium (Tests/Browser/test_pages.py):
 #   - the buyer's page counts down to the start, follows a 421 to the unit that owns the buyer, solves the proof of
 #     work in a Web Worker, buys once (the button is disabled while the purchase is in flight; further clicks make
-#     no second order, checked in the unit's GET /v1/orders);
+#     no second order, checked in the unit's GET /v1/orders, read with the orders credential), then cancels the
+#     order with the secret its 201 carried;
 #   - the dashboard's numbers move, live (Server-Sent Events), while a crowd buys (the `herd` executable, or a
 #     bounded loop of purchases when it is missing).
 # Screenshots go to $OUT (default .build/browser-tests/), printed at the end.

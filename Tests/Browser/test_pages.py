@@ -158,6 +158,15 @@ def test_buyer_page(driver):
     driver.save_screenshot(f"{OUT}/buyer.png")
     print(f"  bought once: order {order_id} (proof of work solved in the browser, one purchase sent)")
 
+    # The page keeps the order's secret from its 201 and cancels with it; the order is cancelled in the unit's log.
+    cancel = driver.find_element(By.ID, "cancel")
+    assert cancel.is_displayed(), "a reserved order can be cancelled from the page"
+    cancel.click()
+    WebDriverWait(driver, 20).until(lambda d: text(d, "result-title") == "Order cancelled")
+    assert text(driver, "order-status") == "cancelled" and not cancel.is_displayed()
+    assert [order["status"] for order in orders_of(EU2, BUYER)] == ["cancelled"], orders_of(EU2, BUYER)
+    print(f"  cancelled from the page with the order's secret: {order_id} is cancelled at eu-2")
+
 
 def solve(challenge):
     prefix = challenge["salt"].encode()

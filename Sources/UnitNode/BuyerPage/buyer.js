@@ -20,6 +20,7 @@ let inFlight = false;      // a purchase is being made
 let done = false;          // bought, or refused for good
 let waitUntil = 0;         // Retry-After: no purchase before this (browser time)
 let idempotencyKey = null; // one per purchase the buyer means to make, kept across its retries
+let placed = null;         // the order this page placed, with its secret (only the 201 carries it): it can cancel it
 
 function takeTokenFromFragment() {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
@@ -185,8 +186,33 @@ async function proofOfWork(signal) {
 
 function showOrder(order, replayed) {
   done = true;
+  placed = order.orderSecret ? order : null;
   showResult("ok", replayed ? "You already have this order" : "Order placed",
     "Pay before the time below, or the order expires and its stock goes back on sale.", order);
+  $("cancel").hidden = !placed || order.status !== "reserved";
+}
+
+// Gives the order back (its stock goes on sale again), proved by the order's secret from the 201: in a sale without
+// tokens nothing else shows the unit that this browser is the buyer.
+async function cancelOrder() {
+  if (!placed) return;
+  $("cancel").disabled = true;
+  try {
+    const { answer, body } = await getJSON("/v1/orders/" + encodeURIComponent(placed.id) + "/cancel", {
+      method: "POST", headers: { "X-Flashsale-Order-Secret": placed.orderSecret },
+    });
+    if (answer.ok && body) {
+      showResult("ok", "Order cancelled", "Its stock went back on sale.", body);
+      $("cancel").hidden = true;
+    } else {
+      showProblem(body, answer.status, answer.headers.get("Retry-After"));
+      $("cancel").hidden = !(body && body.order && body.order.status === "reserved");
+    }
+  } catch (error) {
+    $("progress").textContent = "The unit did not answer; try again.";
+  } finally {
+    $("cancel").disabled = false;
+  }
 }
 
 function showProblem(problem, status, retryAfter) {
@@ -232,6 +258,7 @@ if (sale) {
   $("sale-view").hidden = false;
   takeTokenFromFragment();
   $("buy").addEventListener("click", buy);
+  $("cancel").addEventListener("click", cancelOrder);
   poll();
   setInterval(tick, 250);
 } else {
