@@ -268,6 +268,31 @@ import Testing
         #expect(try unit.stored().orders == 1)
     }
 
+    /// A challenge is signed for its sale and its difficulty: an answer to an easy sale's challenge buys nothing in a
+    /// harder one (it once did), and an answer solved in advance cannot be had before the sale is near.
+    @Test func aChallengeBuysOnlyInItsOwnSaleAndIsIssuedOnlyShortlyBeforeTheStart() async throws {
+        let clock = TestClock(nowMs: Date().millisecondsSince1970)
+        let unit = try TestUnit(
+            stock: 5, startsAtMs: clock.nowMs + 120_000, admission: AdmissionRules(captchaDifficulty: 1_000),
+            otherAdmission: AdmissionRules(captchaDifficulty: 200_000), nowMs: { clock.nowMs })
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let early = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/challenge", method: .get)
+            #expect(try code(early) == .saleNotStarted)
+            #expect(early.headers[.retryAfter] == "90", "issued from 30 s before the start")
+            clock.advance(byMs: 90_000)
+            let answer = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/challenge", method: .get)
+            #expect(answer.status == .ok)
+            let challenge = try answer.decoded(ProofOfWorkChallenge.self)
+            let easy = try ProofOfWorkSolution(challenge: challenge, number: try #require(ProofOfWorkSolver.solve(challenge))).payload()
+            clock.advance(byMs: 30_000)
+            // The other sale asks 200 times the work: the easy answer is refused there, and spends nothing.
+            #expect(try await refusal(client, user: "alice", captcha: easy, sale: TestUnit.otherSaleID) == .captchaInvalid)
+            #expect(try await buy(client, user: "alice", captcha: easy).status == .created)
+        }
+        #expect(try unit.stored().orders == 1)
+    }
+
     @Test func anExpiredChallengeIsRefused() async throws {
         let clock = TestClock(nowMs: Date().millisecondsSince1970)
         let unit = try TestUnit(stock: 5, admission: AdmissionRules(captchaDifficulty: 1_000), nowMs: { clock.nowMs })

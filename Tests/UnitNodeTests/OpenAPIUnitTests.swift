@@ -263,6 +263,15 @@ import Testing
             let get = try await unit.call(.get, "/v1/orders/o-1/pay", expect: .methodNotAllowed, code: .methodNotAllowed)
             #expect(get.headers[.allow] == "POST")
         }
+        // An hour before its start a sale issues no challenge yet.
+        let later = try TestUnit(
+            stock: 3, startsAtMs: Date().millisecondsSince1970 + 3_600_000, admission: AdmissionRules(captchaDifficulty: 5_000))
+        defer { later.remove() }
+        _ = try await checked(later, api: api) { unit in
+            let early = try await unit.call(
+                .get, "/v1/sales/\(TestUnit.saleID)/challenge", expect: .forbidden, code: .saleNotStarted)
+            #expect(early.headers[.retryAfter] != nil)
+        }
         #expect(api.seenAnswers.contains("GET /openapi.json 200"))
         #expect(api.unseen(operations: Self.groups["sales"]).filter(Self.drivenHere) == [])
     }

@@ -38,6 +38,7 @@ struct TestUnit {
     init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
          peers: [String] = [], clusterSecret: String? = nil, admission: AdmissionRules? = nil,
          tokenKeys: [BuyerTokenKey] = [], blacklist: [String] = [], paymentWindowMs: Int64? = nil,
+         otherAdmission: AdmissionRules? = nil,
          expiryInterval: Duration = .milliseconds(50),
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.clusterSecret = clusterSecret
@@ -51,7 +52,7 @@ struct TestUnit {
             perUserLimit: perUserLimit, admission: admission, paymentWindowMs: paymentWindowMs)
         var other = terms
         other.id = Self.otherSaleID
-        other.admission = nil
+        other.admission = otherAdmission
         let config = ClusterConfig(
             version: 1, regions: [RegionSpec(id: Self.region), Self.otherRegion],
             // Peers get a URL only when the unit does not gossip, so it never tries to reach them.

@@ -1,5 +1,6 @@
 // The filters in front of the purchase desk: who the buyer is, and whether they may try at all.
 
+import Crypto
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
@@ -17,6 +18,9 @@ final class BuyerGate: Sendable {
     static let limiterMaxKeys = 200_000
     /// How long a proof-of-work challenge may be solved for.
     static let challengeLifetimeMs: Int64 = 5 * 60_000
+    /// How long before a sale's start its challenges are issued: a bot cannot stock up answers in advance, and a
+    /// buyer whose page asks a moment early still gets one.
+    static let challengeLeadMs: Int64 = 30_000
 
     /// What the configuration says about the cluster's buyers and members.
     struct Directory: Sendable {
@@ -45,18 +49,19 @@ final class BuyerGate: Sendable {
     private let directory = Mutex(Directory())
     private let verifier = Mutex<BuyerTokenVerifier?>(nil)
     private let limiters = Mutex<[String: SaleLimiters]>([:])
-    private let issuer: ProofOfWorkIssuer
+    /// Signs this unit's challenges; each sale and difficulty signs with its own key made from it (`issuer(sale:maxNumber:)`).
+    private let captchaKey: [UInt8]
     private let spent = Mutex(SpentChallenges(maxEntries: 1_000_000))
     private let metrics: UnitMetrics
 
     /// `captchaKey` signs this unit's challenges (at least 32 bytes); a restart with a new key voids old ones.
     init(unit: String, region: String, captchaKey: [UInt8], metrics: UnitMetrics) throws {
-        guard let issuer = ProofOfWorkIssuer(key: captchaKey) else {
+        guard ProofOfWorkIssuer(key: captchaKey) != nil else {
             throw UnitSettingsError(description: "the captcha key must be at least \(ProofOfWorkIssuer.keyMinBytes) bytes")
         }
         self.unit = unit
         self.region = region
-        self.issuer = issuer
+        self.captchaKey = captchaKey
         self.metrics = metrics
     }
 
@@ -167,28 +172,42 @@ final class BuyerGate: Sendable {
                 return Problem(.accountTooNew, "rule min-account-age: this sale needs an account at least \(requiredAgeSeconds / 86_400) days old")
             }
         }
-        if rules.captchaDifficulty != nil { return checkCaptcha(request.captcha, nowMs: nowMs) }
+        if let difficulty = rules.captchaDifficulty {
+            return checkCaptcha(request.captcha, sale: request.sale, difficulty: difficulty, nowMs: nowMs)
+        }
         return nil
     }
 
     // MARK: Proof of work
 
-    /// A fresh challenge for a sale that asks for one.
-    func challenge(difficulty: Int, nowMs: Int64) -> ProofOfWorkChallenge {
+    /// The issuer of `sale`'s challenges at difficulty `maxNumber`: its key is an HMAC of both under the unit's
+    /// captcha key, so an answer to one sale's (or an easier) challenge is refused in another as not signed here.
+    private func issuer(sale: String, maxNumber: Int) -> ProofOfWorkIssuer? {
+        let context = Array("flashsale-captcha\n\(sale)\n\(maxNumber)".utf8)
+        return ProofOfWorkIssuer(key: Array(HMAC<SHA256>.authenticationCode(for: context, using: SymmetricKey(data: captchaKey))))
+    }
+
+    /// A fresh challenge for `sale` (which asks for one at `difficulty`), or nil before `challengeLeadMs` ahead of
+    /// its start.
+    func challenge(sale terms: SaleTerms, difficulty: Int, nowMs: Int64) -> ProofOfWorkChallenge? {
+        guard nowMs >= terms.startsAtMs - Self.challengeLeadMs else { return nil }
         var generator = SystemRandomNumberGenerator()
         let salt = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let maxNumber = ProofOfWorkIssuer.clampedMaxNumber(difficulty)
-        return issuer.challenge(
+        return issuer(sale: terms.id, maxNumber: maxNumber)?.challenge(
             saltBytes: salt, secretNumber: Int.random(in: 0...maxNumber, using: &generator), maxNumber: maxNumber,
             expiresAtMs: nowMs + Self.challengeLifetimeMs)
     }
 
-    private func checkCaptcha(_ payload: String?, nowMs: Int64) -> Problem? {
+    private func checkCaptcha(_ payload: String?, sale: String, difficulty: Int, nowMs: Int64) -> Problem? {
         guard let payload, !payload.isEmpty else {
             return Problem(.captchaRequired, "solve GET /v1/sales/{sale}/challenge and send the answer in the 'Altcha' header")
         }
         guard let solution = ProofOfWorkSolution(payload: payload) else {
             return Problem(.captchaInvalid, "the 'Altcha' header is not a base64 JSON answer")
+        }
+        guard let issuer = issuer(sale: sale, maxNumber: ProofOfWorkIssuer.clampedMaxNumber(difficulty)) else {
+            return Problem(.captchaInvalid, "the answer is malformed")
         }
         switch issuer.verify(solution, nowMs: nowMs) {
         case .valid(let expiresAtMs):
@@ -196,7 +215,8 @@ final class BuyerGate: Sendable {
             return fresh ? nil : Problem(.captchaReused, "each solved challenge works once; get a new one")
         case .expired: return Problem(.captchaExpired, "get a new challenge")
         case .malformed: return Problem(.captchaInvalid, "the answer is malformed")
-        case .badSignature: return Problem(.captchaInvalid, "the challenge was not issued by this unit")
+        case .badSignature:
+            return Problem(.captchaInvalid, "the challenge was not issued by this unit for this sale at its difficulty")
         case .wrongAnswer: return Problem(.captchaInvalid, "the number does not solve the challenge")
         }
     }

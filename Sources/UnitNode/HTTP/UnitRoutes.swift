@@ -103,7 +103,14 @@ enum UnitRoutes {
             guard let difficulty = terms.rules.captchaDifficulty else {
                 throw Problem(.notFound, "sale '\(sale)' asks for no proof of work")
             }
-            var response = try WireResponse.json(gate.challenge(difficulty: difficulty, nowMs: nowMs()))
+            let now = nowMs()
+            guard let challenge = gate.challenge(sale: terms, difficulty: difficulty, nowMs: now) else {
+                let issuedFromMs = terms.startsAtMs - BuyerGate.challengeLeadMs
+                throw Problem(
+                    .saleNotStarted, "challenges are issued from \(BuyerGate.challengeLeadMs / 1000) s before the start",
+                    retryAfterSeconds: Int((issuedFromMs - now + 999) / 1000), startsAt: Date(millisecondsSince1970: terms.startsAtMs))
+            }
+            var response = try WireResponse.json(challenge)
             response.headers[.cacheControl] = "no-store"
             return response
         }
