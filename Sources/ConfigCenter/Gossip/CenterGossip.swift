@@ -1,6 +1,5 @@
 // The config-center as node C of the gossip: it learns the units' rows and tells them its own.
 
-import Crypto
 public import FlashSaleAPI
 import FlashSaleCore
 import FlashSaleStorage
@@ -28,10 +27,7 @@ public final class CenterGossip: Sendable {
         body: Data, signature: String?, senderSignature: String?
     ) async throws -> (body: Data, signature: String, senderSignature: String) {
         // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
-        var members: [NodeID: Curve25519.Signing.PublicKey] = [:]
-        for unit in try await store.units() {
-            if let text = unit.publicKey, let key = NodeKey.publicKey(text) { members[NodeID(unit.id)] = key }
-        }
+        let members = GossipMembers.keys(units: try await store.units())
         let envelope = try gate.open(
             body: body, signature: signature, senderSignature: senderSignature, receiver: .center, members: members,
             nowMs: store.nowMs())
