@@ -63,16 +63,35 @@ import Testing
         let unit = try TestUnit(stock: 10)
         defer { unit.remove() }
         try await unit.withLiveUnit { client in
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                for _ in 0..<100 {
-                    group.addTask {
-                        try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=greedy", method: .post).status
+            let port = try #require(client.port)
+            // Each request on a connection of its own, so that they truly race: the test client pipelines every
+            // request on one connection, where the server answers them one after another.
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 100
+            configuration.timeout.connect = .seconds(120)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let statuses: [UInt]
+            do {
+                statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                    for _ in 0..<100 {
+                        group.addTask {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/sales/\(TestUnit.saleID)/purchases?user=greedy")
+                            request.method = .POST
+                            // Generous: it bounds a hang, not the speed of a loaded 2-core machine running every suite.
+                            let response = try await http.execute(request, timeout: .seconds(120))
+                            _ = try await response.body.collect(upTo: 1 << 16)
+                            return response.status.code
+                        }
                     }
+                    return try await group.reduce(into: [UInt]()) { $0.append($1) }
                 }
-                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            } catch {
+                try await http.shutdown()
+                throw error
             }
-            #expect(statuses.filter { $0 == .created }.count == 1)
-            #expect(statuses.filter { $0 == .conflict }.count == 99)
+            try await http.shutdown()
+            #expect(statuses.filter { $0 == 201 }.count == 1)
+            #expect(statuses.filter { $0 == 409 }.count == 99)
         }
         #expect(try unit.stored().orders == 1)
     }
