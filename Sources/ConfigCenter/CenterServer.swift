@@ -53,7 +53,7 @@ public enum CenterServer {
             guard let seal = GossipSeal(secret: Array(secret.utf8)) else {
                 throw CenterSettingsError(description: "the cluster secret must be at least \(GossipSeal.secretMinBytes) bytes")
             }
-            gossip = CenterGossip(store: store, seal: seal, key: key)
+            gossip = CenterGossip(store: store, seal: seal, key: key, logger: logger)
         }
         if let problem = settings.connectionLimits.problem { throw CenterSettingsError(description: problem) }
         let app = Application(

@@ -1,6 +1,7 @@
 // The rights ledger in SQLite: one row per (sale, node) and one per (sale, granter, grantee).
 
-import FlashSaleCore
+public import FlashSaleCore
+import Foundation
 public import GRDB
 
 /// Stores replicas of sales' rights ledgers. Every entry only grows: writes merge by MAX, and triggers make the
@@ -73,5 +74,60 @@ public enum LedgerTables {
                     """,
                 arguments: [saleID, node.rawValue, to.rawValue, amount])
         }
+    }
+
+    // MARK: Signed copies
+
+    /// Creates `ledger_signed_row`: per (sale, node), the newest row its owner signed that this node has seen, with
+    /// the signature, exactly as received (call from one named migration). It is what this node passes on to others
+    /// and what a later copy of the same owner's row is compared with (`LedgerRow.succession(after:)`).
+    public static func createSignedCopies(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE ledger_signed_row (
+                sale_id TEXT NOT NULL,
+                node_id TEXT NOT NULL,
+                row TEXT NOT NULL,
+                signature TEXT NOT NULL,
+                PRIMARY KEY (sale_id, node_id)
+            ) WITHOUT ROWID;
+            """)
+    }
+
+    /// The signed copies kept for `saleID`, by owner. A copy that no longer decodes is skipped (and replaced by the
+    /// next one received).
+    public static func signedCopies(saleID: String, _ db: Database) throws -> [NodeID: (row: LedgerRow, signature: String)] {
+        var copies: [NodeID: (row: LedgerRow, signature: String)] = [:]
+        for stored in try Row.fetchAll(
+            db, sql: "SELECT node_id, row, signature FROM ledger_signed_row WHERE sale_id = ?", arguments: [saleID])
+        {
+            let text: String = stored["row"]
+            guard let row = try? JSONDecoder().decode(LedgerRow.self, from: Data(text.utf8)) else { continue }
+            copies[NodeID(stored["node_id"])] = (row, stored["signature"])
+        }
+        return copies
+    }
+
+    /// Takes in other nodes' `rows` of `saleID`, each signed by its owner (`signatures`, checked by the caller), into
+    /// `ledger` as stored, by `RowIntake`: the rows taken are merged and kept as the signed copies this node passes
+    /// on. Returns the intake, refusals included.
+    @discardableResult
+    public static func absorbSigned(
+        _ rows: [NodeID: LedgerRow], signatures: [NodeID: String], saleID: String, ledger: RightsLedger, _ db: Database
+    ) throws -> RowIntake {
+        let kept = try signedCopies(saleID: saleID, db).mapValues(\.row)
+        var intake = RowIntake(rows.filter { signatures[$0.key] != nil }, kept: kept, ledger: ledger)
+        for (node, row) in intake.taken {
+            guard let signature = signatures[node] else { continue }
+            let text = String(decoding: try JSONEncoder().encode(row), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_signed_row (sale_id, node_id, row, signature) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (sale_id, node_id) DO UPDATE SET row = excluded.row, signature = excluded.signature
+                    """,
+                arguments: [saleID, node.rawValue, text, signature])
+            try merge(row, of: node, saleID: saleID, db)
+        }
+        intake.taken = intake.taken.filter { signatures[$0.key] != nil }
+        return intake
     }
 }

@@ -178,8 +178,11 @@ public enum UnitServer {
             let exchange = GossipExchange(
                 desk: desk, pool: pool, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
                 recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000), key: key,
-                members: { GossipMembers.keys(units: follower.units, centerKey: centerKey.key) }, nowMs: nowMs,
-                metrics: metrics, logger: logger)
+                members: { GossipMembers.keys(units: follower.units, centerKey: centerKey.key) },
+                formerKey: { [unit = desk.unit] in
+                    follower.units.first { $0.id == unit.rawValue }?.previousPublicKey.flatMap(NodeKey.publicKey)
+                },
+                nowMs: nowMs, metrics: metrics, logger: logger)
             GossipRoutes.add(to: router, exchange: exchange)
             services.append(
                 Gossiper(

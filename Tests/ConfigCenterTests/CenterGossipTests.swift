@@ -16,9 +16,9 @@ struct CenterGossipTests {
     let seal = GossipSeal(secret: Array(CenterGossipTests.secret.utf8))!
 
     func envelope(from unit: NodeID = "eu-1", consumed: Int64, sentAtMs: Int64 = Fixed.nowMs) throws -> Data {
-        let digest = GossipDigest(
+        let digest = TestKeys.signingRows(GossipDigest(
             sale: "s1", from: unit, rows: [unit: LedgerRow(consumed: consumed)],
-            pulse: Pulse(node: unit, available: 10 - consumed, demandPerSecond: 4.5, heartbeatMs: sentAtMs))
+            pulse: Pulse(node: unit, available: 10 - consumed, demandPerSecond: 4.5, heartbeatMs: sentAtMs)))
         return try WireJSON.encoder.encode(
             GossipEnvelope(from: unit, sentAtMs: sentAtMs, nonce: UUID().uuidString, digests: [digest]))
     }
@@ -98,11 +98,49 @@ struct CenterGossipTests {
             let rows: [NodeID: LedgerRow] = ["eu-1": LedgerRow(consumed: 1), "ghost": LedgerRow(grantedTo: ["eu-1": 7])]
             let body = try WireJSON.encoder.encode(GossipEnvelope(
                 from: "eu-1", sentAtMs: Fixed.nowMs, nonce: "n-rows",
-                digests: [GossipDigest(sale: "s1", from: "eu-1", rows: rows, pulse: nil)]))
+                digests: [TestKeys.signingRows(GossipDigest(sale: "s1", from: "eu-1", rows: rows, pulse: nil))]))
             #expect(try await gossip(center, body, signature: seal.signature(for: body)).status == .ok)
             let after = try await center.status("s1")
             #expect(after.unit("eu-1")?.rightsHeld == (before.unit("eu-1")?.rightsHeld ?? 0) - 1)
             #expect(try await center.config().sales.first?.unitRows?["ghost"] == nil)
+        }
+    }
+
+    /// A unit passes on other units' rows (the center learns of grants between units this way), but only as their
+    /// owners signed them: eu-1 writing eu-2's row is left out, eu-2's own signature is believed and passed on.
+    @Test("another unit's row is believed only under that unit's signature, and passed on with it")
+    func relayedRows() async throws {
+        try await withCenter(clusterSecret: Self.secret) { center in
+            try await center.addCluster(["eu": ["eu-1", "eu-2"]])
+            try await center.createSale(saleSpec(stock: 100))
+            try await center.allocate("s1", AllocationSpec(counts: ["eu": 20]))
+            let before = try await center.status("s1").unit("eu-2")?.rightsHeld ?? 0
+            let theirs = LedgerRow(grantedTo: ["eu-1": 4], consumed: 2)
+            func relay(signedBy signer: String) async throws -> TestResponse {
+                var digest = TestKeys.signingRows(GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow()], pulse: nil))
+                digest.rows["eu-2"] = theirs
+                digest.signatures["eu-2"] = try RowSignature.sign(theirs, of: "eu-2", sale: "s1", key: TestKeys.key(signer))
+                let body = try WireJSON.encoder.encode(
+                    GossipEnvelope(from: "eu-1", sentAtMs: Fixed.nowMs, nonce: UUID().uuidString, digests: [digest]))
+                return try await gossip(center, body, signature: seal.signature(for: body))
+            }
+            #expect(try await relay(signedBy: "eu-1").status == .ok)
+            #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before)
+            #expect(try await center.status("s1").unit("eu-1")?.rightsHeld == 10)
+
+            let answer = try await relay(signedBy: "eu-2")
+            #expect(answer.status == .ok)
+            #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before - 6)
+            #expect(try await center.status("s1").unit("eu-1")?.rightsHeld == 14)
+            let reply = try WireJSON.decoder.decode(GossipEnvelope.self, from: answer.data)
+            let digest = try #require(reply.digests.first)
+            #expect(digest.rows["eu-2"] == theirs)
+            #expect(RowSignature.isValid(
+                digest.signatures["eu-2"], row: theirs, of: "eu-2", sale: "s1", publicKey: TestKeys.key("eu-2").privateKey.publicKey))
+            let centerRow = try #require(digest.rows[.center])
+            #expect(RowSignature.isValid(
+                digest.signatures[.center], row: centerRow, of: .center, sale: "s1",
+                publicKey: TestKeys.key(NodeID.center.rawValue).privateKey.publicKey), "the center's row, signed by its key")
         }
     }
 

@@ -24,11 +24,13 @@ struct NodeAuthTests {
         }
     }
 
-    private func report(_ unit: String, knownRows: [String: [NodeID: LedgerRow]]? = nil) -> Data {
+    private func report(
+        _ unit: String, knownRows: [String: [NodeID: LedgerRow]]? = nil, knownSignatures: [String: [NodeID: String]]? = nil
+    ) -> Data {
         // Encoding a plain value cannot fail.
         try! WireJSON.encoder.encode(UnitReport(
             unit: unit, region: "eu", url: "http://127.0.0.1:8000/\(unit)", configVersion: 1, sales: ["s1": LedgerRow(consumed: 1)],
-            knownRows: knownRows))
+            knownRows: knownRows, knownSignatures: knownSignatures))
     }
 
     /// Sends eu-1's heartbeat with `headers` (and no automatic signature).
@@ -155,6 +157,32 @@ struct NodeAuthTests {
         }
     }
 
+    /// A unit that lost its disk, key included, is enrolled again with a new key; the old one is kept as its previous
+    /// key (in the configuration: the unit takes back its own row as peers kept it, signed with that key). A key that
+    /// was withdrawn (compromised) leaves no previous key behind.
+    @Test func aReplacedKeyIsKeptAsThePreviousOneAndAWithdrawnKeyIsNot() async throws {
+        try await withUnits { center in
+            let old = TestKeys.key("eu-1").publicKey
+            let fresh = NodeKey.generate()
+            let replaced = try center.ok(
+                UnitSpec.self, try await center.post("/v1/units", UnitSpec(id: "eu-1", region: "eu", publicKey: fresh.publicKey)),
+                status: .created)
+            #expect(replaced.publicKey == fresh.publicKey)
+            #expect(replaced.previousPublicKey == old)
+            let config = try center.ok(ClusterConfig.self, try await center.get("/v1/config"))
+            #expect(config.units.first { $0.id == "eu-1" }?.previousPublicKey == old)
+            #expect(config.units.first { $0.id == "eu-2" }?.previousPublicKey == nil)
+
+            let revoked = try center.ok(UnitSpec.self, try await center.execute(uri: "/v1/units/eu-1/key", method: .delete))
+            #expect(revoked.publicKey == nil && revoked.previousPublicKey == nil)
+            let another = NodeKey.generate()
+            let enrolled = try center.ok(
+                UnitSpec.self, try await center.post("/v1/units", UnitSpec(id: "eu-1", region: "eu", publicKey: another.publicKey)),
+                status: .created)
+            #expect(enrolled.previousPublicKey == nil, "the withdrawn key is no history to take back")
+        }
+    }
+
     @Test func aUnitMayNotReportForAnother() async throws {
         try await withUnits { center in
             let body = report("eu-1")
@@ -181,6 +209,29 @@ struct NodeAuthTests {
             #expect(after.units.reduce(0) { $0 + $1.rightsHeld } + after.sold <= 5)
             let rows = try await center.config().sales.first?.unitRows ?? [:]
             #expect(rows["ghost"] == nil && rows["eu-3"] == nil)
+        }
+    }
+
+    /// A heartbeat passes on other units' rows, but cannot write them: eu-1 reporting eu-2 as having sold 2 is kept
+    /// only when eu-2 signed that row.
+    @Test func anotherUnitsRowInAHeartbeatIsKeptOnlyUnderThatUnitsSignature() async throws {
+        try await withUnits { center in
+            let theirs = LedgerRow(consumed: 2)
+            let before = try await center.status("s1").unit("eu-2")?.rightsHeld ?? 0
+            let forged = report(
+                "eu-1", knownRows: ["s1": ["eu-2": theirs]],
+                knownSignatures: ["s1": ["eu-2": try RowSignature.sign(theirs, of: "eu-2", sale: "s1", key: TestKeys.key("eu-1"))]])
+            #expect(try await center.post("/v1/units/eu-1/report", raw: forged).status == .ok)
+            #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before)
+            let unsigned = report("eu-1", knownRows: ["s1": ["eu-2": theirs]])
+            #expect(try await center.post("/v1/units/eu-1/report", raw: unsigned).status == .ok)
+            #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before)
+
+            let genuine = report(
+                "eu-1", knownRows: ["s1": ["eu-2": theirs]],
+                knownSignatures: ["s1": ["eu-2": try RowSignature.sign(theirs, of: "eu-2", sale: "s1", key: TestKeys.key("eu-2"))]])
+            #expect(try await center.post("/v1/units/eu-1/report", raw: genuine).status == .ok)
+            #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before - 2)
         }
     }
 

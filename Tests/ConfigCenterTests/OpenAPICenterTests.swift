@@ -210,7 +210,7 @@ import TestSupport
             let seal = try #require(GossipSeal(secret: Array(Self.secret.utf8)))
             let envelope = GossipEnvelope(
                 from: "eu-1", sentAtMs: Fixed.nowMs, nonce: UUID().uuidString,
-                digests: [GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(consumed: 3)], pulse: nil)])
+                digests: [TestKeys.signingRows(GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(consumed: 3)], pulse: nil))])
             let body = try WireJSON.encoder.encode(envelope)
             let signed = TestKeys.gossipHeaders(body, from: "eu-1", seal: seal)
             let answer = try await api.call(.post, "/v1/gossip", headers: signed, raw: body, expect: .ok)
@@ -228,7 +228,7 @@ import TestSupport
             try await api.call(.delete, "/v1/units/nope/key", expect: .notFound, code: .unknownUnit)
             let late = try WireJSON.encoder.encode(GossipEnvelope(
                 from: "eu-1", sentAtMs: Fixed.nowMs, nonce: UUID().uuidString,
-                digests: [GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(consumed: 4)], pulse: nil)]))
+                digests: [TestKeys.signingRows(GossipDigest(sale: "s1", from: "eu-1", rows: ["eu-1": LedgerRow(consumed: 4)], pulse: nil))]))
             try await api.call(
                 .post, "/v1/gossip", headers: TestKeys.gossipHeaders(late, from: "eu-1", seal: seal), raw: late,
                 expect: .unauthorized, code: .unauthorized)

@@ -2,6 +2,7 @@
 
 public import Crypto
 public import FlashSaleAPI
+public import FlashSaleCore
 public import Foundation
 public import HTTPTypes
 import Synchronization
@@ -36,5 +37,14 @@ public enum TestKeys {
         var fields: HTTPFields = [.contentType: "application/json", GossipSeal.headerName: seal.signature(for: body)]
         fields[GossipSenderSignature.headerName] = try? GossipSenderSignature.sign(body, key: key(node))
         return fields
+    }
+
+    /// `digest` with every row signed by its owner's test key (`key(owner)`), or by `signer`'s when given (a forgery).
+    public static func signingRows(_ digest: GossipDigest, as signer: String? = nil) -> GossipDigest {
+        var signed = digest
+        for (owner, row) in digest.rows {
+            signed.signatures[owner] = try? RowSignature.sign(row, of: owner, sale: digest.sale, key: key(signer ?? owner.rawValue))
+        }
+        return signed
     }
 }

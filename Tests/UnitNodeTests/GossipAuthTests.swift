@@ -13,12 +13,16 @@ import TestSupport
     static let secret = "a-cluster-secret-for-the-tests"
     let seal = GossipSeal(secret: Array(GossipAuthTests.secret.utf8))!
 
-    /// eu-west-2's digest: it gives `amount` to the unit under test.
+    /// eu-west-2's digest: it gives `amount` to the unit under test, and passes on the config-center's row that gave
+    /// it that much (signed by the center: without it, the unit would refuse a grant of rights eu-west-2 never had).
+    /// With `row`, that row alone, as `from`'s.
     func envelope(from: NodeID = "eu-west-2", grant amount: Int64 = 5, sentAtMs: Int64 = Date().millisecondsSince1970,
                   nonce: String = UUID().uuidString, row: LedgerRow? = nil) throws -> Data {
-        let digest = GossipDigest(
-            sale: TestUnit.saleID, from: from, rows: [from: row ?? LedgerRow(grantedTo: [NodeID(TestUnit.unitID): amount])],
-            pulse: Pulse(node: from, available: 0, demandPerSecond: 0, heartbeatMs: sentAtMs))
+        var rows: [NodeID: LedgerRow] = [from: row ?? LedgerRow(grantedTo: [NodeID(TestUnit.unitID): amount])]
+        if row == nil { rows[.center] = TestUnit.centerRow(stock: 3, giving: [from: amount]) }
+        let digest = TestKeys.signingRows(GossipDigest(
+            sale: TestUnit.saleID, from: from, rows: rows,
+            pulse: Pulse(node: from, available: 0, demandPerSecond: 0, heartbeatMs: sentAtMs)))
         return try WireJSON.encoder.encode(GossipEnvelope(from: from, sentAtMs: sentAtMs, nonce: nonce, digests: [digest]))
     }
 

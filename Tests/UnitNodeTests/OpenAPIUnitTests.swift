@@ -492,9 +492,9 @@ import Testing
             let now = Date().millisecondsSince1970
             let envelope = GossipEnvelope(
                 from: from, sentAtMs: now, nonce: UUID().uuidString,
-                digests: [GossipDigest(
+                digests: [TestKeys.signingRows(GossipDigest(
                     sale: TestUnit.saleID, from: from, rows: [from: LedgerRow()],
-                    pulse: Pulse(node: from, available: 0, demandPerSecond: 0.5, heartbeatMs: now))])
+                    pulse: Pulse(node: from, available: 0, demandPerSecond: 0.5, heartbeatMs: now)))])
             let body = try WireJSON.encoder.encode(envelope)
             let signed = TestKeys.gossipHeaders(body, from: Self.peer, seal: seal)
             let answer = try await unit.call(.post, "/v1/gossip", headers: signed, body: body, expect: .ok)

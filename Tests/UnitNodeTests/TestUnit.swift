@@ -116,6 +116,14 @@ struct TestUnit {
 }
 
 extension TestUnit {
+    /// The config-center's row of the test sale once it has also given `peers` rights of their own (minted for
+    /// them): what a peer must have been given, as far as the unit knows, before its grants to the unit are believed.
+    static func centerRow(stock: Int64, giving peers: [NodeID: Int64]) -> LedgerRow {
+        LedgerRow(
+            minted: stock + peers.values.reduce(0, +),
+            grantedTo: peers.merging([NodeID(unitID): stock], uniquingKeysWith: +))
+    }
+
     /// The headers of a fulfilment consumer reading the order log.
     static let consumer: HTTPFields = [.authorization: "Bearer \(ordersCredential)"]
 

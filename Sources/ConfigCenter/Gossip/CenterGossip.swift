@@ -5,6 +5,7 @@ import FlashSaleCore
 import FlashSaleStorage
 public import Foundation
 import GRDB
+public import Logging
 
 /// Answers units' gossip at the config-center. Units include it among their peers, so allocations, restocks
 /// and end-of-sale returns travel the same way as grants between units, and the center's view of every unit
@@ -14,46 +15,78 @@ public final class CenterGossip: Sendable {
     let gate: GossipGate
     /// The config-center's own key: it signs every answer, as units' pinned key.
     let key: NodeKey
+    let logger: Logger
 
-    public init(store: CenterStore, seal: GossipSeal, key: NodeKey) {
+    public init(store: CenterStore, seal: GossipSeal, key: NodeKey, logger: Logger = Logger(label: "flashsale.center.gossip")) {
+        self.logger = logger
         self.store = store
         self.gate = GossipGate(seal: seal)
         self.key = key
     }
 
     /// Checks and absorbs a unit's message, then returns the center's own, signed (the cluster secret's signature
-    /// and the center's). Throws a `GossipRefusal` and changes nothing when the message is not genuine.
+    /// and the center's). Throws a `GossipRefusal` and changes nothing when the message is not genuine; rows in it
+    /// that their owners did not sign are left out.
     public func exchange(
         body: Data, signature: String?, senderSignature: String?
     ) async throws -> (body: Data, signature: String, senderSignature: String) {
         // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
         let members = GossipMembers.keys(units: try await store.units())
-        let envelope = try gate.open(
+        let ledgers = try await store.ledgers()
+        let opened = try gate.open(
             body: body, signature: signature, senderSignature: senderSignature, receiver: .center, members: members,
-            nowMs: store.nowMs())
-        try await store.absorb(envelope)
+            nowMs: store.nowMs(), hasSale: { ledgers[$0] != nil }, known: { sale, owner in ledgers[sale]?.rows[owner] })
+        for (sale, owner) in opened.unsignedRows {
+            logger.warning(
+                "gossip row not signed by its owner, left out",
+                metadata: ["from": "\(opened.envelope.from)", "owner": "\(owner)", "sale": "\(sale)"])
+        }
+        for (sale, owner, conflicting) in try await store.absorb(opened.envelope) {
+            let metadata: Logger.Metadata = ["owner": "\(owner)", "sale": "\(sale)", "from": "\(opened.envelope.from)"]
+            if conflicting {
+                logger.error("a unit signed two histories of its ledger row: the later one is refused; withdraw its key", metadata: metadata)
+            } else {
+                logger.warning("a ledger row gives or sells more than its owner holds here: refused", metadata: metadata)
+            }
+        }
         let answer = GossipEnvelope(
-            from: .center, sentAtMs: store.nowMs(), nonce: GossipEnvelope.makeNonce(), digests: try await store.digests())
+            from: .center, sentAtMs: store.nowMs(), nonce: GossipEnvelope.makeNonce(), digests: try await store.digests(key: key))
         let answerBody = try WireJSON.encoder.encode(answer)
         return (answerBody, gate.seal.signature(for: answerBody), try GossipSenderSignature.sign(answerBody, key: key))
     }
 }
 
 extension CenterStore {
-    /// Merges the rows of known sales of enrolled units (never the center's own row, never a node that is no enrolled
-    /// unit: a ghost would grant stock that was never minted) and keeps the sender's pulses. Rows of other units are
-    /// still taken on the sender's word here: gossip between units passes them on, and without them the config-center
-    /// could not account for grants between units whose givers have not reached it yet. Only rows signed by their
-    /// owners would close that (issue 12).
-    func absorb(_ envelope: GossipEnvelope) async throws {
+    /// Every sale's ledger as stored.
+    func ledgers() async throws -> [String: RightsLedger] {
+        try await pool.read { db in
+            var ledgers: [String: RightsLedger] = [:]
+            for terms in try CenterQueries.allSaleTerms(db) { ledgers[terms.id] = try LedgerTables.load(saleID: terms.id, db) }
+            return ledgers
+        }
+    }
+
+    /// Merges the signed rows of known sales of enrolled units (never the center's own row, never a node that is no
+    /// enrolled unit: a ghost would grant stock that was never minted) and keeps the sender's pulses. A row reaches
+    /// here only with its owner's signature (`GossipGate`), so the sender can pass on other units' rows, which the
+    /// config-center needs to account for grants between units whose givers have not reached it yet, but cannot
+    /// alter them. A row that conflicts with the owner's row already kept (two histories), or gives or sells more
+    /// than the owner holds, is refused (`LedgerTables.absorbSigned`).
+    /// Returns (sale, owner, reason) of each row refused.
+    @discardableResult
+    func absorb(_ envelope: GossipEnvelope) async throws -> [(sale: String, owner: NodeID, conflicting: Bool)] {
         let digests = envelope.digests
-        try await write { db in
+        let refused = try await write { db in
+            var refused: [(sale: String, owner: NodeID, conflicting: Bool)] = []
             let enrolled = Set(try String.fetchAll(db, sql: "SELECT id FROM unit WHERE public_key IS NOT NULL"))
             for digest in digests where try CenterQueries.saleTerms(digest.sale, db) != nil {
-                for (node, row) in digest.rows where node != .center && enrolled.contains(node.rawValue) {
-                    try LedgerTables.merge(row, of: node, saleID: digest.sale, db)
-                }
+                let rows = digest.rows.filter { $0.key != .center && enrolled.contains($0.key.rawValue) }
+                let outcome = try LedgerTables.absorbSigned(
+                    rows, signatures: digest.signatures, saleID: digest.sale,
+                    ledger: try LedgerTables.load(saleID: digest.sale, db), db)
+                refused += outcome.conflicting.map { (digest.sale, $0, true) } + outcome.overdrawn.map { (digest.sale, $0, false) }
             }
+            return refused
         }
         pulses.withLock { pulses in
             for digest in digests {
@@ -65,14 +98,23 @@ extension CenterStore {
             }
         }
         await changes.advance()
+        return refused
     }
 
-    /// The center's knowledge of every sale, as stored.
-    func digests() async throws -> [GossipDigest] {
-        try await pool.read { db in
+    /// The center's knowledge of every sale: its own row as stored, signed now with `key`, and the units' rows as
+    /// their owners signed them.
+    func digests(key: NodeKey) async throws -> [GossipDigest] {
+        let stored = try await pool.read { db in
             try CenterQueries.allSaleTerms(db).map { terms in
-                GossipDigest(sale: terms.id, from: .center, ledger: try LedgerTables.load(saleID: terms.id, db), pulse: nil)
+                (terms.id, try LedgerTables.load(saleID: terms.id, db).row(.center), try LedgerTables.signedCopies(saleID: terms.id, db))
             }
+        }
+        return try stored.map { sale, own, copies in
+            var rows = copies.mapValues(\.row)
+            var signatures = copies.mapValues(\.signature)
+            rows[.center] = own
+            signatures[.center] = try RowSignature.sign(own, of: .center, sale: sale, key: key)
+            return GossipDigest(sale: sale, from: .center, rows: rows, signatures: signatures, pulse: nil)
         }
     }
 }

@@ -94,6 +94,12 @@ public enum CenterDatabase {
             // One key, one unit: two units sharing a key could sign as each other.
             try db.execute(sql: "CREATE UNIQUE INDEX unit_public_key ON unit(public_key) WHERE public_key IS NOT NULL")
         }
+        migrator.registerMigration("v8-signed-rows") { db in
+            // Units' rows as their owners signed them: what the config-center passes on in gossip.
+            try LedgerTables.createSignedCopies(db)
+            // The key a unit had before its last re-enrolment (UnitSpec.previousPublicKey).
+            try db.execute(sql: "ALTER TABLE unit ADD COLUMN previous_public_key TEXT")
+        }
         return migrator
     }
 }

@@ -42,11 +42,11 @@ enum CenterQueries {
     }
 
     static func units(_ db: Database) throws -> [UnitSpec] {
-        try Row.fetchAll(db, sql: "SELECT id, region_id, url, last_seen_ms, public_key FROM unit ORDER BY id").map(unitSpec)
+        try Row.fetchAll(db, sql: "SELECT id, region_id, url, last_seen_ms, public_key, previous_public_key FROM unit ORDER BY id").map(unitSpec)
     }
 
     static func unit(_ id: String, _ db: Database) throws -> UnitSpec? {
-        try Row.fetchOne(db, sql: "SELECT id, region_id, url, last_seen_ms, public_key FROM unit WHERE id = ?", arguments: [id])
+        try Row.fetchOne(db, sql: "SELECT id, region_id, url, last_seen_ms, public_key, previous_public_key FROM unit WHERE id = ?", arguments: [id])
             .map(unitSpec)
     }
 
@@ -54,7 +54,7 @@ enum CenterQueries {
         let lastSeen: Int64? = row["last_seen_ms"]
         return UnitSpec(
             id: row["id"], region: row["region_id"], url: row["url"], lastSeen: lastSeen.map(Date.init(millisecondsSince1970:)),
-            publicKey: row["public_key"])
+            publicKey: row["public_key"], previousPublicKey: row["previous_public_key"])
     }
 
     /// Unit ids by region, for the allocation planner; regions without units map to an empty list.

@@ -53,7 +53,7 @@ public final class CenterStore: Sendable {
             return ClusterConfig(
                 version: try CenterQueries.configVersion(db), regions: try CenterQueries.regions(db),
                 units: try CenterQueries.units(db).map {
-                    UnitSpec(id: $0.id, region: $0.region, url: $0.url, publicKey: $0.publicKey)
+                    UnitSpec(id: $0.id, region: $0.region, url: $0.url, publicKey: $0.publicKey, previousPublicKey: $0.previousPublicKey)
                 },
                 sales: sales, buyerTokenKeys: try Self.tokenKeys(db), blacklist: try Self.blacklist(db))
         }
@@ -102,7 +102,12 @@ public final class CenterStore: Sendable {
             let url = spec.url ?? existing.url
             let key = spec.publicKey ?? existing.publicKey
             guard url != existing.url || key != existing.publicKey else { return false }
-            try db.execute(sql: "UPDATE unit SET url = ?, public_key = ? WHERE id = ?", arguments: [url, key, spec.id])
+            // A replaced key is kept as the previous one: the unit's own history (its row as peers kept it) was
+            // signed with it. A unit enrolled anew after a withdrawal has none (`revokeUnitKey` clears it).
+            let previous = key != existing.publicKey && existing.publicKey != nil ? existing.publicKey : existing.previousPublicKey
+            try db.execute(
+                sql: "UPDATE unit SET url = ?, public_key = ?, previous_public_key = ? WHERE id = ?",
+                arguments: [url, key, previous, spec.id])
         } else {
             try db.execute(
                 sql: "INSERT INTO unit (id, region_id, url, public_key) VALUES (?, ?, ?, ?)",
@@ -115,14 +120,15 @@ public final class CenterStore: Sendable {
     public func units() async throws -> [UnitSpec] { try await pool.read(CenterQueries.units) }
 
     /// Withdraws unit `id`'s key (a unit that was compromised, or retired): from the next configuration its
-    /// heartbeats, configuration requests and gossip are refused everywhere, as a unit that was never enrolled. The
+    /// heartbeats, configuration requests and gossip are refused everywhere, as a unit that was never enrolled. Its
+    /// previous key goes too: rows signed with a key that may be an attacker's are no history to take back. The
     /// rights it held stay in its row, unsold, until an operator enrols it again with a new key (`unit add
     /// --public-key`); the account (`report`) shows them at the unit.
     public func revokeUnitKey(_ id: String) async throws -> UnitSpec {
         try await write { db in
             guard let unit = try CenterQueries.unit(id, db) else { throw CenterError.unknownUnit(id) }
             if unit.publicKey != nil {
-                try db.execute(sql: "UPDATE unit SET public_key = NULL WHERE id = ?", arguments: [id])
+                try db.execute(sql: "UPDATE unit SET public_key = NULL, previous_public_key = NULL WHERE id = ?", arguments: [id])
                 _ = try CenterQueries.bumpVersion(db)
             }
             return try CenterQueries.unit(id, db) ?? unit
@@ -138,7 +144,7 @@ public final class CenterStore: Sendable {
     /// An enrolled unit's heartbeat (its signature was checked by the route): records when it was seen, and merges
     /// its own ledger rows (a copy of what it has durably written) into the center's replica. It registers nothing
     /// and moves nothing: a unit's region and URL change only through an operator. Rows it passes on about other
-    /// nodes (`knownRows`) are kept for enrolled units only.
+    /// nodes (`knownRows`) are kept for enrolled units only, under their owners' signatures (`knownSignatures`).
     public func report(_ report: UnitReport) async throws -> UnitSpec {
         try Self.validate(UnitSpec(id: report.unit, region: report.region, url: report.url))
         try Self.validate(rows: report.sales, of: NodeID(report.unit))
@@ -159,13 +165,17 @@ public final class CenterStore: Sendable {
             try db.execute(
                 sql: "UPDATE unit SET last_seen_ms = ?, config_version = ? WHERE id = ?",
                 arguments: [now, report.configVersion, report.unit])
-            // Rows the unit passes on are kept for enrolled units only: a node that is none (a ghost) would grant
-            // stock never minted. Other units' rows are still taken on the sender's word (see CenterStore.absorb).
-            let members = Set(try String.fetchAll(db, sql: "SELECT id FROM unit WHERE public_key IS NOT NULL"))
+            // Rows the unit passes on are kept for enrolled units only (a node that is none, a ghost, would grant
+            // stock never minted), and only under their owners' signatures, by the same rule as gossip.
+            let members = GossipMembers.keys(units: try CenterQueries.units(db))
             for (saleID, rows) in report.knownRows ?? [:] where try CenterQueries.saleTerms(saleID, db) != nil {
-                for (node, row) in rows where members.contains(node.rawValue) {
-                    try LedgerTables.merge(row, of: node, saleID: saleID, db)
+                let signatures = report.knownSignatures?[saleID] ?? [:]
+                let signed = rows.filter { node, row in
+                    guard let key = members[node] else { return false }
+                    return RowSignature.isValid(signatures[node], row: row, of: node, sale: saleID, publicKey: key)
                 }
+                try LedgerTables.absorbSigned(
+                    signed, signatures: signatures, saleID: saleID, ledger: try LedgerTables.load(saleID: saleID, db), db)
             }
             let unit = NodeID(report.unit)
             for (saleID, row) in report.sales where try CenterQueries.saleTerms(saleID, db) != nil {

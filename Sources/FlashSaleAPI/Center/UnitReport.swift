@@ -11,16 +11,21 @@ public struct UnitReport: Sendable, Codable, Equatable {
     /// The config version the unit runs on.
     public var configVersion: Int64
     public var sales: [String: LedgerRow]
-    /// Other units' rows the unit has learned by gossip, per sale (durable copies): grants between units reach
-    /// the config-center with whichever side reports first. Kept for enrolled units only.
+    /// Other units' rows the unit has learned by gossip, per sale, as their owners signed them: grants between
+    /// units reach the config-center with whichever side reports first. Kept for enrolled units only, and only under
+    /// their owners' signatures (`knownSignatures`): the reporting unit passes them on, it cannot write them.
     public var knownRows: [String: [NodeID: LedgerRow]]?
+    /// Each known row's signature by its owner (`RowSignature`, hex), per sale and owner.
+    public var knownSignatures: [String: [NodeID: String]]?
     /// The unit's soft state per sale (stock it can promise, demand), shown in the config-center's status.
     public var pulses: [String: Pulse]?
 
     public init(
         unit: String, region: String, url: String, configVersion: Int64, sales: [String: LedgerRow],
-        knownRows: [String: [NodeID: LedgerRow]]? = nil, pulses: [String: Pulse]? = nil
+        knownRows: [String: [NodeID: LedgerRow]]? = nil, knownSignatures: [String: [NodeID: String]]? = nil,
+        pulses: [String: Pulse]? = nil
     ) {
+        self.knownSignatures = knownSignatures
         self.unit = unit
         self.region = region
         self.url = url
@@ -33,7 +38,7 @@ public struct UnitReport: Sendable, Codable, Equatable {
 
 extension UnitReport {
     private enum CodingKeys: String, CodingKey {
-        case unit, region, url, configVersion, sales, knownRows, pulses
+        case unit, region, url, configVersion, sales, knownRows, knownSignatures, pulses
     }
 
     /// Refuses a report with more sales, rows or pulses than a message may carry, or a version out of range; the
@@ -45,6 +50,15 @@ extension UnitReport {
         guard (knownRows?.count ?? 0) <= max, knownRows?.values.allSatisfy({ $0.count <= max }) ?? true else {
             throw DecodingError.dataCorruptedError(forKey: .knownRows, in: container, debugDescription: "more than \(max) entries")
         }
+        let knownSignatures = try container.decodeIfPresent([String: [NodeID: String]].self, forKey: .knownSignatures)
+        guard (knownSignatures?.count ?? 0) <= max,
+            knownSignatures?.values.allSatisfy({
+                $0.count <= max && $0.values.allSatisfy { $0.utf8.count <= GossipDigest.signatureBytesMax }
+            }) ?? true
+        else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .knownSignatures, in: container, debugDescription: "more than \(max) entries, or a signature too long")
+        }
         let pulses = try container.decodeIfPresent([String: Pulse].self, forKey: .pulses)
         guard (pulses?.count ?? 0) <= max else {
             throw DecodingError.dataCorruptedError(forKey: .pulses, in: container, debugDescription: "more than \(max) entries")
@@ -55,6 +69,6 @@ extension UnitReport {
             url: try container.decode(String.self, forKey: .url, maxBytes: 512),
             configVersion: try container.decode(Int64.self, forKey: .configVersion, in: 0...Int64.max),
             sales: try container.decode([String: LedgerRow].self, forKey: .sales, maxCount: max),
-            knownRows: knownRows, pulses: pulses)
+            knownRows: knownRows, knownSignatures: knownSignatures, pulses: pulses)
     }
 }

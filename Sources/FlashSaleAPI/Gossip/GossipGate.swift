@@ -6,21 +6,37 @@ public import Foundation
 import Synchronization
 
 /// Opens received gossip: the cluster secret's signature over the exact bytes, the decoding, the sender's
-/// membership and its own signature (by the key it was enrolled with), the age and nonce (`ReplayGuard`), and the
-/// plausibility of every row but the receiver's own. A message that fails any check throws a `GossipRefusal` and
-/// has changed nothing.
+/// membership and its own signature (by the key it was enrolled with), the age and nonce (`ReplayGuard`), the
+/// plausibility of every row, and each row's signature by its owner (`RowSignature`). A message that fails any check
+/// but the last throws a `GossipRefusal` and has changed nothing; a row its owner did not sign is left out of what is
+/// opened (an honest relay may still carry a row signed before its owner was enrolled again with a new key).
 public final class GossipGate: Sendable {
     public let seal: GossipSeal
     private let replay = Mutex(ReplayGuard())
 
     public init(seal: GossipSeal) { self.seal = seal }
 
+    /// What a message brought: its envelope with only the rows that add to what the receiver knows and that their
+    /// owners signed, and the rows left out for want of their owner's signature.
+    public struct Opened: Sendable {
+        public var envelope: GossipEnvelope
+        /// (sale, owner) of each row left out because it was not signed by its owner's enrolled key.
+        public var unsignedRows: [(sale: String, owner: NodeID)]
+    }
+
     /// The envelope in `body`, once it passed every check. `receiver` is the node opening it; `members` the
-    /// nodes it accepts gossip from, with the public key each was enrolled with.
+    /// nodes it accepts gossip and rows from, with the public key each was enrolled with (the receiver's own
+    /// included: copies of its own row are believed only under its own key). `known(sale, owner)` is the row the
+    /// receiver already holds: a row it dominates brings nothing, so its signature is not even checked.
+    /// `formerKey` is the key the receiver was enrolled with before (`UnitSpec.previousPublicKey`): copies of its own
+    /// row signed with it are its own history too (a unit that lost its disk, key included, takes them back).
+    /// Only digests of sales the receiver has (`hasSale`), the first of each, are opened: a member cannot make it check
+    /// signatures without end by repeating a sale or naming sales that do not exist.
     public func open(
         body: Data, signature: String?, senderSignature: String?, receiver: NodeID,
-        members: [NodeID: Curve25519.Signing.PublicKey], nowMs: Int64
-    ) throws(GossipRefusal) -> GossipEnvelope {
+        members: [NodeID: Curve25519.Signing.PublicKey], formerKey: Curve25519.Signing.PublicKey? = nil, nowMs: Int64,
+        hasSale: (String) -> Bool = { _ in true }, known: (String, NodeID) -> LedgerRow? = { _, _ in nil }
+    ) throws(GossipRefusal) -> Opened {
         guard let signature, seal.verify(signature, body: body) else { throw .badSignature }
         let envelope: GossipEnvelope
         do {
@@ -45,6 +61,27 @@ public final class GossipGate: Sendable {
                 throw .malformed("row of \(node) for sale \(digest.sale) is out of range")
             }
         }
-        return envelope
+        var opened = Opened(envelope: envelope, unsignedRows: [])
+        var seen = Set<String>()
+        let digests = envelope.digests.filter { hasSale($0.sale) && seen.insert($0.sale).inserted }
+        opened.envelope.digests = digests.map { digest in
+            var kept = digest
+            kept.rows = [:]
+            kept.signatures = [:]
+            for (owner, row) in digest.rows.sorted(by: { $0.key < $1.key }) {
+                if let held = known(digest.sale, owner), held.dominates(row) { continue }
+                let keys = [members[owner], owner == receiver ? formerKey : nil].compactMap { $0 }
+                guard keys.contains(where: {
+                    RowSignature.isValid(digest.signatures[owner], row: row, of: owner, sale: digest.sale, publicKey: $0)
+                }) else {
+                    opened.unsignedRows.append((digest.sale, owner))
+                    continue
+                }
+                kept.rows[owner] = row
+                kept.signatures[owner] = digest.signatures[owner]
+            }
+            return kept
+        }
+        return opened
     }
 }

@@ -42,6 +42,16 @@ public struct LedgerRow: Sendable, Hashable, Codable {
             && other.grantedTo.allSatisfy { (grantedTo[$0.key] ?? 0) >= $0.value }
     }
 
+    /// How this row, signed by its owner, stands to `known`, the owner's signed row kept so far: an honest owner's
+    /// rows only grow, so each new one dominates the last. Neither dominating the other is the owner signing two
+    /// histories (showing one peer a grant and another peer a different one with the same rights): such a row is
+    /// refused, and the first history stays.
+    public func succession(after known: LedgerRow?) -> RowSuccession {
+        guard let known else { return .newer }
+        if known.dominates(self) { return .known }
+        return dominates(known) ? .newer : .conflicting
+    }
+
     /// Whether `node` could have written this row: counters non-negative and at most `bound`, nothing returned
     /// beyond what was sold, no grant to itself, minted only by the config-center. Rows from the network are
     /// checked with this before they are merged.
@@ -51,6 +61,16 @@ public struct LedgerRow: Sendable, Hashable, Codable {
             && range.contains(released) && released <= consumed
             && grantedTo.allSatisfy { $0.key != node && range.contains($0.value) }
     }
+}
+
+/// Where a received row stands in its owner's history (`LedgerRow.succession(after:)`).
+public enum RowSuccession: Sendable, Equatable {
+    /// Adds to what is known.
+    case newer
+    /// Already known, or older: merging it changes nothing.
+    case known
+    /// Neither older nor newer: the owner signed two histories.
+    case conflicting
 }
 
 extension LedgerRow {

@@ -82,6 +82,30 @@ public struct RightsLedger: Sendable, Hashable, Codable {
         }
     }
 
+    /// Of other nodes' `rows` (each already proven to be its owner's), those this ledger can take: once they are all
+    /// merged, each of their owners has non-negative rights. An owner's signature proves only that it wrote its row;
+    /// this refuses a row in which a node gives or sells more than it holds (a compromised unit granting another
+    /// 1,000 it never had), which would otherwise make an honest node sell stock never minted.
+    ///
+    /// The rows are taken together, not one by one: two units that gave each other stock each look overdrawn
+    /// without the other's row, and taking them one at a time would refuse both for ever. So all are tried, the
+    /// overdrawn are dropped, and again until none is (dropping a row only lowers what others received, so this
+    /// ends with the largest set that holds). No set can create stock: every grant in it is counted against its
+    /// giver. An honest row refused because this ledger has not yet heard of a grant to its owner comes again with
+    /// the next gossip and is taken once that grant is known.
+    public func admissible(_ rows: [NodeID: LedgerRow]) -> (taken: [NodeID: LedgerRow], refused: [NodeID]) {
+        var taken = rows
+        var refused: [NodeID] = []
+        while true {
+            var trial = self
+            for (node, row) in taken { trial.merge(row, of: node) }
+            let overdrawn = taken.keys.filter { trial.rights(of: $0) < 0 }
+            if overdrawn.isEmpty { return (taken, refused.sorted()) }
+            for node in overdrawn { taken[node] = nil }
+            refused += overdrawn
+        }
+    }
+
     private static func requirePositive(_ amount: Int64) throws(LedgerError) {
         guard amount > 0 else { throw .amountNotPositive(amount) }
     }

@@ -3,17 +3,23 @@
 /// A node's knowledge of a sale's ledger (every row it has, its own included) and its latest pulse. Rows merge
 /// by pointwise max, so a digest can be lost, duplicated, delayed or reordered without harm; a pulse is kept
 /// only if it is newer than the one already known.
+///
+/// Each row travels with its owner's signature (`signatures`, hex Ed25519, see `RowSignature` in FlashSaleAPI), so
+/// a node that relays another's row cannot alter it: a row without its owner's signature is believed by no one.
 public struct GossipDigest: Sendable, Hashable, Codable {
     public var sale: String
     public var from: NodeID
     public var rows: [NodeID: LedgerRow]
+    /// The owner's signature of each row, by owner.
+    public var signatures: [NodeID: String]
     /// The sender's own soft state; the config-center sends none.
     public var pulse: Pulse?
 
-    public init(sale: String, from: NodeID, rows: [NodeID: LedgerRow], pulse: Pulse?) {
+    public init(sale: String, from: NodeID, rows: [NodeID: LedgerRow], signatures: [NodeID: String] = [:], pulse: Pulse?) {
         self.sale = sale
         self.from = from
         self.rows = rows
+        self.signatures = signatures
         self.pulse = pulse
     }
 
@@ -31,20 +37,31 @@ public struct GossipDigest: Sendable, Hashable, Codable {
 
 extension GossipDigest {
     private enum CodingKeys: String, CodingKey {
-        case sale, from, rows, pulse
+        case sale, from, rows, signatures, pulse
     }
 
-    /// Refuses a digest that names more nodes than a message may carry or a sale id that is not an id.
+    /// Longest signature text a digest may carry (an Ed25519 signature is 128 hex digits).
+    public static let signatureBytesMax = 128
+
+    /// Refuses a digest that names more nodes than a message may carry, a signature longer than one, or a sale id
+    /// that is not an id.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let sale = try container.decode(String.self, forKey: .sale, maxBytes: IdentifierRule.idMaxLength)
         guard IdentifierRule.isValidID(sale) else {
             throw DecodingError.dataCorruptedError(forKey: .sale, in: container, debugDescription: "not a sale id")
         }
+        let signatures = try container.decodeIfPresent([NodeID: String].self, forKey: .signatures) ?? [:]
+        guard signatures.count <= WireBounds.entriesMax,
+            signatures.values.allSatisfy({ $0.utf8.count <= Self.signatureBytesMax })
+        else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .signatures, in: container, debugDescription: "too many signatures, or one too long")
+        }
         self.init(
             sale: sale, from: try container.decode(NodeID.self, forKey: .from),
             rows: try container.decode([NodeID: LedgerRow].self, forKey: .rows, maxCount: WireBounds.entriesMax),
-            pulse: try container.decodeIfPresent(Pulse.self, forKey: .pulse))
+            signatures: signatures, pulse: try container.decodeIfPresent(Pulse.self, forKey: .pulse))
     }
 }
 

@@ -3,6 +3,7 @@
 import ConfigCenterClient
 import FlashSaleAPI
 import FlashSaleCore
+import FlashSaleStorage
 import GRDB
 import Logging
 import ServiceLifecycle
@@ -43,7 +44,7 @@ final class Reporter: Service, Sendable {
                     var report = UnitReport(
                         unit: self.desk.unit.rawValue, region: self.region, url: self.url,
                         configVersion: self.follower.version, sales: [:])
-                    (report.sales, report.knownRows) = try await self.durableRows()
+                    (report.sales, report.knownRows, report.knownSignatures) = try await self.durableRows()
                     let now = self.nowMs()
                     report.pulses = Dictionary(
                         uniqueKeysWithValues: report.sales.keys.compactMap { sale in
@@ -66,18 +67,22 @@ final class Reporter: Service, Sendable {
     /// The unit's own row per sale as SQLite has it, and the other units' rows it has learned (so the
     /// config-center can account for grants between units even before the giver reports: without them, two units
     /// that gave each other stock could each look over-granted until the other reported, and neither would).
-    private func durableRows() async throws -> ([String: LedgerRow], [String: [NodeID: LedgerRow]]) {
+    private func durableRows() async throws -> (
+        [String: LedgerRow], [String: [NodeID: LedgerRow]], [String: [NodeID: String]]
+    ) {
         let unit = desk.unit
         let sales = desk.saleTerms().map(\.id)
         return try await pool.read { db in
             var own: [String: LedgerRow] = [:]
             var known: [String: [NodeID: LedgerRow]] = [:]
+            var signatures: [String: [NodeID: String]] = [:]
             for sale in sales {
-                let ledger = try UnitRecords.ledger(saleID: sale, unit: unit, db)
-                own[sale] = ledger.row(unit)
-                known[sale] = ledger.rows.filter { $0.key != unit && $0.key != .center }
+                own[sale] = try UnitRecords.ledger(saleID: sale, unit: unit, db).row(unit)
+                let copies = try LedgerTables.signedCopies(saleID: sale, db).filter { $0.key != unit && $0.key != .center }
+                known[sale] = copies.mapValues(\.row)
+                signatures[sale] = copies.mapValues(\.signature)
             }
-            return (own, known)
+            return (own, known, signatures)
         }
     }
 }

@@ -27,6 +27,8 @@ final class GossipExchange: Sendable {
     let pulseMaxAgeMs: Int64
     /// The nodes this unit takes gossip from, with the key each was enrolled with.
     private let members: @Sendable () -> [NodeID: Curve25519.Signing.PublicKey]
+    /// The key this unit was enrolled with before its last re-enrolment, if any (`UnitSpec.previousPublicKey`).
+    private let formerKey: @Sendable () -> Curve25519.Signing.PublicKey?
     /// This unit's own key: it signs every message it sends.
     private let key: NodeKey
     private let nowMs: @Sendable () -> Int64
@@ -37,9 +39,11 @@ final class GossipExchange: Sendable {
     init(
         desk: PurchaseDesk, pool: DatabasePool, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
         recovery: UnitRecovery, pulseMaxAgeMs: Int64, key: NodeKey,
-        members: @escaping @Sendable () -> [NodeID: Curve25519.Signing.PublicKey], nowMs: @escaping @Sendable () -> Int64,
+        members: @escaping @Sendable () -> [NodeID: Curve25519.Signing.PublicKey],
+        formerKey: @escaping @Sendable () -> Curve25519.Signing.PublicKey? = { nil }, nowMs: @escaping @Sendable () -> Int64,
         metrics: UnitMetrics, logger: Logger
     ) {
+        self.formerKey = formerKey
         self.key = key
         self.metrics = metrics
         self.desk = desk
@@ -56,17 +60,24 @@ final class GossipExchange: Sendable {
 
     // MARK: Sending
 
-    /// This unit's signed message (the cluster secret's signature and its own): every sale's ledger as stored, and
-    /// its pulse.
+    /// This unit's signed message (the cluster secret's signature and its own): per sale, its own row as stored,
+    /// signed now, the other nodes' rows as their owners signed them, and its pulse.
     func sealedEnvelope() async throws -> (body: Data, signature: String, senderSignature: String) {
         let now = nowMs()
         let unit = desk.unit
         let sales = desk.saleTerms().map(\.id).sorted()
-        let ledgers = try await pool.read { db in
-            try sales.map { ($0, try UnitRecords.ledger(saleID: $0, unit: unit, db)) }
+        let stored = try await pool.read { db in
+            try sales.map { sale in
+                (sale, try UnitRecords.ledger(saleID: sale, unit: unit, db).row(unit), try LedgerTables.signedCopies(saleID: sale, db))
+            }
         }
-        let digests = ledgers.map { sale, ledger in
-            GossipDigest(sale: sale, from: unit, ledger: ledger, pulse: desk.pulse(sale: sale, nowMs: now))
+        let digests = try stored.map { sale, own, copies in
+            var rows = copies.mapValues(\.row)
+            var signatures = copies.mapValues(\.signature)
+            rows[unit] = own
+            signatures[unit] = try RowSignature.sign(own, of: unit, sale: sale, key: key)
+            return GossipDigest(
+                sale: sale, from: unit, rows: rows, signatures: signatures, pulse: desk.pulse(sale: sale, nowMs: now))
         }
         let envelope = GossipEnvelope(from: unit, sentAtMs: now, nonce: GossipEnvelope.makeNonce(), digests: digests)
         let body = try WireJSON.encoder.encode(envelope)
@@ -75,36 +86,48 @@ final class GossipExchange: Sendable {
 
     // MARK: Receiving
 
-    /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine.
+    /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine; rows
+    /// in it that their owners did not sign are left out.
     func receive(body: Data, signature: String?, senderSignature: String?) async throws {
-        let envelope = try gate.open(
+        let opened = try gate.open(
             body: body, signature: signature, senderSignature: senderSignature, receiver: desk.unit, members: members(),
-            nowMs: nowMs())
-        try await absorb(envelope)
-        if recovery.isRecovering { await recovery.heard(from: envelope.from) }
+            formerKey: formerKey(), nowMs: nowMs(), hasSale: { desk.terms(sale: $0) != nil },
+            known: { sale, owner in desk.knownRow(sale: sale, owner: owner) })
+        for (sale, owner) in opened.unsignedRows {
+            metrics.gossipRowRefused(.unsigned)
+            logger.warning(
+                "gossip row not signed by its owner, left out",
+                metadata: ["from": "\(opened.envelope.from)", "owner": "\(owner)", "sale": "\(sale)"])
+        }
+        try await absorb(opened.envelope)
+        if recovery.isRecovering { await recovery.heard(from: opened.envelope.from) }
     }
 
-    /// Writes other nodes' rows to SQLite, then shows them to the desk; records the sender's pulse. While the unit
-    /// recovers from a lost database it also takes back the sender's copy of its own row.
+    /// Writes other nodes' signed rows to SQLite, then shows the ones taken to the desk; records the sender's pulse.
+    /// A row that conflicts with its owner's row already kept (the owner signed two histories), or that gives or
+    /// sells more than its owner holds, is refused (`LedgerTables.absorbSigned`). While the unit recovers from a lost
+    /// database it also takes back the copies of its own row that it signed.
     private func absorb(_ envelope: GossipEnvelope) async throws {
         let unit = desk.unit
         let recovering = recovery.isRecovering
         let known = Set(desk.saleTerms().map(\.id))
         let digests = envelope.digests.filter { known.contains($0.sale) }
-        try await pool.write { db in
-            for digest in digests {
-                for (node, row) in digest.rows {
-                    if node != unit {
-                        try LedgerTables.merge(row, of: node, saleID: digest.sale, db)
-                    } else if recovering {
-                        try UnitRecords.restore(row, of: unit, saleID: digest.sale, db)
-                    }
+        let absorbed = try await pool.write { db in
+            try digests.map { digest in
+                if recovering, let mine = digest.rows[unit] {
+                    try UnitRecords.restore(mine, of: unit, saleID: digest.sale, db)
                 }
+                let ledger = try UnitRecords.ledger(saleID: digest.sale, unit: unit, db)
+                return (digest, try LedgerTables.absorbSigned(
+                    digest.rows.filter { $0.key != unit }, signatures: digest.signatures, saleID: digest.sale,
+                    ledger: ledger, db))
             }
         }
-        for digest in digests {
+        for (digest, outcome) in absorbed {
+            for owner in outcome.conflicting { refuse(owner, .conflicting, sale: digest.sale, from: envelope.from) }
+            for owner in outcome.overdrawn { refuse(owner, .overdrawn, sale: digest.sale, from: envelope.from) }
             let before = desk.received(sale: digest.sale)
-            desk.merge(sale: digest.sale, others: digest.rows(excluding: unit))
+            desk.merge(sale: digest.sale, others: RightsLedger(rows: outcome.taken))
             let brought = desk.received(sale: digest.sale) - before
             if brought > 0 {
                 metrics.grantsReceived.increment()
@@ -113,6 +136,21 @@ final class GossipExchange: Sendable {
             if let pulse = digest.pulse, pulse.node == envelope.from {
                 boards.withLock { $0[digest.sale, default: PulseBoard()].record(pulse) }
             }
+        }
+    }
+
+    /// A row signed by `owner` was refused: it conflicts with the owner's row kept here (the owner showed different
+    /// nodes different histories), or it gives or sells more than the owner holds. Either is proof the owner's key
+    /// was used to cheat (or, for an overdrawn row, that this unit has not yet heard of a grant to the owner: it is
+    /// taken when it comes again after that grant).
+    private func refuse(_ owner: NodeID, _ reason: UnitMetrics.RowRefusal, sale: String, from sender: NodeID) {
+        metrics.gossipRowRefused(reason)
+        let metadata: Logger.Metadata = ["owner": "\(owner)", "sale": "\(sale)", "from": "\(sender)"]
+        switch reason {
+        case .conflicting:
+            logger.error("a node signed two histories of its ledger row: the later one is refused; withdraw its key", metadata: metadata)
+        default:
+            logger.warning("a ledger row gives or sells more than its owner holds here: refused", metadata: metadata)
         }
     }
 

@@ -43,6 +43,12 @@ final class UnitMetrics: Sendable {
     let ordersPaid: Counter
     let ordersCancelled: Counter
     let ordersExpired: Counter
+    /// Rows in gossip that were refused, by `RowRefusal`.
+    private let gossipRowsRefused: [RowRefusal: Counter]
+
+    /// Why a gossip row was refused: not signed by its owner, conflicting with the owner's row already kept, or
+    /// giving or selling more than the owner holds.
+    enum RowRefusal: String, CaseIterable { case unsigned, conflicting, overdrawn }
 
     init() {
         let registry = MetricsRegistry(
@@ -64,10 +70,18 @@ final class UnitMetrics: Sendable {
         ordersPaid = registry.counter("flashsale_orders_paid_total")
         ordersCancelled = registry.counter("flashsale_orders_cancelled_total")
         ordersExpired = registry.counter("flashsale_orders_expired_total")
+        gossipRowsRefused = Dictionary(uniqueKeysWithValues: RowRefusal.allCases.map {
+            ($0, registry.counter("flashsale_gossip_rows_refused_total", [("reason", $0.rawValue)]))
+        })
     }
 
     func purchase(_ outcome: PurchaseOutcomeLabel) {
         purchases[outcome.rawValue].increment()
+    }
+
+    /// A row in gossip was refused.
+    func gossipRowRefused(_ reason: RowRefusal) {
+        gossipRowsRefused[reason]?.increment()
     }
 
     /// A rate limiter refused: the client address's, or the buyer's.

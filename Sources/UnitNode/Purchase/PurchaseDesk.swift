@@ -167,6 +167,11 @@ public final class PurchaseDesk: Sendable {
         return state.withLock { $0.sales[saleID]?.book.ledger.received(by: unit) ?? 0 }
     }
 
+    /// The row of `owner` for `saleID` as the desk knows it (this unit's own included), or nil.
+    func knownRow(sale saleID: String, owner: NodeID) -> LedgerRow? {
+        state.withLock { $0.sales[saleID]?.book.ledger.rows[owner] }
+    }
+
     /// The unit's own durable ledger row per sale, for heartbeats (and later gossip).
     public func ownRows() -> [String: LedgerRow] {
         state.withLock { state in state.sales.mapValues { $0.book.ledger.row(unit) } }

@@ -125,6 +125,10 @@ public enum UnitDatabase {
             // The expiry sweep reads reserved orders of a sale by age.
             try db.execute(sql: "CREATE INDEX orders_to_expire ON orders (sale_id, status, stream_ms)")
         }
+        migrator.registerMigration("v4-signed-rows") { db in
+            // Other nodes' rows as their owners signed them: what this unit passes on in gossip.
+            try LedgerTables.createSignedCopies(db)
+        }
         return migrator
     }
 }

@@ -8,6 +8,8 @@ struct SimUnit {
     /// What the unit wrote durably: the ledger as it knew it at its last write, and its orders.
     private(set) var disk: RightsLedger
     private(set) var diskOrders: [Order] = []
+    /// Other nodes' rows as their owners signed them, kept durably with the ledger.
+    private(set) var kept = SimKeptRows()
     /// Nil while the unit is down.
     private(set) var book: PurchaseBook?
     private var sequence: OrderIDSequence
@@ -54,15 +56,17 @@ struct SimUnit {
         return Pulse(node: id, available: available, demandPerSecond: meter.rate(atMs: nowMs), heartbeatMs: nowMs)
     }
 
+    /// Its own row signed now, and the other rows as their owners signed them (never its merged replica).
     func digest(nowMs: Int64) -> GossipDigest? {
         guard let book else { return nil }
-        return GossipDigest(sale: terms.id, from: id, ledger: book.ledger, pulse: pulse(nowMs: nowMs))
+        return kept.digest(sale: terms.id, owner: id, row: book.ledger.row(id), pulse: pulse(nowMs: nowMs))
     }
 
-    /// Folds in a peer's digest: other nodes' rows (made durable with the rest of the ledger) and its pulse.
+    /// Folds in a peer's digest: the other nodes' rows it takes by the node's rule (`RowIntake`: signed by their
+    /// owners, one history each, none overdrawn), made durable with the rest of the ledger, and its pulse.
     mutating func absorb(_ digest: GossipDigest) {
         guard var book else { return }
-        book.merge(digest.rows(excluding: id))
+        book.merge(RightsLedger(rows: kept.take(digest, receiver: id, ledger: book.ledger)))
         disk = book.ledger
         self.book = book
         if let pulse = digest.pulse { board.record(pulse) }

@@ -13,6 +13,10 @@ struct Simulation {
     private(set) var units: [SimUnit]
     /// The config-center's replica (its own row is the truth for minting and its grants).
     private(set) var center: RightsLedger
+    /// The rows of other nodes the config-center keeps as their owners signed them.
+    private(set) var centerKept = SimKeptRows()
+    /// A member whose key an attacker holds, in runs that have one.
+    private(set) var byzantine: SimByzantine?
     private var demand: [Int]
     private(set) var tick = 0
     private var nextUser = 0
@@ -22,7 +26,8 @@ struct Simulation {
     private(set) var failures: [String] = []
     private(set) var grantsMade = 0
 
-    init(seed: UInt64) {
+    /// A run of `seed`; with `byzantine`, one more member that attacks at every step (`SimByzantine`).
+    init(seed: UInt64, byzantine: Bool = false) {
         self.seed = seed
         var rng = SplitMix64(seed: seed)
         let count = rng.int(2...5)
@@ -47,15 +52,22 @@ struct Simulation {
         network.dropPercent = rng.int(0...30)
         network.duplicatePercent = rng.int(0...20)
         network.maxDelay = rng.int(1...8)
+        if byzantine { self.byzantine = SimByzantine(id: "b", sale: terms.id) }
     }
 
     var nowMs: Int64 { Int64(tick) * Self.tickMs }
     var minted: Int64 { center.row(.center).minted }
 
-    /// The true state: every node's row as that node itself wrote it.
+    /// The true state: every honest node's row as that node itself wrote it, and the byzantine node's as far as
+    /// any honest node took it (its own word is worth nothing beyond that).
     var truth: RightsLedger {
         var ledger = RightsLedger(rows: [.center: center.row(.center)])
         for unit in units { ledger.merge(unit.disk.row(unit.id), of: unit.id) }
+        if let byzantine {
+            for kept in [centerKept] + units.map(\.kept) {
+                if let row = kept.rows[byzantine.id] { ledger.merge(row, of: byzantine.id) }
+            }
+        }
         return ledger
     }
 
@@ -104,7 +116,8 @@ struct Simulation {
         if rng.chance(3), let healed = cuts.randomElement(using: &rng) { network.cut.remove(healed) }
     }
 
-    private var nodes: [NodeID] { [.center] + units.map(\.id) }
+    private var nodes: [NodeID] { [.center] + units.map(\.id) + (byzantine.map { [$0.id] } ?? []) }
+    private var honestNodes: [NodeID] { [.center] + units.map(\.id) }
 
     private mutating func buyers() {
         for index in units.indices where units[index].isUp {
@@ -118,11 +131,18 @@ struct Simulation {
     private mutating func deliver() {
         for message in network.due(now: tick, rng: &rng) {
             if message.to == .center {
-                center.merge(message.digest.rows(excluding: .center))
+                center.merge(RightsLedger(rows: centerKept.take(message.digest, receiver: .center, ledger: center)))
                 if message.isPush {
-                    let reply = GossipDigest(sale: "sale", from: .center, ledger: center, pulse: nil)
+                    let reply = centerKept.digest(sale: "sale", owner: .center, row: center.row(.center), pulse: nil)
                     network.send(reply, to: message.digest.from, isPush: false, now: tick, rng: &rng)
                 }
+            } else if var byzantine, message.to == byzantine.id {
+                byzantine.overhear(message.digest)
+                if message.isPush {
+                    network.send(byzantine.attack(message.digest.from, nowMs: nowMs, rng: &rng), to: message.digest.from,
+                                 isPush: false, now: tick, rng: &rng)
+                }
+                self.byzantine = byzantine
             } else if let index = units.firstIndex(where: { $0.id == message.to }), units[index].isUp {
                 units[index].absorb(message.digest)
                 if message.isPush, let reply = units[index].digest(nowMs: nowMs) {
@@ -140,6 +160,16 @@ struct Simulation {
                 network.send(digest, to: peer, isPush: true, now: tick, rng: &rng)
             }
         }
+        attack(targets: honestNodes.shuffled(using: &rng).prefix(fanout))
+    }
+
+    /// The byzantine node pushes its attack to each of `targets`.
+    private mutating func attack(targets: some Sequence<NodeID>) {
+        guard var byzantine else { return }
+        for target in targets {
+            network.send(byzantine.attack(target, nowMs: nowMs, rng: &rng), to: target, isPush: true, now: tick, rng: &rng)
+        }
+        self.byzantine = byzantine
     }
 
     private mutating func rebalance() {
@@ -184,6 +214,14 @@ struct Simulation {
             }
         }
         if center.rights(of: .center) < 0 { failures.append("tick \(tick): the center has negative rights") }
+        // No replica holds more of an honest node's row than that node wrote: nothing forged or altered got in.
+        let replicas: [(NodeID, RightsLedger?)] = [(.center, center)] + units.map { ($0.id, $0.book?.ledger) }
+        for (name, replica) in replicas {
+            guard let replica else { continue }
+            for owner in honestNodes where owner != name && !truth.row(owner).dominates(replica.row(owner)) {
+                failures.append("tick \(tick): \(name) holds \(replica.row(owner)) for \(owner), which wrote \(truth.row(owner))")
+            }
+        }
     }
 
     /// End of the sale: the network heals, every unit comes back, buyers stop, every unit grants what it has
@@ -209,6 +247,8 @@ struct Simulation {
                         network.send(digest, to: peer, isPush: true, now: tick, rng: &rng)
                     }
                 }
+                byzantine?.stopGrowing()
+                attack(targets: honestNodes)
             }
             check()
             // Rights can still arrive after a unit returned what it had (a grant that was in flight): a unit keeps
@@ -245,13 +285,17 @@ struct Simulation {
         return same(center) && units.allSatisfy { same($0.book?.ledger) }
     }
 
+    /// Honest units hold nothing after returning, and every unit of stock is sold, back at the center, or held by
+    /// the byzantine node (what honest units granted it, which it never returns).
     private mutating func conservation() {
         let truth = truth
         let unitRights = units.reduce(Int64(0)) { $0 + truth.rights(of: $1.id) }
         if unitRights != 0 { failures.append("stranded: units still hold \(unitRights) rights after returning") }
         let returned = truth.rights(of: .center)
-        if truth.totalHeld + returned != truth.totalMinted {
-            failures.append("not conserved: sold \(truth.totalHeld) + at center \(returned) != minted \(truth.totalMinted)")
+        let taken = byzantine.map { truth.rights(of: $0.id) } ?? 0
+        if truth.totalHeld + returned + taken != truth.totalMinted {
+            failures.append(
+                "not conserved: sold \(truth.totalHeld) + at center \(returned) + at the byzantine node \(taken) != minted \(truth.totalMinted)")
         }
     }
 }

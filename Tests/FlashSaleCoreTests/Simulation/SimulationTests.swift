@@ -51,6 +51,39 @@ struct SimulationTests {
         #expect(outcome.grants > seeds.count / 4, "rebalancing grants happened in too few runs to mean anything")
     }
 
+    /// Issue 12's proof: a member whose key an attacker holds sends forged, altered, replayed and other owners' rows
+    /// and made-up grants of its own at every step, and pulls grants to itself. On the honest nodes no oversell, no
+    /// negative rights, no row an honest owner did not write; at the end, conservation (what it was granted stays with
+    /// it) and convergence.
+    @Test("with a byzantine member: the invariants hold on the honest nodes, for every seed")
+    func invariantsHoldWithAByzantineMember() async {
+        let seeds = Array(Self.seeds.prefix(500))
+        let outcome = await Self.onOwnThread { () -> (attacks: Int, refused: Int, sold: Int64, failure: String?) in
+            var attacks = 0
+            var refused = 0
+            var sold: Int64 = 0
+            for seed in seeds {
+                var simulation = Simulation(seed: seed, byzantine: true)
+                simulation.run(steps: 400)
+                if simulation.failures.isEmpty { simulation.endSaleAndConverge() }
+                attacks += simulation.byzantine?.attacksSent ?? 0
+                refused += ([simulation.centerKept] + simulation.units.map(\.kept)).reduce(0) { $0 + $1.refusedOverdrawn }
+                sold += simulation.units.reduce(0) { $0 + simulation.truth.row($1.id).held }
+                guard simulation.failures.isEmpty else {
+                    return (attacks, refused, sold, "seed \(seed) failed (replay: SIM_SEED=\(seed) swift test --filter SimulationTests): \(simulation.failures.prefix(3))")
+                }
+            }
+            return (attacks, refused, sold, nil)
+        }
+        if let failure = outcome.failure {
+            Issue.record(Comment(rawValue: failure))
+            return
+        }
+        #expect(outcome.attacks > seeds.count * 50, "the byzantine node attacked at nearly every step")
+        #expect(outcome.refused > 0, "some of its made-up grants went beyond what it held, and were refused")
+        #expect(outcome.sold > 0, "honest units still sold")
+    }
+
     @Test("a seed replays exactly")
     func deterministic() {
         var first = Simulation(seed: 42)
