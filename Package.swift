@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "ConfigCenterClient", "FlashSaleAPI", "TestSupport",
+                "ConfigCenterClient", "FlashSaleAPI", "FlashSaleCore", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

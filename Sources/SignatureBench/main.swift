@@ -77,7 +77,7 @@ for (units, sales) in [(4, 1), (16, 4)] {
             body: fresh, signature: seal.signature(for: fresh),
             senderSignature: try? GossipSenderSignature.sign(fresh, key: key), receiver: "eu-west-99",
             members: members, nowMs: sent)
-        precondition(opened?.unsignedRows.isEmpty == true, "a genuine message passes the gate, every row checked")
+        precondition(opened?.leftOut.isEmpty == true, "a genuine message passes the gate, every row checked")
     }
 }
 

@@ -25,11 +25,12 @@ struct NodeAuthTests {
     }
 
     private func report(
-        _ unit: String, knownRows: [String: [NodeID: LedgerRow]]? = nil, knownSignatures: [String: [NodeID: String]]? = nil
+        _ unit: String, own: LedgerRow = LedgerRow(consumed: 1), knownRows: [String: [NodeID: LedgerRow]]? = nil,
+        knownSignatures: [String: [NodeID: String]]? = nil
     ) -> Data {
         // Encoding a plain value cannot fail.
         try! WireJSON.encoder.encode(UnitReport(
-            unit: unit, region: "eu", url: "http://127.0.0.1:8000/\(unit)", configVersion: 1, sales: ["s1": LedgerRow(consumed: 1)],
+            unit: unit, region: "eu", url: "http://127.0.0.1:8000/\(unit)", configVersion: 1, sales: ["s1": own],
             knownRows: knownRows, knownSignatures: knownSignatures))
     }
 
@@ -232,6 +233,30 @@ struct NodeAuthTests {
                 knownSignatures: ["s1": ["eu-2": try RowSignature.sign(theirs, of: "eu-2", sale: "s1", key: TestKeys.key("eu-2"))]])
             #expect(try await center.post("/v1/units/eu-1/report", raw: genuine).status == .ok)
             #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before - 2)
+        }
+    }
+
+    /// eu-1 (given 3) and eu-2 (given 2) gave each other 4, and eu-1 sold 3: each row alone overdraws its owner, so
+    /// the heartbeat that carries both is taken whole, eu-2's row with eu-1's own.
+    @Test func aHeartbeatWithTwoUnitsThatGaveEachOtherStockIsTakenWhole() async throws {
+        try await withUnits { center in
+            let theirs = LedgerRow(grantedTo: ["eu-1": 4])
+            let body = report(
+                "eu-1", own: LedgerRow(grantedTo: ["eu-2": 4], consumed: 3), knownRows: ["s1": ["eu-2": theirs]],
+                knownSignatures: ["s1": ["eu-2": try RowSignature.sign(theirs, of: "eu-2", sale: "s1", key: TestKeys.key("eu-2"))]])
+            #expect(try await center.post("/v1/units/eu-1/report", raw: body).status == .ok)
+            let status = try await center.status("s1")
+            #expect(status.unit("eu-1")?.rightsHeld == 0)
+            #expect(status.unit("eu-2")?.rightsHeld == 2)
+        }
+    }
+
+    /// A grant to a node that is no enrolled unit would grow the configuration every unit decodes: refused.
+    @Test func aGrantToANodeThatIsNoMemberIsRefused() async throws {
+        try await withUnits { center in
+            let body = report("eu-1", own: LedgerRow(grantedTo: ["made-up-1": 1]))
+            let problem = try await center.expectRefused(.invalidInput) { try await center.post("/v1/units/eu-1/report", raw: body) }
+            #expect(problem.detail?.contains("no enrolled unit") == true, "\(problem.detail ?? "")")
         }
     }
 

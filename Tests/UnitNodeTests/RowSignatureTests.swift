@@ -177,11 +177,11 @@ import TestSupport
         let copy = LedgerRow(consumed: 4)
         let ownCopy = try open(copy, signedBy: Self.me)
         #expect(ownCopy.envelope.digests.first?.rows[Self.me] == copy)
-        #expect(ownCopy.unsignedRows.isEmpty)
+        #expect(ownCopy.leftOut.isEmpty)
 
         let forged = try open(copy, signedBy: Self.relay)
         #expect(forged.envelope.digests.first?.rows[Self.me] == nil)
-        #expect(forged.unsignedRows.map(\.owner) == [Self.me])
+        #expect(forged.leftOut.map(\.owner) == [Self.me])
 
         // A sale the receiver does not have, and a sale repeated, are not opened (no signature checked for them).
         let now = Date().millisecondsSince1970
@@ -200,6 +200,6 @@ import TestSupport
         // Dominated by what the receiver holds: left out without a check, as it could change nothing.
         let stale = try open(copy, signedBy: Self.relay, known: LedgerRow(consumed: 9))
         #expect(stale.envelope.digests.first?.rows[Self.me] == nil)
-        #expect(stale.unsignedRows.isEmpty)
+        #expect(stale.leftOut.isEmpty)
     }
 }

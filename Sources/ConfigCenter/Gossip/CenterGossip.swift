@@ -31,15 +31,22 @@ public final class CenterGossip: Sendable {
         body: Data, signature: String?, senderSignature: String?
     ) async throws -> (body: Data, signature: String, senderSignature: String) {
         // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
+        // The cluster secret first (cheap): no one without it makes the center read every ledger.
+        guard let signature, gate.seal.verify(signature, body: body) else { throw GossipRefusal.badSignature }
+        // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
         let members = GossipMembers.keys(units: try await store.units())
         let ledgers = try await store.ledgers()
         let opened = try gate.open(
             body: body, signature: signature, senderSignature: senderSignature, receiver: .center, members: members,
-            nowMs: store.nowMs(), hasSale: { ledgers[$0] != nil }, known: { sale, owner in ledgers[sale]?.rows[owner] })
-        for (sale, owner) in opened.unsignedRows {
+            nowMs: store.nowMs(), takesOwnRow: false, hasSale: { ledgers[$0] != nil },
+            known: { sale, owner in ledgers[sale]?.rows[owner] })
+        if let first = opened.leftOut.first {
             logger.warning(
-                "gossip row not signed by its owner, left out",
-                metadata: ["from": "\(opened.envelope.from)", "owner": "\(owner)", "sale": "\(sale)"])
+                "gossip rows left out: not signed by their owners, or granting to unknown nodes",
+                metadata: [
+                    "from": "\(opened.envelope.from)", "rows": "\(opened.leftOut.count)",
+                    "first": "\(first.owner) in \(first.sale): \(first.reason.rawValue)",
+                ])
         }
         for (sale, owner, conflicting) in try await store.absorb(opened.envelope) {
             let metadata: Logger.Metadata = ["owner": "\(owner)", "sale": "\(sale)", "from": "\(opened.envelope.from)"]

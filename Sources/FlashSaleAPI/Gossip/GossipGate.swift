@@ -17,11 +17,20 @@ public final class GossipGate: Sendable {
     public init(seal: GossipSeal) { self.seal = seal }
 
     /// What a message brought: its envelope with only the rows that add to what the receiver knows and that their
-    /// owners signed, and the rows left out for want of their owner's signature.
+    /// owners signed, and the rows left out.
     public struct Opened: Sendable {
         public var envelope: GossipEnvelope
-        /// (sale, owner) of each row left out because it was not signed by its owner's enrolled key.
-        public var unsignedRows: [(sale: String, owner: NodeID)]
+        /// Each row left out, and why.
+        public var leftOut: [(sale: String, owner: NodeID, reason: LeftOut)]
+    }
+
+    /// Why a row was left out of an opened message.
+    public enum LeftOut: String, Sendable {
+        /// Not signed by its owner's enrolled key.
+        case unsigned
+        /// It grants to a node that is no member and that the receiver never saw its owner grant to: an honest node
+        /// grants only to members, and rows naming made-up nodes would grow every ledger and configuration.
+        case unknownGrantee = "unknown-grantee"
     }
 
     /// The envelope in `body`, once it passed every check. `receiver` is the node opening it; `members` the
@@ -31,11 +40,13 @@ public final class GossipGate: Sendable {
     /// `formerKey` is the key the receiver was enrolled with before (`UnitSpec.previousPublicKey`): copies of its own
     /// row signed with it are its own history too (a unit that lost its disk, key included, takes them back).
     /// Only digests of sales the receiver has (`hasSale`), the first of each, are opened: a member cannot make it check
-    /// signatures without end by repeating a sale or naming sales that do not exist.
+    /// signatures without end by repeating a sale or naming sales that do not exist. Copies of the receiver's own row
+    /// are opened only when `takesOwnRow` (a unit recovering a lost database); otherwise they are no news to it.
     public func open(
         body: Data, signature: String?, senderSignature: String?, receiver: NodeID,
         members: [NodeID: Curve25519.Signing.PublicKey], formerKey: Curve25519.Signing.PublicKey? = nil, nowMs: Int64,
-        hasSale: (String) -> Bool = { _ in true }, known: (String, NodeID) -> LedgerRow? = { _, _ in nil }
+        takesOwnRow: Bool = true, hasSale: (String) -> Bool = { _ in true },
+        known: (String, NodeID) -> LedgerRow? = { _, _ in nil }
     ) throws(GossipRefusal) -> Opened {
         guard let signature, seal.verify(signature, body: body) else { throw .badSignature }
         let envelope: GossipEnvelope
@@ -61,20 +72,25 @@ public final class GossipGate: Sendable {
                 throw .malformed("row of \(node) for sale \(digest.sale) is out of range")
             }
         }
-        var opened = Opened(envelope: envelope, unsignedRows: [])
+        var opened = Opened(envelope: envelope, leftOut: [])
         var seen = Set<String>()
         let digests = envelope.digests.filter { hasSale($0.sale) && seen.insert($0.sale).inserted }
         opened.envelope.digests = digests.map { digest in
             var kept = digest
             kept.rows = [:]
             kept.signatures = [:]
-            for (owner, row) in digest.rows.sorted(by: { $0.key < $1.key }) {
-                if let held = known(digest.sale, owner), held.dominates(row) { continue }
+            for (owner, row) in digest.rows.sorted(by: { $0.key < $1.key }) where owner != receiver || takesOwnRow {
+                let held = known(digest.sale, owner)
+                if let held, held.dominates(row) { continue }
                 let keys = [members[owner], owner == receiver ? formerKey : nil].compactMap { $0 }
                 guard keys.contains(where: {
                     RowSignature.isValid(digest.signatures[owner], row: row, of: owner, sale: digest.sale, publicKey: $0)
                 }) else {
-                    opened.unsignedRows.append((digest.sale, owner))
+                    opened.leftOut.append((digest.sale, owner, .unsigned))
+                    continue
+                }
+                guard row.grantedTo.keys.allSatisfy({ $0 == .center || members[$0] != nil || held?.grantedTo[$0] != nil }) else {
+                    opened.leftOut.append((digest.sale, owner, .unknownGrantee))
                     continue
                 }
                 kept.rows[owner] = row

@@ -91,13 +91,17 @@ final class GossipExchange: Sendable {
     func receive(body: Data, signature: String?, senderSignature: String?) async throws {
         let opened = try gate.open(
             body: body, signature: signature, senderSignature: senderSignature, receiver: desk.unit, members: members(),
-            formerKey: formerKey(), nowMs: nowMs(), hasSale: { desk.terms(sale: $0) != nil },
+            formerKey: formerKey(), nowMs: nowMs(), takesOwnRow: recovery.isRecovering, hasSale: { desk.terms(sale: $0) != nil },
             known: { sale, owner in desk.knownRow(sale: sale, owner: owner) })
-        for (sale, owner) in opened.unsignedRows {
-            metrics.gossipRowRefused(.unsigned)
+        if !opened.leftOut.isEmpty {
+            for (_, _, reason) in opened.leftOut { metrics.gossipRowRefused(reason == .unsigned ? .unsigned : .unknownGrantee) }
+            // One line per message, however many rows: a message cannot flood the log.
             logger.warning(
-                "gossip row not signed by its owner, left out",
-                metadata: ["from": "\(opened.envelope.from)", "owner": "\(owner)", "sale": "\(sale)"])
+                "gossip rows left out: not signed by their owners, or granting to unknown nodes",
+                metadata: [
+                    "from": "\(opened.envelope.from)", "rows": "\(opened.leftOut.count)",
+                    "first": "\(opened.leftOut[0].owner) in \(opened.leftOut[0].sale): \(opened.leftOut[0].reason.rawValue)",
+                ])
         }
         try await absorb(opened.envelope)
         if recovery.isRecovering { await recovery.heard(from: opened.envelope.from) }

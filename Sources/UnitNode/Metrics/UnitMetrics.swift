@@ -46,9 +46,12 @@ final class UnitMetrics: Sendable {
     /// Rows in gossip that were refused, by `RowRefusal`.
     private let gossipRowsRefused: [RowRefusal: Counter]
 
-    /// Why a gossip row was refused: not signed by its owner, conflicting with the owner's row already kept, or
-    /// giving or selling more than the owner holds.
-    enum RowRefusal: String, CaseIterable { case unsigned, conflicting, overdrawn }
+    /// Why a gossip row was refused: not signed by its owner, granting to a node that is no member, conflicting with
+    /// the owner's row already kept, or giving or selling more than the owner holds.
+    enum RowRefusal: String, CaseIterable {
+        case unsigned, conflicting, overdrawn
+        case unknownGrantee = "unknown-grantee"
+    }
 
     init() {
         let registry = MetricsRegistry(
