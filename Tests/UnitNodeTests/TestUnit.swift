@@ -81,12 +81,16 @@ struct TestUnit {
     var databasePath: String { directory + "/unit.sqlite" }
 
     var settings: UnitSettings {
-        // Port 1 on loopback: nothing listens, so the unit runs on its saved configuration.
+        // Port 1 on loopback: nothing listens, so the unit runs on its saved configuration. The test client keeps one
+        // connection for the whole test, idle while a test works through other clients (a herd over 128 connections
+        // once took two minutes on a loaded machine): the default 60 s idle timeout would close it under the test.
+        // The timeouts themselves are tested in ConnectionGuardTests.
         UnitSettings(
             unit: Self.unitID, region: Self.region, port: 0, dataDirectory: directory, centerURL: "http://127.0.0.1:1",
             reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60),
-            expiryInterval: expiryInterval, ordersCredential: Self.ordersCredential,
-            paymentWebhookSecret: Self.webhookSecret)
+            expiryInterval: expiryInterval,
+            connectionLimits: ConnectionLimits(idleTimeout: .seconds(600)),
+            ordersCredential: Self.ordersCredential, paymentWebhookSecret: Self.webhookSecret)
     }
 
     func application() async throws -> some ApplicationProtocol {

@@ -106,7 +106,10 @@ public final class PurchaseDesk: Sendable {
     }
 
     /// The answer for a sale that needs no buyer at all (unknown, not open, nothing left anywhere), so filters
-    /// that cost more (token, captcha) are not paid for a purchase that cannot happen.
+    /// that cost more (token, captcha) are not paid for a purchase that cannot happen. Not when this unit is only
+    /// dry while stock is held elsewhere: that buyer goes through the filters to `purchase`, which counts their
+    /// demand (what makes peers send stock here; a buyer answered early would never be counted), and only buyers
+    /// who passed the rate limits and token check count, so one client cannot pull stock toward itself.
     public func saleAnswer(sale saleID: String) -> PurchaseOutcome? {
         if recovering.load(ordering: .acquiring) { return .recovering }
         let now = nowMs()
@@ -114,7 +117,9 @@ public final class PurchaseDesk: Sendable {
         return state.withLock { state -> PurchaseOutcome? in
             guard let book = state.sales[saleID]?.book else { return .unknownSale }
             if let answer = Self.phaseAnswer(book, nowMs: now) { return answer }
-            return book.available > 0 ? nil : Self.outOfStock(book, gossiping: gossiping)
+            guard book.available <= 0 else { return nil }
+            let answer = Self.outOfStock(book, gossiping: gossiping)
+            return answer == .rebalancing ? nil : answer
         }
     }
 

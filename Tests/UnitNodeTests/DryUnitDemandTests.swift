@@ -1,0 +1,56 @@
+// A unit with nothing left while peers hold stock counts its buyers' demand, so that stock is sent to it.
+
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TestSupport
+
+@Suite struct DryUnitDemandTests {
+    static let secret = "a-cluster-secret-for-the-tests"
+    static let peer: NodeID = "eu-west-2"
+    let seal = GossipSeal(secret: Array(DryUnitDemandTests.secret.utf8))!
+
+    /// The peer's message: the config-center's row (it gave the peer 10, this unit nothing), signed by the center.
+    func peerMessage() throws -> Data {
+        let now = Date().millisecondsSince1970
+        let digest = TestKeys.signingRows(GossipDigest(
+            sale: TestUnit.saleID, from: Self.peer,
+            rows: [Self.peer: LedgerRow(), .center: TestUnit.centerRow(stock: 0, giving: [Self.peer: 10])],
+            pulse: Pulse(node: Self.peer, available: 10, demandPerSecond: 0, heartbeatMs: now)))
+        return try WireJSON.encoder.encode(GossipEnvelope(from: Self.peer, sentAtMs: now, nonce: UUID().uuidString, digests: [digest]))
+    }
+
+    /// This unit's pulse, as it answers the peer's gossip.
+    func pulse(_ client: some TestClientProtocol) async throws -> Pulse? {
+        let body = try peerMessage()
+        let answer = try await client.execute(
+            uri: "/v1/gossip", method: .post, headers: TestKeys.gossipHeaders(body, from: Self.peer.rawValue, seal: seal),
+            body: ByteBuffer(bytes: body))
+        #expect(answer.status == .ok)
+        return try WireJSON.decoder.decode(GossipEnvelope.self, from: Data(buffer: answer.body)).digests.first?.pulse
+    }
+
+    /// Buyers without an Idempotency-Key were once answered `503` before the purchase desk, so their demand was never
+    /// counted and no peer ever sent this unit stock. They are still answered `503 rebalancing`, and now counted.
+    @Test func buyersOfADryUnitAreCountedAsDemand() async throws {
+        let unit = try TestUnit(stock: 0, peers: [Self.peer.rawValue], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            #expect(try await pulse(client)?.demandPerSecond == 0)
+            // Buyers this unit owns (the peer is in its region): the others are sent to the peer with 421.
+            let units = [TestUnit.unitID, Self.peer.rawValue]
+            let mine = (0..<200).map { "buyer-\($0)" }.filter { UnitOwnership.owner(of: $0, among: units) == TestUnit.unitID }
+            for user in mine.prefix(5) {
+                let answer = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", method: .post)
+                #expect(answer.status == .serviceUnavailable)
+                #expect(try answer.decoded(Problem.self).code == .rebalancing)
+            }
+            let demand = try #require(try await pulse(client)?.demandPerSecond)
+            #expect(demand > 0, "the five buyers are demand the peers see")
+        }
+    }
+}
