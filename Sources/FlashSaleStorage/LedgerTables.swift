@@ -115,9 +115,10 @@ public enum LedgerTables {
         _ rows: [NodeID: LedgerRow], signatures: [NodeID: String], saleID: String, ledger: RightsLedger, _ db: Database
     ) throws -> RowIntake {
         let kept = try signedCopies(saleID: saleID, db).mapValues(\.row)
-        var intake = RowIntake(rows.filter { signatures[$0.key] != nil }, kept: kept, ledger: ledger)
-        for (node, row) in intake.taken {
-            guard let signature = signatures[node] else { continue }
+        let signed = rows.compactMap { node, row in signatures[node].map { (node, row, $0) } }
+        let intake = RowIntake(
+            Dictionary(uniqueKeysWithValues: signed.map { ($0.0, $0.1) }), kept: kept, ledger: ledger)
+        for (node, row, signature) in signed where intake.taken[node] != nil {
             let text = String(decoding: try JSONEncoder().encode(row), as: UTF8.self)
             try db.execute(
                 sql: """
@@ -127,7 +128,6 @@ public enum LedgerTables {
                 arguments: [saleID, node.rawValue, text, signature])
             try merge(row, of: node, saleID: saleID, db)
         }
-        intake.taken = intake.taken.filter { signatures[$0.key] != nil }
         return intake
     }
 }

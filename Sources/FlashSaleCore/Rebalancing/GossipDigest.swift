@@ -22,17 +22,6 @@ public struct GossipDigest: Sendable, Hashable, Codable {
         self.signatures = signatures
         self.pulse = pulse
     }
-
-    /// The digest with `ledger` as its rows.
-    public init(sale: String, from: NodeID, ledger: RightsLedger, pulse: Pulse?) {
-        self.init(sale: sale, from: from, rows: ledger.rows, pulse: pulse)
-    }
-
-    /// `rows` without the receiver's own row: a node is the only writer of its row, so a copy coming back can
-    /// only be older than what it has durably (and must never be merged into its own counters).
-    public func rows(excluding node: NodeID) -> RightsLedger {
-        RightsLedger(rows: rows.filter { $0.key != node })
-    }
 }
 
 extension GossipDigest {
