@@ -19,11 +19,16 @@ bench_start() {
     trap bench_stop EXIT
     export FLASHSALE_CENTER="http://127.0.0.1:$center_port"
     UNIT_URL="http://127.0.0.1:$unit_port"
-    $SRV "$BIN/config-center" serve --listen "127.0.0.1:$center_port" --data "$WORK/center" >"$WORK/center.log" 2>&1 &
+    $SRV "$BIN/config-center" serve --listen "127.0.0.1:$center_port" --data "$WORK/center" --plain-http >"$WORK/center.log" 2>&1 &
     CPID=$!
     for _ in $(seq 100); do curl -s -o /dev/null "$FLASHSALE_CENTER/healthz" && break; sleep 0.1; done
+    # The first admin's credential (written at the config-center's first start) for the CLI, and the unit enrolled
+    # with its own key, as an operator does it.
+    export FLASHSALE_CREDENTIAL_FILE="$WORK/center/admin.credential"
     "$BIN/config-center" region add bench >/dev/null
-    $SRV "$BIN/flashsale-unit" --id bench-1 --region bench --listen "127.0.0.1:$unit_port" --data "$WORK/unit" "$@" \
+    "$BIN/config-center" unit add bench-1 --region bench --url "$UNIT_URL" \
+        --public-key "$("$BIN/flashsale-unit" key --data "$WORK/unit")" >/dev/null
+    $SRV "$BIN/flashsale-unit" --id bench-1 --region bench --listen "127.0.0.1:$unit_port" --data "$WORK/unit" --plain-http "$@" \
         >"$WORK/unit.log" 2>&1 &
     UPID=$!
     for _ in $(seq 100); do "$BIN/config-center" unit list | grep -q 'bench-1.*ago' && break; sleep 0.1; done

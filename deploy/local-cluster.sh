@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A local multi-region cluster on loopback: a config-center and four units in three regions that gossip
-# (rebalancing unsold stock toward buyers), with the demo sale from config-center/ applied.
+# (rebalancing unsold stock toward buyers), with the demo sale from config-center/ applied. Every link is HTTPS:
+# the script makes a throwaway CA and a certificate per process (deploy/tls-certs.sh) in deploy/run/tls/; the CLI and
+# herd trust that CA through FLASHSALE_CA_FILE, curl with --cacert. PLAIN_HTTP=1 runs it all over plain HTTP instead.
 #
 #   deploy/local-cluster.sh          build (release), start everything, apply the demo sale, print endpoints
 #                                    (the first release build takes about 15 minutes on 2 cores; later ones are quick)
@@ -20,7 +22,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=(swift build -c release ${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
 RUN=${FLASHSALE_RUN:-$ROOT/deploy/run}
 CENTER_PORT=${CENTER_PORT:-7000}
-export FLASHSALE_CENTER="http://127.0.0.1:$CENTER_PORT"
+if [ "${PLAIN_HTTP:-0}" = 1 ]; then SCHEME=http; else SCHEME=https; fi
+export FLASHSALE_CENTER="$SCHEME://127.0.0.1:$CENTER_PORT"
+TLS_DIR=$RUN/tls
 # id region port
 UNITS=("eu-west-1 eu-west 8101" "eu-west-2 eu-west 8102" "us-east-1 us-east 8201" "ap-south-1 ap-south 8301")
 
@@ -106,8 +110,24 @@ up() {
         fi
     done
 
+    # TLS: a throwaway CA and a certificate per process, made once and kept with the data (keys readable by you
+    # only); every server presents its own, every client (units, CLI, herd) trusts the CA and nothing else.
+    local names=(center)
+    for spec in "${UNITS[@]}"; do read -r id _ _ <<<"$spec"; names+=("$id"); done
+    if [ "$SCHEME" = https ]; then
+        "$ROOT/deploy/tls-certs.sh" "$TLS_DIR" "${names[@]}" || die "could not make the TLS certificates in $TLS_DIR"
+        export FLASHSALE_CA_FILE="$TLS_DIR/ca.pem"
+    fi
+    tls_flags() {  # the flags that make process $1 serve HTTPS with its own certificate, or plain HTTP
+        if [ "$SCHEME" = https ]; then
+            printf '%s\n' --tls-cert "$TLS_DIR/$1.pem" --tls-key "$TLS_DIR/$1.key"
+        else
+            printf '%s\n' --plain-http
+        fi
+    }
+    mapfile -t center_tls < <(tls_flags center)
     nohup "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$RUN/center" \
-        --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/center.log" 2>&1 &
+        --cluster-secret-file "$RUN/cluster-secret" "${center_tls[@]}" >"$RUN/logs/center.log" 2>&1 &
     echo $! >"$RUN/pids/center"
     wait_port "$CENTER_PORT" center
     # At its first start the config-center writes its first admin's credential (mode 0600); the CLI reads it from
@@ -120,11 +140,12 @@ up() {
         read -r id region port <<<"$spec"
         # Enrolment: the unit's public key (its key pair is made in its data folder) and URL, given by the admin.
         key=$("$BIN/flashsale-unit" key --data "$RUN/units/$id")
-        "$BIN/config-center" unit add "$id" --region "$region" --url "http://127.0.0.1:$port" --public-key "$key" >/dev/null
+        "$BIN/config-center" unit add "$id" --region "$region" --url "$SCHEME://127.0.0.1:$port" --public-key "$key" >/dev/null
+        mapfile -t unit_tls < <(tls_flags "$id")
         nohup "$BIN/flashsale-unit" --id "$id" --region "$region" --listen "127.0.0.1:$port" \
             --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" --cluster-secret-file "$RUN/cluster-secret" \
             --orders-credential-file "$RUN/orders.credential" --payment-webhook-secret-file "$RUN/payment-webhook.secret" \
-            >"$RUN/logs/$id.log" 2>&1 &
+            "${unit_tls[@]}" >"$RUN/logs/$id.log" 2>&1 &
         echo $! >"$RUN/pids/$id"
     done
     for spec in "${UNITS[@]}"; do
@@ -142,6 +163,13 @@ up() {
     "$BIN/config-center" status demo-phone
     say ""
     say "config-center: $FLASHSALE_CENTER"
+    if [ "$SCHEME" = https ]; then
+        say "TLS: every link is HTTPS; the throwaway CA is $FLASHSALE_CA_FILE (the CLI and herd read it from"
+        say "  FLASHSALE_CA_FILE: export FLASHSALE_CA_FILE=$FLASHSALE_CA_FILE; curl --cacert $FLASHSALE_CA_FILE;"
+        say "  a browser: import it as an authority, or accept the certificate once per endpoint)"
+    else
+        say "TLS: none (PLAIN_HTTP=1): tokens, credentials and gossip travel in clear"
+    fi
     say "admin credential: $FLASHSALE_CREDENTIAL_FILE (readable by you only; the CLI and herd read it from"
     say "  FLASHSALE_CREDENTIAL_FILE: export FLASHSALE_CREDENTIAL_FILE=$FLASHSALE_CREDENTIAL_FILE;"
     say "  the dashboard $FLASHSALE_CENTER/dashboard asks for it, or for a viewer's: config-center operator add NAME --role viewer)"
@@ -151,17 +179,20 @@ up() {
     say "regional endpoints:"
     for spec in "${UNITS[@]}"; do
         read -r id region port <<<"$spec"
-        say "  $region  $id  http://127.0.0.1:$port"
+        say "  $region  $id  $SCHEME://127.0.0.1:$port"
     done
     say ""
     say "try:  TOKEN=\$($BIN/config-center token mint --user alice --region eu-west)"
-    say "      curl -s -X POST -H \"Authorization: Bearer \$TOKEN\" http://127.0.0.1:8101/v1/sales/demo-phone/purchases"
+    local cacert=""
+    [ "$SCHEME" = https ] && cacert="--cacert \$FLASHSALE_CA_FILE "
+    say "      curl -s ${cacert}-X POST -H \"Authorization: Bearer \$TOKEN\" $SCHEME://127.0.0.1:8101/v1/sales/demo-phone/purchases"
     say "      (a 421 wrong-unit answer names the eu-west unit that serves alice: buy there)"
-    say "      curl -s http://127.0.0.1:8101/v1/sales/demo-phone"
+    say "      curl -s ${cacert}$SCHEME://127.0.0.1:8101/v1/sales/demo-phone"
     say "      $BIN/config-center status demo-phone     (report demo-phone: the sale's account)"
     local same=""
     [ -n "${FLASHSALE_RUN:-}" ] && same+="FLASHSALE_RUN=$FLASHSALE_RUN "
     [ -n "${FLASHSALE_BIN:-}" ] && same+="FLASHSALE_BIN=$FLASHSALE_BIN "
+    [ "$SCHEME" = http ] && same+="PLAIN_HTTP=1 "
     say "stop: ${same}deploy/local-cluster.sh down     (logs and data: $RUN)"
 }
 
@@ -170,6 +201,7 @@ case "${1:-up}" in
     down) stop_all; say "stopped" ;;
     status)
         bin_path
+        [ "$SCHEME" = https ] && export FLASHSALE_CA_FILE="$TLS_DIR/ca.pem"
         FLASHSALE_CREDENTIAL_FILE="$RUN/center/admin.credential" "$BIN/config-center" status demo-phone ;;
     reset) stop_all; rm -rf "$RUN"; say "stopped and removed $RUN" ;;
     *) die "usage: deploy/local-cluster.sh [up|down|status|reset]" ;;

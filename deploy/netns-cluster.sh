@@ -162,7 +162,9 @@ up() {
     for secret in cluster-secret orders.credential payment-webhook.secret; do
         [ -s "$RUN/$secret" ] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/$secret")
     done
-    "$BIN/config-center" serve --listen "$CENTER_ADDR:7000" --data "$RUN/center" \
+    # Plain HTTP, said out loud: this lab measures latency between regions on one host's private namespaces;
+    # deploy/local-cluster.sh shows the cluster over TLS.
+    "$BIN/config-center" serve --listen "$CENTER_ADDR:7000" --data "$RUN/center" --plain-http \
         --cluster-secret-file "$RUN/cluster-secret" >"$RUN/logs/center.log" 2>&1 &
     echo $! > "$RUN/pids/center"
     wait_http "" "$FLASHSALE_CENTER/healthz" center
@@ -183,7 +185,7 @@ up() {
             ip netns exec "$space" "$BIN/flashsale-unit" --id "$id" --region "$region" \
                 --listen "$NET.$host:$port" --data "$RUN/units/$id" --center "$FLASHSALE_CENTER" \
                 --cluster-secret-file "$RUN/cluster-secret" --orders-credential-file "$RUN/orders.credential" \
-                --payment-webhook-secret-file "$RUN/payment-webhook.secret" >"$RUN/logs/$id.log" 2>&1 &
+                --payment-webhook-secret-file "$RUN/payment-webhook.secret" --plain-http >"$RUN/logs/$id.log" 2>&1 &
             echo $! > "$RUN/pids/$id"
             wait_http "$space" "http://$NET.$host:$port/healthz" "$id"
         done

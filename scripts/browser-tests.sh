@@ -27,7 +27,7 @@ SELENIUM=${SELENIUM:-selenium==4.40.0}
 BUYERS=${BUYERS:-300}
 SALE=browser-phone
 
-for tool in python3 curl timeout; do
+for tool in python3 curl timeout openssl; do
     command -v "$tool" >/dev/null || { echo "error: $tool is needed" >&2; exit 1; }
 done
 missing=()
@@ -63,8 +63,29 @@ stop() {
 }
 trap stop EXIT
 
-CENTER="http://127.0.0.1:$PORT_BASE"
+# Every link over HTTPS, as an operator runs it: a throwaway CA and a certificate per process; the CLI, herd and curl
+# trust the CA, Chromium the servers' keys (SPKI_PINS). PLAIN_HTTP=1 runs the same tests over plain HTTP.
+if [ "${PLAIN_HTTP:-0}" = 1 ]; then SCHEME=http; else SCHEME=https; fi
+CENTER="$SCHEME://127.0.0.1:$PORT_BASE"
 export FLASHSALE_CENTER="$CENTER"
+TLS_DIR="$WORK/tls"
+SPKI_PINS=""
+tls_flags() {  # tls_flags NAME: the flags that make process NAME serve HTTPS with its own certificate, or plain HTTP
+    if [ "$SCHEME" = https ]; then
+        printf '%s\n' --tls-cert "$TLS_DIR/$1.pem" --tls-key "$TLS_DIR/$1.key"
+    else
+        printf '%s\n' --plain-http
+    fi
+}
+if [ "$SCHEME" = https ]; then
+    "$ROOT/deploy/tls-certs.sh" "$TLS_DIR" center eu-1 eu-2 us-1
+    export FLASHSALE_CA_FILE="$TLS_DIR/ca.pem" CURL_CA_BUNDLE="$TLS_DIR/ca.pem"
+    for name in center eu-1 eu-2 us-1; do
+        pin=$(openssl x509 -in "$TLS_DIR/$name.pem" -noout -pubkey | openssl pkey -pubin -outform der \
+            | openssl dgst -sha256 -binary | base64)
+        SPKI_PINS+="${SPKI_PINS:+,}$pin"
+    done
+fi
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster-secret"
 # What the test reads the units' order logs with, as a fulfilment consumer would.
 (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/orders.credential")
@@ -78,8 +99,9 @@ wait_for() {  # wait_for WHAT COMMAND...: up to 30 s
     exit 1
 }
 
+mapfile -t center_tls < <(tls_flags center)
 "$BIN/config-center" serve --listen "127.0.0.1:$PORT_BASE" --data "$WORK/center" \
-    --cluster-secret-file "$WORK/cluster-secret" >"$WORK/center.log" 2>&1 &
+    --cluster-secret-file "$WORK/cluster-secret" "${center_tls[@]}" >"$WORK/center.log" 2>&1 &
 PIDS+=($!)
 wait_for "the config-center" curl -sf "$CENTER/healthz"
 # The first admin's credential (written at first start) for the CLI and herd; the dashboard signs in as a viewer.
@@ -91,13 +113,13 @@ declare -A UNIT_URL
 port=$PORT_BASE
 for spec in eu-1:eu eu-2:eu us-1:us; do
     unit=${spec%%:*}; region=${spec##*:}; port=$((port + 1))
-    UNIT_URL[$unit]="http://127.0.0.1:$port"
+    UNIT_URL[$unit]="$SCHEME://127.0.0.1:$port"
     key=$("$BIN/flashsale-unit" key --data "$WORK/$unit")
     "$BIN/config-center" unit add "$unit" --region "$region" --url "${UNIT_URL[$unit]}" --public-key "$key" >/dev/null
     "$BIN/flashsale-unit" --id "$unit" --region "$region" --listen "127.0.0.1:$port" --data "$WORK/$unit" \
         --center "$CENTER" --cluster-secret-file "$WORK/cluster-secret" --report-interval-ms 300 \
-        --orders-credential-file "$WORK/orders.credential" \
-        >"$WORK/$unit.log" 2>&1 &
+        --orders-credential-file "$WORK/orders.credential" $( [ "$SCHEME" = https ] && echo --ca-file "$TLS_DIR/ca.pem") \
+        $(tls_flags "$unit") >"$WORK/$unit.log" 2>&1 &
     PIDS+=($!)
 done
 for unit in eu-1 eu-2 us-1; do
@@ -146,7 +168,7 @@ done
 mkdir -p "$OUT"
 STATUS=0
 CENTER_URL="$CENTER" EU1_URL="${UNIT_URL[eu-1]}" EU2_URL="${UNIT_URL[eu-2]}" US1_URL="${UNIT_URL[us-1]}" \
-    SALE="$SALE" BUYER="$BUYER" TOKEN="$TOKEN" VIEWER_CREDENTIAL="$VIEWER_CREDENTIAL" LOAD_COMMAND="$LOAD_COMMAND" BUYERS="$BUYERS" OUT="$OUT" \
+    CA_FILE="${FLASHSALE_CA_FILE:-}" SPKI_PINS="$SPKI_PINS" SALE="$SALE" BUYER="$BUYER" TOKEN="$TOKEN" VIEWER_CREDENTIAL="$VIEWER_CREDENTIAL" LOAD_COMMAND="$LOAD_COMMAND" BUYERS="$BUYERS" OUT="$OUT" \
     CHROMIUM="$(command -v chromium)" CHROMEDRIVER="$(command -v chromedriver)" \
     timeout --kill-after=10 240 "$WORK/venv/bin/python" -u "$ROOT/Tests/Browser/test_pages.py" || STATUS=$?
 

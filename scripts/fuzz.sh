@@ -53,9 +53,20 @@ stop() {
 }
 trap stop EXIT
 
-CENTER="http://127.0.0.1:$CENTER_PORT"
-UNIT="http://127.0.0.1:$UNIT_PORT"
+# Over HTTPS, as an operator runs it (a throwaway CA that the CLI, curl and schemathesis trust); PLAIN_HTTP=1 for
+# plain HTTP.
+if [ "${PLAIN_HTTP:-0}" = 1 ]; then SCHEME=http; else SCHEME=https; fi
+CENTER="$SCHEME://127.0.0.1:$CENTER_PORT"
+UNIT="$SCHEME://127.0.0.1:$UNIT_PORT"
 export FLASHSALE_CENTER="$CENTER"
+CENTER_TLS=(--plain-http); UNIT_TLS=(--plain-http); FUZZ_TLS=()
+if [ "$SCHEME" = https ]; then
+    "$ROOT/deploy/tls-certs.sh" "$WORK/tls" center unit
+    export FLASHSALE_CA_FILE="$WORK/tls/ca.pem" CURL_CA_BUNDLE="$WORK/tls/ca.pem" REQUESTS_CA_BUNDLE="$WORK/tls/ca.pem"
+    CENTER_TLS=(--tls-cert "$WORK/tls/center.pem" --tls-key "$WORK/tls/center.key")
+    UNIT_TLS=(--tls-cert "$WORK/tls/unit.pem" --tls-key "$WORK/tls/unit.key" --ca-file "$WORK/tls/ca.pem")
+    FUZZ_TLS=(--tls-verify "$WORK/tls/ca.pem")
+fi
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster-secret"
 # The unit's orders credential: the unit is fuzzed as a fulfilment consumer, so the fuzzer reaches the order log's
 # handlers and not only the 401 in front of them.
@@ -70,7 +81,7 @@ wait_for() {  # wait_for WHAT COMMAND...: up to 20 s
 }
 
 "$BIN/config-center" serve --listen "127.0.0.1:$CENTER_PORT" --data "$WORK/center" \
-    --cluster-secret-file "$WORK/cluster-secret" >"$WORK/center.log" 2>&1 &
+    --cluster-secret-file "$WORK/cluster-secret" "${CENTER_TLS[@]}" >"$WORK/center.log" 2>&1 &
 CPID=$!
 wait_for "the config-center" curl -sf "$CENTER/healthz"
 # The first admin's credential, written at first start: the CLI reads it, and the center is fuzzed as its admin so
@@ -81,7 +92,7 @@ ADMIN=$(cat "$FLASHSALE_CREDENTIAL_FILE")
 "$BIN/config-center" unit add fuzz-1 --region fuzz --url "$UNIT" \
     --public-key "$("$BIN/flashsale-unit" key --data "$WORK/unit")" >/dev/null
 "$BIN/flashsale-unit" --id fuzz-1 --region fuzz --listen "127.0.0.1:$UNIT_PORT" --data "$WORK/unit" --center "$CENTER" \
-    --cluster-secret-file "$WORK/cluster-secret" --orders-credential-file "$WORK/orders.credential" \
+    --cluster-secret-file "$WORK/cluster-secret" --orders-credential-file "$WORK/orders.credential" "${UNIT_TLS[@]}" \
     >"$WORK/unit.log" 2>&1 &
 UPID=$!
 wait_for "the unit" sh -c "'$BIN/config-center' unit list | grep -q 'fuzz-1.*ago'"
@@ -144,7 +155,7 @@ fuzz() {  # fuzz NAME URL [schemathesis options...]: uses $WORK/NAME.toml
     (cd "$WORK" && timeout --kill-after=10 "$FUZZ_TIMEOUT" "$WORK/venv/bin/schemathesis" --config-file "$WORK/$name.toml" run "$url" \
         --checks "$CHECKS" --phases examples,coverage,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
         --request-timeout 40 --workers 1 --no-color --output-truncate false \
-        --report junit --report-junit-path "$WORK/$name.junit.xml" "$@") || status=$?
+        --report junit --report-junit-path "$WORK/$name.junit.xml" "${FUZZ_TLS[@]}" "$@") || status=$?
     if [ "$status" = 124 ] || [ "$status" = 137 ]; then echo "FAIL: $name: timed out after ${FUZZ_TIMEOUT}s"; fi
     return "$status"
 }

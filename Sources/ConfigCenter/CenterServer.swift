@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 public import Logging
 import FlashSaleAPI
+public import NIOSSL
 import ServiceLifecycle
 
 /// Where and how a config-center runs.
@@ -16,11 +17,14 @@ public struct CenterSettings: Sendable {
     public var clusterSecret: String?
     /// Connections the config-center holds, per client and in total, and how long a request may take to arrive.
     public var connectionLimits: ConnectionLimits
+    /// The certificate and key it serves HTTPS with (`TLSFiles.server`); nil: plain HTTP.
+    public var tls: TLSConfiguration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 7000, dataDirectory: String, clusterSecret: String? = nil,
-        connectionLimits: ConnectionLimits = ConnectionLimits()
+        connectionLimits: ConnectionLimits = ConnectionLimits(), tls: TLSConfiguration? = nil
     ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -57,7 +61,8 @@ public enum CenterServer {
         }
         if let problem = settings.connectionLimits.problem { throw CenterSettingsError(description: problem) }
         let app = Application(
-            router: CenterRoutes.router(store: store, gossip: gossip, key: key), server: ConnectionGate(limits: settings.connectionLimits).http1,
+            router: CenterRoutes.router(store: store, gossip: gossip, key: key), 
+            server: try ConnectionGate(limits: settings.connectionLimits).server(tls: settings.tls),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),
             logger: logger)
         // Shut down in reverse order: long-polls are answered first, so the server's connections can finish.

@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import ConfigCenterClient
 import FlashSaleAPI
 import Foundation
+import NIOSSL
 
 /// Exit codes scripts can rely on (sysexits.h where one fits).
 enum ExitCodes {
@@ -16,7 +17,7 @@ enum ExitCodes {
 
 struct CenterOptions: ParsableArguments {
     @Option(help: "Config-center URL (or FLASHSALE_CENTER).")
-    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
+    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "https://127.0.0.1:7000"
 
     @Option(help: ArgumentHelp(
         "File holding an operator credential (or FLASHSALE_CREDENTIAL_FILE; FLASHSALE_CREDENTIAL holds the credential itself).",
@@ -25,6 +26,9 @@ struct CenterOptions: ParsableArguments {
 
     @Flag(help: "Print the config-center's answer as JSON.")
     var json = false
+
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSOptions
 
     /// The credential from --credential-file, else FLASHSALE_CREDENTIAL, else none (public routes only).
     func credential() throws -> String? {
@@ -43,7 +47,14 @@ struct CenterOptions: ParsableArguments {
     /// Runs `call` against the config-center; failures are printed to stderr and become exit codes.
     func call<T: Encodable>(_ call: (ConfigCenterClient) async throws(ConfigCenterClientError) -> T) async throws -> T {
         let credential = try credential()
-        let http = ConfigCenterClient.makeHTTPClient()
+        let clientTLS: TLSConfiguration
+        do {
+            clientTLS = try tls.clientTLS()
+        } catch {
+            printError("\(error)")
+            throw ExitCodes.badFile
+        }
+        let http = ConfigCenterClient.makeHTTPClient(tls: clientTLS)
         let result: Result<T, ConfigCenterClientError>
         do {
             result = .success(try await call(ConfigCenterClient(baseURL: center, httpClient: http, credential: credential)))

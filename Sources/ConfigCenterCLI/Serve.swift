@@ -20,6 +20,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Connections")
     var connections: ConnectionLimitOptions
 
+    @OptionGroup(title: "TLS")
+    var tls: ServerTLSOptions
+
     func run() async throws {
         let secret: String?
         do {
@@ -32,7 +35,8 @@ struct Serve: AsyncParsableCommand {
         }
         ProcessLogging.bootstrap()
         let settings = CenterSettings(
-            host: host, port: port, dataDirectory: data, clusterSecret: secret, connectionLimits: try connections.limits())
+            host: host, port: port, dataDirectory: data, clusterSecret: secret, connectionLimits: try connections.limits(),
+            tls: try tls.serverTLS())
         do {
             try await CenterServer.run(settings: settings, logger: Logger(label: "config-center"))
         } catch let error as CenterSettingsError {

@@ -5,6 +5,7 @@ public import FlashSaleAPI
 import Foundation
 import NIOCore
 import NIOHTTP1
+public import NIOSSL
 
 /// Talks to one config-center over HTTP/JSON. Every refusal comes back as the server's `Problem`, and a
 /// config-center that cannot be reached is told apart from one that answered, so callers can exit or retry
@@ -22,12 +23,14 @@ public struct ConfigCenterClient: Sendable {
     /// Time allowed for an ordinary call; long-polls add their wait to it.
     private let timeout: TimeAmount
 
-    /// An HTTP client for talking to a config-center: a short connect timeout, so an unreachable config-center
-    /// is reported in about a second instead of after AsyncHTTPClient's default 10 s of connection retries.
-    /// The caller shuts it down.
-    public static func makeHTTPClient() -> HTTPClient {
+    /// An HTTP client for talking to a config-center (and, at a unit, to its peers): a short connect timeout, so an
+    /// unreachable config-center is reported in about a second instead of after AsyncHTTPClient's default 10 s of
+    /// connection retries; `tls` for `https://` URLs (`TLSFiles.client`: the CA file's authorities, or the
+    /// system's). The caller shuts it down.
+    public static func makeHTTPClient(tls: TLSConfiguration? = nil) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(1)
+        if let tls { configuration.tlsConfiguration = tls }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -129,6 +132,22 @@ public struct ConfigCenterClient: Sendable {
     /// A new signing key; units pick it up with the next configuration, without a restart.
     public func rotateTokenKey() async throws(ConfigCenterClientError) -> BuyerTokenKey {
         try await send(.POST, "/v1/token-keys/rotate")
+    }
+
+    /// Trusts the shop's identity provider (its JWKS document, `iss`, `aud`, longest lifetime); the answer names any
+    /// key of the document that was left out.
+    public func setTokenIssuer(_ spec: TokenIssuerSpec) async throws(ConfigCenterClientError) -> TokenIssuer {
+        try await send(.PUT, "/v1/token-issuer", body: spec)
+    }
+
+    /// The identity provider trusted now (`refused` with `not-found` when none is).
+    public func tokenIssuer() async throws(ConfigCenterClientError) -> TokenIssuer {
+        try await send(.GET, "/v1/token-issuer")
+    }
+
+    /// Stops trusting the identity provider; the one that was trusted.
+    public func clearTokenIssuer() async throws(ConfigCenterClientError) -> TokenIssuer {
+        try await send(.DELETE, "/v1/token-issuer")
     }
 
     public func blacklist() async throws(ConfigCenterClientError) -> [String] {

@@ -25,7 +25,7 @@ struct HerdCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Config-center URL (or FLASHSALE_CENTER).")
-    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
+    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "https://127.0.0.1:7000"
     @Option(help: ArgumentHelp(
         "File holding an operator credential (or FLASHSALE_CREDENTIAL_FILE; FLASHSALE_CREDENTIAL holds the credential itself).",
         discussion: "An admin's when the sale needs buyer tokens (herd mints them), else a viewer's is enough."))
@@ -51,6 +51,7 @@ struct HerdCommand: AsyncParsableCommand {
     @Option(help: "Also write the report as a self-contained HTML page (with a chart of sales per region) to this file.")
     var html: String?
     @Flag(help: "No progress bar on stderr.") var quiet = false
+    @OptionGroup(title: "TLS") var tls: ClientTLSOptions
 
     /// Mint requests in flight at once: the config-center signs each token, and it is not on the purchase path.
     static let mintParallel = 16
@@ -80,6 +81,7 @@ struct HerdCommand: AsyncParsableCommand {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(2)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(concurrency, Self.mintParallel)
+        configuration.tlsConfiguration = try tls.clientTLS()
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let result: Result<HerdReport, any Error>
         do {

@@ -60,7 +60,7 @@ struct RunUnit: AsyncParsableCommand {
     var data: String
 
     @Option(help: "Config-center URL.")
-    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "http://127.0.0.1:7000"
+    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "https://127.0.0.1:7000"
 
     @Option(help: ArgumentHelp(
         "The config-center's public key (64 hex digits; GET /v1/identity, or its log, shows it).",
@@ -77,7 +77,7 @@ struct RunUnit: AsyncParsableCommand {
         discussion: "Without one no order can be paid at this unit."))
     var paymentWebhookSecretFile: String?
 
-    @Option(help: "URL buyers and the config-center reach this unit at (default: http://<listen>).")
+    @Option(help: "URL buyers and the config-center reach this unit at (default: https://<listen>, or http:// with --plain-http).")
     var advertise: String?
 
     @Option(help: "SQLite durability: full (survives power loss) or normal (survives a crash of the process).")
@@ -100,6 +100,12 @@ struct RunUnit: AsyncParsableCommand {
 
     @OptionGroup(title: "Connections")
     var connections: ConnectionLimitOptions
+
+    @OptionGroup(title: "TLS (this unit's endpoint)")
+    var tls: ServerTLSOptions
+
+    @OptionGroup(title: "TLS (the config-center and peers this unit calls)")
+    var clientTLS: ClientTLSOptions
 
     func run() async throws {
         let secret: String?
@@ -138,7 +144,8 @@ struct RunUnit: AsyncParsableCommand {
             advertisedURL: advertise, synchronous: mode, reportInterval: .milliseconds(reportIntervalMs),
             clusterSecret: secret, gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout,
             recoveryPatience: .milliseconds(recoveryPatienceMs), connectionLimits: try connections.limits(),
-            centerPublicKey: centerPublicKey, ordersCredential: ordersCredential, paymentWebhookSecret: webhookSecret)
+            centerPublicKey: centerPublicKey, ordersCredential: ordersCredential, paymentWebhookSecret: webhookSecret,
+            tls: try tls.serverTLS(), clientTLS: try clientTLS.clientTLS())
         do {
             try await UnitServer.run(settings: settings, logger: logger)
         } catch let error as UnitSettingsError {

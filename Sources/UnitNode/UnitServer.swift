@@ -8,6 +8,7 @@ import Foundation
 import GRDB
 public import Hummingbird
 public import Logging
+public import NIOSSL
 import ServiceLifecycle
 
 /// Where and how a unit runs.
@@ -19,7 +20,7 @@ public struct UnitSettings: Sendable {
     /// Folder of the unit's SQLite database (created when missing); one folder per unit.
     public var dataDirectory: String
     public var centerURL: String
-    /// The URL the config-center and buyers reach this unit at; defaults to http://host:port.
+    /// The URL the config-center and buyers reach this unit at; defaults to http://host:port (https:// with TLS).
     public var advertisedURL: String?
     public var synchronous: SynchronousMode
     public var reportInterval: Duration
@@ -43,6 +44,11 @@ public struct UnitSettings: Sendable {
     /// The payment provider's webhook secret: an order becomes paid only by a callback signed with it (nil: no
     /// order can be paid at this unit).
     public var paymentWebhookSecret: String?
+    /// The certificate and key it serves HTTPS with (`TLSFiles.server`); nil: plain HTTP.
+    public var tls: TLSConfiguration?
+    /// What its own calls trust for `https://` URLs, the config-center's and its peers' (`TLSFiles.client`); nil:
+    /// AsyncHTTPClient's default (the system's trust store).
+    public var clientTLS: TLSConfiguration?
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
@@ -50,8 +56,11 @@ public struct UnitSettings: Sendable {
         longPollSeconds: Int = 25, clusterSecret: String? = nil, gossipInterval: Duration = .milliseconds(200),
         gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5), expiryInterval: Duration = .seconds(1),
         connectionLimits: ConnectionLimits = ConnectionLimits(), centerPublicKey: String? = nil,
-        ordersCredential: String? = nil, paymentWebhookSecret: String? = nil
+        ordersCredential: String? = nil, paymentWebhookSecret: String? = nil, tls: TLSConfiguration? = nil,
+        clientTLS: TLSConfiguration? = nil
     ) {
+        self.tls = tls
+        self.clientTLS = clientTLS
         self.centerPublicKey = centerPublicKey
         self.ordersCredential = ordersCredential
         self.paymentWebhookSecret = paymentWebhookSecret
@@ -149,7 +158,7 @@ public enum UnitServer {
         // public half (`flashsale-unit key` prints it).
         let key = try NodeKey.loadOrCreate(file: settings.dataDirectory + "/" + NodeKey.fileName)
         logger.info("node key loaded", metadata: ["publicKey": "\(key.publicKey)"])
-        let http = ConfigCenterClient.makeHTTPClient()
+        let http = ConfigCenterClient.makeHTTPClient(tls: settings.clientTLS)
         // The config-center's key: the operator's, or the one pinned at first contact (kept in the data folder).
         let centerKey = try CenterKeyPin(given: settings.centerPublicKey, file: settings.dataDirectory + "/center.pub")
         let client = ConfigCenterClient(
@@ -159,7 +168,7 @@ public enum UnitServer {
         let follower = ConfigFollower(
             client: client, pool: pool, desk: desk, recovery: recovery, gate: gate, gossiping: seal != nil, starting: savedConfig,
             longPollSeconds: settings.longPollSeconds, logger: logger)
-        let url = settings.advertisedURL ?? "http://\(settings.host):\(settings.port)"
+        let url = settings.advertisedURL ?? "\(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port)"
         let granter = RightsGranter(desk: desk, pool: pool, metrics: metrics, logger: logger)
         let reporter = Reporter(
             client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
@@ -199,7 +208,7 @@ public enum UnitServer {
                     interval: settings.gossipInterval, fanout: settings.gossipFanout, metrics: metrics, logger: logger))
         }
         let server = Application(
-            router: router, server: ConnectionGate(limits: settings.connectionLimits).http1,
+            router: router, server: try ConnectionGate(limits: settings.connectionLimits).server(tls: settings.tls),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
             logger: logger)
         return (server, services)

@@ -2,7 +2,9 @@
 
 Run by scripts/browser-tests.sh, which starts the cluster and passes it in the environment: CENTER_URL, EU1_URL,
 EU2_URL, US1_URL, SALE, BUYER and TOKEN (a buyer of region eu owned by eu-2), LOAD_COMMAND (the herd, or empty),
-BUYERS, OUT (screenshots), CHROMIUM, CHROMEDRIVER. Exits 0 when both tests pass.
+BUYERS, OUT (screenshots), CHROMIUM, CHROMEDRIVER, and for a cluster over HTTPS CA_FILE (the CA this script's own
+requests trust) and SPKI_PINS (the servers' public-key hashes Chromium accepts from that throwaway CA). Exits 0
+when both tests pass.
 """
 
 import base64
@@ -11,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import ssl
 import subprocess
 import sys
 import threading
@@ -28,6 +31,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 ENV = os.environ
 CENTER, EU1, EU2, US1 = ENV["CENTER_URL"], ENV["EU1_URL"], ENV["EU2_URL"], ENV["US1_URL"]
 SALE, BUYER, TOKEN, OUT = ENV["SALE"], ENV["BUYER"], ENV["TOKEN"], ENV["OUT"]
+# The cluster's throwaway CA, and nothing else, when it runs over HTTPS.
+TLS = ssl.create_default_context(cafile=ENV["CA_FILE"]) if ENV.get("CA_FILE") else None
 with open(ENV["ORDERS_CREDENTIAL_FILE"]) as credential_file:
     ORDERS = {"Authorization": "Bearer " + credential_file.read().strip()}  # the units' orders credential
 
@@ -39,7 +44,7 @@ def api(method, url, body=None, headers=None):
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=20) as answer:
+        with urllib.request.urlopen(request, timeout=20, context=TLS) as answer:
             return answer.status, json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
@@ -51,6 +56,10 @@ def browser():
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1100",
                  "--disable-gpu", "--no-first-run"):
         options.add_argument(flag)
+    if ENV.get("SPKI_PINS"):
+        # Chromium has its own trust store: it accepts the throwaway CA's certificates of exactly these keys (the
+        # cluster's servers), and still refuses any other certificate it cannot verify.
+        options.add_argument("--ignore-certificate-errors-spki-list=" + ENV["SPKI_PINS"])
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=ENV["CHROMEDRIVER"]), options=options)
 

@@ -103,7 +103,7 @@ extension ClusterProcessTests {
             let short = folder + "/short.secret"
             try SecretFile.write("short", to: short)
             let base = ["--id", "eu-west-1", "--region", "eu-west", "--listen", "127.0.0.1:0", "--data", folder + "/data",
-                        "--center", "http://127.0.0.1:1"]
+                        "--center", "http://127.0.0.1:1", "--plain-http"]
             for (flag, file, says) in [
                 ("--payment-webhook-secret-file", exposed, "chmod 600"), ("--orders-credential-file", exposed, "chmod 600"),
                 ("--orders-credential-file", short, "at least 16 bytes"), ("--payment-webhook-secret-file", short, "at least 16 bytes"),

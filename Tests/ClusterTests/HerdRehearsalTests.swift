@@ -43,6 +43,7 @@ extension ClusterProcessTests {
             var environment: [String: String] = [:]
             environment["FLASHSALE_CREDENTIAL_FILE"] = cluster?.credentialFile
             environment["FLASHSALE_ORDERS_CREDENTIAL_FILE"] = cluster?.ordersCredentialFile
+            environment["FLASHSALE_CA_FILE"] = cluster?.caFile
             // The herd bounds itself (--time-limit); the limit here only stops a hung one from holding the suite.
             return try await runProgram(try Binaries.path("herd"), arguments, environment: environment, timeLimit: .seconds(120))
         }

@@ -124,6 +124,15 @@ struct CenterClient: Sendable {
             uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: raw))
     }
 
+    func put(_ uri: String, _ value: some Encodable) async throws -> TestResponse {
+        try await put(uri, raw: String(decoding: try WireJSON.encoder.encode(value), as: UTF8.self))
+    }
+
+    func put(_ uri: String, raw: String) async throws -> TestResponse {
+        try await execute(
+            uri: uri, method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: raw))
+    }
+
     // MARK: Decoding
 
     func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {

@@ -35,7 +35,7 @@ import TestSupport
         ],
         "buyers": [
             "POST /v1/tokens", "POST /v1/token-keys/rotate", "GET /v1/blacklist", "PUT /v1/blacklist/{user}",
-            "DELETE /v1/blacklist/{user}",
+            "DELETE /v1/blacklist/{user}", "GET /v1/token-issuer", "PUT /v1/token-issuer", "DELETE /v1/token-issuer",
         ],
         // Driven by SaleStatusStreamTests (the stream needs a live server).
         "dashboard": SaleStatusStreamTests.operations,
@@ -103,6 +103,9 @@ import TestSupport
                         .call(route.method, uri, raw: body, expect: .forbidden, code: .forbidden)
                 }
             }
+            // A viewer's read that answers 404 until an identity provider is set (so not in `guarded`, whose reads answer 200).
+            try await CheckedCenter(center.with(credential: nil), api: api.api)
+                .call(.get, "/v1/token-issuer", expect: .unauthorized, code: .unauthorized)
             // The units' routes refuse a missing or bad signature, not a credential: clusterRoutesAnswerAsDocumented drives them.
             let unitRoutes = ["POST /v1/gossip", "GET /v1/config", "POST /v1/units/{unit}/report"]
             let unseen = api.api.unseen().filter { operation in
@@ -355,8 +358,26 @@ import TestSupport
             try await api.call(.delete, "/v1/blacklist/nobody", expect: .ok)
             let list = try await api.call(.get, "/v1/blacklist", expect: .ok)
             #expect(try center.decode([String].self, list) == ["eve?1"])
+
+            // The shop's identity provider.
+            try await api.call(.get, "/v1/token-issuer", expect: .notFound, code: .notFound)
+            try await api.call(.delete, "/v1/token-issuer", expect: .notFound, code: .notFound)
+            let issuer = TokenIssuerSpec(issuer: "https://id.example", audience: "flashsale", jwks: try TokenIssuerTests.document())
+            try await api.call(.put, "/v1/token-issuer", issuer, expect: .ok)
+            try await api.call(.get, "/v1/token-issuer", expect: .ok)
+            var noKeys = issuer
+            noKeys.jwks.keys = []
+            try await api.call(.put, "/v1/token-issuer", noKeys, expect: .badRequest, code: .invalidInput)
+            let minting = try center.decode(BuyerTokenKey.self, key).kid
+            let clash = TokenIssuerSpec(
+                issuer: "https://id.example", audience: "flashsale",
+                jwks: JWKSDocument(keys: [try TokenIssuerTests.jwk(BuyerTokenSigningKey.generate(kid: minting))]))
+            try await api.call(.put, "/v1/token-issuer", clash, expect: .conflict, code: .conflict)
             let config = try await api.call(.get, "/v1/config", expect: .ok)
-            #expect(try center.decode(ClusterConfig.self, config).buyerTokenKeys?.count == 2)
+            let decoded = try center.decode(ClusterConfig.self, config)
+            #expect(decoded.buyerTokenKeys?.count == 2)
+            #expect(decoded.tokenIssuer?.keys.map(\.kid) == ["idp-1"])
+            try await api.call(.delete, "/v1/token-issuer", expect: .ok)
         }
         let api = try #require(box.withLock { $0 })
         #expect(Self.missing(api, "buyers") == [])
@@ -394,7 +415,7 @@ import TestSupport
             // 5 MiB of JSON: over Hummingbird's 2 MiB upload limit, and over the 4 MiB gossip reads.
             let body = Data(#"{"id": "\#(String(repeating: "a", count: 5 << 20))"}"#.utf8)
             let operations = api.api.operationsWithBody
-            #expect(operations.count == 10)
+            #expect(operations.count == 11)
             for operation in operations {
                 let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
                 let uri = parts[1].replacing(/\{[a-z]+\}/, with: "x")

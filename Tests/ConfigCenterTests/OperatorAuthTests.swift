@@ -2,6 +2,7 @@
 // request changes nothing.
 
 import ConfigCenter
+import Crypto
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
@@ -36,10 +37,20 @@ struct OperatorAuthTests {
         (.delete, "/v1/units/eu-1/key", nil, .admin),
         (.post, "/v1/tokens", #"{"user":"u1","region":"eu","level":0,"accountCreatedAt":"2025-01-01T00:00:00Z"}"#, .admin),
         (.post, "/v1/token-keys/rotate", nil, .admin),
+        (.put, "/v1/token-issuer", issuerBody, .admin),
+        (.delete, "/v1/token-issuer", nil, .admin),
         (.get, "/v1/operators", nil, .admin),
         (.post, "/v1/operators", #"{"name":"eve","role":"admin"}"#, .admin),
         (.delete, "/v1/operators/test-admin", nil, .admin),
     ]
+
+    /// A JWKS document with one P-256 key, as an identity provider publishes it.
+    static let issuerBody: String = {
+        let key = P256.Signing.PrivateKey().publicKey
+        let jwk = JWKSDocument.Key(p256: key, kid: "idp-1")
+        let spec = TokenIssuerSpec(issuer: "https://id.example", audience: "flashsale", jwks: JWKSDocument(keys: [jwk]))
+        return String(decoding: (try? WireJSON.encoder.encode(spec)) ?? Data(), as: UTF8.self)
+    }()
 
     /// A center with region eu (eu-1) and sale s1 (stock 100, 10 to eu), and one operator of each role.
     private func withRoles(_ body: @Sendable (CenterClient, [OperatorRole: String]) async throws -> Void) async throws {

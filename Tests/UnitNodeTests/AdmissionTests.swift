@@ -90,6 +90,53 @@ import Testing
         #expect(try unit.stored().orders == 1)
     }
 
+    /// The shop's identity provider: its tokens buy when they carry its iss, name the cluster's audience and are
+    /// short-lived; the same key with any of those wrong is refused as token-invalid and sells nothing. Minted
+    /// tokens still buy beside them.
+    @Test func anIdentityProvidersTokensBuyOnlyWithItsIssuerAudienceAndShortLife() async throws {
+        let provider = BuyerTokenSigningKey.generate(kid: "idp-2026")
+        let issuer = TokenIssuer(
+            issuer: "https://id.shop.example", audience: "flashsale", maxLifetimeSeconds: 600, keys: [provider.publicKey])
+        let unit = try TestUnit(
+            stock: 5, admission: AdmissionRules(requireToken: true), tokenKeys: [Self.signing.publicKey], tokenIssuer: issuer)
+        defer { unit.remove() }
+        @Sendable func providerToken(
+            _ user: String, iss: String? = "https://id.shop.example", aud: [String]? = ["flashsale"], lifetime: Int64 = 300,
+            issuedAgo: Int64 = 0
+        ) async throws -> String {
+            let now = Date().millisecondsSince1970 / 1000 - issuedAgo
+            return try await provider.mint(
+                BuyerClaims(
+                    userID: user, homeRegion: TestUnit.region, level: 1, accountCreatedAtSeconds: now - 86_400 * 365,
+                    expiresAtSeconds: now + lifetime, issuedAtSeconds: now, issuer: iss, audience: aud.map(BuyerClaims.Audience.init)))
+        }
+        try await unit.withLiveUnit { client in
+            #expect(try await refusal(client, token: try await providerToken("ann", iss: "https://evil.example")) == .tokenInvalid)
+            #expect(try await refusal(client, token: try await providerToken("ann", iss: nil)) == .tokenInvalid)
+            #expect(try await refusal(client, token: try await providerToken("ann", aud: ["another-service"])) == .tokenInvalid)
+            #expect(try await refusal(client, token: try await providerToken("ann", aud: nil)) == .tokenInvalid)
+            let long = try await buy(client, token: try await providerToken("ann", lifetime: 3_600))
+            #expect(try code(long) == .tokenInvalid)
+            #expect(try long.decoded(Problem.self).detail?.contains("longer") == true)
+            // An iat in the future does not stretch the life: exp may lie at most 600 s ahead.
+            #expect(try await refusal(client, token: try await providerToken("ann", lifetime: 500, issuedAgo: -3_000)) == .tokenInvalid)
+            #expect(try unit.stored().orders == 0, "no refusal sold anything")
+
+            let good = try await buy(client, token: try await providerToken("ann", aud: ["other", "flashsale"]))
+            #expect(good.status == .created, "\(String(buffer: good.body))")
+            #expect(try good.decoded(OrderView.self).user == "ann")
+            let minted = try await buy(client, token: try await Self.token("bob"))
+            #expect(minted.status == .created, "a minted token buys beside the provider's")
+            // A token the provider signed claiming to be minted (no iss, no aud) is still the provider's key's.
+            let noClaims = try await provider.mint(
+                BuyerClaims(
+                    userID: "cy", homeRegion: TestUnit.region, level: 1, accountCreatedAtSeconds: 0,
+                    expiresAtSeconds: Date().millisecondsSince1970 / 1000 + 60, issuedAtSeconds: Date().millisecondsSince1970 / 1000))
+            #expect(try await refusal(client, token: noClaims) == .tokenInvalid)
+        }
+        #expect(try unit.stored().orders == 2)
+    }
+
     @Test func aBuyerOfAnotherRegionOrUnitIsToldWhereToGo() async throws {
         let unit = try TestUnit(
             stock: 5, peers: ["eu-west-2"], admission: AdmissionRules(requireToken: true), tokenKeys: [Self.signing.publicKey])

@@ -37,7 +37,7 @@ struct TestUnit {
 
     init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
          peers: [String] = [], clusterSecret: String? = nil, admission: AdmissionRules? = nil,
-         tokenKeys: [BuyerTokenKey] = [], blacklist: [String] = [], paymentWindowMs: Int64? = nil,
+         tokenKeys: [BuyerTokenKey] = [], tokenIssuer: TokenIssuer? = nil, blacklist: [String] = [], paymentWindowMs: Int64? = nil,
          otherAdmission: AdmissionRules? = nil,
          expiryInterval: Duration = .milliseconds(50),
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
@@ -68,7 +68,7 @@ struct TestUnit {
             sales: [terms, other].map { terms in
                 SaleConfig(terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]))
             },
-            buyerTokenKeys: tokenKeys, blacklist: blacklist)
+            buyerTokenKeys: tokenKeys, blacklist: blacklist, tokenIssuer: tokenIssuer)
         // The config-center's key, as if pinned at first contact: a test can gossip as the center with its test key.
         try Data(TestKeys.key(NodeID.center.rawValue).publicKey.utf8).write(to: URL(fileURLWithPath: directory + "/center.pub"))
         let pool = try UnitDatabase.open(path: databasePath)

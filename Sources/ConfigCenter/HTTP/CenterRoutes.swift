@@ -112,6 +112,12 @@ public enum CenterRoutes {
             try WireResponse.json(try await store.status(sale: try context.parameters.require("sale")))
         }
         group.get("/v1/blacklist") { _, _ in try WireResponse.json(try await store.blacklist()) }
+        group.get("/v1/token-issuer") { _, _ in
+            guard let issuer = try await store.tokenIssuer() else {
+                throw Problem(.notFound, "no identity provider is trusted: only minted tokens buy")
+            }
+            return try WireResponse.json(issuer)
+        }
         DashboardRoutes.addStream(to: group, store: store)
     }
 
@@ -175,6 +181,16 @@ public enum CenterRoutes {
         }
         group.post("/v1/token-keys/rotate") { _, _ in
             try WireResponse.json(try await store.rotateTokenKey(), status: .created)
+        }
+        group.put("/v1/token-issuer") { request, context in
+            let spec = try await request.decode(as: TokenIssuerSpec.self, context: context)
+            return try WireResponse.json(try await store.setTokenIssuer(spec))
+        }
+        group.delete("/v1/token-issuer") { _, _ in
+            guard let previous = try await store.clearTokenIssuer() else {
+                throw Problem(.notFound, "no identity provider is trusted: nothing to remove")
+            }
+            return try WireResponse.json(previous)
         }
         group.get("/v1/operators") { _, _ in try WireResponse.json(try await store.operators()) }
         group.post("/v1/operators") { request, context in

@@ -100,6 +100,18 @@ public enum CenterDatabase {
             // The key a unit had before its last re-enrolment (UnitSpec.previousPublicKey).
             try db.execute(sql: "ALTER TABLE unit ADD COLUMN previous_public_key TEXT")
         }
+        migrator.registerMigration("v9-token-issuer") { db in
+            // The shop's identity provider (`TokenIssuer` as JSON: iss, aud, longest lifetime, its P-256 keys); one
+            // at most.
+            try db.execute(
+                sql: """
+                    CREATE TABLE token_issuer (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        settings_json TEXT NOT NULL,
+                        set_ms INTEGER NOT NULL
+                    )
+                    """)
+        }
         return migrator
     }
 }

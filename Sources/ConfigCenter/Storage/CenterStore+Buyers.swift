@@ -91,6 +91,52 @@ extension CenterStore {
             expiresAt: Date(millisecondsSince1970: claims.expiresAtSeconds * 1000))
     }
 
+    // MARK: The shop's identity provider
+
+    /// Trusts `spec`'s identity provider from the next configuration on, in place of any before it: its tokens, signed
+    /// by a key of its JWKS document, buy when they carry its `iss`, name `audience` and live no longer than allowed.
+    /// Refused when no key of the document can be checked or a key id is also a minting key's.
+    public func setTokenIssuer(_ spec: TokenIssuerSpec) async throws -> TokenIssuer {
+        let settings: TokenIssuer
+        switch spec.issuerSettings() {
+        case .success(let made): settings = made
+        case .failure(let problem): throw CenterError.invalidInput(problem.text)
+        }
+        var stored = settings
+        stored.skippedKeys = nil
+        let json = String(decoding: try WireJSON.encoder.encode(stored), as: UTF8.self)
+        let now = nowMs()
+        return try await write { db in
+            let minting = Set(try Self.tokenKeys(db).map(\.kid))
+            if let clash = settings.keys.first(where: { minting.contains($0.kid) }) {
+                throw CenterError.conflict("key id '\(clash.kid)' is also a minting key's: tokens could not say which key they mean")
+            }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO token_issuer (id, settings_json, set_ms) VALUES (1, ?, ?)", arguments: [json, now])
+            _ = try CenterQueries.bumpVersion(db)
+            return settings
+        }
+    }
+
+    /// The identity provider trusted now, or nil.
+    public func tokenIssuer() async throws -> TokenIssuer? { try await pool.read(Self.tokenIssuer) }
+
+    static func tokenIssuer(_ db: Database) throws -> TokenIssuer? {
+        guard let json = try String.fetchOne(db, sql: "SELECT settings_json FROM token_issuer WHERE id = 1") else { return nil }
+        return try WireJSON.decoder.decode(TokenIssuer.self, from: Data(json.utf8))
+    }
+
+    /// Stops trusting the identity provider: from the next configuration on, only minted tokens buy. Returns the one
+    /// that was trusted (nil: none was, and nothing changed).
+    public func clearTokenIssuer() async throws -> TokenIssuer? {
+        try await write { db in
+            guard let previous = try Self.tokenIssuer(db) else { return nil }
+            try db.execute(sql: "DELETE FROM token_issuer")
+            _ = try CenterQueries.bumpVersion(db)
+            return previous
+        }
+    }
+
     // MARK: Blacklist
 
     public func blacklist() async throws -> [String] { try await pool.read(Self.blacklist) }

@@ -55,7 +55,8 @@ public final class CenterStore: Sendable {
                 units: try CenterQueries.units(db).map {
                     UnitSpec(id: $0.id, region: $0.region, url: $0.url, publicKey: $0.publicKey, previousPublicKey: $0.previousPublicKey)
                 },
-                sales: sales, buyerTokenKeys: try Self.tokenKeys(db), blacklist: try Self.blacklist(db))
+                sales: sales, buyerTokenKeys: try Self.tokenKeys(db), blacklist: try Self.blacklist(db),
+                tokenIssuer: try Self.tokenIssuer(db))
         }
     }
 

@@ -14,11 +14,14 @@ public struct ClusterConfig: Sendable, Codable, Equatable {
     public var buyerTokenKeys: [BuyerTokenKey]?
     /// Users refused by every sale.
     public var blacklist: [String]?
+    /// The shop's identity provider, whose buyer tokens units take besides the minted ones (nil: minted only).
+    public var tokenIssuer: TokenIssuer?
 
     public init(
         version: Int64, regions: [RegionSpec], units: [UnitSpec], sales: [SaleConfig],
-        buyerTokenKeys: [BuyerTokenKey]? = nil, blacklist: [String]? = nil
+        buyerTokenKeys: [BuyerTokenKey]? = nil, blacklist: [String]? = nil, tokenIssuer: TokenIssuer? = nil
     ) {
+        self.tokenIssuer = tokenIssuer
         self.version = version
         self.regions = regions
         self.units = units

@@ -1,9 +1,11 @@
 // Every connection of a server counted by client address, and closed when it is over a limit or too slow.
 
 public import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOHTTPTypes
+public import NIOSSL
 import Synchronization
 
 /// The connections one server holds, in total and by client address. One gate per server; each connection's
@@ -26,6 +28,14 @@ public final class ConnectionGate: Sendable {
                 http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestProgressHandler()])),
                 gate: gate)
         }
+    }
+
+    /// The server with this gate on every connection, over TLS when `tls` is given: the TLS handler comes right after
+    /// the guard, so the guard counts and times the connection from its first handshake byte (a client that never
+    /// finishes its handshake is closed like one that never finishes its request head).
+    public func server(tls: TLSConfiguration?) throws -> HTTPServerBuilder {
+        guard let tls else { return http1 }
+        return try .tls(http1, tlsConfiguration: tls)
     }
 
     /// Connections open now: in total, and from `address`'s key.

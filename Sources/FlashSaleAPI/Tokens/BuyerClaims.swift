@@ -22,11 +22,18 @@ public struct BuyerClaims: JWTPayload, Hashable {
     public var notBeforeSeconds: Int64?
     /// When the token was issued (`iat`), seconds since 1970.
     public var issuedAtSeconds: Int64
+    /// Who issued it (`iss`): checked for tokens signed by a trusted identity provider's key (`TokenIssuer`).
+    public var issuer: String?
+    /// Whom it is for (`aud`, one name or several): an identity provider's token must name this cluster.
+    public var audience: Audience?
 
     public init(
         userID: String, homeRegion: String, level: Int, accountCreatedAtSeconds: Int64,
-        expiresAtSeconds: Int64, notBeforeSeconds: Int64? = nil, issuedAtSeconds: Int64
+        expiresAtSeconds: Int64, notBeforeSeconds: Int64? = nil, issuedAtSeconds: Int64, issuer: String? = nil,
+        audience: Audience? = nil
     ) {
+        self.issuer = issuer
+        self.audience = audience
         self.userID = userID
         self.homeRegion = homeRegion
         self.level = level
@@ -45,6 +52,42 @@ public struct BuyerClaims: JWTPayload, Hashable {
         case expiresAtSeconds = "exp"
         case notBeforeSeconds = "nbf"
         case issuedAtSeconds = "iat"
+        case issuer = "iss"
+        case audience = "aud"
+    }
+
+    /// `aud` as RFC 7519 allows it: one string, or an array of them.
+    public struct Audience: Codable, Sendable, Hashable {
+        public var names: [String]
+
+        public init(_ names: [String]) {
+            self.names = names
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let one = try? container.decode(String.self) {
+                names = [one]
+            } else {
+                names = try container.decode([String].self)
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if names.count == 1 { try container.encode(names[0]) } else { try container.encode(names) }
+        }
+    }
+
+    /// Whether these claims are what `trusted` issues: its `iss`, an `aud` that names its audience, and a lifetime
+    /// (`exp − iat`) of at most its longest. Nil when they are, else what is wrong.
+    public func mismatch(with trusted: TokenIssuer) -> BuyerTokenVerdict.IssuerMismatch? {
+        guard issuer == trusted.issuer else { return .issuer }
+        guard let audience, audience.names.contains(trusted.audience) else { return .audience }
+        // Subtraction of two signed but arbitrary numbers: checked, an overflow is simply too long.
+        let (lifetime, overflow) = expiresAtSeconds.subtractingReportingOverflow(issuedAtSeconds)
+        guard !overflow, lifetime <= trusted.maxLifetimeSeconds else { return .lifetime }
+        return nil
     }
 
     /// `.valid(self)`, `.expired` or `.notYetValid` at `nowMs` (ms since 1970). `BuyerTokenVerifier` decides

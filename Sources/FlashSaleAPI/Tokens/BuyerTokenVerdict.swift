@@ -19,6 +19,18 @@ public enum BuyerTokenVerdict: Sendable, Hashable {
     case expired
     /// Before `nbf`.
     case notYetValid
+    /// Signed by a trusted identity provider's key, but not what that provider issues for this cluster.
+    case untrusted(IssuerMismatch)
+
+    /// What an identity provider's token got wrong.
+    public enum IssuerMismatch: String, Sendable, Hashable {
+        /// `iss` is not the provider's.
+        case issuer
+        /// `aud` is missing or does not name this cluster's audience.
+        case audience
+        /// It lives longer (`exp − iat`) than the cluster allows.
+        case lifetime
+    }
 
     /// The claims when valid, nil for every refusal.
     public var claims: BuyerClaims? {

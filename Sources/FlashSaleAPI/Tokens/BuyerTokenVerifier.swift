@@ -6,7 +6,8 @@ import JWTKit
 import Synchronization
 
 /// Decides whether a buyer token may buy, cheapest checks first: length, the cache of verified tokens, the
-/// header (ES256 only, a known `kid`), the signature, then `exp`/`nbf` against the caller's clock. It is built
+/// header (ES256 only, a known `kid`), the signature, for a key of the trusted identity provider its `iss`, `aud`
+/// and lifetime (`TokenIssuer`), then `exp`/`nbf` against the caller's clock. It is built
 /// once per configuration version, so a key rotation is a new verifier and needs no restart.
 ///
 /// The signature is checked with swift-crypto here, not through jwt-kit's `JWTKeyCollection`: that actor
@@ -23,13 +24,32 @@ public final class BuyerTokenVerifier: Sendable {
     /// Bound of the verified-token cache, in entries.
     public let cacheMaxEntries: Int
     private let publicKeys: [String: P256.Signing.PublicKey]
+    /// The identity provider whose keys are among `publicKeys`, and those keys' ids: its tokens must also carry its
+    /// `iss`, name its audience and live no longer than it allows.
+    private let issuer: TokenIssuer?
+    private let issuerKids: Set<String>
     private let cache: Mutex<VerifiedTokens>
 
     /// Loads every key now, so a bad configuration is refused at load. No keys is allowed (every token is then
-    /// `.unknownKey`); a `kid` repeated with the same key counts once. `cacheMaxEntries` must be at least 2.
-    public init(keys: [BuyerTokenKey], cacheMaxEntries: Int = cacheDefaultMaxEntries) throws(BuyerTokenKeyError) {
+    /// `.unknownKey`); a `kid` repeated with the same key counts once, but an issuer's key may not share a `kid`
+    /// with a minting key (which checks would apply would be a guess). `cacheMaxEntries` must be at least 2.
+    public init(
+        keys: [BuyerTokenKey], issuer: TokenIssuer? = nil, cacheMaxEntries: Int = cacheDefaultMaxEntries
+    ) throws(BuyerTokenKeyError) {
         precondition(cacheMaxEntries >= 2, "the token cache needs room for two generations")
         var publicKeys: [String: P256.Signing.PublicKey] = [:]
+        try Self.load(keys, into: &publicKeys)
+        let issuerKids = Set(issuer?.keys.map(\.kid) ?? [])
+        if let clash = issuerKids.first(where: { publicKeys[$0] != nil }) { throw .duplicateKid(clash) }
+        try Self.load(issuer?.keys ?? [], into: &publicKeys)
+        self.publicKeys = publicKeys
+        self.issuer = issuer
+        self.issuerKids = issuerKids
+        self.cacheMaxEntries = cacheMaxEntries
+        self.cache = Mutex(VerifiedTokens(generationMaxEntries: cacheMaxEntries / 2))
+    }
+
+    private static func load(_ keys: [BuyerTokenKey], into publicKeys: inout [String: P256.Signing.PublicKey]) throws(BuyerTokenKeyError) {
         for key in keys {
             guard !key.kid.isEmpty else { throw .emptyKid }
             guard let publicKey = try? P256.Signing.PublicKey(pemRepresentation: key.publicKeyPEM) else {
@@ -40,9 +60,6 @@ public final class BuyerTokenVerifier: Sendable {
             }
             publicKeys[key.kid] = publicKey
         }
-        self.publicKeys = publicKeys
-        self.cacheMaxEntries = cacheMaxEntries
-        self.cache = Mutex(VerifiedTokens(generationMaxEntries: cacheMaxEntries / 2))
     }
 
     /// The key ids this verifier accepts.
@@ -75,8 +92,9 @@ public final class BuyerTokenVerifier: Sendable {
         }
         if let cached { return cached }
 
-        let opened = open(bytes)
+        let (opened, kid) = open(bytes)
         guard case .valid(let claims) = opened else { return opened }
+        if issuerKids.contains(kid), let mismatch = issuerMismatch(claims, nowMs: nowMs) { return .untrusted(mismatch) }
         let verdict = claims.verdict(atMs: nowMs)
         if verdict != .expired {
             _ = cache.withLock { $0.insert(claims, for: digest) }
@@ -84,30 +102,43 @@ public final class BuyerTokenVerifier: Sendable {
         return verdict
     }
 
-    /// The claims of a token whose header and signature pass, as `.valid` (time not checked yet), or the refusal.
-    /// The payload is decoded only once the signature holds: the header is the only unauthenticated JSON parsed.
-    private func open(_ bytes: [UInt8]) -> BuyerTokenVerdict {
+    /// For a token signed by the identity provider's key: what its claims get wrong, or nil. Checked once, before the
+    /// token is cached (a lifetime only shrinks as time passes). `exp` may also lie no further ahead of `nowMs` than
+    /// the longest lifetime, so an `iat` set in the future cannot stretch it.
+    private func issuerMismatch(_ claims: BuyerClaims, nowMs: Int64) -> BuyerTokenVerdict.IssuerMismatch? {
+        guard let issuer else { return nil }
+        if let mismatch = claims.mismatch(with: issuer) { return mismatch }
+        let (expiresMs, overflow) = claims.expiresAtSeconds.multipliedReportingOverflow(by: 1_000)
+        let (aheadMs, beyond) = expiresMs.subtractingReportingOverflow(nowMs)
+        guard !overflow, !beyond, aheadMs <= issuer.maxLifetimeSeconds * 1_000 else { return .lifetime }
+        return nil
+    }
+
+    /// The claims of a token whose header and signature pass, as `.valid` (time not checked yet), or the refusal;
+    /// with the `kid` that chose the key. The payload is decoded only once the signature holds: the header is the
+    /// only unauthenticated JSON parsed.
+    private func open(_ bytes: [UInt8]) -> (BuyerTokenVerdict, kid: String) {
         let period = UInt8(ascii: ".")
         guard let firstPeriod = bytes.firstIndex(of: period),
             let secondPeriod = bytes[(firstPeriod + 1)...].firstIndex(of: period),
             !bytes[(secondPeriod + 1)...].contains(period),
             let headerJSON = Self.base64URLDecoded(bytes[..<firstPeriod]),
             let header = try? JSONDecoder().decode(JWTHeader.self, from: headerJSON)
-        else { return .malformed }
+        else { return (.malformed, "") }
 
-        guard header.alg == Self.algorithm else { return .unsupportedAlgorithm }
-        guard let kid = header.kid, let publicKey = publicKeys[kid] else { return .unknownKey }
-        guard let signatureBytes = Self.base64URLDecoded(bytes[(secondPeriod + 1)...]) else { return .malformed }
+        guard header.alg == Self.algorithm else { return (.unsupportedAlgorithm, "") }
+        guard let kid = header.kid, let publicKey = publicKeys[kid] else { return (.unknownKey, "") }
+        guard let signatureBytes = Self.base64URLDecoded(bytes[(secondPeriod + 1)...]) else { return (.malformed, kid) }
 
         cache.withLock { $0.signatureChecks += 1 }
         guard let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signatureBytes),
             publicKey.isValidSignature(signature, for: bytes[..<secondPeriod])
-        else { return .badSignature }
+        else { return (.badSignature, kid) }
 
         guard let payloadJSON = Self.base64URLDecoded(bytes[(firstPeriod + 1)..<secondPeriod]),
             let claims = try? JSONDecoder().decode(BuyerClaims.self, from: payloadJSON)
-        else { return .malformed }
-        return .valid(claims)
+        else { return (.malformed, kid) }
+        return (.valid(claims), kid)
     }
 
     /// Unpadded base64url (RFC 7515) to bytes; nil for any other character or an impossible length.

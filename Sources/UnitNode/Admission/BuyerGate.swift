@@ -30,6 +30,7 @@ final class BuyerGate: Sendable {
         var unitURLs: [String: String] = [:]
         var regionEndpoints: [String: String] = [:]
         var tokenKeys: [BuyerTokenKey] = []
+        var tokenIssuer: TokenIssuer?
     }
 
     private struct SaleLimiters: Sendable {
@@ -75,13 +76,24 @@ final class BuyerGate: Sendable {
         }
         for region in config.regions { if let endpoint = region.endpoint { next.regionEndpoints[region.id] = endpoint } }
         next.tokenKeys = config.buyerTokenKeys ?? []
-        let keysChanged = directory.withLock { $0.tokenKeys != next.tokenKeys }
+        next.tokenIssuer = config.tokenIssuer
+        let keysChanged = directory.withLock { $0.tokenKeys != next.tokenKeys || $0.tokenIssuer != next.tokenIssuer }
         if keysChanged {
             // Built before it is swapped in: a bad key refuses the whole update and the old keys stay in force.
-            let fresh = next.tokenKeys.isEmpty ? nil : try BuyerTokenVerifier(keys: next.tokenKeys)
+            let fresh = next.tokenKeys.isEmpty && next.tokenIssuer == nil
+                ? nil : try BuyerTokenVerifier(keys: next.tokenKeys, issuer: next.tokenIssuer)
             verifier.withLock { $0 = fresh }
         }
         directory.withLock { $0 = next }
+    }
+
+    /// Why an identity provider's token was refused, for the buyer (who can ask the shop for the right token).
+    static func untrustedDetail(_ mismatch: BuyerTokenVerdict.IssuerMismatch) -> String {
+        switch mismatch {
+        case .issuer: "the token's iss is not the identity provider this cluster trusts"
+        case .audience: "the token's aud does not name this cluster's audience"
+        case .lifetime: "the token lives longer than this cluster allows (exp - iat, or exp from now)"
+        }
     }
 
     // MARK: Before the desk
@@ -114,6 +126,7 @@ final class BuyerGate: Sendable {
             case .badSignature: return .failure(Problem(.tokenInvalid, "the token's signature does not verify"))
             case .expired: return .failure(Problem(.tokenExpired, "get a new token"))
             case .notYetValid: return .failure(Problem(.tokenNotYetValid, "the token's nbf is in the future"))
+            case .untrusted(let mismatch): return .failure(Problem(.tokenInvalid, Self.untrustedDetail(mismatch)))
             }
             guard IdentifierRule.isValidUserID(identity.user) else {
                 return .failure(Problem(.tokenInvalid, "the token's sub is not a valid user id"))

@@ -6,14 +6,20 @@ import FlashSaleAPI
 import Foundation
 import GRDB
 import NIOCore
+import NIOSSL
 import Testing
 import TestSupport
 
-/// A config-center and its units, each a child process with its own data directory under `root`.
+/// A config-center and its units, each a child process with its own data directory under `root`. Over HTTPS when
+/// made with `tls`: a throwaway CA and a certificate per process (deploy/tls-certs.sh, as an operator would make
+/// them for a rehearsal), every process and client trusting that CA only; plain HTTP, said by `--plain-http`,
+/// otherwise.
 final class LocalCluster {
     let root: String
     let centerPort: Int
     let http: HTTPClient
+    /// The folder of the CA and the processes' certificates when the cluster runs over TLS.
+    let tlsFolder: String?
     private(set) var center: ChildProcess?
     private(set) var units: [String: ChildProcess] = [:]
     private var unitPorts: [String: Int] = [:]
@@ -21,14 +27,21 @@ final class LocalCluster {
     /// The public key each unit was enrolled with here: a unit whose data (and so key) is new is enrolled again.
     private var enrolledKeys: [String: String] = [:]
 
-    init() throws {
+    init(tls: Bool = false) throws {
         // In this test run's folder: the next run deletes it should this process die before `shutdown()`.
         root = try TestRun.makeFolder("cluster")
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
         centerPort = try freePort()
+        tlsFolder = tls ? root + "/tls" : nil
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(1)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        if let tlsFolder {
+            // Read when the first connection is made, by which time `startCenter` has made the CA.
+            var trust = TLSConfiguration.makeClientConfiguration()
+            trust.trustRoots = .file(tlsFolder + "/ca.pem")
+            configuration.tlsConfiguration = trust
+        }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         try SecretFile.write(Self.ordersCredential, to: ordersCredentialFile)
         try SecretFile.write(Self.webhookSecret, to: webhookSecretFile)
@@ -41,7 +54,20 @@ final class LocalCluster {
     static let webhookSecret = "payment-webhook-secret-of-the-cluster-tests"
     var webhookSecretFile: String { root + "/payment-webhook.secret" }
 
-    var centerURL: String { "http://127.0.0.1:\(centerPort)" }
+    var scheme: String { tlsFolder == nil ? "http" : "https" }
+    var centerURL: String { "\(scheme)://127.0.0.1:\(centerPort)" }
+    /// The CA every client of this cluster trusts (FLASHSALE_CA_FILE for the CLI and herd), when it runs over TLS.
+    var caFile: String? { tlsFolder.map { $0 + "/ca.pem" } }
+
+    /// The flags that make process `name` serve HTTPS with its own certificate (made here, signed by the cluster's
+    /// CA) and trust that CA in its own calls; or serve plain HTTP.
+    private func tlsArguments(_ name: String, client: Bool) async throws -> [String] {
+        guard let tlsFolder else { return ["--plain-http"] }
+        let made = try await runProgram("/bin/bash", [Binaries.packageRoot + "/deploy/tls-certs.sh", tlsFolder, name])
+        try #require(made.status == 0, "deploy/tls-certs.sh: \(made.err)")
+        let serve = ["--tls-cert", tlsFolder + "/\(name).pem", "--tls-key", tlsFolder + "/\(name).key"]
+        return serve + (client ? ["--ca-file", tlsFolder + "/ca.pem"] : [])
+    }
     /// The first admin's credential file, which the config-center writes at its first start.
     var credentialFile: String { root + "/center/admin.credential" }
     /// The config-center's client, acting as its first admin.
@@ -53,7 +79,8 @@ final class LocalCluster {
     func startCenter(extraArguments: [String] = []) async throws {
         center = try ChildProcess(
             binary: "config-center",
-            arguments: ["serve", "--listen", "127.0.0.1:\(centerPort)", "--data", root + "/center"] + extraArguments,
+            arguments: ["serve", "--listen", "127.0.0.1:\(centerPort)", "--data", root + "/center"]
+                + (try await tlsArguments("center", client: false)) + extraArguments,
             logDirectory: root + "/logs", name: "center")
         try await waitForHealth(url: centerURL, process: try #require(center))
     }
@@ -77,7 +104,7 @@ final class LocalCluster {
                 "--id", id, "--region", region, "--listen", "127.0.0.1:\(port)", "--data", root + "/units/\(id)",
                 "--center", centerURL, "--orders-credential-file", ordersCredentialFile,
                 "--payment-webhook-secret-file", webhookSecretFile,
-            ] + extraArguments,
+            ] + (try await tlsArguments(id, client: true)) + extraArguments,
             logDirectory: root + "/logs", name: id)
         units[id] = unit
         try await waitForHealth(url: unitURL(id), process: unit)
@@ -100,7 +127,7 @@ final class LocalCluster {
     func unitLog(_ id: String) -> String { units[id]?.log ?? "" }
     func stopUnit(_ id: String) async { await units.removeValue(forKey: id)?.terminate() }
 
-    func unitURL(_ id: String) -> String { "http://127.0.0.1:\(unitPorts[id] ?? 0)" }
+    func unitURL(_ id: String) -> String { "\(scheme)://127.0.0.1:\(unitPorts[id] ?? 0)" }
     func unitDatabase(_ id: String) -> String { root + "/units/\(id)/unit.sqlite" }
 
     /// Waits until the config-center lists `ids` as having reported in.
@@ -141,7 +168,7 @@ final class LocalCluster {
 
     /// The config-center CLI against this cluster's config-center.
     func cli(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-        try await runCLI(arguments, center: centerURL, credentialFile: credentialFile)
+        try await runCLI(arguments, center: centerURL, credentialFile: credentialFile, caFile: caFile)
     }
 
     /// A purchase that captures nothing but Sendable values, for concurrent herds.
@@ -198,8 +225,8 @@ final class LocalCluster {
     }
 
     /// Runs `body` with a new cluster, then stops every process and removes the data, also when `body` throws.
-    static func run(_ body: (LocalCluster) async throws -> Void) async throws {
-        let cluster = try LocalCluster()
+    static func run(tls: Bool = false, _ body: (LocalCluster) async throws -> Void) async throws {
+        let cluster = try LocalCluster(tls: tls)
         do {
             try await body(cluster)
         } catch {

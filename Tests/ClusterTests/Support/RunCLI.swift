@@ -5,14 +5,15 @@ import Testing
 import TestSupport
 
 /// Runs `config-center` with `arguments` against `center`, with the operator credential in `credentialFile` (as
-/// FLASHSALE_CREDENTIAL_FILE, the way an operator's shell has it); returns its exit status and what it printed. Waits
+/// FLASHSALE_CREDENTIAL_FILE, the way an operator's shell has it) and the CA it trusts in `caFile` (FLASHSALE_CA_FILE); returns its exit status and what it printed. Waits
 /// by polling, so no thread of the shared pool is blocked while the CLI runs. Output goes to files, so a long output
 /// (thousands of tokens) never fills a pipe.
 func runCLI(
-    _ arguments: [String], center: String, credentialFile: String? = nil
+    _ arguments: [String], center: String, credentialFile: String? = nil, caFile: String? = nil
 ) async throws -> (status: Int32, out: String, err: String) {
     var environment = ["FLASHSALE_CENTER": center]
     environment["FLASHSALE_CREDENTIAL_FILE"] = credentialFile
+    environment["FLASHSALE_CA_FILE"] = caFile
     return try await runProgram(try Binaries.path("config-center"), arguments, environment: environment)
 }
 
