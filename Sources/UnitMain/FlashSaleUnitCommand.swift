@@ -101,11 +101,24 @@ struct RunUnit: AsyncParsableCommand {
     @OptionGroup(title: "Connections")
     var connections: ConnectionLimitOptions
 
+    @Option(help: ArgumentHelp(
+        "A load balancer or proxy in front of this unit (an address or network, e.g. 10.0.0.0/8; repeatable).",
+        discussion: "Its X-Forwarded-For names the buyer that the address rate limit counts; anyone else's is ignored."))
+    var trustedProxy: [String] = []
+
     @OptionGroup(title: "TLS (this unit's endpoint)")
     var tls: ServerTLSOptions
 
     @OptionGroup(title: "TLS (the config-center and peers this unit calls)")
     var clientTLS: ClientTLSOptions
+
+    private func proxies() throws -> TrustedProxies {
+        do {
+            return try TrustedProxies(parsing: trustedProxy)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 
     func run() async throws {
         let secret: String?
@@ -145,7 +158,7 @@ struct RunUnit: AsyncParsableCommand {
             clusterSecret: secret, gossipInterval: .milliseconds(gossipIntervalMs), gossipFanout: gossipFanout,
             recoveryPatience: .milliseconds(recoveryPatienceMs), connectionLimits: try connections.limits(),
             centerPublicKey: centerPublicKey, ordersCredential: ordersCredential, paymentWebhookSecret: webhookSecret,
-            tls: try tls.serverTLS(), clientTLS: try clientTLS.clientTLS())
+            tls: try tls.serverTLS(), clientTLS: try clientTLS.clientTLS(), trustedProxies: try proxies())
         do {
             try await UnitServer.run(settings: settings, logger: logger)
         } catch let error as UnitSettingsError {

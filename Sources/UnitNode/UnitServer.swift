@@ -49,6 +49,9 @@ public struct UnitSettings: Sendable {
     /// What its own calls trust for `https://` URLs, the config-center's and its peers' (`TLSFiles.client`); nil:
     /// AsyncHTTPClient's default (the system's trust store).
     public var clientTLS: TLSConfiguration?
+    /// Load balancers in front of the unit: their X-Forwarded-For names the buyer an address rate limit counts, and
+    /// their connections are held to the total connection limit only.
+    public var trustedProxies: TrustedProxies
 
     public init(
         unit: String, region: String, host: String = "127.0.0.1", port: Int, dataDirectory: String, centerURL: String,
@@ -57,8 +60,9 @@ public struct UnitSettings: Sendable {
         gossipFanout: Int = 2, recoveryPatience: Duration = .seconds(5), expiryInterval: Duration = .seconds(1),
         connectionLimits: ConnectionLimits = ConnectionLimits(), centerPublicKey: String? = nil,
         ordersCredential: String? = nil, paymentWebhookSecret: String? = nil, tls: TLSConfiguration? = nil,
-        clientTLS: TLSConfiguration? = nil
+        clientTLS: TLSConfiguration? = nil, trustedProxies: TrustedProxies = .none
     ) {
+        self.trustedProxies = trustedProxies
         self.tls = tls
         self.clientTLS = clientTLS
         self.centerPublicKey = centerPublicKey
@@ -148,7 +152,9 @@ public enum UnitServer {
         var captchaKey = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in captchaKey.indices { captchaKey[index] = UInt8.random(in: .min ... .max, using: &generator) }
-        let gate = try BuyerGate(unit: settings.unit, region: settings.region, captchaKey: captchaKey, metrics: metrics)
+        let gate = try BuyerGate(
+            unit: settings.unit, region: settings.region, captchaKey: captchaKey, metrics: metrics,
+            trustedProxies: settings.trustedProxies)
         if let savedConfig {
             try gate.update(savedConfig)
             try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
@@ -208,7 +214,8 @@ public enum UnitServer {
                     interval: settings.gossipInterval, fanout: settings.gossipFanout, metrics: metrics, logger: logger))
         }
         let server = Application(
-            router: router, server: try ConnectionGate(limits: settings.connectionLimits).server(tls: settings.tls),
+            router: router,
+            server: try ConnectionGate(limits: settings.connectionLimits, trustedProxies: settings.trustedProxies).server(tls: settings.tls),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
             logger: logger)
         return (server, services)

@@ -30,9 +30,9 @@ import Testing
 
     private func buy(
         _ client: some TestClientProtocol, token: String? = nil, user: String? = nil, key: String? = nil,
-        captcha: String? = nil, sale: String = TestUnit.saleID
+        captcha: String? = nil, sale: String = TestUnit.saleID, headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
-        var headers = HTTPFields()
+        var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let key { headers[Self.idempotencyKey] = key }
         if let captcha { headers[Self.altcha] = captcha }
@@ -42,9 +42,9 @@ import Testing
 
     private func refusal(
         _ client: some TestClientProtocol, token: String? = nil, user: String? = nil, key: String? = nil,
-        captcha: String? = nil, sale: String = TestUnit.saleID
+        captcha: String? = nil, sale: String = TestUnit.saleID, headers: HTTPFields = [:]
     ) async throws -> ProblemCode {
-        try code(await buy(client, token: token, user: user, key: key, captcha: captcha, sale: sale))
+        try code(await buy(client, token: token, user: user, key: key, captcha: captcha, sale: sale, headers: headers))
     }
 
     private func code(_ response: TestResponse) throws -> ProblemCode {
@@ -229,6 +229,37 @@ import Testing
             #expect(try await buy(client, user: "dave").status == .created)
         }
         #expect(try unit.stored().orders == 5)
+    }
+
+    /// Behind a trusted load balancer each buyer has their own address bucket, named by X-Forwarded-For (its
+    /// rightmost entry that is not a trusted proxy); anyone else's X-Forwarded-For is ignored, so a bot cannot
+    /// choose a fresh bucket per request.
+    @Test func addressesBehindATrustedProxyHaveTheirOwnBuckets() async throws {
+        let rules = AdmissionRules(ipRate: RateLimit(perMinute: 60, burst: 2))
+        let clock = TestClock(nowMs: Date().millisecondsSince1970)
+        @Sendable func forwarded(_ chain: String) -> HTTPFields { [HTTPField.Name("X-Forwarded-For")!: chain] }
+        var behind = try TestUnit(stock: 50, perUserLimit: 10, admission: rules, nowMs: { clock.nowMs })
+        defer { behind.remove() }
+        behind.trustedProxies = try TrustedProxies(parsing: ["127.0.0.0/8", "10.0.0.0/8"])
+        try await behind.withLiveUnit { client in
+            for (n, chain) in ["203.0.113.7", "198.51.100.1, 203.0.113.8", "203.0.113.9, 10.1.2.3"].enumerated() {
+                // Each client's two tokens, though all arrive from the proxy (loopback).
+                for attempt in 0..<2 {
+                    let answer = try await buy(client, user: "u\(n)-\(attempt)", headers: forwarded(chain))
+                    #expect(answer.status == .created, "\(chain) #\(attempt)")
+                }
+                #expect(try await refusal(client, user: "u\(n)-x", headers: forwarded(chain)) == .rateLimited, "\(chain)")
+            }
+            // The client wrote the leftmost entry itself: 203.0.113.8's bucket is empty whatever it claims before it.
+            #expect(try await refusal(client, user: "spoof", headers: forwarded("192.0.2.55, 203.0.113.8")) == .rateLimited)
+        }
+        let direct = try TestUnit(stock: 50, perUserLimit: 10, admission: rules, nowMs: { clock.nowMs })
+        defer { direct.remove() }
+        try await direct.withLiveUnit { client async throws in
+            #expect(try await buy(client, user: "a", headers: forwarded("203.0.113.1")).status == .created)
+            #expect(try await buy(client, user: "b", headers: forwarded("203.0.113.2")).status == .created)
+            #expect(try await refusal(client, user: "c", headers: forwarded("203.0.113.3")) == .rateLimited, "no proxy trusted: one bucket")
+        }
     }
 
     // MARK: Eligibility

@@ -18,7 +18,7 @@ import Glibc
 
     /// Runs `body` with the port of a server behind a gate with `limits`: /fast answers at once, /slow after 1.5 s.
     private func withGuardedServer(
-        limits: ConnectionLimits = Self.limits, _ body: @Sendable (Int) async throws -> Void
+        limits: ConnectionLimits = Self.limits, trustedProxies: TrustedProxies = .none, _ body: @Sendable (Int) async throws -> Void
     ) async throws {
         let router = Router()
         router.get("/fast") { _, _ in "fast" }
@@ -30,7 +30,7 @@ import Glibc
         var logger = Logger(label: "connection-guard-test")
         logger.logLevel = .critical
         let app = Application(
-            router: router, server: ConnectionGate(limits: limits).http1,
+            router: router, server: ConnectionGate(limits: limits, trustedProxies: trustedProxies).http1,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         let group = ServerGroup.make(services: [app], signals: [], logger: logger)
@@ -96,6 +96,17 @@ import Glibc
             try await Task.sleep(for: .milliseconds(200))
             // Over the limit of 3 the server closes at once (before any request timeout could).
             #expect(held.filter { $0.isOpen }.count == 3)
+        }
+    }
+
+    /// A trusted load balancer carries every buyer's connection: it is held to the total only, not to one address's share.
+    @Test func aTrustedProxyIsHeldToTheTotalOnly() async throws {
+        let limits = ConnectionLimits(
+            maxConnections: 5, maxConnectionsPerAddress: 3, requestTimeout: .seconds(600), idleTimeout: .seconds(600))
+        try await withGuardedServer(limits: limits, trustedProxies: try TrustedProxies(parsing: ["127.0.0.1"])) { port in
+            let held = try (0..<7).map { _ in try RawConnection(port: port) }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(held.filter { $0.isOpen }.count == 5, "past the per-address 3, up to the total 5")
         }
     }
 }

@@ -24,6 +24,8 @@ struct TestUnit {
     /// A cluster secret: the unit gossips (with `peers`, which have no URL, so only they can call it).
     let clusterSecret: String?
     let expiryInterval: Duration
+    /// Load balancers whose X-Forwarded-For the unit believes.
+    var trustedProxies: TrustedProxies = .none
 
     /// What fulfilment consumers present to read the order log (`Authorization: Bearer`).
     static let ordersCredential = "orders-credential-for-the-tests"
@@ -90,7 +92,7 @@ struct TestUnit {
             reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60),
             expiryInterval: expiryInterval,
             connectionLimits: ConnectionLimits(idleTimeout: .seconds(600)),
-            ordersCredential: Self.ordersCredential, paymentWebhookSecret: Self.webhookSecret)
+            ordersCredential: Self.ordersCredential, paymentWebhookSecret: Self.webhookSecret, trustedProxies: trustedProxies)
     }
 
     func application() async throws -> some ApplicationProtocol {

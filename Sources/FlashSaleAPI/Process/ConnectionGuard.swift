@@ -12,10 +12,13 @@ import Synchronization
 /// `ConnectionGuardHandler` takes a slot when it opens and gives it back when it closes.
 public final class ConnectionGate: Sendable {
     public let limits: ConnectionLimits
+    /// Proxies whose connections are held to the total only: every buyer behind a load balancer shares its address.
+    public let trustedProxies: TrustedProxies
     private let counts = Mutex<(total: Int, byAddress: [String: Int])>((0, [:]))
 
-    public init(limits: ConnectionLimits) {
+    public init(limits: ConnectionLimits, trustedProxies: TrustedProxies = .none) {
         self.limits = limits
+        self.trustedProxies = trustedProxies
     }
 
     /// The HTTP/1 server with this gate on every connection: `ConnectionGuardHandler` first in the pipeline (it sees
@@ -43,11 +46,13 @@ public final class ConnectionGate: Sendable {
         counts.withLock { counts in (counts.total, key.map { counts.byAddress[$0] ?? 0 } ?? 0) }
     }
 
-    /// Takes a slot for a connection from `key`; false, taking nothing, when a limit is reached.
-    func admit(_ key: String) -> Bool {
+    /// Takes a slot for a connection from `key`; false, taking nothing, when a limit is reached. A trusted proxy's
+    /// connections count toward the total only.
+    func admit(_ key: String, trustedProxy: Bool = false) -> Bool {
         counts.withLock { counts in
             let fromAddress = counts.byAddress[key] ?? 0
-            guard counts.total < limits.maxConnections, fromAddress < limits.maxConnectionsPerAddress else { return false }
+            guard counts.total < limits.maxConnections, trustedProxy || fromAddress < limits.maxConnectionsPerAddress
+            else { return false }
             counts.total += 1
             counts.byAddress[key] = fromAddress + 1
             return true
@@ -122,8 +127,9 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
-        let key = ClientKey.of(context.channel.remoteAddress)
-        guard gate.admit(key) else {
+        let remote = context.channel.remoteAddress
+        let key = ClientKey.of(remote)
+        guard gate.admit(key, trustedProxy: gate.trustedProxies.trusts(remote)) else {
             context.close(promise: nil)
             return
         }

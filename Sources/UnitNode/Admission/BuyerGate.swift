@@ -4,6 +4,8 @@ import Crypto
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
+import HTTPTypes
+import NIOCore
 import Synchronization
 
 /// Decides, before the desk, whether a purchase request may go on, cheapest check first: the address's rate limit,
@@ -54,9 +56,14 @@ final class BuyerGate: Sendable {
     private let captchaKey: [UInt8]
     private let spent = Mutex(SpentChallenges(maxEntries: 1_000_000))
     private let metrics: UnitMetrics
+    /// The proxies whose X-Forwarded-For names the client an address rate limit counts.
+    let trustedProxies: TrustedProxies
 
     /// `captchaKey` signs this unit's challenges (at least 32 bytes); a restart with a new key voids old ones.
-    init(unit: String, region: String, captchaKey: [UInt8], metrics: UnitMetrics) throws {
+    init(
+        unit: String, region: String, captchaKey: [UInt8], metrics: UnitMetrics, trustedProxies: TrustedProxies = .none
+    ) throws {
+        self.trustedProxies = trustedProxies
         guard ProofOfWorkIssuer(key: captchaKey) != nil else {
             throw UnitSettingsError(description: "the captcha key must be at least \(ProofOfWorkIssuer.keyMinBytes) bytes")
         }
@@ -95,6 +102,14 @@ final class BuyerGate: Sendable {
         case .lifetime: "the token lives longer than this cluster allows (exp - iat, or exp from now)"
         }
     }
+
+    /// The client an address rate limit counts a request by: the TCP peer, or, from a trusted proxy, the client it
+    /// names in X-Forwarded-For.
+    func clientAddress(peer: SocketAddress?, headers: HTTPFields) -> String {
+        trustedProxies.clientKey(peer: peer, forwardedFor: headers[values: Self.forwardedFor])
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     // MARK: Before the desk
 

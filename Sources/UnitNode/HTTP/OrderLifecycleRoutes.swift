@@ -95,7 +95,7 @@ enum OrderLifecycleRoutes {
         rules.requireToken = true
         let caller = PurchaseRequest(
             sale: order.saleID, namedUser: nil, token: UnitRoutes.bearerToken(request.headers[.authorization]), captcha: nil,
-            idempotencyKey: nil, clientAddress: ClientKey.of(context.remoteAddress))
+            idempotencyKey: nil, clientAddress: gate.clientAddress(peer: context.remoteAddress, headers: request.headers))
         switch await gate.identify(caller, rules: rules, nowMs: nowMs(), owning: false) {
         case .failure(let problem) where problem.code == .tokenRequired:
             throw Problem(

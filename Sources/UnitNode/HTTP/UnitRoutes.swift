@@ -76,7 +76,7 @@ enum UnitRoutes {
             let purchase = PurchaseRequest(
                 sale: sale, namedUser: namedUser, token: bearerToken(request.headers[.authorization]),
                 captcha: request.headers[altcha], idempotencyKey: key,
-                clientAddress: ClientKey.of(context.remoteAddress))
+                clientAddress: gate.clientAddress(peer: context.remoteAddress, headers: request.headers))
             let now = nowMs()
             let identity: BuyerIdentity
             switch await gate.identify(purchase, rules: rules, nowMs: now) {
