@@ -237,7 +237,11 @@ import Testing
     }
 
     @Test func salesChallengesAndTheDocumentItselfAnswerAsDocumented() async throws {
-        let unit = try TestUnit(stock: 3, admission: AdmissionRules(captchaDifficulty: 5_000))
+        // A frozen clock: the challenge rate's tokens do not come back while the test fetches.
+        let clock = TestClock(nowMs: Date().millisecondsSince1970)
+        let unit = try TestUnit(
+            stock: 3, admission: AdmissionRules(ipRate: RateLimit(perMinute: 60, burst: 30), captchaDifficulty: 5_000),
+            nowMs: { clock.nowMs })
         defer { unit.remove() }
         let api = try await checked(unit) { unit in
             let health = try await unit.call(.get, "/healthz", expect: .ok)
@@ -252,6 +256,12 @@ import Testing
             #expect(try challenge.decoded(ProofOfWorkChallenge.self).maxNumber >= 5_000)
             try await unit.call(.get, "/v1/sales/\(TestUnit.otherSaleID)/challenge", expect: .notFound, code: .notFound)
             try await unit.call(.get, "/v1/sales/nope/challenge", expect: .notFound, code: .unknownSale)
+            // One client address fetches challenges at the sale's address rate, a burst of 30 (one was above): the 31st
+            // is rate-limited.
+            for _ in 0..<29 { try await unit.call(.get, "/v1/sales/\(TestUnit.saleID)/challenge", expect: .ok) }
+            let limited = try await unit.call(
+                .get, "/v1/sales/\(TestUnit.saleID)/challenge", expect: .tooManyRequests, code: .rateLimited)
+            #expect(limited.headers[.retryAfter] != nil)
 
             // A route the document does not have: 404 not-found. A method a documented path does not serve: 405
             // method-not-allowed, with Allow naming the methods it does.

@@ -23,6 +23,9 @@ final class BuyerGate: Sendable {
     /// How long before a sale's start its challenges are issued: a bot cannot stock up answers in advance, and a
     /// buyer whose page asks a moment early still gets one.
     static let challengeLeadMs: Int64 = 30_000
+    /// Challenges one unit issues per challenge lifetime at most (about 1,700 a second over five minutes).
+    static let challengesPerGeneration = 500_000
+
 
     /// What the configuration says about the cluster's buyers and members.
     struct Directory: Sendable {
@@ -39,11 +42,15 @@ final class BuyerGate: Sendable {
         var rules: AdmissionRules
         var users: RateLimiter<String>?
         var addresses: RateLimiter<String>?
+        /// Challenges fetched per client address, at the sale's address rate (a buyer needs one per attempt): one
+        /// client cannot spend the generation's challenge budget that every buyer shares.
+        var challenges: RateLimiter<String>?
 
         init(rules: AdmissionRules) {
             self.rules = rules
             users = rules.userRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
             addresses = rules.ipRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
+            challenges = rules.ipRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
         }
     }
 
@@ -54,7 +61,12 @@ final class BuyerGate: Sendable {
     private let limiters = Mutex<[String: SaleLimiters]>([:])
     /// Signs this unit's challenges; each sale and difficulty signs with its own key made from it (`issuer(sale:maxNumber:)`).
     private let captchaKey: [UInt8]
-    private let spent = Mutex(SpentChallenges(maxEntries: 1_000_000))
+    /// Answers already used. Sized to twice the challenges one generation may issue (`challengeBudget`), so it is
+    /// never full when a genuine answer comes; its own bound stays only as the last line (a clock stepping back).
+    private let spent = Mutex(SpentChallenges(maxEntries: 2 * BuyerGate.challengesPerGeneration))
+    private let challengeBudget = Mutex(
+        ChallengeBudget(lifetimeMs: BuyerGate.challengeLifetimeMs, perGeneration: BuyerGate.challengesPerGeneration))
+
     private let metrics: UnitMetrics
     /// The proxies whose X-Forwarded-For names the client an address rate limit counts.
     let trustedProxies: TrustedProxies
@@ -215,10 +227,34 @@ final class BuyerGate: Sendable {
         return ProofOfWorkIssuer(key: Array(HMAC<SHA256>.authenticationCode(for: context, using: SymmetricKey(data: captchaKey))))
     }
 
-    /// A fresh challenge for `sale` (which asks for one at `difficulty`), or nil before `challengeLeadMs` ahead of
-    /// its start.
-    func challenge(sale terms: SaleTerms, difficulty: Int, nowMs: Int64) -> ProofOfWorkChallenge? {
-        guard nowMs >= terms.startsAtMs - Self.challengeLeadMs else { return nil }
+    /// What a request for a challenge gets.
+    enum ChallengeAnswer {
+        case issued(ProofOfWorkChallenge)
+        /// Before `challengeLeadMs` ahead of the sale's start.
+        case tooEarly
+        /// This client, or every client together in this generation, has had its share.
+        case refused(Problem)
+    }
+
+    /// A fresh challenge for `sale` (which asks for one at `difficulty`) for the client at `client`: refused before
+    /// `challengeLeadMs` ahead of its start, past the sale's address rate (when it has one; counted apart from
+    /// purchases), and past the generation's budget.
+    func challenge(sale terms: SaleTerms, difficulty: Int, client: String, nowMs: Int64) -> ChallengeAnswer {
+        guard nowMs >= terms.startsAtMs - Self.challengeLeadMs else { return .tooEarly }
+        if case .refused(let retryAfterMs) = take(\.challenges, client, rules: terms.rules, sale: terms.id, nowMs: nowMs) {
+            metrics.rateLimited(byAddress: true)
+            return .refused(Self.rateLimited("this address", retryAfterMs: retryAfterMs))
+        }
+        if let retryAfterMs = challengeBudget.withLock({ $0.take(nowMs: nowMs) }) {
+            return .refused(Self.rateLimited("every client: this unit's challenges for now are all out", retryAfterMs: retryAfterMs))
+        }
+        guard let challenge = makeChallenge(sale: terms, difficulty: difficulty, nowMs: nowMs) else {
+            return .refused(Problem(.internalError, "the captcha key cannot sign"))
+        }
+        return .issued(challenge)
+    }
+
+    private func makeChallenge(sale terms: SaleTerms, difficulty: Int, nowMs: Int64) -> ProofOfWorkChallenge? {
         var generator = SystemRandomNumberGenerator()
         let salt = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let maxNumber = ProofOfWorkIssuer.clampedMaxNumber(difficulty)

@@ -97,14 +97,19 @@ enum UnitRoutes {
                 access: access, counting: metrics)
         }
 
-        router.get("/v1/sales/{sale}/challenge") { _, context in
+        router.get("/v1/sales/{sale}/challenge") { request, context in
             let sale = context.parameters.get("sale") ?? ""
             guard let terms = desk.terms(sale: sale) else { throw Problem(.unknownSale, "no sale '\(sale)' at this unit") }
             guard let difficulty = terms.rules.captchaDifficulty else {
                 throw Problem(.notFound, "sale '\(sale)' asks for no proof of work")
             }
             let now = nowMs()
-            guard let challenge = gate.challenge(sale: terms, difficulty: difficulty, nowMs: now) else {
+            let client = gate.clientAddress(peer: context.remoteAddress, headers: request.headers)
+            let challenge: ProofOfWorkChallenge
+            switch gate.challenge(sale: terms, difficulty: difficulty, client: client, nowMs: now) {
+            case .issued(let issued): challenge = issued
+            case .refused(let problem): throw problem
+            case .tooEarly:
                 let issuedFromMs = terms.startsAtMs - BuyerGate.challengeLeadMs
                 throw Problem(
                     .saleNotStarted, "challenges are issued from \(BuyerGate.challengeLeadMs / 1000) s before the start",
