@@ -27,7 +27,10 @@ struct CenterGossipTests {
     func gossip(_ center: CenterClient, _ body: Data, signature: String?, signedBy sender: String? = "eu-1") async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let signature { headers[GossipSeal.headerName] = signature }
-        if let sender { headers[GossipSenderSignature.headerName] = try GossipSenderSignature.sign(body, key: TestKeys.key(sender)) }
+        if let sender {
+            headers[GossipSenderSignature.headerName] = try GossipSenderSignature.sign(body, key: TestKeys.key(sender))
+            headers[GossipSenderSignature.senderHeaderName] = sender
+        }
         return try await center.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 

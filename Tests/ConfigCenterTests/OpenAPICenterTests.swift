@@ -223,6 +223,7 @@ import TestSupport
             let garbage = Data("[]".utf8)
             var signedGarbage: HTTPFields = [.contentType: "application/json"]
             signedGarbage[GossipSeal.headerName] = seal.signature(for: garbage)
+            signedGarbage[GossipSenderSignature.senderHeaderName] = "eu-1"
             try await api.call(.post, "/v1/gossip", headers: signedGarbage, raw: garbage, expect: .badRequest, code: .invalidInput)
 
             // A unit's key withdrawn: it is listed without one, and its gossip is refused from then on.
@@ -419,8 +420,10 @@ import TestSupport
             for operation in operations {
                 let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
                 let uri = parts[1].replacing(/\{[a-z]+\}/, with: "x")
+                // Gossip names an enrolled unit as its sender: a stranger's body is not read at all (401).
                 try await api.call(
-                    HTTPRequest.Method(parts[0]) ?? .post, uri, raw: body,
+                    HTTPRequest.Method(parts[0]) ?? .post, uri,
+                    headers: [.contentType: "application/json", GossipSenderSignature.senderHeaderName: "x"], raw: body,
                     expect: .contentTooLarge, code: .payloadTooLarge)
             }
             #expect(api.api.unseen(operations: operations).filter { $0.hasSuffix(" 413") } == [])

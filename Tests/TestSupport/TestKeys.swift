@@ -36,6 +36,7 @@ public enum TestKeys {
     public static func gossipHeaders(_ body: Data, from node: String, seal: GossipSeal) -> HTTPFields {
         var fields: HTTPFields = [.contentType: "application/json", GossipSeal.headerName: seal.signature(for: body)]
         fields[GossipSenderSignature.headerName] = try? GossipSenderSignature.sign(body, key: key(node))
+        fields[GossipSenderSignature.senderHeaderName] = node
         return fields
     }
 

@@ -8,6 +8,9 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct GossipAuthTests {
     static let secret = "a-cluster-secret-for-the-tests"
@@ -59,7 +62,10 @@ import TestSupport
     ) async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let signature { headers[GossipSeal.headerName] = signature }
-        if let sender { headers[GossipSenderSignature.headerName] = try GossipSenderSignature.sign(body, key: TestKeys.key(sender)) }
+        if let sender {
+            headers[GossipSenderSignature.headerName] = try GossipSenderSignature.sign(body, key: TestKeys.key(sender))
+            headers[GossipSenderSignature.senderHeaderName] = sender
+        }
         return try await client.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 
@@ -151,6 +157,53 @@ import TestSupport
             #expect(try await stockLeft(client) == 8)
         }
         #expect(try unit.stored().received == 8)
+    }
+
+    /// Who sends a message is checked before its body is read: a stranger (or no name) announcing 4 MB is answered
+    /// 401 at once, while the server still waits for the body of a member's message. A member that names itself in the
+    /// header but signs as another is refused too.
+    @Test func aStrangersBodyIsNotReadAndTheNamedSenderMustSignIt() async throws {
+        let unit = try TestUnit(stock: 3, peers: ["eu-west-2", "eu-west-3"], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let port = try #require(client.port)
+            for sender in ["../etc", "mallory", "", TestUnit.unitID] {
+                let fd = try #require(Loopback.connect(to: port))
+                defer { close(fd) }
+                let named = sender.isEmpty ? "" : "\(GossipSenderSignature.senderHeader): \(sender)\r\n"
+                Loopback.send(fd, "POST /v1/gossip HTTP/1.1\r\nHost: unit\r\nContent-Type: application/json\r\n\(named)Content-Length: 4000000\r\n\r\n{")
+                let answer = Self.read(fd, seconds: 60)  // generous: a loaded machine, not a slow server
+                #expect(answer.hasPrefix("HTTP/1.1 401"), "\(sender.debugDescription): \(answer.prefix(80).debugDescription)")
+            }
+            let member = try #require(Loopback.connect(to: port))
+            defer { close(member) }
+            Loopback.send(member, "POST /v1/gossip HTTP/1.1\r\nHost: unit\r\nContent-Type: application/json\r\n\(GossipSenderSignature.senderHeader): eu-west-2\r\nContent-Length: 4000000\r\n\r\n{")
+            #expect(Self.read(member, seconds: 1).isEmpty, "a member's body is awaited")
+
+            // eu-west-3 names itself, but the message is eu-west-2's (signed by eu-west-2): refused, nothing taken.
+            let body = try envelope(from: "eu-west-2")
+            var headers = TestKeys.gossipHeaders(body, from: "eu-west-2", seal: seal)
+            headers[GossipSenderSignature.senderHeaderName] = "eu-west-3"
+            let mismatched = try await client.execute(uri: "/v1/gossip", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+            #expect(mismatched.status == .unauthorized)
+            #expect(try await stockLeft(client) == 3)
+        }
+    }
+
+    /// What the server sent on `fd` within `seconds` (until it closes or a blank line ends the head).
+    static func read(_ fd: Int32, seconds: Double) -> String {
+        var received = [UInt8]()
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+            if String(decoding: received, as: UTF8.self).contains("\r\n\r\n") { break }
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 
     @Test func withoutGossipTheEndpointDoesNotExist() async throws {

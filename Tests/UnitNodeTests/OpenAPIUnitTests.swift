@@ -480,10 +480,12 @@ import Testing
             #expect(operations.count == 3)
             for operation in operations {
                 let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
-                // No `?user=`: the purchase reads its buyer from the body, which is too large to read.
+                // No `?user=`: the purchase reads its buyer from the body, which is too large to read. Gossip names a
+                // member as its sender: a stranger's body is not read at all (401).
                 let uri = parts[1].replacing("{sale}", with: TestUnit.saleID).replacing("{order}", with: "\(TestUnit.unitID)-1-0")
                 try await unit.call(
-                    HTTPRequest.Method(parts[0]) ?? .post, uri, headers: [.contentType: "application/json"], body: body,
+                    HTTPRequest.Method(parts[0]) ?? .post, uri,
+                    headers: [.contentType: "application/json", GossipSenderSignature.senderHeaderName: Self.peer], body: body,
                     expect: .contentTooLarge, code: .payloadTooLarge)
             }
             let sale = try await unit.call(.get, "/v1/sales/\(TestUnit.saleID)", expect: .ok)
@@ -518,6 +520,7 @@ import Testing
             let garbage = Data(#"{"from": 1}"#.utf8)
             var signedGarbage: HTTPFields = [.contentType: "application/json"]
             signedGarbage[GossipSeal.headerName] = seal.signature(for: garbage)
+            signedGarbage[GossipSenderSignature.senderHeaderName] = Self.peer
             try await unit.call(.post, "/v1/gossip", headers: signedGarbage, body: garbage, expect: .badRequest, code: .invalidInput)
         }
         let quiet = try TestUnit(stock: 3)

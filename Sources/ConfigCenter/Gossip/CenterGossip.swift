@@ -27,8 +27,14 @@ public final class CenterGossip: Sendable {
     /// Checks and absorbs a unit's message, then returns the center's own, signed (the cluster secret's signature
     /// and the center's). Throws a `GossipRefusal` and changes nothing when the message is not genuine; rows in it
     /// that their owners did not sign are left out.
+    /// Whether `node` is an enrolled unit with a key: checked before a message's body is read.
+    public func isMember(_ node: String) async throws -> Bool {
+        guard IdentifierRule.isValidID(node), node != NodeID.center.rawValue else { return false }
+        return GossipMembers.keys(units: try await store.units())[NodeID(node)] != nil
+    }
+
     public func exchange(
-        body: Data, signature: String?, senderSignature: String?
+        body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil
     ) async throws -> (body: Data, signature: String, senderSignature: String) {
         // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
         // The cluster secret first (cheap): no one without it makes the center read every ledger.
@@ -37,7 +43,8 @@ public final class CenterGossip: Sendable {
         let members = GossipMembers.keys(units: try await store.units())
         let ledgers = try await store.ledgers()
         let opened = try gate.open(
-            body: body, signature: signature, senderSignature: senderSignature, receiver: .center, members: members,
+            body: body, signature: signature, senderSignature: senderSignature, claimedSender: claimedSender,
+            receiver: .center, members: members,
             nowMs: store.nowMs(), takesOwnRow: false, hasSale: { ledgers[$0] != nil },
             known: { sale, owner in ledgers[sale]?.rows[owner] })
         if let first = opened.leftOut.first {

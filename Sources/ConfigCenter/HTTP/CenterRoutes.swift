@@ -88,10 +88,13 @@ public enum CenterRoutes {
         }
         if let gossip {
             router.post("/v1/gossip") { request, _ in
+                // Only an enrolled unit may make the config-center read a body of megabytes.
+                let sender = request.headers[GossipSenderSignature.senderHeaderName] ?? ""
+                guard try await gossip.isMember(sender) else { throw GossipRefusal.unknownSender(String(sender.prefix(64))) }
                 let bytes = try await request.body.collect(upTo: 4 << 20)
                 let (body, signature, senderSignature) = try await gossip.exchange(
                     body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],
-                    senderSignature: request.headers[GossipSenderSignature.headerName])
+                    senderSignature: request.headers[GossipSenderSignature.headerName], claimedSender: NodeID(sender))
                 var headers: HTTPFields = [.contentType: "application/json"]
                 headers[GossipSeal.headerName] = signature
                 headers[GossipSenderSignature.headerName] = senderSignature

@@ -42,8 +42,9 @@ public final class GossipGate: Sendable {
     /// Only digests of sales the receiver has (`hasSale`), the first of each, are opened: a member cannot make it check
     /// signatures without end by repeating a sale or naming sales that do not exist. Copies of the receiver's own row
     /// are opened only when `takesOwnRow` (a unit recovering a lost database); otherwise they are no news to it.
+    /// `claimedSender` is the node the message's header named before its body was read: the envelope must be from it.
     public func open(
-        body: Data, signature: String?, senderSignature: String?, receiver: NodeID,
+        body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil, receiver: NodeID,
         members: [NodeID: Curve25519.Signing.PublicKey], formerKey: Curve25519.Signing.PublicKey? = nil, nowMs: Int64,
         takesOwnRow: Bool = true, hasSale: (String) -> Bool = { _ in true },
         known: (String, NodeID) -> LedgerRow? = { _, _ in nil }
@@ -57,6 +58,9 @@ public final class GossipGate: Sendable {
         }
         guard envelope.from != receiver, let senderKey = members[envelope.from] else {
             throw .unknownSender(envelope.from.rawValue)
+        }
+        if let claimedSender, claimedSender != envelope.from {
+            throw .unknownSender("\(claimedSender) named in \(GossipSenderSignature.senderHeader), the message is from \(envelope.from)")
         }
         // Before the nonce is recorded: a message no member signed takes no room in the replay guard.
         guard GossipSenderSignature.isValid(senderSignature, body: body, publicKey: senderKey) else {

@@ -15,6 +15,10 @@ public enum GossipSenderSignature {
     public static let header = "X-Flashsale-Sender-Signature"
     /// `header` as a field name. The literal is a valid token, so the initializer cannot fail (no input reaches it).
     public static let headerName = HTTPField.Name(header)!
+    /// The header naming the sending node. A receiver checks it is a member before it reads the body (up to 4 MiB),
+    /// so a stranger cannot make it read megabytes to find out; the signed envelope's `from` must then say the same.
+    public static let senderHeader = "X-Flashsale-Gossip-From"
+    public static let senderHeaderName = HTTPField.Name(senderHeader)!
 
     private static func message(_ body: some DataProtocol) -> Data { Data("flashsale-gossip\n".utf8) + Data(body) }
 

@@ -88,9 +88,17 @@ final class GossipExchange: Sendable {
 
     /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine; rows
     /// in it that their owners did not sign are left out.
-    func receive(body: Data, signature: String?, senderSignature: String?) async throws {
+    /// Whether `node` is a member this unit takes gossip from (enrolled with a key, not itself): checked before a
+    /// message's body is read.
+    func isMember(_ node: String) -> Bool {
+        guard IdentifierRule.isValidID(node), node != desk.unit.rawValue else { return false }
+        return members()[NodeID(node)] != nil
+    }
+
+    func receive(body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil) async throws {
         let opened = try gate.open(
-            body: body, signature: signature, senderSignature: senderSignature, receiver: desk.unit, members: members(),
+            body: body, signature: signature, senderSignature: senderSignature, claimedSender: claimedSender,
+            receiver: desk.unit, members: members(),
             formerKey: formerKey(), nowMs: nowMs(), takesOwnRow: recovery.isRecovering, hasSale: { desk.terms(sale: $0) != nil },
             known: { sale, owner in desk.knownRow(sale: sale, owner: owner) })
         if !opened.leftOut.isEmpty {

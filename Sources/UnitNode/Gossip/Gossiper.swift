@@ -64,6 +64,7 @@ final class Gossiper: Service, Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: GossipSeal.header, value: signature)
             request.headers.add(name: GossipSenderSignature.header, value: senderSignature)
+            request.headers.add(name: GossipSenderSignature.senderHeader, value: exchange.desk.unit.rawValue)
             request.body = .bytes(ByteBuffer(bytes: body))
             let response = try await http.execute(request, timeout: .seconds(2))
             let answer = Data(buffer: try await response.body.collect(upTo: 4 << 20))

@@ -1,6 +1,7 @@
 // `POST /v1/gossip`: a peer's signed digest in, this unit's signed digest out (push-pull).
 
 import FlashSaleAPI
+import FlashSaleCore
 import Foundation
 import Hummingbird
 
@@ -10,10 +11,13 @@ enum GossipRoutes {
 
     static func add(to router: Router<WireRequestContext>, exchange: GossipExchange) {
         router.post("/v1/gossip") { request, _ in
+            // Who claims to send it, before a byte of the body is read: only a member may make this unit read megabytes.
+            let sender = request.headers[GossipSenderSignature.senderHeaderName] ?? ""
+            guard exchange.isMember(sender) else { throw GossipRefusal.unknownSender(String(sender.prefix(64))) }
             let bytes = try await request.body.collect(upTo: bodyMaxBytes)
             try await exchange.receive(
                 body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],
-                senderSignature: request.headers[GossipSenderSignature.headerName])
+                senderSignature: request.headers[GossipSenderSignature.headerName], claimedSender: NodeID(sender))
             let answer = try await exchange.sealedEnvelope()
             var headers: HTTPFields = [.contentType: "application/json"]
             headers[GossipSeal.headerName] = answer.signature
