@@ -10,6 +10,11 @@ import Synchronization
 /// has waits at most a second) and accepts reports. The unit under test follows it as it would the real one.
 final class FakeCenter: Sendable {
     private let config = Mutex<ClusterConfig?>(nil)
+    /// Whether it answers a long-poll at once, version or not (as a config-center out of waiters, or a proxy that cuts
+    /// long requests, would).
+    let answersAtOnce = Atomic(false)
+    /// `GET /v1/config` requests answered so far.
+    let configRequests = Atomic(0)
     /// The key its configurations are signed with, as the real config-center signs them; a test may change it.
     let key = Mutex(NodeKey.generate())
 
@@ -22,8 +27,9 @@ final class FakeCenter: Sendable {
             guard let config = self.config.withLock({ $0 }) else {
                 throw Problem(.notReady, "no configuration to give yet")
             }
+            self.configRequests.add(1, ordering: .relaxed)
             let after = request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? 0
-            if config.version <= after { try await Task.sleep(for: .seconds(1)) }
+            if config.version <= after, !self.answersAtOnce.load(ordering: .relaxed) { try await Task.sleep(for: .seconds(1)) }
             let key = self.key.withLock { $0 }
             let body = try WireJSON.encoder.encode(config)
             var headers: HTTPFields = [.contentType: "application/json"]

@@ -70,6 +70,30 @@ import Testing
         }
     }
 
+    /// A config-center that answers every long-poll at once with nothing new does not make the unit ask in a tight
+    /// loop: it backs off as it does on errors (0.2 s doubling to 5 s), so over 3 s it asks a handful of times, not
+    /// thousands.
+    @Test func answersThatComeBackAtOnceAreFollowedWithBackoff() async throws {
+        let center = FakeCenter()
+        center.publish(FakeCenter.config(units: [Self.unitID], region: Self.region, stock: 3, nowMs: Date().millisecondsSince1970))
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await center.application().testLive { centerClient in
+            let port = try #require(centerClient.port)
+            let unit = try await UnitServer.application(settings: settings(center: port, directory: directory), logger: quiet())
+            try await unit.test(.router) { client in
+                #expect(try await readyz(client, untilReady: true).status == .ok)
+                center.answersAtOnce.store(true, ordering: .relaxed)
+                try await Task.sleep(for: .seconds(1))  // whatever long-poll was under way has ended
+                let before = center.configRequests.load(ordering: .relaxed)
+                try await Task.sleep(for: .seconds(3))
+                let asked = center.configRequests.load(ordering: .relaxed) - before
+                #expect(asked >= 1, "it still follows")
+                #expect(asked <= 8, "\(asked) requests in 3 s")
+            }
+        }
+    }
+
     @Test func aNewGossipingUnitStaysUnreadyWhileItsPeersHaveNotAnswered() async throws {
         let center = FakeCenter()
         center.publish(

@@ -50,17 +50,28 @@ final class ConfigFollower: Service, Sendable {
     /// The units of the cluster as last configured (ids and URLs), the membership gossip uses.
     var units: [UnitSpec] { latest.withLock { $0?.units ?? [] } }
 
+    /// Follows the configuration by long-poll. Errors back off (0.2 s doubling to 5 s), and so do answers that come
+    /// back at once with nothing new: a config-center that cannot hold a long-poll (its waiters taken, a proxy that
+    /// cuts it) must not make every unit ask again in a tight loop.
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var delay = Duration.milliseconds(200)
+            var delay = Self.firstRetry
             var failing = false
+            let clock = ContinuousClock()
             while !Task.isCancelled {
                 do {
+                    let asked = clock.now
                     let config = try await self.client.config(after: self.version, waitSeconds: self.longPollSeconds)
-                    if config.version > self.version || self.desk.isRecovering { try await self.adopt(config) }
+                    let news = config.version > self.version
+                    if news || self.desk.isRecovering { try await self.adopt(config) }
                     if failing { self.logger.info("config-center reachable again", metadata: ["version": "\(self.version)"]) }
                     failing = false
-                    delay = .milliseconds(200)
+                    if news || clock.now - asked >= Self.heldLongEnough(self.longPollSeconds) {
+                        delay = Self.firstRetry
+                    } else {
+                        try? await Task.sleep(for: delay)
+                        delay = min(delay * 2, Self.lastRetry)
+                    }
                 } catch is CancellationError {
                     return
                 } catch {
@@ -72,10 +83,19 @@ final class ConfigFollower: Service, Sendable {
                     }
                     failing = true
                     try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(5))
+                    delay = min(delay * 2, Self.lastRetry)
                 }
             }
         }
+    }
+
+    static let firstRetry = Duration.milliseconds(200)
+    static let lastRetry = Duration.seconds(5)
+
+    /// How long an answer with nothing new must have been held to count as a long-poll that ran its course: half the
+    /// wait asked for (a config-center may answer a little early), and at least 0.1 s.
+    static func heldLongEnough(_ waitSeconds: Int) -> Duration {
+        max(.milliseconds(100), .milliseconds(Int64(waitSeconds) * 500))
     }
 
     /// Stores `config`, then hands its sales to the desk.
