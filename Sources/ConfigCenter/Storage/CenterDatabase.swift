@@ -112,6 +112,18 @@ public enum CenterDatabase {
                     )
                     """)
         }
+        migrator.registerMigration("v10-sale-owners") { db in
+            // The units that own a sale's buyers, per region, fixed when it opens (`SaleOwners`).
+            try db.execute(
+                sql: """
+                    CREATE TABLE sale_owner (
+                        sale_id TEXT NOT NULL,
+                        region_id TEXT NOT NULL,
+                        unit_id TEXT NOT NULL,
+                        PRIMARY KEY (sale_id, unit_id)
+                    )
+                    """)
+        }
         return migrator
     }
 }

@@ -31,8 +31,10 @@ public final class CenterStore: Sendable {
 
     /// Runs `change` in a write transaction; when it raised the version, wakes the long-polls after the commit.
     func write<T: Sendable>(_ change: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let now = nowMs()
         let (result, version) = try await pool.write { db in
             let result = try change(db)
+            try SaleOwners.refresh(nowMs: now, db)
             return (result, try CenterQueries.configVersion(db))
         }
         await watch.publish(version)
@@ -45,10 +47,12 @@ public final class CenterStore: Sendable {
     /// The configuration units run on, as of now.
     public func config() async throws -> ClusterConfig {
         try await pool.read { db in
+            let owners = try SaleOwners.all(db)
             let sales = try CenterQueries.allSaleTerms(db).map { terms in
                 let ledger = try LedgerTables.load(saleID: terms.id, db)
                 return SaleConfig(
-                    terms: terms, centerRow: ledger.row(.center), unitRows: ledger.rows.filter { $0.key != .center })
+                    terms: terms, centerRow: ledger.row(.center), unitRows: ledger.rows.filter { $0.key != .center },
+                    owners: owners[terms.id])
             }
             return ClusterConfig(
                 version: try CenterQueries.configVersion(db), regions: try CenterQueries.regions(db),

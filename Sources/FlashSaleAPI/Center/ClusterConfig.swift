@@ -41,10 +41,15 @@ public struct SaleConfig: Sendable, Codable, Equatable {
     /// The config-center's copies of the units' rows (from their reports): a unit that lost its database takes
     /// its own row back from here before it sells again.
     public var unitRows: [NodeID: LedgerRow]?
+    /// The units that own this sale's buyers, by region: the region's units when the sale opened, fixed from then on
+    /// (a unit that joins later owns none, so nobody's orders are left behind at a unit they no longer reach). Nil
+    /// (a config-center from before owners were kept): the region's units now.
+    public var owners: [String: [String]]?
 
-    public init(terms: SaleTerms, centerRow: LedgerRow, unitRows: [NodeID: LedgerRow]? = nil) {
+    public init(terms: SaleTerms, centerRow: LedgerRow, unitRows: [NodeID: LedgerRow]? = nil, owners: [String: [String]]? = nil) {
         self.terms = terms
         self.centerRow = centerRow
         self.unitRows = unitRows
+        self.owners = owners
     }
 }

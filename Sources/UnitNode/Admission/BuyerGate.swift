@@ -36,6 +36,15 @@ final class BuyerGate: Sendable {
         var regionEndpoints: [String: String] = [:]
         var tokenKeys: [BuyerTokenKey] = []
         var tokenIssuer: TokenIssuer?
+        /// Each sale's owners by region, fixed when it opened (`SaleConfig.owners`).
+        var ownersBySale: [String: [String: [String]]] = [:]
+
+        /// The units whose hash decides who owns `sale`'s buyers in `region`: the sale's owners, or the region's
+        /// units now for a sale that has none.
+        func owners(sale: String, region: String) -> [String] {
+            if let fixed = ownersBySale[sale]?[region], !fixed.isEmpty { return fixed }
+            return unitsByRegion[region] ?? []
+        }
     }
 
     private struct SaleLimiters: Sendable {
@@ -94,6 +103,7 @@ final class BuyerGate: Sendable {
             if let url = spec.url { next.unitURLs[spec.id] = url }
         }
         for region in config.regions { if let endpoint = region.endpoint { next.regionEndpoints[region.id] = endpoint } }
+        for sale in config.sales { if let owners = sale.owners { next.ownersBySale[sale.terms.id] = owners } }
         next.tokenKeys = config.buyerTokenKeys ?? []
         next.tokenIssuer = config.tokenIssuer
         let keysChanged = directory.withLock { $0.tokenKeys != next.tokenKeys || $0.tokenIssuer != next.tokenIssuer }
@@ -164,24 +174,26 @@ final class BuyerGate: Sendable {
             }
             identity = BuyerIdentity(user: user, claims: nil)
         }
-        if owning, let problem = misdirected(identity) { return .failure(problem) }
+        if owning, let problem = misdirected(identity, sale: request.sale) { return .failure(problem) }
         return .success(identity)
     }
 
     /// The unit's answer when the buyer belongs to another region or to another unit of this one.
-    private func misdirected(_ identity: BuyerIdentity) -> Problem? {
+    private func misdirected(_ identity: BuyerIdentity, sale: String) -> Problem? {
         let home = identity.claims?.homeRegion ?? region
         return directory.withLock { directory -> Problem? in
             if home != region {
-                let owner = UnitOwnership.owner(of: identity.user, among: directory.unitsByRegion[home] ?? [])
+                let owner = UnitOwnership.owner(of: identity.user, among: directory.owners(sale: sale, region: home))
                 let endpoint = directory.regionEndpoints[home] ?? owner.flatMap { directory.unitURLs[$0] }
                 return Problem(
                     .wrongRegion, "this buyer's home region is \(home); buy at its endpoint", endpoint: endpoint,
                     owner: home)
             }
-            // A unit not (yet) in the configuration serves whoever reaches it rather than turn everyone away.
-            let units = directory.unitsByRegion[region] ?? []
-            guard units.contains(unit), let owner = UnitOwnership.owner(of: identity.user, among: units), owner != unit
+            // A unit not (yet) in the configuration serves whoever reaches it rather than turn everyone away; a unit
+            // that joined after the sale opened is in the configuration but no owner of it, and sends buyers on.
+            let owners = directory.owners(sale: sale, region: region)
+            let member = (directory.unitsByRegion[region] ?? []).contains(unit)
+            guard member, let owner = UnitOwnership.owner(of: identity.user, among: owners), owner != unit
             else { return nil }
             return Problem(
                 .wrongUnit, "unit \(owner) of this region serves this buyer", endpoint: directory.unitURLs[owner],
