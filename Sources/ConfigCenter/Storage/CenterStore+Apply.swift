@@ -11,6 +11,11 @@ extension CenterStore {
     /// All or nothing; applying the same file twice changes nothing the second time. Rights are never taken
     /// back, so a declared stock or allocation below what exists is refused.
     public func apply(_ document: ClusterDocument) async throws -> ApplyResult {
+        for (what, count) in [("regions", document.regions?.count), ("units", document.units?.count), ("sales", document.sales?.count)] {
+            guard (count ?? 0) <= ClusterDocument.entriesMax else {
+                throw CenterError.invalidInput("a document declares at most \(ClusterDocument.entriesMax) \(what)")
+            }
+        }
         for region in document.regions ?? [] { try Self.validate(region) }
         for unit in document.units ?? [] { try Self.validate(unit) }
         for declared in document.sales ?? [] {

@@ -4,6 +4,10 @@
 /// units are created or updated, sales created when missing, and allocations are totals per region that the
 /// config-center tops up to (it never takes rights back).
 public struct ClusterDocument: Sendable, Codable, Equatable {
+    /// Most regions, units or sales one document may declare: everything it declares travels in every unit's
+    /// configuration, so a file (a typo in a generator, say) cannot grow it without bound.
+    public static let entriesMax = 1_000
+
     public var regions: [RegionSpec]?
     public var units: [UnitSpec]?
     public var sales: [DeclaredSale]?
