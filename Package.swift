@@ -150,6 +150,8 @@ let package = Package(
             name: "SignatureBench",
             dependencies: ["FlashSaleCore", "FlashSaleAPI", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Coverage-guided fuzzing of the network's decoders (scripts/fuzz-decoders.sh); a stub in a normal build.
+        .executableTarget(name: "FuzzDecoders", dependencies: ["FlashSaleCore", "FlashSaleAPI"]),
         .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
         // The herd's pure parts: split, answers, buyer steps, timeline, checks, report pages.
         .testTarget(

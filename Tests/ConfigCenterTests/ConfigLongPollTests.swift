@@ -186,3 +186,32 @@ struct ConfigLongPollTests {
         }
     }
 }
+
+/// A change wakes every unit's long-poll at once: the configuration is read and encoded once for all of them.
+@Test func theConfigurationIsRenderedOncePerStateNotOncePerAsker() async throws {
+    let dir = temporaryDirectoryPath()
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let pool = try CenterDatabase.open(path: dir + "/center.sqlite")
+    defer { try? pool.close() }
+    let store = try CenterStore(pool: pool)
+    _ = try await store.upsertRegion(RegionSpec(id: "eu"))
+    func fifty() async throws -> Set<Data> {
+        try await withThrowingTaskGroup(of: Data.self) { group in
+            for _ in 0..<50 { group.addTask { try await store.configBody() } }
+            return try await group.reduce(into: Set<Data>()) { $0.insert($1) }
+        }
+    }
+    let first = try await fifty()
+    #expect(first.count == 1)
+    let rendersAfterFirst = store.configRenders
+    #expect(rendersAfterFirst == 1, "one render for fifty askers")
+    _ = try await fifty()
+    #expect(store.configRenders == rendersAfterFirst, "nothing changed: no render")
+    _ = try await store.upsertRegion(RegionSpec(id: "us"))
+    let second = try await fifty()
+    #expect(second.count == 1 && second != first)
+    #expect(store.configRenders == rendersAfterFirst + 1)
+    let config = try WireJSON.decoder.decode(ClusterConfig.self, from: try #require(second.first))
+    #expect(config.regions.map(\.id).sorted() == ["eu", "us"])
+}

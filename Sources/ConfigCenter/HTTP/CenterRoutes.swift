@@ -56,12 +56,11 @@ public enum CenterRoutes {
             }
             let after = try request.integerQuery("after", default: 0, in: 0...Int64.max)
             let wait = try request.integerQuery("wait", default: 0, in: 0...Int64(longPollMaxSeconds))
-            let config = wait > 0
-                ? try await quota.holding(caller) { try await store.config(after: after, timeout: .seconds(wait)) }
-                : try await store.config()
+            let body = wait > 0
+                ? try await quota.holding(caller) { try await store.configBody(after: after, timeout: .seconds(wait)) }
+                : try await store.configBody()
             // Signed over the exact bytes sent and the asker's nonce: units adopt only what the key they pinned signed
             // for this very request.
-            let body = try WireJSON.encoder.encode(config)
             var headers: HTTPFields = [.contentType: "application/json"]
             let nonce = ConfigSignature.nonce(request.headers[ConfigSignature.nonceHeader])
             headers[ConfigSignature.signatureHeader] = try ConfigSignature.signature(for: body, nonce: nonce, key: key)

@@ -20,6 +20,12 @@ public final class CenterStore: Sendable {
     let nowMs: @Sendable () -> Int64
     /// The units' latest pulses by sale and unit: soft state, kept in memory only.
     let pulses = Mutex<[String: [NodeID: Pulse]]>([:])
+    /// Writes committed so far: the configuration as last rendered is good while no write came after it.
+    private let writes = Atomic<UInt64>(0)
+    /// The configuration's JSON as last rendered (or being rendered), and the count of writes it was read after.
+    private let rendered = Mutex<(writes: UInt64, body: Task<Data, any Error>)?>(nil)
+    /// Times the configuration was read and encoded (`configBody`), for the metrics and the tests.
+    private let renders = Atomic<Int>(0)
 
     public init(pool: DatabasePool, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.pool = pool
@@ -37,6 +43,7 @@ public final class CenterStore: Sendable {
             try SaleOwners.refresh(nowMs: now, db)
             return (result, try CenterQueries.configVersion(db))
         }
+        writes.add(1, ordering: .sequentiallyConsistent)
         await watch.publish(version)
         await changes.advance()
         return result
@@ -69,6 +76,32 @@ public final class CenterStore: Sendable {
         await watch.wait(after: after, timeout: timeout)
         return try await config()
     }
+
+    /// The configuration's JSON (`WireJSON`), once its version is above `after` or after `timeout` (0: now). Rendered
+    /// once per state, not once per asker: when a change wakes every unit's long-poll at once, the first reads and
+    /// encodes it and the others take the same bytes, while no write came in between.
+    public func configBody(after: Int64 = 0, timeout: Duration = .zero) async throws -> Data {
+        if timeout > .zero { await watch.wait(after: after, timeout: timeout) }
+        let seen = writes.load(ordering: .sequentiallyConsistent)
+        // One render per state, shared by every asker of that state, also while it is still being made.
+        let rendering = rendered.withLock { current -> Task<Data, any Error> in
+            if let current, current.writes == seen { return current.body }
+            renders.add(1, ordering: .relaxed)
+            let task = Task { try WireJSON.encoder.encode(try await self.config()) }
+            if (current?.writes ?? 0) <= seen { current = (seen, task) }
+            return task
+        }
+        do {
+            return try await rendering.value
+        } catch {
+            // A failed render is not kept: the next asker tries again.
+            rendered.withLock { current in if current?.writes == seen { current = nil } }
+            throw error
+        }
+    }
+
+    /// Times the configuration was rendered so far.
+    public var configRenders: Int { renders.load(ordering: .relaxed) }
 
     // MARK: Regions and units
 
