@@ -225,6 +225,13 @@ import TestSupport
             signedGarbage[GossipSeal.headerName] = seal.signature(for: garbage)
             signedGarbage[GossipSenderSignature.senderHeaderName] = "eu-1"
             try await api.call(.post, "/v1/gossip", headers: signedGarbage, raw: garbage, expect: .badRequest, code: .invalidInput)
+            // A member that sends far more than one message a round is refused before its body is read.
+            let member: HTTPFields = [.contentType: "application/json", GossipSenderSignature.senderHeaderName: "eu-1"]
+            for _ in 0..<Int(GossipSenderQuota.limit.burst) {
+                _ = try await center.execute(uri: "/v1/gossip", method: .post, headers: member, body: ByteBuffer(string: "{}"))
+            }
+            let flooded = try await api.call(.post, "/v1/gossip", headers: member, raw: Data("{}".utf8), expect: .tooManyRequests, code: .rateLimited)
+            #expect(flooded.headers[.retryAfter] != nil)
 
             // A unit's key withdrawn: it is listed without one, and its gossip is refused from then on.
             let revoked = try await api.call(.delete, "/v1/units/eu-1/key", expect: .ok)

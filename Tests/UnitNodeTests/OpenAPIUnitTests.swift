@@ -497,11 +497,13 @@ import Testing
     @Test func gossipAnswersAsDocumented() async throws {
         let secret = "a-cluster-secret-for-the-tests"
         let seal = try #require(GossipSeal(secret: Array(secret.utf8)))
-        let gossiping = try TestUnit(stock: 3, peers: [Self.peer], clusterSecret: secret)
+        // A frozen clock: a member's message quota does not fill again while the test floods it.
+        let clock = TestClock(nowMs: Date().millisecondsSince1970)
+        let gossiping = try TestUnit(stock: 3, peers: [Self.peer], clusterSecret: secret, nowMs: { clock.nowMs })
         defer { gossiping.remove() }
         let api = try await checked(gossiping) { unit in
             let from = NodeID(Self.peer)
-            let now = Date().millisecondsSince1970
+            let now = clock.nowMs
             let envelope = GossipEnvelope(
                 from: from, sentAtMs: now, nonce: UUID().uuidString,
                 digests: [TestKeys.signingRows(GossipDigest(
@@ -522,6 +524,13 @@ import Testing
             signedGarbage[GossipSeal.headerName] = seal.signature(for: garbage)
             signedGarbage[GossipSenderSignature.senderHeaderName] = Self.peer
             try await unit.call(.post, "/v1/gossip", headers: signedGarbage, body: garbage, expect: .badRequest, code: .invalidInput)
+            // A member that sends far more than one message a round is refused before its body is read.
+            let member: HTTPFields = [.contentType: "application/json", GossipSenderSignature.senderHeaderName: Self.peer]
+            for _ in 0..<Int(GossipSenderQuota.limit.burst) {
+                _ = try await unit.client.execute(uri: "/v1/gossip", method: .post, headers: member, body: ByteBuffer(string: "{}"))
+            }
+            let flooded = try await unit.call(.post, "/v1/gossip", headers: member, body: Data("{}".utf8), expect: .tooManyRequests, code: .rateLimited)
+            #expect(flooded.headers[.retryAfter] != nil)
         }
         let quiet = try TestUnit(stock: 3)
         defer { quiet.remove() }

@@ -27,6 +27,15 @@ public final class CenterGossip: Sendable {
     /// Checks and absorbs a unit's message, then returns the center's own, signed (the cluster secret's signature
     /// and the center's). Throws a `GossipRefusal` and changes nothing when the message is not genuine; rows in it
     /// that their owners did not sign are left out.
+    /// Messages per member (`GossipSenderQuota`): checked with membership, before a body is read.
+    private let quota = GossipSenderQuota()
+
+    /// Why `node`'s message is not read at all: it is no enrolled unit, or it sent too many; nil when it may be read.
+    public func refusalBeforeReading(from node: String) async throws -> (any Error)? {
+        guard try await isMember(node) else { return GossipRefusal.unknownSender(String(node.prefix(64))) }
+        return quota.take(node, nowMs: store.nowMs())
+    }
+
     /// Whether `node` is an enrolled unit with a key: checked before a message's body is read.
     public func isMember(_ node: String) async throws -> Bool {
         guard IdentifierRule.isValidID(node), node != NodeID.center.rawValue else { return false }

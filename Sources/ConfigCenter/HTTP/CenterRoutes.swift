@@ -89,7 +89,7 @@ public enum CenterRoutes {
             router.post("/v1/gossip") { request, _ in
                 // Only an enrolled unit may make the config-center read a body of megabytes.
                 let sender = request.headers[GossipSenderSignature.senderHeaderName] ?? ""
-                guard try await gossip.isMember(sender) else { throw GossipRefusal.unknownSender(String(sender.prefix(64))) }
+                if let refusal = try await gossip.refusalBeforeReading(from: sender) { throw refusal }
                 let bytes = try await request.body.collect(upTo: 4 << 20)
                 let (body, signature, senderSignature) = try await gossip.exchange(
                     body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],

@@ -90,6 +90,15 @@ final class GossipExchange: Sendable {
     /// in it that their owners did not sign are left out.
     /// Whether `node` is a member this unit takes gossip from (enrolled with a key, not itself): checked before a
     /// message's body is read.
+    /// Messages per member (`GossipSenderQuota`): checked with membership, before a body is read.
+    private let quota = GossipSenderQuota()
+
+    /// Why `node`'s message is not read at all: it is no member, or it sent too many; nil when it may be read.
+    func refusalBeforeReading(from node: String) -> (any Error)? {
+        guard isMember(node) else { return GossipRefusal.unknownSender(String(node.prefix(64))) }
+        return quota.take(node, nowMs: nowMs())
+    }
+
     func isMember(_ node: String) -> Bool {
         guard IdentifierRule.isValidID(node), node != desk.unit.rawValue else { return false }
         return members()[NodeID(node)] != nil

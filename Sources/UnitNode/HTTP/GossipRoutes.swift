@@ -13,7 +13,7 @@ enum GossipRoutes {
         router.post("/v1/gossip") { request, _ in
             // Who claims to send it, before a byte of the body is read: only a member may make this unit read megabytes.
             let sender = request.headers[GossipSenderSignature.senderHeaderName] ?? ""
-            guard exchange.isMember(sender) else { throw GossipRefusal.unknownSender(String(sender.prefix(64))) }
+            if let refusal = exchange.refusalBeforeReading(from: sender) { throw refusal }
             let bytes = try await request.body.collect(upTo: bodyMaxBytes)
             try await exchange.receive(
                 body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],
