@@ -13,16 +13,21 @@ enum SaleOwners {
     /// Brings every sale that has not opened at `nowMs` (or has no owners yet) up to the units enrolled now. Run
     /// after each change, in its transaction: membership changes only through a write, so the last refresh before
     /// a sale's start is its membership at the start.
+    /// Rows are rewritten only where they differ: this runs after every heartbeat too.
     static func refresh(nowMs: Int64, _ db: Database) throws {
-        let unitsByRegion = try CenterQueries.unitsByRegion(db)
-        let withOwners = Set(try String.fetchAll(db, sql: "SELECT DISTINCT sale_id FROM sale_owner"))
-        for terms in try CenterQueries.allSaleTerms(db) where terms.startsAtMs > nowMs || !withOwners.contains(terms.id) {
+        var now: [String: [String]] = [:]
+        for (region, units) in try CenterQueries.unitsByRegion(db) where !units.isEmpty {
+            now[region] = units.map(\.rawValue).sorted()
+        }
+        let kept = try all(db)
+        for terms in try CenterQueries.allSaleTerms(db) where terms.startsAtMs > nowMs || kept[terms.id] == nil {
+            guard kept[terms.id] != now else { continue }
             try db.execute(sql: "DELETE FROM sale_owner WHERE sale_id = ?", arguments: [terms.id])
-            for (region, units) in unitsByRegion {
+            for (region, units) in now {
                 for unit in units {
                     try db.execute(
                         sql: "INSERT INTO sale_owner (sale_id, region_id, unit_id) VALUES (?, ?, ?)",
-                        arguments: [terms.id, region, unit.rawValue])
+                        arguments: [terms.id, region, unit])
                 }
             }
         }
