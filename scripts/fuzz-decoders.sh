@@ -21,7 +21,7 @@ case "$SECONDS_PER_TARGET" in ''|*[!0-9]*) echo "error: SECONDS_PER_TARGET must 
 
 cd "$ROOT"
 echo "building the seeds (debug)..."
-swift build --product FuzzDecoders >/dev/null
+swift build --product FuzzDecoders >/dev/null 2>&1 || swift build --product FuzzDecoders
 SEEDER="$(swift build --show-bin-path)/FuzzDecoders"
 echo "building the fuzzer (debug, -sanitize=fuzzer, in $SCRATCH)..."
 FUZZ_BUILD=(swift build --product FuzzDecoders --sanitize fuzzer -Xswiftc -DFUZZING --scratch-path "$SCRATCH")
