@@ -114,6 +114,11 @@ import Testing
             let clash = BuyerTokenSigningKey.generate(kid: minting.kid)
             let clashing = TokenIssuerSpec(issuer: "https://id.example", audience: "flashsale", jwks: JWKSDocument(keys: [try Self.jwk(clash)]))
             try await center.expectRefused(.conflict) { try await center.put("/v1/token-issuer", clashing) }
+            // Nor one of the minting keys' shape: the next rotation could make it.
+            let future = TokenIssuerSpec(
+                issuer: "https://id.example", audience: "flashsale",
+                jwks: JWKSDocument(keys: [try Self.jwk(BuyerTokenSigningKey.generate(kid: "k99999999999999"))]))
+            try await center.expectRefused(.conflict) { try await center.put("/v1/token-issuer", future) }
 
             let cleared = try center.ok(TokenIssuer.self, try await center.execute(uri: "/v1/token-issuer", method: .delete))
             #expect(cleared.issuer == "https://id.shop.example")

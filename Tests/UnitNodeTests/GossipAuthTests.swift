@@ -211,13 +211,13 @@ import Glibc
                 defer { close(fd) }
                 let named = sender.isEmpty ? "" : "\(GossipSenderSignature.senderHeader): \(sender)\r\n"
                 Loopback.send(fd, "POST /v1/gossip HTTP/1.1\r\nHost: unit\r\nContent-Type: application/json\r\n\(named)Content-Length: 4000000\r\n\r\n{")
-                let answer = Self.read(fd, seconds: 60)  // generous: a loaded machine, not a slow server
+                let answer = try await Self.read(fd, seconds: 60)  // generous: a loaded machine, not a slow server
                 #expect(answer.hasPrefix("HTTP/1.1 401"), "\(sender.debugDescription): \(answer.prefix(80).debugDescription)")
             }
             let member = try #require(Loopback.connect(to: port))
             defer { close(member) }
             Loopback.send(member, "POST /v1/gossip HTTP/1.1\r\nHost: unit\r\nContent-Type: application/json\r\n\(GossipSenderSignature.senderHeader): eu-west-2\r\nContent-Length: 4000000\r\n\r\n{")
-            #expect(Self.read(member, seconds: 1).isEmpty, "a member's body is awaited")
+            #expect(try await Self.read(member, seconds: 1).isEmpty, "a member's body is awaited")
 
             // eu-west-3 names itself, but the message is eu-west-2's (signed by eu-west-2): refused, nothing taken.
             let body = try envelope(from: "eu-west-2")
@@ -229,16 +229,44 @@ import Glibc
         }
     }
 
-    /// What the server sent on `fd` within `seconds` (until it closes or a blank line ends the head).
-    static func read(_ fd: Int32, seconds: Double) -> String {
+    /// A stranger who names a real member in the header cannot spend that member's quota: the count before the body is
+    /// read is per client address, and the member's own is charged only once its signature holds. After a flood from
+    /// 127.0.0.2 naming eu-west-2, the flooding address is refused and eu-west-2's genuine message is still taken.
+    @Test func aFloodNamingAMemberDoesNotSilenceIt() async throws {
+        // A frozen clock: the quotas do not fill again while the test floods.
+        let clock = TestClock(nowMs: Date().millisecondsSince1970)
+        let unit = try TestUnit(stock: 3, peers: ["eu-west-2"], clusterSecret: Self.secret, nowMs: { clock.nowMs })
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let port = try #require(client.port)
+            var last = ""
+            for _ in 0...Int(GossipSenderQuota.limit.burst) {
+                let fd = try #require(Loopback.connect(to: port, from: "127.0.0.2"))
+                Loopback.send(fd, "POST /v1/gossip HTTP/1.1\r\nHost: unit\r\nContent-Type: application/json\r\n\(GossipSenderSignature.senderHeader): eu-west-2\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                last = try await Self.read(fd, seconds: 60)
+                close(fd)
+            }
+            #expect(last.hasPrefix("HTTP/1.1 429"), "the flooding address is refused: \(last.prefix(40).debugDescription)")
+            let body = try envelope(from: "eu-west-2", sentAtMs: clock.nowMs)
+            let genuine = try await post(client, body, signature: seal.signature(for: body))
+            #expect(genuine.status == .ok, "eu-west-2 itself is still heard")
+        }
+    }
+
+    /// What the server sent on `fd` within `seconds` (until it closes or a blank line ends the head). Polls without
+    /// blocking a thread: the in-process server answers on the same two threads of the concurrency pool.
+    static func read(_ fd: Int32, seconds: Double) async throws -> String {
         var received = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Date() < deadline {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 100) > 0 else { continue }
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
+            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count == 0 { break }
+            if count < 0 {
+                guard errno == EAGAIN || errno == EWOULDBLOCK else { break }
+                try await Task.sleep(for: .milliseconds(10))
+                continue
+            }
             received += buffer[0..<count]
             if String(decoding: received, as: UTF8.self).contains("\r\n\r\n") { break }
         }

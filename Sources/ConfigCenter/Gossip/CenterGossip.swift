@@ -24,16 +24,15 @@ public final class CenterGossip: Sendable {
         self.key = key
     }
 
-    /// Checks and absorbs a unit's message, then returns the center's own, signed (the cluster secret's signature
-    /// and the center's). Throws a `GossipRefusal` and changes nothing when the message is not genuine; rows in it
-    /// that their owners did not sign are left out.
-    /// Messages per member (`GossipSenderQuota`): checked with membership, before a body is read.
-    private let quota = GossipSenderQuota()
+    /// Messages per client address (`GossipSenderQuota`), checked with the named sender's membership before a body
+    /// is read; the member's own quota is charged in the gate once its signature holds.
+    private let perAddress = GossipSenderQuota()
 
-    /// Why `node`'s message is not read at all: it is no enrolled unit, or it sent too many; nil when it may be read.
-    public func refusalBeforeReading(from node: String) async throws -> (any Error)? {
+    /// Why a message naming `node`, from client `address` (`ClientKey`), is not read at all: `node` is no enrolled
+    /// unit, or the address sent too many; nil when it may be read.
+    public func refusalBeforeReading(from node: String, address: String) async throws -> (any Error)? {
         guard try await isMember(node) else { return GossipRefusal.unknownSender(String(node.prefix(64))) }
-        return quota.take(node, nowMs: store.nowMs())
+        return perAddress.take(address, nowMs: store.nowMs()).map(GossipRefusal.tooMany)
     }
 
     /// Whether `node` is an enrolled unit with a key: checked before a message's body is read.
@@ -42,6 +41,9 @@ public final class CenterGossip: Sendable {
         return GossipMembers.keys(units: try await store.units())[NodeID(node)] != nil
     }
 
+    /// Checks and absorbs a unit's message, then returns the center's own, signed (the cluster secret's signature
+    /// and the center's). Throws a `GossipRefusal` and changes nothing when the message is not genuine; rows in it
+    /// that their owners did not sign are left out.
     public func exchange(
         body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil
     ) async throws -> (body: Data, signature: String, senderSignature: String) {

@@ -86,10 +86,12 @@ public enum CenterRoutes {
             return try WireResponse.json(try await store.report(report))
         }
         if let gossip {
-            router.post("/v1/gossip") { request, _ in
+            router.post("/v1/gossip") { request, context in
                 // Only an enrolled unit may make the config-center read a body of megabytes.
                 let sender = request.headers[GossipSenderSignature.senderHeaderName] ?? ""
-                if let refusal = try await gossip.refusalBeforeReading(from: sender) { throw refusal }
+                if let refusal = try await gossip.refusalBeforeReading(from: sender, address: ClientKey.of(context.remoteAddress)) {
+                    throw refusal
+                }
                 let bytes = try await request.body.collect(upTo: 4 << 20)
                 let (body, signature, senderSignature) = try await gossip.exchange(
                     body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],

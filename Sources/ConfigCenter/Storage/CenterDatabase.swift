@@ -123,6 +123,8 @@ public enum CenterDatabase {
                         PRIMARY KEY (sale_id, unit_id)
                     )
                     """)
+            // Sales seen open: their owners stay fixed even if their start is moved later.
+            try db.execute(sql: "CREATE TABLE sale_opened (sale_id TEXT PRIMARY KEY NOT NULL, seen_ms INTEGER NOT NULL)")
         }
         return migrator
     }

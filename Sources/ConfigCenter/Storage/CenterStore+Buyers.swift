@@ -108,14 +108,21 @@ extension CenterStore {
         let now = nowMs()
         return try await write { db in
             let minting = Set(try Self.tokenKeys(db).map(\.kid))
-            if let clash = settings.keys.first(where: { minting.contains($0.kid) }) {
-                throw CenterError.conflict("key id '\(clash.kid)' is also a minting key's: tokens could not say which key they mean")
+            if let clash = settings.keys.first(where: { minting.contains($0.kid) || Self.isMintingKid($0.kid) }) {
+                throw CenterError.conflict(
+                    "key id '\(clash.kid)' is, or may become, a minting key's (k and digits): tokens could not say which key they mean")
             }
             try db.execute(
                 sql: "INSERT OR REPLACE INTO token_issuer (id, settings_json, set_ms) VALUES (1, ?, ?)", arguments: [json, now])
             _ = try CenterQueries.bumpVersion(db)
             return settings
         }
+    }
+
+    /// Whether `kid` has the shape of a minting key's id (`k` and the milliseconds it was made): a provider's key of
+    /// that shape could clash with a key a later rotation makes.
+    static func isMintingKid(_ kid: String) -> Bool {
+        kid.count > 1 && kid.first == "k" && kid.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// The identity provider trusted now, or nil.

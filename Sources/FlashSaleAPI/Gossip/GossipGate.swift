@@ -13,6 +13,8 @@ import Synchronization
 public final class GossipGate: Sendable {
     public let seal: GossipSeal
     private let replay = Mutex(ReplayGuard())
+    /// Messages per member, charged once the member's own signature holds (before any row is checked).
+    private let perMember = GossipSenderQuota()
 
     public init(seal: GossipSeal) { self.seal = seal }
 
@@ -66,6 +68,7 @@ public final class GossipGate: Sendable {
         guard GossipSenderSignature.isValid(senderSignature, body: body, publicKey: senderKey) else {
             throw .badSenderSignature(envelope.from.rawValue)
         }
+        if let tooMany = perMember.take(envelope.from.rawValue, nowMs: nowMs) { throw .tooMany(tooMany) }
         switch replay.withLock({ $0.admit(nonce: envelope.nonce, sentAtMs: envelope.sentAtMs, nowMs: nowMs) }) {
         case .fresh: break
         case .stale: throw .stale

@@ -8,6 +8,8 @@ public enum GossipRefusal: ProblemConvertible {
     case replayed
     case unknownSender(String)
     case malformed(String)
+    /// A member (its signature checked) or a client address sent more messages than any honest unit does.
+    case tooMany(Problem)
 
     public var problem: Problem {
         switch self {
@@ -18,6 +20,7 @@ public enum GossipRefusal: ProblemConvertible {
         case .replayed: Problem(.unauthorized, "gossip message already seen")
         case .unknownSender(let node): Problem(.unauthorized, "'\(node)' is not a member of this cluster")
         case .malformed(let detail): Problem(.invalidInput, "malformed gossip: \(detail)")
+        case .tooMany(let problem): problem
         }
     }
 }

@@ -110,7 +110,8 @@ public final class BuyerTokenVerifier: Sendable {
         if let mismatch = claims.mismatch(with: issuer) { return mismatch }
         let (expiresMs, overflow) = claims.expiresAtSeconds.multipliedReportingOverflow(by: 1_000)
         let (aheadMs, beyond) = expiresMs.subtractingReportingOverflow(nowMs)
-        guard !overflow, !beyond, aheadMs <= issuer.maxLifetimeSeconds * 1_000 else { return .lifetime }
+        let (allowedMs, tooLong) = issuer.maxLifetimeSeconds.multipliedReportingOverflow(by: 1_000)
+        guard !overflow, !beyond, !tooLong, aheadMs <= allowedMs else { return .lifetime }
         return nil
     }
 

@@ -25,7 +25,9 @@ final class BuyerGate: Sendable {
     static let challengeLeadMs: Int64 = 30_000
     /// Challenges one unit issues per challenge lifetime at most (about 1,700 a second over five minutes).
     static let challengesPerGeneration = 500_000
-
+    /// Challenges one client address may fetch when the sale sets no address rate: room for a crowd behind one NAT
+    /// (or a rehearsal from one host), but one address takes at most about 32,000 of a generation's 500,000.
+    static let challengeRateDefault = RateLimit(perMinute: 6_000, burst: 2_000)
 
     /// What the configuration says about the cluster's buyers and members.
     struct Directory: Sendable {
@@ -51,15 +53,15 @@ final class BuyerGate: Sendable {
         var rules: AdmissionRules
         var users: RateLimiter<String>?
         var addresses: RateLimiter<String>?
-        /// Challenges fetched per client address, at the sale's address rate (a buyer needs one per attempt): one
-        /// client cannot spend the generation's challenge budget that every buyer shares.
+        /// Challenges fetched per client address, at the sale's address rate or `challengeRateDefault` (a buyer needs
+        /// one per attempt): one client cannot spend the generation's challenge budget that every buyer shares.
         var challenges: RateLimiter<String>?
 
         init(rules: AdmissionRules) {
             self.rules = rules
             users = rules.userRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
             addresses = rules.ipRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
-            challenges = rules.ipRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
+            challenges = RateLimiter(limit: rules.ipRate ?? BuyerGate.challengeRateDefault, maxKeys: BuyerGate.limiterMaxKeys)
         }
     }
 
@@ -75,7 +77,6 @@ final class BuyerGate: Sendable {
     private let spent = Mutex(SpentChallenges(maxEntries: 2 * BuyerGate.challengesPerGeneration))
     private let challengeBudget = Mutex(
         ChallengeBudget(lifetimeMs: BuyerGate.challengeLifetimeMs, perGeneration: BuyerGate.challengesPerGeneration))
-
     private let metrics: UnitMetrics
     /// The proxies whose X-Forwarded-For names the client an address rate limit counts.
     let trustedProxies: TrustedProxies
@@ -106,6 +107,8 @@ final class BuyerGate: Sendable {
         for sale in config.sales { if let owners = sale.owners { next.ownersBySale[sale.terms.id] = owners } }
         next.tokenKeys = config.buyerTokenKeys ?? []
         next.tokenIssuer = config.tokenIssuer
+        // The configuration is signed by the config-center, which checks these; checked again, as every number is.
+        if let problem = config.tokenIssuer?.problem { throw UnitSettingsError(description: "token issuer: \(problem)") }
         let keysChanged = directory.withLock { $0.tokenKeys != next.tokenKeys || $0.tokenIssuer != next.tokenIssuer }
         if keysChanged {
             // Built before it is swapped in: a bad key refuses the whole update and the old keys stay in force.
@@ -131,6 +134,7 @@ final class BuyerGate: Sendable {
         trustedProxies.clientKey(peer: peer, forwardedFor: headers[values: Self.forwardedFor])
     }
 
+    /// The literal is a valid field name, so the initializer cannot fail (no input reaches it).
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     // MARK: Before the desk
@@ -249,8 +253,8 @@ final class BuyerGate: Sendable {
     }
 
     /// A fresh challenge for `sale` (which asks for one at `difficulty`) for the client at `client`: refused before
-    /// `challengeLeadMs` ahead of its start, past the sale's address rate (when it has one; counted apart from
-    /// purchases), and past the generation's budget.
+    /// `challengeLeadMs` ahead of its start, past the sale's address rate (`challengeRateDefault` when it has none;
+    /// counted apart from purchases), and past the generation's budget.
     func challenge(sale terms: SaleTerms, difficulty: Int, client: String, nowMs: Int64) -> ChallengeAnswer {
         guard nowMs >= terms.startsAtMs - Self.challengeLeadMs else { return .tooEarly }
         if case .refused(let retryAfterMs) = take(\.challenges, client, rules: terms.rules, sale: terms.id, nowMs: nowMs) {

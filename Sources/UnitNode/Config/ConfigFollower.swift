@@ -98,10 +98,13 @@ final class ConfigFollower: Service, Sendable {
         max(.milliseconds(100), .milliseconds(Int64(waitSeconds) * 500))
     }
 
-    /// Stores `config`, then hands its sales to the desk.
+    /// Takes `config` into the buyer gate first (a key it cannot load refuses the whole configuration before anything
+    /// is stored: a stored one the unit cannot load would stop it at its next start), stores it, then hands its sales
+    /// to the desk.
     func adopt(_ config: ClusterConfig) async throws {
         let recovering = desk.isRecovering
         let unit = desk.unit
+        try gate.update(config)
         try await pool.write { db in
             try UnitRecords.save(config, db)
             // A unit on a new database takes back what the config-center remembers it sold and gave; peers' copies
@@ -114,7 +117,6 @@ final class ConfigFollower: Service, Sendable {
                 }
             }
         }
-        try gate.update(config)
         try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
         latest.withLock { $0 = config }
         currentVersion.store(config.version, ordering: .relaxed)

@@ -86,24 +86,26 @@ final class GossipExchange: Sendable {
 
     // MARK: Receiving
 
-    /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine; rows
-    /// in it that their owners did not sign are left out.
-    /// Whether `node` is a member this unit takes gossip from (enrolled with a key, not itself): checked before a
-    /// message's body is read.
-    /// Messages per member (`GossipSenderQuota`): checked with membership, before a body is read.
-    private let quota = GossipSenderQuota()
+    /// Messages per client address (`GossipSenderQuota`), checked with the named sender's membership before a body
+    /// is read; the member's own quota is charged in the gate once its signature holds.
+    private let perAddress = GossipSenderQuota()
 
-    /// Why `node`'s message is not read at all: it is no member, or it sent too many; nil when it may be read.
-    func refusalBeforeReading(from node: String) -> (any Error)? {
+    /// Why a message naming `node`, from client `address` (`ClientKey`), is not read at all: `node` is no member, or
+    /// the address sent too many; nil when it may be read.
+    func refusalBeforeReading(from node: String, address: String) -> (any Error)? {
         guard isMember(node) else { return GossipRefusal.unknownSender(String(node.prefix(64))) }
-        return quota.take(node, nowMs: nowMs())
+        return perAddress.take(address, nowMs: nowMs()).map(GossipRefusal.tooMany)
     }
 
+    /// Whether `node` is a member this unit takes gossip from (enrolled with a key, not itself): checked before a
+    /// message's body is read.
     func isMember(_ node: String) -> Bool {
         guard IdentifierRule.isValidID(node), node != desk.unit.rawValue else { return false }
         return members()[NodeID(node)] != nil
     }
 
+    /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine; rows
+    /// in it that their owners did not sign are left out.
     func receive(body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil) async throws {
         let opened = try gate.open(
             body: body, signature: signature, senderSignature: senderSignature, claimedSender: claimedSender,

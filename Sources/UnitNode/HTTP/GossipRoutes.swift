@@ -10,10 +10,12 @@ enum GossipRoutes {
     static let bodyMaxBytes = 4 << 20
 
     static func add(to router: Router<WireRequestContext>, exchange: GossipExchange) {
-        router.post("/v1/gossip") { request, _ in
+        router.post("/v1/gossip") { request, context in
             // Who claims to send it, before a byte of the body is read: only a member may make this unit read megabytes.
             let sender = request.headers[GossipSenderSignature.senderHeaderName] ?? ""
-            if let refusal = exchange.refusalBeforeReading(from: sender) { throw refusal }
+            if let refusal = exchange.refusalBeforeReading(from: sender, address: ClientKey.of(context.remoteAddress)) {
+                throw refusal
+            }
             let bytes = try await request.body.collect(upTo: bodyMaxBytes)
             try await exchange.receive(
                 body: Data(buffer: bytes), signature: request.headers[GossipSeal.headerName],

@@ -151,8 +151,8 @@ final class LocalCluster {
 
     // MARK: HTTP
 
-    func purchase(at id: String, sale: String, user: String) async throws -> (status: UInt, order: OrderView?) {
-        try await Self.purchase(http: http, unitURL: unitURL(id), sale: sale, user: user)
+    func purchase(at id: String, sale: String, user: String, idempotencyKey: String? = nil) async throws -> (status: UInt, order: OrderView?) {
+        try await Self.purchase(http: http, unitURL: unitURL(id), sale: sale, user: user, idempotencyKey: idempotencyKey)
     }
 
     /// A purchase with a buyer token, at any URL (a unit's, or the endpoint a 421 answer named).
@@ -172,9 +172,12 @@ final class LocalCluster {
     }
 
     /// A purchase that captures nothing but Sendable values, for concurrent herds.
-    static func purchase(http: HTTPClient, unitURL: String, sale: String, user: String) async throws -> (status: UInt, order: OrderView?) {
+    static func purchase(
+        http: HTTPClient, unitURL: String, sale: String, user: String, idempotencyKey: String? = nil
+    ) async throws -> (status: UInt, order: OrderView?) {
         var request = HTTPClientRequest(url: unitURL + "/v1/sales/\(sale)/purchases?user=\(user)")
         request.method = .POST
+        if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         let response = try await http.execute(request, timeout: .seconds(30))
         let body = Data(buffer: try await response.body.collect(upTo: 1 << 16))
         let order = response.status == .created ? try WireJSON.decoder.decode(OrderView.self, from: body) : nil
