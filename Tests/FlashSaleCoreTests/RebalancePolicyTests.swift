@@ -65,6 +65,23 @@ struct DemandMeterTests {
         #expect(meter.rate(atMs: 30_000) < 0.01)
     }
 
+    @Test("demand is counted per buyer: one client retrying in a loop weighs as one buyer, a crowd as a crowd")
+    func perBuyer() {
+        var one = DemandMeter(halfLifeMs: 1_000)
+        var crowd = DemandMeter(halfLifeMs: 1_000)
+        for ms in stride(from: Int64(0), to: 10_000, by: 10) {
+            one.record(buyer: "bot", atMs: ms)  // 100 attempts a second, one buyer
+            crowd.record(buyer: "buyer-\(ms)", atMs: ms)  // 100 attempts a second, each a new buyer
+        }
+        let bot = one.rate(atMs: 10_000)
+        let many = crowd.rate(atMs: 10_000)
+        #expect(bot > 0.5 && bot < 2, "one buyer counts about once a second: \(bot)")
+        #expect(many > 80 && many < 120, "a hundred buyers a second: \(many)")
+        // Time going back (a clock step) starts a new window rather than trapping or freezing.
+        one.record(buyer: "bot", atMs: 5_000)
+        #expect(one.rate(atMs: 10_000) >= bot)
+    }
+
     @Test("a newer pulse replaces an older one, never the reverse")
     func board() {
         var board = PulseBoard()

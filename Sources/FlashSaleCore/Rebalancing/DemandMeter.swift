@@ -14,6 +14,12 @@ public struct DemandMeter: Sendable, Hashable {
     private var rate: Double = 0
     private var bucketStartMs: Int64?
     private var bucketCount = 0
+    /// Buyers already counted in the current window (one half-life long), and when it started.
+    private var buyersSeen: Set<String> = []
+    private var windowStartMs: Int64?
+    /// Most buyers remembered per window; past it every attempt counts (memory stays bounded, and a crowd that large
+    /// is real demand).
+    public static let buyersMaxPerWindow = 100_000
 
     public init(halfLifeMs: Double = 1_000, bucketMs: Int64 = 100) {
         precondition(halfLifeMs > 0 && bucketMs > 0)
@@ -30,6 +36,20 @@ public struct DemandMeter: Sendable, Hashable {
         rate = rate(atMs: nowMs)
         bucketStartMs = nowMs
         bucketCount = count
+    }
+
+    /// Records an attempt of `buyer` at `nowMs`, counted once per buyer per half-life: a buyer retrying in a tight
+    /// loop weighs as one buyer, not as a crowd, so one client cannot pull stock toward itself.
+    public mutating func record(buyer: String, atMs nowMs: Int64) {
+        let window = Int64(halfLifeMs)
+        if let start = windowStartMs, nowMs >= start, nowMs < start + window {
+            if buyersSeen.count < Self.buyersMaxPerWindow, !buyersSeen.insert(buyer).inserted { return }
+        } else {
+            windowStartMs = nowMs
+            buyersSeen.removeAll(keepingCapacity: true)
+            buyersSeen.insert(buyer)
+        }
+        record(atMs: nowMs)
     }
 
     /// The rate at `nowMs`, in events per second.

@@ -48,7 +48,7 @@ public final class PurchaseDesk: Sendable {
         let gossiping = gossiping
         let first = state.withLock { state -> PurchaseOutcome? in
             if let replay = Self.keyAnswer(sale: saleID, user: user, key: idempotencyKey, state) { return replay }
-            state.sales[saleID]?.meter.record(atMs: now)
+            state.sales[saleID]?.meter.record(buyer: user, atMs: now)
             return Self.cheapAnswer(sale: saleID, user: user, nowMs: now, gossiping: gossiping, state)
         }
         if let first { return first }
