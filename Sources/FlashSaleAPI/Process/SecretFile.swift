@@ -42,14 +42,19 @@ public enum SecretFile {
         }
     }
 
-    /// The contents of `path`, trimmed of surrounding white space; refused when the file is missing, empty or
-    /// readable by anyone but its owner.
-    public static func read(_ path: String, what: String) throws -> String {
+    /// Throws unless `path` exists and only its owner may read it (no bit for group or others).
+    public static func requireOwnerOnly(_ path: String, what: String) throws(Failure) {
         var info = stat()
         guard stat(path, &info) == 0 else { throw Failure(description: "cannot read \(what) \(path): \(String(cString: strerror(errno)))") }
         guard info.st_mode & 0o077 == 0 else {
             throw Failure(description: "\(what) \(path) may be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
         }
+    }
+
+    /// The contents of `path`, trimmed of surrounding white space; refused when the file is missing, empty or
+    /// readable by anyone but its owner.
+    public static func read(_ path: String, what: String) throws -> String {
+        try requireOwnerOnly(path, what: what)
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure(description: "cannot read \(what) \(path)") }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw Failure(description: "\(what) \(path) is empty") }

@@ -2,9 +2,6 @@
 
 public import Foundation
 public import NIOSSL
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What every link's TLS is made of. Servers (`config-center serve`, `flashsale-unit`) present a certificate chain
 /// and its private key (`--tls-cert`, `--tls-key`); every client of them (units following the config-center and
@@ -21,7 +18,11 @@ public enum TLSFiles {
     /// secret. Checked here, at start, so a wrong file stops the process with a clear message instead of failing
     /// each handshake.
     public static func server(certificate: String, key: String) throws(Failure) -> TLSConfiguration {
-        try ownerOnly(key, what: "TLS private key")
+        do {
+            try SecretFile.requireOwnerOnly(key, what: "TLS private key")
+        } catch {
+            throw Failure(description: error.description)
+        }
         let chain = try certificates(in: certificate, what: "TLS certificate")
         let privateKey: NIOSSLPrivateKey
         do {
@@ -60,15 +61,5 @@ public enum TLSFiles {
         }
         guard !chain.isEmpty else { throw Failure(description: "the \(what) \(path) holds no PEM certificate") }
         return chain
-    }
-
-    private static func ownerOnly(_ path: String, what: String) throws(Failure) {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw Failure(description: "cannot read the \(what) \(path): \(String(cString: strerror(errno)))")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw Failure(description: "the \(what) \(path) may be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)")
-        }
     }
 }
