@@ -24,21 +24,12 @@ public final class CenterGossip: Sendable {
         self.key = key
     }
 
-    /// Messages per client address (`GossipSenderQuota`), checked with the named sender's membership before a body
-    /// is read; the member's own quota is charged in the gate once its signature holds.
-    private let perAddress = GossipSenderQuota()
-
-    /// Why a message naming `node`, from client `address` (`ClientKey`), is not read at all: `node` is no enrolled
-    /// unit, or the address sent too many; nil when it may be read.
-    public func refusalBeforeReading(from node: String, address: String) async throws -> (any Error)? {
-        guard try await isMember(node) else { return GossipRefusal.unknownSender(String(node.prefix(64))) }
-        return perAddress.take(address, nowMs: store.nowMs()).map(GossipRefusal.tooMany)
-    }
-
-    /// Whether `node` is an enrolled unit with a key: checked before a message's body is read.
-    public func isMember(_ node: String) async throws -> Bool {
-        guard IdentifierRule.isValidID(node), node != NodeID.center.rawValue else { return false }
-        return GossipMembers.keys(units: try await store.units())[NodeID(node)] != nil
+    /// Why a message naming `node`, from client `address`, is not read at all (`GossipGate.refusalBeforeReading`;
+    /// members are the enrolled units).
+    public func refusalBeforeReading(from node: String, address: String) async throws -> GossipRefusal? {
+        gate.refusalBeforeReading(
+            sender: node, address: address, receiver: .center, members: GossipMembers.keys(units: try await store.units()),
+            nowMs: store.nowMs())
     }
 
     /// Checks and absorbs a unit's message, then returns the center's own, signed (the cluster secret's signature

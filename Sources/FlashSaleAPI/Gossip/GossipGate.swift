@@ -13,6 +13,8 @@ import Synchronization
 public final class GossipGate: Sendable {
     public let seal: GossipSeal
     private let replay = Mutex(ReplayGuard())
+    /// Messages per client address, charged before a body is read.
+    private let perAddress = GossipSenderQuota()
     /// Messages per member, charged once the member's own signature holds (before any row is checked).
     private let perMember = GossipSenderQuota()
 
@@ -33,6 +35,19 @@ public final class GossipGate: Sendable {
         /// It grants to a node that is no member and that the receiver never saw its owner grant to: an honest node
         /// grants only to members, and rows naming made-up nodes would grow every ledger and configuration.
         case unknownGrantee = "unknown-grantee"
+    }
+
+    /// Why a message whose header names `sender` (`GossipSenderSignature.senderHeader`), from client `address`
+    /// (`ClientKey`), is not read at all: `sender` is no member (or the receiver itself), or the address sent more than
+    /// its share; nil when its body may be read (up to 4 MiB). The member's own share is charged in `open`, once its
+    /// signature holds, so naming a member spends nothing of its share.
+    public func refusalBeforeReading(
+        sender: String, address: String, receiver: NodeID, members: [NodeID: Curve25519.Signing.PublicKey], nowMs: Int64
+    ) -> GossipRefusal? {
+        guard IdentifierRule.isValidID(sender), sender != receiver.rawValue, members[NodeID(sender)] != nil else {
+            return .unknownSender(String(sender.prefix(64)))
+        }
+        return perAddress.take(address, nowMs: nowMs).map(GossipRefusal.tooMany)
     }
 
     /// The envelope in `body`, once it passed every check. `receiver` is the node opening it; `members` the

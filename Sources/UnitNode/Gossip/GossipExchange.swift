@@ -86,22 +86,9 @@ final class GossipExchange: Sendable {
 
     // MARK: Receiving
 
-    /// Messages per client address (`GossipSenderQuota`), checked with the named sender's membership before a body
-    /// is read; the member's own quota is charged in the gate once its signature holds.
-    private let perAddress = GossipSenderQuota()
-
-    /// Why a message naming `node`, from client `address` (`ClientKey`), is not read at all: `node` is no member, or
-    /// the address sent too many; nil when it may be read.
-    func refusalBeforeReading(from node: String, address: String) -> (any Error)? {
-        guard isMember(node) else { return GossipRefusal.unknownSender(String(node.prefix(64))) }
-        return perAddress.take(address, nowMs: nowMs()).map(GossipRefusal.tooMany)
-    }
-
-    /// Whether `node` is a member this unit takes gossip from (enrolled with a key, not itself): checked before a
-    /// message's body is read.
-    func isMember(_ node: String) -> Bool {
-        guard IdentifierRule.isValidID(node), node != desk.unit.rawValue else { return false }
-        return members()[NodeID(node)] != nil
+    /// Why a message naming `node`, from client `address`, is not read at all (`GossipGate.refusalBeforeReading`).
+    func refusalBeforeReading(from node: String, address: String) -> GossipRefusal? {
+        gate.refusalBeforeReading(sender: node, address: address, receiver: desk.unit, members: members(), nowMs: nowMs())
     }
 
     /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine; rows
