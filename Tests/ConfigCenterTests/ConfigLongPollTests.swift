@@ -94,7 +94,12 @@ struct ConfigLongPollTests {
         try await withThrowingTaskGroup(of: [ClusterConfig]?.self) { race in
             race.addTask {
                 try await withThrowingTaskGroup(of: ClusterConfig.self) { group in
-                    for _ in 0..<polls { group.addTask { try await store.config(after: after, timeout: .seconds(3_600)) } }
+                    for _ in 0..<polls {
+                        group.addTask {
+                            try WireJSON.decoder.decode(
+                                ClusterConfig.self, from: try await store.configBody(after: after, timeout: .seconds(3_600)))
+                        }
+                    }
                     try await Task.sleep(for: .milliseconds(200))
                     try await change()
                     return try await group.reduce(into: []) { $0.append($1) }

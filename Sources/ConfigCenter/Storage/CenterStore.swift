@@ -71,12 +71,6 @@ public final class CenterStore: Sendable {
         }
     }
 
-    /// The configuration once its version is above `after`, or as it is after `timeout` (long-poll).
-    public func config(after: Int64, timeout: Duration) async throws -> ClusterConfig {
-        await watch.wait(after: after, timeout: timeout)
-        return try await config()
-    }
-
     /// The configuration's JSON (`WireJSON`), once its version is above `after` or after `timeout` (0: now). Rendered
     /// once per state, not once per asker: when a change wakes every unit's long-poll at once, the first reads and
     /// encodes it and the others take the same bytes, while no write came in between.
