@@ -8,16 +8,9 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TestSupport
 
 @Suite struct ExtremeValuesTests {
-    /// What a JSON number may be made into: beyond Int64 at both ends, Int64's own ends, negative, a fraction, a
-    /// float too large for any integer. (NaN and infinity are not JSON; a string where a number belongs is covered by
-    /// the schema checks of the OpenAPI tests.)
-    static let extremes = [
-        "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809", "-1", "0.5",
-        "1e308", "-1e308", "1e400",
-    ]
-
     /// A valid body of every operation that takes one (besides units' own signed routes), with the role that may send it.
     static func bodies() throws -> [(method: HTTPRequest.Method, uri: String, json: String)] {
         let issuer = try String(
@@ -35,26 +28,13 @@ import Testing
         ]
     }
 
-    /// Every number in `json` (a value after a colon: the bodies above hold no number in an array or a string that
-    /// looks like one), each replaced in turn by each extreme: the bodies to send, named by the number's key.
-    static func mutations(of json: String) throws -> [(path: String, body: String)] {
-        let pattern = try NSRegularExpression(pattern: #""([A-Za-z]+)":(-?[0-9]+(?:\.[0-9]+)?)(?=[,}])"#)
-        let text = json as NSString
-        return pattern.matches(in: json, range: NSRange(location: 0, length: text.length)).flatMap { match in
-            let key = text.substring(with: match.range(at: 1))
-            return extremes.map { extreme in
-                (key + "=" + extreme, text.replacingCharacters(in: match.range(at: 2), with: extreme))
-            }
-        }
-    }
-
     @Test func everyNumberAtItsExtremesIsRefusedClearlyAndChangesNothing() async throws {
         try await withCenter { center in
             try await center.addCluster(["eu": ["eu-1", "eu-2"]])
             try await center.createSale(saleSpec("s1", stock: 100))
             var sent = 0
             for (method, uri, json) in try Self.bodies() {
-                let mutations = try Self.mutations(of: json)
+                let mutations = try ExtremeNumbers.mutations(of: json)
                 #expect(!mutations.isEmpty, "\(uri) has numbers to try")
                 for (path, body) in mutations {
                     let problem = try await center.expectRefusedClearly("\(method) \(uri) \(path)") {
