@@ -108,11 +108,13 @@ public enum LedgerTables {
     }
 
     /// Takes in other nodes' `rows` of `saleID`, each signed by its owner (`signatures`, checked by the caller), into
-    /// `ledger` as stored, by `RowIntake`: the rows taken are merged and kept as the signed copies this node passes
-    /// on. Returns the intake, refusals included.
+    /// `ledger` as stored, by `RowIntake`: the rows taken are kept as the signed copies this node passes on, and
+    /// merged into the ledger as `receiver` may count them (`GrantWitness.withoutUnwitnessed`: at a unit, another
+    /// unit's grant to it counts only once the config-center witnessed it). Returns the intake, refusals included.
     @discardableResult
     public static func absorbSigned(
-        _ rows: [NodeID: LedgerRow], signatures: [NodeID: String], saleID: String, ledger: RightsLedger, _ db: Database
+        _ rows: [NodeID: LedgerRow], signatures: [NodeID: String], saleID: String, ledger: RightsLedger,
+        receiver: NodeID = .center, _ db: Database
     ) throws -> RowIntake {
         let kept = try signedCopies(saleID: saleID, db).mapValues(\.row)
         let signed = rows.compactMap { node, row in signatures[node].map { (node, row, $0) } }
@@ -126,6 +128,8 @@ public enum LedgerTables {
                     ON CONFLICT (sale_id, node_id) DO UPDATE SET row = excluded.row, signature = excluded.signature
                     """,
                 arguments: [saleID, node.rawValue, text, signature])
+        }
+        for (node, row) in GrantWitness.withoutUnwitnessed(intake.taken, receiver: receiver) {
             try merge(row, of: node, saleID: saleID, db)
         }
         return intake

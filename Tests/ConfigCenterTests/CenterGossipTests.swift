@@ -131,12 +131,22 @@ struct CenterGossipTests {
             #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before)
             #expect(try await center.status("s1").unit("eu-1")?.rightsHeld == 10)
 
+            // The answer before eu-2's row was taken witnesses no grant between units: eu-1 would sell none of it.
+            let unwitnessed = try WireJSON.decoder.decode(GossipEnvelope.self, from: try await relay(signedBy: "eu-1").data)
+            #expect(unwitnessed.digests.first?.witness == GrantWitness())
+
             let answer = try await relay(signedBy: "eu-2")
             #expect(answer.status == .ok)
             #expect(try await center.status("s1").unit("eu-2")?.rightsHeld == before - 6)
             #expect(try await center.status("s1").unit("eu-1")?.rightsHeld == 14)
             let reply = try WireJSON.decoder.decode(GossipEnvelope.self, from: answer.data)
             let digest = try #require(reply.digests.first)
+            // Now it witnesses eu-2's grant of 4 to eu-1, under the center's key: what lets eu-1 sell it.
+            let witness = try #require(digest.witness)
+            #expect(witness == GrantWitness(grants: ["eu-2": ["eu-1": 4]]))
+            #expect(WitnessSignature.isValid(
+                digest.witnessSignature, witness: witness, sale: "s1",
+                publicKey: TestKeys.key(NodeID.center.rawValue).privateKey.publicKey))
             #expect(digest.rows["eu-2"] == theirs)
             #expect(RowSignature.isValid(
                 digest.signatures["eu-2"], row: theirs, of: "eu-2", sale: "s1", publicKey: TestKeys.key("eu-2").privateKey.publicKey))

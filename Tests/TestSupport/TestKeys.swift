@@ -40,6 +40,16 @@ public enum TestKeys {
         return fields
     }
 
+    /// `digest` carrying `witness` (the config-center's account of grants between units), signed by the
+    /// config-center's test key, or by `signer`'s when given (a forgery).
+    public static func witnessing(_ digest: GossipDigest, _ witness: GrantWitness, as signer: String? = nil) -> GossipDigest {
+        var witnessed = digest
+        witnessed.witness = witness
+        witnessed.witnessSignature = try? WitnessSignature.sign(
+            witness, sale: digest.sale, key: key(signer ?? NodeID.center.rawValue))
+        return witnessed
+    }
+
     /// `digest` with every row signed by its owner's test key (`key(owner)`), or by `signer`'s when given (a forgery).
     public static func signingRows(_ digest: GossipDigest, as signer: String? = nil) -> GossipDigest {
         var signed = digest

@@ -23,9 +23,13 @@ import Glibc
                   nonce: String = UUID().uuidString, row: LedgerRow? = nil) throws -> Data {
         var rows: [NodeID: LedgerRow] = [from: row ?? LedgerRow(grantedTo: [NodeID(TestUnit.unitID): amount])]
         if row == nil { rows[.center] = TestUnit.centerRow(stock: 3, giving: [from: amount]) }
-        let digest = TestKeys.signingRows(GossipDigest(
+        var digest = TestKeys.signingRows(GossipDigest(
             sale: TestUnit.saleID, from: from, rows: rows,
             pulse: Pulse(node: from, available: 0, demandPerSecond: 0, heartbeatMs: sentAtMs)))
+        // The config-center witnessed the grant: without that, this unit would not sell it (`GrantWitness`).
+        if row == nil, from != .center {
+            digest = TestKeys.witnessing(digest, GrantWitness(grants: [from: [NodeID(TestUnit.unitID): amount]]))
+        }
         return try WireJSON.encoder.encode(GossipEnvelope(from: from, sentAtMs: sentAtMs, nonce: nonce, digests: [digest]))
     }
 

@@ -18,21 +18,35 @@ import TestSupport
     static let me = NodeID(TestUnit.unitID)
 
     /// A message from the relay carrying its own row, the config-center's (which gave the relay and the owner 10
-    /// each), and `row` as the owner's with `signature` for it.
-    func relayed(_ row: LedgerRow, signature: String?) throws -> Data {
+    /// each), `row` as the owner's with `signature` for it, and `witness` signed by `witnessSigner`.
+    func relayed(
+        _ row: LedgerRow?, signature: String?, witness: GrantWitness? = nil, witnessSigner: NodeID = .center
+    ) throws -> Data {
         let now = Date().millisecondsSince1970
         var digest = TestKeys.signingRows(GossipDigest(
             sale: TestUnit.saleID, from: Self.relay,
             rows: [Self.relay: LedgerRow(), .center: TestUnit.centerRow(stock: 3, giving: [Self.relay: 10, Self.owner: 10])],
             pulse: Pulse(node: Self.relay, available: 0, demandPerSecond: 0, heartbeatMs: now)))
-        digest.rows[Self.owner] = row
-        digest.signatures[Self.owner] = signature
+        if let row {
+            digest.rows[Self.owner] = row
+            digest.signatures[Self.owner] = signature
+        }
+        if let witness { digest = TestKeys.witnessing(digest, witness, as: witnessSigner.rawValue) }
         return try WireJSON.encoder.encode(
             GossipEnvelope(from: Self.relay, sentAtMs: now, nonce: UUID().uuidString, digests: [digest]))
     }
 
-    /// The relay's message carrying `row` signed by its owner.
-    func signedByOwner(_ row: LedgerRow) throws -> Data { try relayed(row, signature: try ownersSignature(row)) }
+    /// The relay's message carrying `row` signed by its owner, and the config-center's witness of the row's grant to
+    /// this unit when `witnessed`.
+    func signedByOwner(_ row: LedgerRow, witnessed: Bool = true) throws -> Data {
+        let witness = GrantWitness(grants: [Self.owner: row.grantedTo])
+        return try relayed(row, signature: try ownersSignature(row), witness: witnessed ? witness : nil)
+    }
+
+    /// The relay's message carrying only `witness`, signed by `signer`.
+    func witnessOnly(_ witness: GrantWitness, signedBy signer: NodeID = .center) throws -> Data {
+        try relayed(nil, signature: nil, witness: witness, witnessSigner: signer)
+    }
 
     func ownersSignature(_ row: LedgerRow, by signer: NodeID = owner) throws -> String {
         try RowSignature.sign(row, of: Self.owner, sale: TestUnit.saleID, key: TestKeys.key(signer.rawValue))
@@ -79,7 +93,8 @@ import TestSupport
             }
             #expect(try await refused(client, "unsigned") == Double(forgeries.count))
 
-            // The owner's own signature, passed on by the relay: believed, and passed on again as it was signed.
+            // The owner's own signature, passed on by the relay: believed, and passed on again as it was signed. The
+            // grant it makes to this unit is sold once the config-center's witness of it comes (next test).
             let genuine = try signedByOwner(grant)
             let answer = try await post(client, genuine)
             #expect(answer.status == .ok)
@@ -90,6 +105,11 @@ import TestSupport
             #expect(RowSignature.isValid(
                 digest.signatures[Self.owner], row: grant, of: Self.owner, sale: TestUnit.saleID,
                 publicKey: TestKeys.key(Self.owner.rawValue).privateKey.publicKey))
+            // And the witness, as the config-center signed it: a unit passes it on so it reaches a grant's receiver.
+            #expect(digest.witness == GrantWitness(grants: [Self.owner: [Self.me: 5]]))
+            #expect(WitnessSignature.isValid(
+                digest.witnessSignature, witness: try #require(digest.witness), sale: TestUnit.saleID,
+                publicKey: TestKeys.key(NodeID.center.rawValue).privateKey.publicKey))
             // The unit's own row goes out signed by its own key.
             let key = try NodeKey.loadOrCreate(file: unit.directory + "/" + NodeKey.fileName)
             #expect(RowSignature.isValid(
@@ -97,6 +117,48 @@ import TestSupport
                 publicKey: key.privateKey.publicKey))
         }
         #expect(try unit.stored().received == 8)
+    }
+
+    /// A unit's signature proves it wrote a row, not that it wrote only one: an owner can sign a grant of its 10 to
+    /// this unit for this unit's eyes, and a grant of the same 10 to the relay for the config-center's. This unit sells
+    /// another unit's grant only as far as the config-center witnessed it (`GrantWitness`), and the config-center
+    /// keeps one history per unit, so the same rights are never sold at both ends. A witness not signed by the
+    /// config-center's key counts for nothing.
+    @Test func anotherUnitsGrantIsSoldOnlyAsTheConfigCenterWitnessedIt() async throws {
+        let unit = try TestUnit(stock: 3, peers: [Self.relay.rawValue, Self.owner.rawValue], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            let toMe = LedgerRow(grantedTo: [Self.me: 10])
+            let shownHere = try signedByOwner(toMe, witnessed: false)
+            #expect(try await post(client, shownHere).status == .ok)
+            #expect(try await stockLeft(client) == 3, "not witnessed: not sold")
+
+            // The config-center took the other history: the same 10 went to the relay.
+            let otherHistory = try witnessOnly(GrantWitness(grants: [Self.owner: [Self.relay: 10]]))
+            #expect(try await post(client, otherHistory).status == .ok)
+            #expect(try await stockLeft(client) == 3, "witnessed to the relay, never to this unit")
+
+            // Forged witnesses: by the relay, by the owner, and the config-center's signature on other numbers.
+            let forgedByRelay = try witnessOnly(GrantWitness(grants: [Self.owner: [Self.me: 10]]), signedBy: Self.relay)
+            #expect(try await post(client, forgedByRelay).status == .ok)
+            let forgedByOwner = try witnessOnly(GrantWitness(grants: [Self.owner: [Self.me: 10]]), signedBy: Self.owner)
+            #expect(try await post(client, forgedByOwner).status == .ok)
+            var altered = TestKeys.witnessing(
+                GossipDigest(sale: TestUnit.saleID, from: Self.relay, rows: [:], pulse: nil),
+                GrantWitness(grants: [Self.owner: [Self.me: 1]]))
+            altered.witness = GrantWitness(grants: [Self.owner: [Self.me: 10]])
+            let alteredBody = try WireJSON.encoder.encode(GossipEnvelope(
+                from: Self.relay, sentAtMs: Date().millisecondsSince1970, nonce: UUID().uuidString, digests: [altered]))
+            #expect(try await post(client, alteredBody).status == .ok)
+            #expect(try await stockLeft(client) == 3)
+            #expect(try await refused(client, "witness-unsigned") == 3)
+
+            // Had the config-center taken the history shown here, its witness would make the 10 sellable.
+            let witnessed = try witnessOnly(GrantWitness(grants: [Self.owner: [Self.me: 10]]))
+            #expect(try await post(client, witnessed).status == .ok)
+            #expect(try await stockLeft(client) == 13)
+        }
+        #expect(try unit.stored().received == 13)
     }
 
     /// An owner that signs two histories (the same rights granted to this unit in one, to another unit in the other)
@@ -111,7 +173,7 @@ import TestSupport
             #expect(try await stockLeft(client) == 8)
 
             let other = LedgerRow(grantedTo: [Self.relay: 5])
-            let otherBody = try signedByOwner(other)
+            let otherBody = try signedByOwner(other, witnessed: false)
             #expect(try await post(client, otherBody).status == .ok)
             #expect(try await stockLeft(client) == 8)
             #expect(try await refused(client, "conflicting") == 1)
@@ -137,12 +199,12 @@ import TestSupport
         defer { unit.remove() }
         try await unit.withLiveUnit { client in
             let tooMuch = LedgerRow(grantedTo: [Self.me: 11])
-            let tooMuchBody = try signedByOwner(tooMuch)
+            let tooMuchBody = try signedByOwner(tooMuch, witnessed: false)
             #expect(try await post(client, tooMuchBody).status == .ok)
             #expect(try await stockLeft(client) == 3)
             #expect(try await refused(client, "overdrawn") == 1)
             let oversold = LedgerRow(grantedTo: [Self.me: 5], consumed: 6)
-            let oversoldBody = try signedByOwner(oversold)
+            let oversoldBody = try signedByOwner(oversold, witnessed: false)
             #expect(try await post(client, oversoldBody).status == .ok)
             #expect(try await stockLeft(client) == 3)
             #expect(try await refused(client, "overdrawn") == 2)

@@ -38,7 +38,6 @@ public final class CenterGossip: Sendable {
     public func exchange(
         body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil
     ) async throws -> (body: Data, signature: String, senderSignature: String) {
-        // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
         // The cluster secret first (cheap): no one without it makes the center read every ledger.
         guard let signature, gate.seal.verify(signature, body: body) else { throw GossipRefusal.badSignature }
         // Members are enrolled units, each under the key it was enrolled with: a unit row that merely exists is no member.
@@ -49,21 +48,9 @@ public final class CenterGossip: Sendable {
             receiver: .center, members: members,
             nowMs: store.nowMs(), takesOwnRow: false, hasSale: { ledgers[$0] != nil },
             known: { sale, owner in ledgers[sale]?.rows[owner] })
-        if let first = opened.leftOut.first {
-            logger.warning(
-                "gossip rows left out: not signed by their owners, or granting to unknown nodes",
-                metadata: [
-                    "from": "\(opened.envelope.from)", "rows": "\(opened.leftOut.count)",
-                    "first": "\(first.owner) in \(first.sale): \(first.reason.rawValue)",
-                ])
-        }
+        GossipLog.leftOut(opened, logger: logger)
         for (sale, owner, conflicting) in try await store.absorb(opened.envelope) {
-            let metadata: Logger.Metadata = ["owner": "\(owner)", "sale": "\(sale)", "from": "\(opened.envelope.from)"]
-            if conflicting {
-                logger.error("a unit signed two histories of its ledger row: the later one is refused; withdraw its key", metadata: metadata)
-            } else {
-                logger.warning("a ledger row gives or sells more than its owner holds here: refused", metadata: metadata)
-            }
+            GossipLog.refused(owner: owner, sale: sale, from: opened.envelope.from, conflicting: conflicting, logger: logger)
         }
         let answer = GossipEnvelope(
             from: .center, sentAtMs: store.nowMs(), nonce: GossipEnvelope.makeNonce(), digests: try await store.digests(key: key))
@@ -88,7 +75,7 @@ extension CenterStore {
     /// config-center needs to account for grants between units whose givers have not reached it yet, but cannot
     /// alter them. A row that conflicts with the owner's row already kept (two histories), or gives or sells more
     /// than the owner holds, is refused (`LedgerTables.absorbSigned`).
-    /// Returns (sale, owner, reason) of each row refused.
+    /// Returns (sale, owner, conflicting) of each row refused: conflicting, or else overdrawn.
     @discardableResult
     func absorb(_ envelope: GossipEnvelope) async throws -> [(sale: String, owner: NodeID, conflicting: Bool)] {
         let digests = envelope.digests
@@ -117,20 +104,24 @@ extension CenterStore {
         return refused
     }
 
-    /// The center's knowledge of every sale: its own row as stored, signed now with `key`, and the units' rows as
-    /// their owners signed them.
+    /// The center's knowledge of every sale: its own row as stored, signed now with `key`, the units' rows as
+    /// their owners signed them, and its witness of the grants between units (`GrantWitness`), signed now: the
+    /// grants of the one history of each unit it took, which are what receivers may spend.
     func digests(key: NodeKey) async throws -> [GossipDigest] {
         let stored = try await pool.read { db in
             try CenterQueries.allSaleTerms(db).map { terms in
-                (terms.id, try LedgerTables.load(saleID: terms.id, db).row(.center), try LedgerTables.signedCopies(saleID: terms.id, db))
+                (terms.id, try LedgerTables.load(saleID: terms.id, db), try LedgerTables.signedCopies(saleID: terms.id, db))
             }
         }
-        return try stored.map { sale, own, copies in
+        return try stored.map { sale, ledger, copies in
             var rows = copies.mapValues(\.row)
             var signatures = copies.mapValues(\.signature)
-            rows[.center] = own
-            signatures[.center] = try RowSignature.sign(own, of: .center, sale: sale, key: key)
-            return GossipDigest(sale: sale, from: .center, rows: rows, signatures: signatures, pulse: nil)
+            rows[.center] = ledger.row(.center)
+            signatures[.center] = try RowSignature.sign(ledger.row(.center), of: .center, sale: sale, key: key)
+            let witness = GrantWitness(ledger: ledger)
+            return GossipDigest(
+                sale: sale, from: .center, rows: rows, signatures: signatures, pulse: nil,
+                witness: witness, witnessSignature: try WitnessSignature.sign(witness, sale: sale, key: key))
         }
     }
 }

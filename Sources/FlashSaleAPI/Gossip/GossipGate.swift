@@ -7,9 +7,11 @@ import Synchronization
 
 /// Opens received gossip: the cluster secret's signature over the exact bytes, the decoding, the sender's
 /// membership and its own signature (by the key it was enrolled with), the age and nonce (`ReplayGuard`), the
-/// plausibility of every row, and each row's signature by its owner (`RowSignature`). A message that fails any check
-/// but the last throws a `GossipRefusal` and has changed nothing; a row its owner did not sign is left out of what is
-/// opened (an honest relay may still carry a row signed before its owner was enrolled again with a new key).
+/// plausibility of every row, each row's signature by its owner (`RowSignature`) and the config-center's signature of
+/// the witness of grants between units (`WitnessSignature`). A message that fails any check but the last two throws a
+/// `GossipRefusal` and has changed nothing; a row its owner did not sign, or a witness the config-center did not, is
+/// left out of what is opened (an honest relay may still carry a row signed before its owner was enrolled again with a
+/// new key).
 public final class GossipGate: Sendable {
     public let seal: GossipSeal
     private let replay = Mutex(ReplayGuard())
@@ -35,6 +37,9 @@ public final class GossipGate: Sendable {
         /// It grants to a node that is no member and that the receiver never saw its owner grant to: an honest node
         /// grants only to members, and rows naming made-up nodes would grow every ledger and configuration.
         case unknownGrantee = "unknown-grantee"
+        /// A witness of grants between units (`GrantWitness`) not signed by the config-center's key; `owner` is the
+        /// config-center. The grants it names stay unspendable at the receiver.
+        case unwitnessed = "witness-unsigned"
     }
 
     /// Why a message whose header names `sender` (`GossipSenderSignature.senderHeader`), from client `address`
@@ -60,11 +65,14 @@ public final class GossipGate: Sendable {
     /// signatures without end by repeating a sale or naming sales that do not exist. Copies of the receiver's own row
     /// are opened only when `takesOwnRow` (a unit recovering a lost database); otherwise they are no news to it.
     /// `claimedSender` is the node the message's header named before its body was read: the envelope must be from it.
+    /// A digest's witness (`GrantWitness`) is kept only at a unit, only when it adds to `knownWitness(sale)` and only
+    /// under the config-center's key (`members[.center]`).
     public func open(
         body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil, receiver: NodeID,
         members: [NodeID: Curve25519.Signing.PublicKey], formerKey: Curve25519.Signing.PublicKey? = nil, nowMs: Int64,
         takesOwnRow: Bool = true, hasSale: (String) -> Bool = { _ in true },
-        known: (String, NodeID) -> LedgerRow? = { _, _ in nil }
+        known: (String, NodeID) -> LedgerRow? = { _, _ in nil },
+        knownWitness: (String) -> GrantWitness? = { _ in nil }
     ) throws(GossipRefusal) -> Opened {
         guard let signature, seal.verify(signature, body: body) else { throw .badSignature }
         let envelope: GossipEnvelope
@@ -101,6 +109,18 @@ public final class GossipGate: Sendable {
             var kept = digest
             kept.rows = [:]
             kept.signatures = [:]
+            kept.witness = nil
+            kept.witnessSignature = nil
+            if receiver != .center, let witness = digest.witness, !(knownWitness(digest.sale)?.dominates(witness) ?? false) {
+                if let centerKey = members[.center],
+                    WitnessSignature.isValid(digest.witnessSignature, witness: witness, sale: digest.sale, publicKey: centerKey)
+                {
+                    kept.witness = witness
+                    kept.witnessSignature = digest.witnessSignature
+                } else {
+                    opened.leftOut.append((digest.sale, .center, .unwitnessed))
+                }
+            }
             for (owner, row) in digest.rows.sorted(by: { $0.key < $1.key }) where owner != receiver || takesOwnRow {
                 let held = known(digest.sale, owner)
                 if let held, held.dominates(row) { continue }

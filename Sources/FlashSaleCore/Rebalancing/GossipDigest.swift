@@ -14,26 +14,35 @@ public struct GossipDigest: Sendable, Hashable, Codable {
     public var signatures: [NodeID: String]
     /// The sender's own soft state; the config-center sends none.
     public var pulse: Pulse?
+    /// The config-center's account of grants between units (`GrantWitness`), as fresh as the sender has it, and the
+    /// config-center's signature of it (hex Ed25519): a unit counts a grant from another unit only up to this.
+    public var witness: GrantWitness?
+    public var witnessSignature: String?
 
-    public init(sale: String, from: NodeID, rows: [NodeID: LedgerRow], signatures: [NodeID: String] = [:], pulse: Pulse?) {
+    public init(
+        sale: String, from: NodeID, rows: [NodeID: LedgerRow], signatures: [NodeID: String] = [:], pulse: Pulse?,
+        witness: GrantWitness? = nil, witnessSignature: String? = nil
+    ) {
         self.sale = sale
         self.from = from
         self.rows = rows
         self.signatures = signatures
         self.pulse = pulse
+        self.witness = witness
+        self.witnessSignature = witnessSignature
     }
 }
 
 extension GossipDigest {
     private enum CodingKeys: String, CodingKey {
-        case sale, from, rows, signatures, pulse
+        case sale, from, rows, signatures, pulse, witness, witnessSignature
     }
 
     /// Longest signature text a digest may carry (an Ed25519 signature is 128 hex digits).
     public static let signatureBytesMax = 128
 
     /// Refuses a digest that names more nodes than a message may carry, a signature longer than one, or a sale id
-    /// that is not an id.
+    /// that is not an id (the witness checks its own entries, `GrantWitness.init(from:)`).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let sale = try container.decode(String.self, forKey: .sale, maxBytes: IdentifierRule.idMaxLength)
@@ -41,8 +50,10 @@ extension GossipDigest {
             throw DecodingError.dataCorruptedError(forKey: .sale, in: container, debugDescription: "not a sale id")
         }
         let signatures = try container.decodeIfPresent([NodeID: String].self, forKey: .signatures) ?? [:]
+        let witnessSignature = try container.decodeIfPresent(String.self, forKey: .witnessSignature)
         guard signatures.count <= WireBounds.entriesMax,
-            signatures.values.allSatisfy({ $0.utf8.count <= Self.signatureBytesMax })
+            signatures.values.allSatisfy({ $0.utf8.count <= Self.signatureBytesMax }),
+            (witnessSignature?.utf8.count ?? 0) <= Self.signatureBytesMax
         else {
             throw DecodingError.dataCorruptedError(
                 forKey: .signatures, in: container, debugDescription: "too many signatures, or one too long")
@@ -50,7 +61,8 @@ extension GossipDigest {
         self.init(
             sale: sale, from: try container.decode(NodeID.self, forKey: .from),
             rows: try container.decode([NodeID: LedgerRow].self, forKey: .rows, maxCount: WireBounds.entriesMax),
-            signatures: signatures, pulse: try container.decodeIfPresent(Pulse.self, forKey: .pulse))
+            signatures: signatures, pulse: try container.decodeIfPresent(Pulse.self, forKey: .pulse),
+            witness: try container.decodeIfPresent(GrantWitness.self, forKey: .witness), witnessSignature: witnessSignature)
     }
 }
 

@@ -35,6 +35,11 @@ final class GossipExchange: Sendable {
     private let metrics: UnitMetrics
     private let logger: Logger
     private let boards = Mutex<[String: PulseBoard]>([:])
+    /// The config-center's witness of grants between units, per sale, as kept in SQLite (`grant_witness`): a witness
+    /// it dominates brings nothing, so its signature is not checked again.
+    private let witnesses = Mutex<[String: GrantWitness]>([:])
+    /// When the config-center last answered (a genuine message from it), for `rebalance`.
+    private let centerHeardMs = Atomic<Int64>(0)
 
     init(
         desk: PurchaseDesk, pool: DatabasePool, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
@@ -68,16 +73,18 @@ final class GossipExchange: Sendable {
         let sales = desk.saleTerms().map(\.id).sorted()
         let stored = try await pool.read { db in
             try sales.map { sale in
-                (sale, try UnitRecords.ledger(saleID: sale, unit: unit, db).row(unit), try LedgerTables.signedCopies(saleID: sale, db))
+                (sale, try UnitRecords.ledger(saleID: sale, unit: unit, db).row(unit), try LedgerTables.signedCopies(saleID: sale, db),
+                 try UnitRecords.witness(saleID: sale, db))
             }
         }
-        let digests = try stored.map { sale, own, copies in
+        let digests = try stored.map { sale, own, copies, witness in
             var rows = copies.mapValues(\.row)
             var signatures = copies.mapValues(\.signature)
             rows[unit] = own
             signatures[unit] = try RowSignature.sign(own, of: unit, sale: sale, key: key)
             return GossipDigest(
-                sale: sale, from: unit, rows: rows, signatures: signatures, pulse: desk.pulse(sale: sale, nowMs: now))
+                sale: sale, from: unit, rows: rows, signatures: signatures, pulse: desk.pulse(sale: sale, nowMs: now),
+                witness: witness?.witness, witnessSignature: witness?.signature)
         }
         let envelope = GossipEnvelope(from: unit, sentAtMs: now, nonce: GossipEnvelope.makeNonce(), digests: digests)
         let body = try WireJSON.encoder.encode(envelope)
@@ -98,24 +105,19 @@ final class GossipExchange: Sendable {
             body: body, signature: signature, senderSignature: senderSignature, claimedSender: claimedSender,
             receiver: desk.unit, members: members(),
             formerKey: formerKey(), nowMs: nowMs(), takesOwnRow: recovery.isRecovering, hasSale: { desk.terms(sale: $0) != nil },
-            known: { sale, owner in desk.knownRow(sale: sale, owner: owner) })
-        if !opened.leftOut.isEmpty {
-            for (_, _, reason) in opened.leftOut { metrics.gossipRowRefused(reason == .unsigned ? .unsigned : .unknownGrantee) }
-            // One line per message, however many rows: a message cannot flood the log.
-            logger.warning(
-                "gossip rows left out: not signed by their owners, or granting to unknown nodes",
-                metadata: [
-                    "from": "\(opened.envelope.from)", "rows": "\(opened.leftOut.count)",
-                    "first": "\(opened.leftOut[0].owner) in \(opened.leftOut[0].sale): \(opened.leftOut[0].reason.rawValue)",
-                ])
-        }
+            known: { sale, owner in desk.knownRow(sale: sale, owner: owner) },
+            knownWitness: { sale in witnesses.withLock { $0[sale] } })
+        for (_, _, reason) in opened.leftOut { metrics.gossipRowRefused(UnitMetrics.RowRefusal(reason)) }
+        GossipLog.leftOut(opened, logger: logger)
         try await absorb(opened.envelope)
+        if opened.envelope.from == .center { centerHeardMs.store(nowMs(), ordering: .relaxed) }
         if recovery.isRecovering { await recovery.heard(from: opened.envelope.from) }
     }
 
-    /// Writes other nodes' signed rows to SQLite, then shows the ones taken to the desk; records the sender's pulse.
-    /// A row that conflicts with its owner's row already kept (the owner signed two histories), or that gives or
-    /// sells more than its owner holds, is refused (`LedgerTables.absorbSigned`). While the unit recovers from a lost
+    /// Writes other nodes' signed rows and the config-center's witness to SQLite, then shows what they bring to the
+    /// desk; records the sender's pulse. A row that conflicts with its owner's row already kept (the owner signed two
+    /// histories), or that gives or sells more than its owner holds, is refused (`LedgerTables.absorbSigned`); another
+    /// unit's grant to this one counts only as far as the witness has it. While the unit recovers from a lost
     /// database it also takes back the copies of its own row that it signed.
     private func absorb(_ envelope: GossipEnvelope) async throws {
         let unit = desk.unit
@@ -128,16 +130,26 @@ final class GossipExchange: Sendable {
                     try UnitRecords.restore(mine, of: unit, saleID: digest.sale, db)
                 }
                 let ledger = try UnitRecords.ledger(saleID: digest.sale, unit: unit, db)
-                return (digest, try LedgerTables.absorbSigned(
+                let outcome = try LedgerTables.absorbSigned(
                     digest.rows.filter { $0.key != unit }, signatures: digest.signatures, saleID: digest.sale,
-                    ledger: ledger, db))
+                    ledger: ledger, receiver: unit, db)
+                var counted = RightsLedger(rows: GrantWitness.withoutUnwitnessed(outcome.taken, receiver: unit))
+                if let witness = digest.witness, let signature = digest.witnessSignature {
+                    counted.merge(RightsLedger(rows: try UnitRecords.absorb(witness, signature: signature, saleID: digest.sale, unit: unit, db)))
+                }
+                return (digest, outcome, counted)
             }
         }
-        for (digest, outcome) in absorbed {
+        for (digest, outcome, counted) in absorbed {
             for owner in outcome.conflicting { refuse(owner, .conflicting, sale: digest.sale, from: envelope.from) }
             for owner in outcome.overdrawn { refuse(owner, .overdrawn, sale: digest.sale, from: envelope.from) }
+            if let witness = digest.witness {
+                witnesses.withLock { kept in
+                    if kept[digest.sale].map({ witness.dominates($0) }) ?? true { kept[digest.sale] = witness }
+                }
+            }
             let before = desk.received(sale: digest.sale)
-            desk.merge(sale: digest.sale, others: RightsLedger(rows: outcome.taken))
+            desk.merge(sale: digest.sale, others: counted)
             let brought = desk.received(sale: digest.sale) - before
             if brought > 0 {
                 metrics.grantsReceived.increment()
@@ -155,27 +167,30 @@ final class GossipExchange: Sendable {
     /// taken when it comes again after that grant).
     private func refuse(_ owner: NodeID, _ reason: UnitMetrics.RowRefusal, sale: String, from sender: NodeID) {
         metrics.gossipRowRefused(reason)
-        let metadata: Logger.Metadata = ["owner": "\(owner)", "sale": "\(sale)", "from": "\(sender)"]
-        switch reason {
-        case .conflicting:
-            logger.error("a node signed two histories of its ledger row: the later one is refused; withdraw its key", metadata: metadata)
-        default:
-            logger.warning("a ledger row gives or sells more than its owner holds here: refused", metadata: metadata)
-        }
+        GossipLog.refused(owner: owner, sale: sale, from: sender, conflicting: reason == .conflicting, logger: logger)
     }
 
     // MARK: Rebalancing
 
+    /// Whether the config-center answered within the last `pulseMaxAgeMs`.
+    var hearsFromCenter: Bool { nowMs() - centerHeardMs.load(ordering: .relaxed) <= pulseMaxAgeMs }
+
     /// Runs the policy for every open sale and makes its grants: reserved in memory first (so no order takes the
-    /// same stock), then written to SQLite, whose counters refuse a grant beyond the unit's rights.
-    func rebalance() async {
+    /// same stock), then written to SQLite, whose counters refuse a grant beyond the unit's rights. Returns the peers
+    /// given to. Nothing is given while the config-center is not heard from: a receiver can sell a grant only once
+    /// the config-center witnessed it (`GrantWitness`), and stock given then would wait, unsold at both ends.
+    @discardableResult
+    func rebalance() async -> [NodeID] {
+        guard hearsFromCenter else { return [] }
         let now = nowMs()
+        var given: Set<NodeID> = []
         for terms in desk.saleTerms() where terms.phase(atMs: now) == .open {
             guard let me = desk.pulse(sale: terms.id, nowMs: now) else { continue }
             let peers = boards.withLock { $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit) } ?? []
             for (node, amount) in policy.grants(me: me, peers: peers).sorted(by: { $0.key < $1.key }) {
-                await granter.grant(amount, of: terms.id, to: node)
+                if await granter.grant(amount, of: terms.id, to: node) { given.insert(node) }
             }
         }
+        return given.sorted()
     }
 }

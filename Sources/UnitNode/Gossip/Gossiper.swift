@@ -43,17 +43,33 @@ final class Gossiper: Service, Sendable {
         }
     }
 
-    /// One round: exchanges with random peers (in parallel), then the rebalancing decision.
+    /// One round: exchanges with random peers (in parallel), then the rebalancing decision. The config-center is
+    /// one of the peers when it was not heard from lately: grants between units wait for its witness. A round that
+    /// gave stock away tells the config-center at once (its answer carries the witness of the new grants), then
+    /// the receivers (with that witness), so a grant is sellable where it went within two exchanges, not rounds.
     func round() async {
-        let chosen = peers().shuffled().prefix(fanout)
+        let all = peers()
+        var chosen = Array(all.shuffled().prefix(fanout))
+        if !exchange.hearsFromCenter, !chosen.contains(where: { $0.id == .center }), let center = all.first(where: { $0.id == .center }) {
+            chosen.append(center)
+        }
+        await exchange(with: chosen)
+        await exchange.recovery.finishIfReady()
+        let given = await exchange.rebalance()
+        if !given.isEmpty {
+            await exchange(with: all.filter { $0.id == .center })
+            await exchange(with: all.filter { given.contains($0.id) })
+        }
+        metrics.gossipRounds.increment()
+    }
+
+    /// Exchanges with each of `peers`, in parallel.
+    private func exchange(with peers: [(id: NodeID, url: String)]) async {
         await withTaskGroup(of: Void.self) { group in
-            for peer in chosen {
+            for peer in peers {
                 group.addTask { await self.exchange(with: peer) }
             }
         }
-        await exchange.recovery.finishIfReady()
-        await exchange.rebalance()
-        metrics.gossipRounds.increment()
     }
 
     private func exchange(with peer: (id: NodeID, url: String)) async {

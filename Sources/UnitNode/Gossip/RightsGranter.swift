@@ -14,22 +14,26 @@ struct RightsGranter: Sendable {
     let metrics: UnitMetrics
     let logger: Logger
 
-    func grant(_ amount: Int64, of saleID: String, to node: NodeID) async {
+    /// Returns whether the grant was made (durable).
+    @discardableResult
+    func grant(_ amount: Int64, of saleID: String, to node: NodeID) async -> Bool {
         // A recovering unit does not know yet how much it really holds: it gives nothing until it does.
-        guard !desk.isRecovering else { return }
+        guard !desk.isRecovering else { return false }
         let unit = desk.unit
         do {
             try desk.reserveGrant(sale: saleID, amount: amount, to: node)
-            guard let total = desk.ownRows()[saleID]?.grantedTo[node] else { return }
+            guard let total = desk.ownRows()[saleID]?.grantedTo[node] else { return false }
             try await pool.write { db in
                 try LedgerTables.merge(LedgerRow(grantedTo: [node: total]), of: unit, saleID: saleID, includeCounters: false, db)
             }
             metrics.granted(amount, to: node)
             logger.info("granted stock", metadata: ["sale": "\(saleID)", "to": "\(node)", "amount": "\(amount)"])
+            return true
         } catch {
             // Reserved in memory but not written: the stock stays unsold here until a restart rebuilds the desk
             // from SQLite. Never oversold, and never told to anyone (reports and gossip read SQLite).
             logger.error("grant not made", metadata: ["sale": "\(saleID)", "to": "\(node)", "error": "\(error)"])
+            return false
         }
     }
 

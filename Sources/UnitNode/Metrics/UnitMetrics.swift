@@ -47,10 +47,20 @@ final class UnitMetrics: Sendable {
     private let gossipRowsRefused: [RowRefusal: Counter]
 
     /// Why a gossip row was refused: not signed by its owner, granting to a node that is no member, conflicting with
-    /// the owner's row already kept, or giving or selling more than the owner holds.
+    /// the owner's row already kept, or giving or selling more than the owner holds; or why a witness was.
     enum RowRefusal: String, CaseIterable {
         case unsigned, conflicting, overdrawn
         case unknownGrantee = "unknown-grantee"
+        /// A witness of grants between units not signed by the config-center.
+        case witnessUnsigned = "witness-unsigned"
+
+        init(_ leftOut: GossipGate.LeftOut) {
+            switch leftOut {
+            case .unsigned: self = .unsigned
+            case .unknownGrantee: self = .unknownGrantee
+            case .unwitnessed: self = .witnessUnsigned
+            }
+        }
     }
 
     init() {

@@ -129,6 +129,10 @@ public enum UnitDatabase {
             // Other nodes' rows as their owners signed them: what this unit passes on in gossip.
             try LedgerTables.createSignedCopies(db)
         }
+        migrator.registerMigration("v5-grant-witness") { db in
+            // The config-center's witness of grants between units: what lets this unit sell a peer's grant.
+            try UnitRecords.createWitnessTable(db)
+        }
         return migrator
     }
 }

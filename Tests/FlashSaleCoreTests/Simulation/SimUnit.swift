@@ -16,7 +16,8 @@ struct SimUnit {
     private(set) var meter = DemandMeter(halfLifeMs: 2_000)
     private(set) var board = PulseBoard()
 
-    init(id: NodeID, terms: SaleTerms, ledger: RightsLedger) {
+    init(id: NodeID, terms: SaleTerms, ledger: RightsLedger, trustsRows: Bool = false) {
+        self.kept.trustsRows = trustsRows
         self.id = id
         self.terms = terms
         self.disk = ledger
@@ -63,10 +64,11 @@ struct SimUnit {
     }
 
     /// Folds in a peer's digest: the other nodes' rows it takes by the node's rule (`RowIntake`: signed by their
-    /// owners, one history each, none overdrawn), made durable with the rest of the ledger, and its pulse.
+    /// owners, one history each, none overdrawn; other units' grants to it only as the config-center's witness has
+    /// them), made durable with the rest of the ledger, and its pulse.
     mutating func absorb(_ digest: GossipDigest) {
         guard var book else { return }
-        book.merge(RightsLedger(rows: kept.take(digest, receiver: id, ledger: book.ledger)))
+        book.merge(kept.count(digest, receiver: id, ledger: book.ledger))
         disk = book.ledger
         self.book = book
         if let pulse = digest.pulse { board.record(pulse) }

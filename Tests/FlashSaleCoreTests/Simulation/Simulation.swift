@@ -26,8 +26,10 @@ struct Simulation {
     private(set) var failures: [String] = []
     private(set) var grantsMade = 0
 
-    /// A run of `seed`; with `byzantine`, one more member that attacks at every step (`SimByzantine`).
-    init(seed: UInt64, byzantine: Bool = false) {
+    /// A run of `seed`; with `byzantine`, one more member that attacks at every step (`SimByzantine`). With
+    /// `trustsRows`, units count grants from other units without the config-center's witness: the mutation check of
+    /// the witness rule, which such a run breaks.
+    init(seed: UInt64, byzantine: Bool = false, trustsRows: Bool = false) {
         self.seed = seed
         var rng = SplitMix64(seed: seed)
         let count = rng.int(2...5)
@@ -45,30 +47,36 @@ struct Simulation {
         let terms = SaleTerms(id: "sale", title: "Sim", startsAtMs: 0, endsAtMs: 1_000_000_000, perUserLimit: 1)
         // Each unit starts knowing only the center's row, as after its first config.
         let start = RightsLedger(rows: [.center: center.row(.center)])
-        self.units = ids.map { SimUnit(id: $0, terms: terms, ledger: start) }
+        self.units = ids.map { SimUnit(id: $0, terms: terms, ledger: start, trustsRows: trustsRows) }
         self.center = center
         self.demand = ids.map { _ in rng.int(0...3) }
         self.rng = rng
         network.dropPercent = rng.int(0...30)
         network.duplicatePercent = rng.int(0...20)
         network.maxDelay = rng.int(1...8)
-        if byzantine { self.byzantine = SimByzantine(id: "b", sale: terms.id) }
+        if byzantine { self.byzantine = SimByzantine(id: "b", sale: terms.id, keepsWithinHeld: self.rng.chance(50)) }
     }
 
     var nowMs: Int64 { Int64(tick) * Self.tickMs }
     var minted: Int64 { center.row(.center).minted }
 
-    /// The true state: every honest node's row as that node itself wrote it, and the byzantine node's as far as
-    /// any honest node took it (its own word is worth nothing beyond that).
+    /// The true state: every honest node's row as that node itself wrote it, and the byzantine node's as the
+    /// config-center took it. It may sign other histories for other nodes (equivocate), but a grant counts at a unit
+    /// only as far as the config-center witnessed it, so its one history there is what honest nodes sell from.
     var truth: RightsLedger {
         var ledger = RightsLedger(rows: [.center: center.row(.center)])
         for unit in units { ledger.merge(unit.disk.row(unit.id), of: unit.id) }
-        if let byzantine {
-            for kept in [centerKept] + units.map(\.kept) {
-                if let row = kept.rows[byzantine.id] { ledger.merge(row, of: byzantine.id) }
-            }
-        }
+        if let byzantine, let row = center.rows[byzantine.id] { ledger.merge(row, of: byzantine.id) }
         return ledger
+    }
+
+    /// The config-center's reply: its own row, the rows it keeps, and its witness of grants between units, signed.
+    private var centerDigest: GossipDigest {
+        var digest = centerKept.digest(sale: "sale", owner: .center, row: center.row(.center), pulse: nil)
+        let witness = GrantWitness(ledger: center)
+        digest.witness = witness
+        digest.witnessSignature = SimSignature.sign(witness, by: .center)
+        return digest
     }
 
     // MARK: Running
@@ -133,8 +141,7 @@ struct Simulation {
             if message.to == .center {
                 center.merge(RightsLedger(rows: centerKept.take(message.digest, receiver: .center, ledger: center)))
                 if message.isPush {
-                    let reply = centerKept.digest(sale: "sale", owner: .center, row: center.row(.center), pulse: nil)
-                    network.send(reply, to: message.digest.from, isPush: false, now: tick, rng: &rng)
+                    network.send(centerDigest, to: message.digest.from, isPush: false, now: tick, rng: &rng)
                 }
             } else if var byzantine, message.to == byzantine.id {
                 byzantine.overhear(message.digest)
@@ -202,6 +209,11 @@ struct Simulation {
         if truth.totalHeld > truth.totalMinted {
             failures.append("tick \(tick): oversold, held \(truth.totalHeld) > minted \(truth.totalMinted)")
         }
+        // Whatever the byzantine node claims of its own row: the honest units alone never sell more than was minted.
+        let honestHeld = units.reduce(Int64(0)) { $0 + truth.row($1.id).held }
+        if honestHeld > truth.totalMinted {
+            failures.append("tick \(tick): oversold, honest units hold \(honestHeld) > minted \(truth.totalMinted)")
+        }
         for node in nodes where truth.rights(of: node) < 0 {
             failures.append("tick \(tick): \(node) has \(truth.rights(of: node)) rights in truth")
         }
@@ -215,7 +227,6 @@ struct Simulation {
         }
         if center.rights(of: .center) < 0 { failures.append("tick \(tick): the center has negative rights") }
         // No replica holds more of an honest node's row than that node wrote: nothing forged or altered got in.
-        let replicas: [(NodeID, RightsLedger?)] = [(.center, center)] + units.map { ($0.id, $0.book?.ledger) }
         for (name, replica) in replicas {
             guard let replica else { continue }
             for owner in honestNodes where owner != name && !truth.row(owner).dominates(replica.row(owner)) {
@@ -264,10 +275,9 @@ struct Simulation {
     /// The first replica that differs from the truth, and where.
     var divergence: String {
         let truth = truth
-        let replicas: [(NodeID, RightsLedger?)] = [(.center, center)] + units.map { ($0.id, $0.book?.ledger) }
         for (name, replica) in replicas {
             guard let replica else { return "\(name) is down" }
-            for node in replica.nodes.union(truth.nodes) where replica.row(node) != truth.row(node) {
+            for node in replica.nodes.union(truth.nodes) where !agrees(replica, of: name, on: node, with: truth) {
                 return "\(name) sees \(node) as \(replica.row(node)), truth \(truth.row(node))"
             }
         }
@@ -277,12 +287,22 @@ struct Simulation {
     /// Every replica knows exactly the true rows (a missing row and an all-zero row are the same knowledge).
     var converged: Bool {
         let truth = truth
-        func same(_ replica: RightsLedger?) -> Bool {
+        return replicas.allSatisfy { name, replica in
             guard let replica else { return false }
             return replica.nodes.union(truth.nodes).union(replica.rows.keys).union(truth.rows.keys)
-                .allSatisfy { replica.row($0) == truth.row($0) }
+                .allSatisfy { agrees(replica, of: name, on: $0, with: truth) }
         }
-        return same(center) && units.allSatisfy { same($0.book?.ledger) }
+    }
+
+    private var replicas: [(NodeID, RightsLedger?)] { [(.center, center)] + units.map { ($0.id, $0.book?.ledger) } }
+
+    /// Whether `holder`'s `replica` has `node`'s true row. Of the byzantine node's row a unit may keep another history
+    /// (it equivocated): what must agree is only its grant to the holder, which the holder sells from.
+    private func agrees(_ replica: RightsLedger, of holder: NodeID, on node: NodeID, with truth: RightsLedger) -> Bool {
+        if node == byzantine?.id, holder != .center {
+            return replica.row(node).grantedTo[holder] == truth.row(node).grantedTo[holder]
+        }
+        return replica.row(node) == truth.row(node)
     }
 
     /// Honest units hold nothing after returning, and every unit of stock is sold, back at the center, or held by

@@ -52,28 +52,36 @@ struct SimulationTests {
     }
 
     /// Issue 12's proof: a member whose key an attacker holds sends forged, altered, replayed and other owners' rows
-    /// and made-up grants of its own at every step, and pulls grants to itself. On the honest nodes no oversell, no
-    /// negative rights, no row an honest owner did not write; at the end, conservation (what it was granted stays with
-    /// it) and convergence.
+    /// and made-up grants of its own at every step, signs a different history for each node it talks to
+    /// (equivocation), forges the config-center's witness, and pulls grants to itself. On the honest nodes no
+    /// oversell, no negative rights, no row an honest owner did not write; at the end, conservation (what it was
+    /// granted stays with it) and convergence.
     @Test("with a byzantine member: the invariants hold on the honest nodes, for every seed")
     func invariantsHoldWithAByzantineMember() async {
         let seeds = Array(Self.seeds.prefix(500))
-        let outcome = await Self.onOwnThread { () -> (attacks: Int, refused: Int, sold: Int64, failure: String?) in
+        let outcome = await Self.onOwnThread { () -> (attacks: Int, forks: Int, refused: Int, conflicting: Int, forged: Int, sold: Int64, failure: String?) in
             var attacks = 0
+            var forks = 0
             var refused = 0
+            var conflicting = 0
+            var forged = 0
             var sold: Int64 = 0
             for seed in seeds {
                 var simulation = Simulation(seed: seed, byzantine: true)
                 simulation.run(steps: 400)
                 if simulation.failures.isEmpty { simulation.endSaleAndConverge() }
                 attacks += simulation.byzantine?.attacksSent ?? 0
-                refused += ([simulation.centerKept] + simulation.units.map(\.kept)).reduce(0) { $0 + $1.refusedOverdrawn }
+                forks += simulation.byzantine?.forks.count ?? 0
+                let kept = [simulation.centerKept] + simulation.units.map(\.kept)
+                refused += kept.reduce(0) { $0 + $1.refusedOverdrawn }
+                conflicting += kept.reduce(0) { $0 + $1.refusedConflicting }
+                forged += kept.reduce(0) { $0 + $1.refusedWitnesses }
                 sold += simulation.units.reduce(0) { $0 + simulation.truth.row($1.id).held }
                 guard simulation.failures.isEmpty else {
-                    return (attacks, refused, sold, "seed \(seed) failed (replay: SIM_SEED=\(seed) swift test --filter SimulationTests): \(simulation.failures.prefix(3))")
+                    return (attacks, forks, refused, conflicting, forged, sold, "seed \(seed) failed (replay: SIM_SEED=\(seed) swift test --filter SimulationTests): \(simulation.failures.prefix(3))")
                 }
             }
-            return (attacks, refused, sold, nil)
+            return (attacks, forks, refused, conflicting, forged, sold, nil)
         }
         if let failure = outcome.failure {
             Issue.record(Comment(rawValue: failure))
@@ -81,7 +89,30 @@ struct SimulationTests {
         }
         #expect(outcome.attacks > seeds.count * 50, "the byzantine node attacked at nearly every step")
         #expect(outcome.refused > 0, "some of its made-up grants went beyond what it held, and were refused")
+        #expect(outcome.forks > seeds.count, "it signed other histories for other nodes")
+        #expect(outcome.conflicting > 0, "its histories met at some node, which refused the later one")
+        #expect(outcome.forged > 0, "its forged witnesses were refused")
         #expect(outcome.sold > 0, "honest units still sold")
+    }
+
+    /// The mutation check of the witness rule: the same attack against units that count other units' grants as the
+    /// rows say (as they did before the witness) makes the honest units together sell more than was minted in some seed.
+    /// If this stops failing, the attack above no longer tests what it claims to.
+    @Test("without the witness rule, the byzantine member's equivocation oversells")
+    func equivocationOversellsWithoutTheWitness() async {
+        let broken = await Self.onOwnThread { () -> UInt64? in
+            for seed in UInt64(0)..<200 {
+                var simulation = Simulation(seed: seed, byzantine: true, trustsRows: true)
+                // Every step, whatever else fails: what counts here is whether honest units sold stock never minted.
+                for _ in 0..<400 {
+                    simulation.step()
+                    simulation.check()
+                    if simulation.failures.contains(where: { $0.contains("honest units hold") }) { return seed }
+                }
+            }
+            return nil
+        }
+        #expect(broken != nil, "no seed of 200 broke an invariant with the witness rule off")
     }
 
     @Test("a seed replays exactly")
