@@ -51,29 +51,11 @@ extension ClusterProcessTests {
                     for (target, url) in targets {
                         let other: NodeID = target == "eu-west-1" ? "us-east-1" : "eu-west-1"
                         let body = try Self.attack(on: target, other: other, centerRow: centerRow, round: round)
-                        var request = HTTPClientRequest(url: url + "/v1/gossip")
-                        request.method = .POST
-                        for field in TestKeys.gossipHeaders(body, from: Self.mallory.rawValue, seal: seal) {
-                            request.headers.add(name: field.name.rawName, value: field.value)
-                        }
-                        request.body = .bytes(ByteBuffer(bytes: body))
-                        let response = try await cluster.http.execute(request, timeout: .seconds(10))
-                        #expect(response.status == .ok, "the message itself is genuine: mallory is a member")
-                        _ = try await response.body.collect(upTo: 4 << 20)
+                        try await Self.send(body, to: url, seal: seal, cluster)
                     }
                 }
 
-                // Buyers at both honest units until neither sells any more.
-                var sold = 0
-                var quiet = 0
-                var index = 0
-                while quiet < 60, index < 600 {
-                    index += 1
-                    let unit = index % 2 == 0 ? "eu-west-1" : "us-east-1"
-                    let answer = try await cluster.purchase(at: unit, sale: Self.sale, user: "buyer-\(index)")
-                    if answer.status == 201 { sold += 1; quiet = 0 } else { quiet += 1 }
-                    if answer.status == 503 { try await Task.sleep(for: .milliseconds(50)) }
-                }
+                let sold = try await Self.buyUntilQuiet(cluster)
                 #expect(sold <= 7, "the honest units sold only their own 7 (mallory keeps its 3)")
                 #expect(sold >= 1)
                 let stored = try cluster.stored("eu-west-1", sale: Self.sale).orders + cluster.stored("us-east-1", sale: Self.sale).orders
@@ -89,6 +71,103 @@ extension ClusterProcessTests {
                 #expect(status.units.allSatisfy { $0.rightsHeld >= 0 })
                 #expect(status.units.first { $0.unit == Self.mallory.rawValue }?.rightsHeld == 3)
             }
+        }
+
+        /// Mallory holds 3 of the 10 and signs two histories of its row: one giving its 3 to eu-west-1, shown to
+        /// eu-west-1 only (with a witness it signed itself), and one giving the same 3 to us-east-1, shown to us-east-1
+        /// and the config-center. Each honest unit alone sees a consistent row; without the config-center's witness
+        /// both would sell the 3 (13 sold of 10). The units sell a grant from another unit only as far as the
+        /// config-center witnessed it, so the 3 are sold once, at us-east-1, and never more than the 10.
+        @Test func twoHistoriesSellMallorysStockOnce() async throws {
+            try await LocalCluster.run { cluster in
+                let secretFile = cluster.root + "/cluster-secret"
+                try Self.secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+                // Slow gossip between the honest units, so that the forks reach each unit first from mallory.
+                let gossip = ["--cluster-secret-file", secretFile, "--gossip-interval-ms", "300"]
+                try await cluster.startCenter(extraArguments: ["--cluster-secret-file", secretFile])
+                for region in ["eu-west", "us-east"] { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
+                _ = try await cluster.client.addUnit(UnitSpec(
+                    id: Self.mallory.rawValue, region: "eu-west", url: "http://127.0.0.1:9",
+                    publicKey: TestKeys.key(Self.mallory.rawValue).publicKey))
+                try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: gossip)
+                try await cluster.startUnit("us-east-1", region: "us-east", extraArguments: gossip)
+                try await cluster.waitForRegistration(["eu-west-1", "us-east-1"])
+                let now = Date()
+                _ = try await cluster.client.createSale(
+                    SaleSpec(id: Self.sale, title: "Phone", stock: 10, startsAt: now, endsAt: now.addingTimeInterval(3600)))
+                _ = try await cluster.client.allocate(sale: Self.sale, AllocationSpec(counts: ["eu-west": 6, "us-east": 4]))
+                try await cluster.waitForStock("eu-west-1", sale: Self.sale, stock: 3)
+                try await cluster.waitForStock("us-east-1", sale: Self.sale, stock: 4)
+                let centerRow = try #require(try await cluster.client.config().sales.first?.centerRow)
+                #expect(centerRow.grantedTo[Self.mallory] == 3)
+
+                let seal = try #require(GossipSeal(secret: Array(Self.secret.utf8)))
+                for _ in 0..<3 {
+                    try await Self.send(try Self.fork(giving: "eu-west-1"), to: cluster.unitURL("eu-west-1"), seal: seal, cluster)
+                    try await Self.send(try Self.fork(giving: "us-east-1"), to: cluster.unitURL("us-east-1"), seal: seal, cluster)
+                    try await Self.send(try Self.fork(giving: "us-east-1"), to: cluster.centerURL, seal: seal, cluster)
+                }
+
+                let sold = try await Self.buyUntilQuiet(cluster)
+                #expect(sold <= 10, "mallory's 3 were not sold twice")
+                #expect(sold > 7, "they were sold once, where the config-center's history put them")
+                let stored = try cluster.stored("eu-west-1", sale: Self.sale).orders + cluster.stored("us-east-1", sale: Self.sale).orders
+                #expect(stored == sold)
+                let metrics = String(decoding: try await cluster.get(cluster.unitURL("eu-west-1") + "/metrics").body, as: UTF8.self)
+                #expect(Self.counter(metrics, "flashsale_gossip_rows_refused_total{reason=\"witness-unsigned\"}") > 0)
+                // The config-center's account follows the units' heartbeats.
+                var status = try await cluster.client.status(sale: Self.sale)
+                for _ in 0..<50 where status.sold != sold {
+                    try await Task.sleep(for: .milliseconds(200))
+                    status = try await cluster.client.status(sale: Self.sale)
+                }
+                #expect(status.sold == sold)
+                #expect(status.units.allSatisfy { $0.rightsHeld >= 0 })
+            }
+        }
+
+        /// Mallory's message giving its 3 to `receiver`, its own row signed by its own key, with a witness of that
+        /// grant that mallory signed (the config-center's key is not the attacker's to have).
+        static func fork(giving receiver: NodeID) throws -> Data {
+            let key = TestKeys.key(mallory.rawValue)
+            let own = LedgerRow(grantedTo: [receiver: 3])
+            let now = Date().millisecondsSince1970
+            var digest = GossipDigest(
+                sale: sale, from: mallory, rows: [mallory: own],
+                signatures: [mallory: try RowSignature.sign(own, of: mallory, sale: sale, key: key)],
+                pulse: Pulse(node: mallory, available: 0, demandPerSecond: 0, heartbeatMs: now))
+            digest = TestKeys.witnessing(digest, GrantWitness(grants: [mallory: [receiver: 3]]), as: mallory.rawValue)
+            return try WireJSON.encoder.encode(
+                GossipEnvelope(from: mallory, sentAtMs: now, nonce: UUID().uuidString, digests: [digest]))
+        }
+
+        /// Posts `body` as mallory's gossip to `url`; the message itself is genuine (mallory is a member).
+        static func send(_ body: Data, to url: String, seal: GossipSeal, _ cluster: LocalCluster) async throws {
+            var request = HTTPClientRequest(url: url + "/v1/gossip")
+            request.method = .POST
+            for field in TestKeys.gossipHeaders(body, from: mallory.rawValue, seal: seal) {
+                request.headers.add(name: field.name.rawName, value: field.value)
+            }
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await cluster.http.execute(request, timeout: .seconds(10))
+            #expect(response.status == .ok, "the message itself is genuine: mallory is a member")
+            _ = try await response.body.collect(upTo: 4 << 20)
+        }
+
+        /// Buyers at both honest units until neither sells any more (60 answers in a row without a sale); how many
+        /// bought.
+        static func buyUntilQuiet(_ cluster: LocalCluster) async throws -> Int {
+            var sold = 0
+            var quiet = 0
+            var index = 0
+            while quiet < 60, index < 600 {
+                index += 1
+                let unit = index % 2 == 0 ? "eu-west-1" : "us-east-1"
+                let answer = try await cluster.purchase(at: unit, sale: sale, user: "buyer-\(index)")
+                if answer.status == 201 { sold += 1; quiet = 0 } else { quiet += 1 }
+                if answer.status == 503 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            return sold
         }
 
         /// One attack message to `target`: forgeries of the center's and `other`'s rows, the center's genuine row
