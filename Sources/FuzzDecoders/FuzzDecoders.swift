@@ -57,6 +57,12 @@ enum FuzzTarget: String, CaseIterable {
             _ = ledger.admissible(digest.rows.filter { $0.value.isPlausible(of: $0.key) })
             for node in ledger.nodes { _ = ledger.rights(of: node) }
             _ = ledger.totalMinted
+            if let witness = digest.witness {
+                var counted = RightsLedger(rows: GrantWitness.withoutUnwitnessed(digest.rows, receiver: "me"))
+                counted.merge(RightsLedger(rows: witness.rows(except: "me")))
+                _ = counted.rights(of: "me")
+                _ = witness.dominates(GrantWitness(ledger: ledger))
+            }
             if let pulse = digest.pulse {
                 let me = Pulse(node: "me", available: 50, demandPerSecond: 1, heartbeatMs: nowMs)
                 _ = RebalancePolicy().grants(me: me, peers: [pulse])
@@ -119,7 +125,8 @@ enum FuzzDecodersSeeds {
         let row = LedgerRow(minted: 0, grantedTo: ["eu-2": 5], consumed: 3, released: 1)
         let digest = GossipDigest(
             sale: "phone", from: "eu-1", rows: ["eu-1": row, .center: LedgerRow(minted: 100, grantedTo: ["eu-1": 50])],
-            pulse: Pulse(node: "eu-1", available: 42, demandPerSecond: 3.5, heartbeatMs: now))
+            pulse: Pulse(node: "eu-1", available: 42, demandPerSecond: 3.5, heartbeatMs: now),
+            witness: GrantWitness(grants: ["eu-1": ["eu-2": 5, .center: 2]]), witnessSignature: String(repeating: "ab", count: 64))
         let envelope = GossipEnvelope(from: "eu-1", sentAtMs: now, nonce: "n-1", digests: [digest])
         let terms = SaleTerms(id: "phone", title: "Phone", startsAtMs: now, endsAtMs: now + 3_600_000, perUserLimit: 1)
         let config = ClusterConfig(
