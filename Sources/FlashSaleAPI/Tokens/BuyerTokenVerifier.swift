@@ -197,7 +197,9 @@ extension BuyerTokenVerifier {
                 newer = [:]
             }
             newer[digest] = claims
-            assert(newer.count <= generationMaxEntries && older.count <= generationMaxEntries)
+            precondition(
+                newer.count <= generationMaxEntries && older.count <= generationMaxEntries,
+                "invariant: the verified-token cache holds at most two generations")
             return dropped
         }
 

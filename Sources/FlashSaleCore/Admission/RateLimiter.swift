@@ -47,7 +47,9 @@ public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
             decision = bucket.take(atMs: nowMs)
             current[key] = bucket
         }
-        assert(current.count <= generationCapacity && previous.count <= generationCapacity)
+        precondition(
+            current.count <= generationCapacity && previous.count <= generationCapacity,
+            "invariant: a rate limiter holds at most maxKeys buckets")
         return decision
     }
 

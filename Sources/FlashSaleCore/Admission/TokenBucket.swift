@@ -37,7 +37,7 @@ public struct TokenBucket: Sendable, Hashable {
         refill(to: nowMs)
         if units >= Self.unitsPerToken {
             units -= Self.unitsPerToken
-            assert(units >= 0 && units <= capacityUnits)
+            precondition(units >= 0 && units <= capacityUnits, "invariant: a bucket holds 0...capacity")
             return .allowed
         }
         return .refused(retryAfterMs: waitForNextTokenMs(from: nowMs))
@@ -70,7 +70,7 @@ public struct TokenBucket: Sendable, Hashable {
     /// latest time, since the refill resumes only from there.
     private func waitForNextTokenMs(from nowMs: Int64) -> Int64 {
         let missingUnits = Self.unitsPerToken - units
-        assert(missingUnits > 0)
+        precondition(missingUnits > 0, "invariant: a refused take lacks a token")
         let refillMs = (missingUnits + refillUnitsPerMs - 1) / refillUnitsPerMs
         let last = refilledAtMs ?? nowMs
         guard last > nowMs else { return refillMs }

@@ -48,7 +48,7 @@ public struct RightsLedger: Sendable, Hashable, Codable {
         let held = rights(of: from)
         guard held >= amount else { throw .insufficientRights(node: from, held: held, wanted: amount) }
         rows[from, default: LedgerRow()].grantedTo[to, default: 0] += amount
-        assert(rights(of: from) >= 0)
+        precondition(rights(of: from) >= 0, "invariant: rights >= 0 after a grant")
     }
 
     /// `node` sells `amount` units from its rights.
@@ -57,7 +57,7 @@ public struct RightsLedger: Sendable, Hashable, Codable {
         let held = rights(of: node)
         guard held >= amount else { throw .insufficientRights(node: node, held: held, wanted: amount) }
         rows[node, default: LedgerRow()].consumed += amount
-        assert(rights(of: node) >= 0)
+        precondition(rights(of: node) >= 0, "invariant: rights >= 0 after a sale")
     }
 
     /// Orders of `node` worth `amount` units expired or were cancelled: the units return to its rights.

@@ -19,7 +19,7 @@ public struct OrderIDSequence: Sendable {
         } else {
             id = OrderID(unit: unit, milliseconds: max(nowMs, 0), sequence: 0)
         }
-        assert(last.map { $0 < id } ?? true, "order ids must increase")
+        precondition(last.map { $0 < id } ?? true, "invariant: order ids only grow")
         last = id
         return id
     }

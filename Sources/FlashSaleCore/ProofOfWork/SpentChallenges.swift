@@ -35,7 +35,9 @@ public struct SpentChallenges: Sendable {
         else { return false }
         expiryBySignature[signature] = expiresAtMs
         push((expiresAtMs, signature))
-        assert(heap.count == expiryBySignature.count && heap.count <= maxEntries)
+        precondition(
+            heap.count == expiryBySignature.count && heap.count <= maxEntries,
+            "invariant: the spent set and its expiry heap agree, within maxEntries")
         return true
     }
 

@@ -53,22 +53,20 @@ public struct PurchaseBook: Sendable {
         precondition(admission(for: order.userID) == .admit, "hold without admission")
         holdings[order.userID, default: []].append(order)
         inFlight += 1
-        assert(available >= 0)
+        precondition(available >= 0, "invariant: orders in flight never exceed the unit's rights")
     }
 
-    /// `orders` are durable: they leave the in-flight count and enter the ledger as consumed.
+    /// `orders` are durable: they leave the in-flight count and enter the ledger as consumed. Each was held against
+    /// `available`, so the ledger always has the rights for them: if it had not, this book and SQLite disagree, and
+    /// the unit stops rather than sell from a book it cannot trust (a restart rebuilds it from SQLite).
     public mutating func committed(count: Int64) {
         guard count > 0 else { return }
-        assert(count <= inFlight, "committed more than was in flight")
+        precondition(count <= inFlight, "invariant: only orders in flight are committed")
         inFlight -= count
         do {
             try ledger.consume(count, at: unit)
         } catch {
-            // The database accepted these orders, so it is right and the cache is not: follow it.
-            assertionFailure("ledger refused committed orders: \(error)")
-            var row = ledger.row(unit)
-            row.consumed += count
-            ledger.merge(row, of: unit)
+            preconditionFailure("invariant: committed orders are within the unit's rights (\(error))")
         }
         rightsHeld = ledger.rights(of: unit)
     }
@@ -76,8 +74,7 @@ public struct PurchaseBook: Sendable {
     /// The write of `order` failed: its stock and the user's slot come back.
     public mutating func abandoned(_ order: Order) {
         guard var held = holdings[order.userID], let index = held.firstIndex(where: { $0.id == order.id }) else {
-            assertionFailure("abandoned an order that was not held")
-            return
+            preconditionFailure("invariant: only an order in flight is abandoned")
         }
         held.remove(at: index)
         holdings[order.userID] = held.isEmpty ? nil : held
@@ -100,11 +97,7 @@ public struct PurchaseBook: Sendable {
         do {
             try ledger.release(count, at: unit)
         } catch {
-            // SQLite accepted the release, so it is right and the cache is not: follow it.
-            assertionFailure("ledger refused released orders: \(error)")
-            var row = ledger.row(unit)
-            row.released += count
-            ledger.merge(row, of: unit)
+            preconditionFailure("invariant: an order released was held (\(error))")
         }
         rightsHeld = ledger.rights(of: unit)
     }

@@ -53,10 +53,11 @@ enum UnitRoutes {
                 return badKey
             }
             // Without a key nothing can be replayed: a purchase that cannot happen is refused before any filter.
-            if key == nil, let answer = desk.saleAnswer(sale: sale) {
-                return try response(for: answer, sale: sale, counting: metrics)
+            let terms: SaleTerms
+            switch desk.opening(sale: sale, replayable: key != nil) {
+            case .filters(let open): terms = open
+            case .answer(let answer): return try response(for: answer, sale: sale, counting: metrics)
             }
-            guard let terms = desk.terms(sale: sale) else { return try response(for: .unknownSale, sale: sale, counting: metrics) }
             let rules = terms.rules
             var namedUser: String?
             if !rules.requireToken {

@@ -1,6 +1,7 @@
 // What a purchase request came to, as the `outcome` label of flashsale_purchases_total.
 
 import FlashSaleAPI
+import FlashSaleCore
 
 /// A purchase's answer as a small integer: a new order, a replay, or the refusal's problem code. The set is fixed,
 /// so every counter is made when the unit starts and a purchase only indexes an array and bumps an atomic.

@@ -1,7 +1,5 @@
 // Every answer a purchase can get, before it becomes HTTP.
 
-import FlashSaleCore
-
 /// The result of one purchase attempt at this unit.
 public enum PurchaseOutcome: Sendable, Equatable {
     /// A new order, durable in SQLite.

@@ -1,0 +1,211 @@
+// The unit's decisions as one deterministic state machine: what the node runs and what the simulation drives.
+
+/// Everything one unit decides, with no I/O, no clock and no randomness of its own: per sale the purchase book (terms,
+/// ledger, holdings, orders in flight) and the demand meter; the order-id sequence; the idempotency index; whether
+/// the unit is still recovering a lost database. Events come in (a purchase, an order persisted or not, rows and
+/// grants learned, a grant made, orders paid or released, a configuration adopted, recovery finished) with the time
+/// passed in; decisions come out (answer this buyer, persist this order first).
+///
+/// "Durable before visible" is decided here: a purchase is admitted as `.persist(order)` and counts as sold only
+/// when `persisted` says the order is in SQLite; a buyer is answered `created` only then. The ledger it sells from
+/// holds only what the node wrote durably (its own counters follow persisted orders; others' rows and grants are
+/// merged after the node wrote them). The node wraps it in one lock (`PurchaseDesk`), and the seeded simulation runs
+/// the same type with a simulated disk that loses what was not persisted at a crash.
+public struct UnitMachine: Sendable {
+    /// One sale at this unit: the purchase book and the demand meter, together so a purchase looks the sale up once.
+    public struct Sale: Sendable {
+        public var book: PurchaseBook
+        public var meter: DemandMeter
+    }
+
+    /// What to do with a purchase.
+    public enum PurchaseDecision: Sendable, Equatable {
+        /// Answer the buyer now: a refusal, or a replay of an order already made.
+        case answer(PurchaseOutcome)
+        /// Write this order durably; answer `created` once `persisted(_:)` is told it is (or `notPersisted`).
+        case persist(Order)
+    }
+
+    public let unit: NodeID
+    /// When units gossip, a unit out of stock while others hold some says "try again" (503), not "sold out".
+    public let gossiping: Bool
+    /// Set while a unit that started on a new database waits for its own row from the other nodes: it sells nothing.
+    public private(set) var isRecovering: Bool
+    public private(set) var sales: [String: Sale] = [:]
+    private var sequence: OrderIDSequence
+    /// Idempotency keys of every sale at this unit (a key names one request of one user, whatever the sale).
+    private var keys = IdempotencyIndex()
+
+    public init(unit: NodeID, lastOrderID: OrderID? = nil, gossiping: Bool = false, recovering: Bool = false) {
+        self.unit = unit
+        self.gossiping = gossiping
+        self.isRecovering = recovering
+        self.sequence = OrderIDSequence(unit: unit, resumingAfter: lastOrderID)
+    }
+
+    // MARK: Purchases
+
+    /// One purchase of one unit of `saleID` by `user` (a valid user id) at `nowMs`, with the buyer's idempotency key
+    /// if any: a known key first (a retry gets its order back even after the sale ended), then the buyer's demand is
+    /// counted, then the sale's phase, the per-user limit and the stock; an admitted order holds its stock and its
+    /// key until the node reports whether it was persisted.
+    public mutating func purchase(sale saleID: String, user: String, idempotencyKey: String?, nowMs: Int64) -> PurchaseDecision {
+        if isRecovering { return .answer(.recovering) }
+        if let replay = replay(sale: saleID, user: user, idempotencyKey: idempotencyKey) { return .answer(replay) }
+        guard var sale = sales[saleID] else { return .answer(.unknownSale) }
+        sale.meter.record(buyer: user, atMs: nowMs)
+        defer { sales[saleID] = sale }
+        if let answer = Self.phaseAnswer(sale.book, nowMs: nowMs) { return .answer(answer) }
+        switch sale.book.admission(for: user) {
+        case .limitReached(let existing): return .answer(.alreadyBought(existing: existing))
+        case .soldOut: return .answer(outOfStock(sale.book))
+        case .admit:
+            let order = Order(id: sequence.next(nowMs: nowMs), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
+            sale.book.hold(order)
+            keys.begin(order)
+            return .persist(order)
+        }
+    }
+
+    /// `order`, admitted by `purchase`, is durable: it counts as sold, and its key now replays it.
+    public mutating func persisted(_ order: Order) {
+        precondition(sales[order.saleID] != nil, "invariant: an order persisted belongs to a sale of the machine")
+        sales[order.saleID]?.book.committed(count: 1)
+        keys.finish(order)
+    }
+
+    /// `order`, admitted by `purchase`, could not be written: its stock and its key come back.
+    public mutating func notPersisted(_ order: Order) {
+        precondition(sales[order.saleID] != nil, "invariant: an order abandoned belongs to a sale of the machine")
+        sales[order.saleID]?.book.abandoned(order)
+        keys.abandon(order)
+    }
+
+    /// What a known idempotency key answers, before any other check. Nil when there is no key or it is new.
+    public func replay(sale saleID: String, user: String, idempotencyKey: String?) -> PurchaseOutcome? {
+        guard let idempotencyKey else { return nil }
+        switch keys.lookup(user: user, key: idempotencyKey, sale: saleID) {
+        case .new: return nil
+        case .replay(let order): return .replayed(order)
+        case .inProgress: return .idempotencyInProgress
+        case .mismatch: return .idempotencyKeyMismatch
+        }
+    }
+
+    /// What a purchase of `saleID` meets before any buyer filter runs.
+    public enum Opening: Sendable, Equatable {
+        /// Run the filters with these terms, then `purchase`.
+        case filters(SaleTerms)
+        /// Answer now.
+        case answer(PurchaseOutcome)
+    }
+
+    /// The answer for a purchase that needs no buyer at all (recovering, unknown sale, not open, nothing left
+    /// anywhere), so filters that cost more (token, captcha) are not paid for a purchase that cannot happen; else the
+    /// sale's terms. With an idempotency key (`replayable`) only an unknown sale is answered early: a retry gets its
+    /// order back whatever the sale's state. Not when this unit is only dry while stock is held elsewhere: that buyer
+    /// goes through the filters to `purchase`, which counts their demand (what makes peers send stock here; a buyer
+    /// answered early would never be counted), and only buyers who passed the rate limits and token check count, so
+    /// one client cannot pull stock toward itself.
+    public func opening(sale saleID: String, replayable: Bool, nowMs: Int64) -> Opening {
+        guard let book = sales[saleID]?.book else { return .answer(isRecovering && !replayable ? .recovering : .unknownSale) }
+        if replayable { return .filters(book.terms) }
+        if isRecovering { return .answer(.recovering) }
+        if let answer = Self.phaseAnswer(book, nowMs: nowMs) { return .answer(answer) }
+        if book.available <= 0, case let answer = outOfStock(book), answer != .rebalancing { return .answer(answer) }
+        return .filters(book.terms)
+    }
+
+    // MARK: Orders after the purchase
+
+    /// Orders of `saleID` that were cancelled or expired durably: their stock is for sale again.
+    public mutating func released(sale saleID: String, orders: [Order]) {
+        guard !orders.isEmpty else { return }
+        sales[saleID]?.book.released(orders)
+        for order in orders { keys.update(order) }
+    }
+
+    /// `order` was paid, durably.
+    public mutating func paid(_ order: Order) {
+        sales[order.saleID]?.book.paid(order)
+        keys.update(order)
+    }
+
+    // MARK: Rights
+
+    /// Other nodes' rows (and grants witnessed to this unit) the node already wrote durably.
+    public mutating func merge(sale saleID: String, others: RightsLedger) {
+        sales[saleID]?.book.merge(RightsLedger(rows: others.rows.filter { $0.key != unit }))
+    }
+
+    /// Takes `amount` out of what this unit can sell, for a grant to `node` that the node writes durably next, before
+    /// anyone can hear of it. Orders in flight keep their stock: only what is available can go. A recovering unit does
+    /// not know yet how much it holds: it gives nothing.
+    public mutating func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws(LedgerError) {
+        guard !isRecovering else { throw .insufficientRights(node: unit, held: 0, wanted: amount) }
+        guard sales[saleID] != nil else { throw .insufficientRights(node: unit, held: 0, wanted: amount) }
+        try sales[saleID]?.book.grant(amount, to: node)
+    }
+
+    // MARK: Configuration and recovery
+
+    /// Installs or refreshes a sale from durable state: new terms, and ledger knowledge the node already wrote.
+    /// `orders` (those holding stock) and `keyed` (those with an idempotency key) are used only when the sale is new
+    /// to the machine. While the unit is recovering the book is replaced whole: it has taken no orders, and its own
+    /// row is back in the durable ledger.
+    public mutating func load(terms: SaleTerms, ledger: RightsLedger, orders: [Order], keyed: [Order] = []) {
+        if sales[terms.id] == nil { for order in keyed { keys.finish(order) } }
+        if sales[terms.id] != nil, !isRecovering {
+            sales[terms.id]?.book.update(terms: terms)
+            // The book already counts its own orders (committed(count:) adds); folding in the durable copy of its
+            // own row as well would count them twice, so only the other nodes' rows are merged.
+            merge(sale: terms.id, others: ledger)
+        } else {
+            sales[terms.id] = Sale(book: PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders), meter: DemandMeter())
+        }
+    }
+
+    /// The unit's own rows are back in the durable ledger and in the books: it may sell.
+    public mutating func finishRecovery() { isRecovering = false }
+
+    // MARK: What the machine knows
+
+    public func terms(sale saleID: String) -> SaleTerms? { sales[saleID]?.book.terms }
+
+    /// What buyers see of a sale here: its terms and the stock this unit can still promise.
+    public func snapshot(sale saleID: String) -> SaleSnapshot? {
+        sales[saleID].map { SaleSnapshot(terms: $0.book.terms, available: $0.book.available) }
+    }
+
+    /// Every sale's snapshot, by sale id.
+    public var snapshots: [SaleSnapshot] {
+        sales.values.map { SaleSnapshot(terms: $0.book.terms, available: $0.book.available) }.sorted { $0.terms.id < $1.terms.id }
+    }
+
+    /// This unit's soft state for `saleID` at `nowMs`: what it can promise and how fast buyers come.
+    public func pulse(sale saleID: String, nowMs: Int64) -> Pulse? {
+        sales[saleID].map {
+            Pulse(node: unit, available: $0.book.available, demandPerSecond: $0.meter.rate(atMs: nowMs), heartbeatMs: nowMs)
+        }
+    }
+
+    /// The unit's own durable row per sale (for heartbeats and gossip).
+    public var ownRows: [String: LedgerRow] { sales.mapValues { $0.book.ledger.row(unit) } }
+
+    // MARK: Decisions
+
+    /// The answer of a sale that is not open at `nowMs`, or nil when it is.
+    private static func phaseAnswer(_ book: PurchaseBook, nowMs: Int64) -> PurchaseOutcome? {
+        switch book.terms.phase(atMs: nowMs) {
+        case .scheduled(let startsInMs): .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
+        case .ended: .ended
+        case .paused: .paused
+        case .open: nil
+        }
+    }
+
+    /// None left here: "try again" while gossip can bring stock from nodes that still hold some, else sold out.
+    private func outOfStock(_ book: PurchaseBook) -> PurchaseOutcome {
+        gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
+    }
+}
