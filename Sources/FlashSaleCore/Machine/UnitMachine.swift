@@ -52,19 +52,15 @@ public struct UnitMachine: Sendable {
     public mutating func purchase(sale saleID: String, user: String, idempotencyKey: String?, nowMs: Int64) -> PurchaseDecision {
         if isRecovering { return .answer(.recovering) }
         if let replay = replay(sale: saleID, user: user, idempotencyKey: idempotencyKey) { return .answer(replay) }
-        guard var sale = sales[saleID] else { return .answer(.unknownSale) }
-        sale.meter.record(buyer: user, atMs: nowMs)
-        defer { sales[saleID] = sale }
-        if let answer = Self.phaseAnswer(sale.book, nowMs: nowMs) { return .answer(answer) }
-        switch sale.book.admission(for: user) {
-        case .limitReached(let existing): return .answer(.alreadyBought(existing: existing))
-        case .soldOut: return .answer(outOfStock(sale.book))
-        case .admit:
-            let order = Order(id: sequence.next(nowMs: nowMs), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
-            sale.book.hold(order)
-            keys.begin(order)
-            return .persist(order)
-        }
+        guard sales[saleID] != nil else { return .answer(.unknownSale) }
+        // Mutated in place, never copied out of `sales` while a copy lives: that would make the write copy the
+        // book's holdings, every purchase.
+        sales[saleID]?.meter.record(buyer: user, atMs: nowMs)
+        if let refusal = refusal(sale: saleID, user: user, nowMs: nowMs) { return .answer(refusal) }
+        let order = Order(id: sequence.next(nowMs: nowMs), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
+        sales[saleID]?.book.hold(order)
+        keys.begin(order)
+        return .persist(order)
     }
 
     /// `order`, admitted by `purchase`, is durable: it counts as sold, and its key now replays it.
@@ -193,6 +189,17 @@ public struct UnitMachine: Sendable {
     public var ownRows: [String: LedgerRow] { sales.mapValues { $0.book.ledger.row(unit) } }
 
     // MARK: Decisions
+
+    /// Why `user` cannot buy in `saleID` at `nowMs` (unknown, not open, limit reached, none left), or nil.
+    private func refusal(sale saleID: String, user: String, nowMs: Int64) -> PurchaseOutcome? {
+        guard let book = sales[saleID]?.book else { return .unknownSale }
+        if let answer = Self.phaseAnswer(book, nowMs: nowMs) { return answer }
+        switch book.admission(for: user) {
+        case .admit: return nil
+        case .limitReached(let existing): return .alreadyBought(existing: existing)
+        case .soldOut: return outOfStock(book)
+        }
+    }
 
     /// The answer of a sale that is not open at `nowMs`, or nil when it is.
     private static func phaseAnswer(_ book: PurchaseBook, nowMs: Int64) -> PurchaseOutcome? {

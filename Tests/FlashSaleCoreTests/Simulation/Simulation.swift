@@ -25,6 +25,11 @@ struct Simulation {
     let fanout = 2
     private(set) var failures: [String] = []
     private(set) var grantsMade = 0
+    /// Buyers whose order was in flight when their unit crashed: (unit index, user, idempotency key).
+    private var retries: [(Int, String, String)] = []
+    /// Orders acknowledged (the group commit wrote them), and purchases retried after a crash lost them.
+    private(set) var acknowledged = 0
+    private(set) var retriesMade = 0
 
     /// A run of `seed`; with `byzantine`, one more member that attacks at every step (`SimByzantine`). With
     /// `trustsRows`, units count grants from other units without the config-center's witness: the mutation check of
@@ -109,6 +114,8 @@ struct Simulation {
         }
         for index in units.indices {
             if units[index].isUp, rng.chance(1) {
+                // Its buyers in flight were never answered: they try again, with the same key.
+                retries += units[index].inFlight.map { (index, $0.userID, $0.idempotencyKey ?? "") }
                 units[index].crash()
             } else if !units[index].isUp, rng.chance(10) {
                 units[index].restart()
@@ -127,12 +134,27 @@ struct Simulation {
     private var nodes: [NodeID] { [.center] + units.map(\.id) + (byzantine.map { [$0.id] } ?? []) }
     private var honestNodes: [NodeID] { [.center] + units.map(\.id) }
 
+    /// New buyers at each unit (each with an idempotency key), buyers whose order was lost in a crash retrying
+    /// with the same key, the group commit (now and then a tick late, so orders are in flight across gossip and
+    /// grants), and now and then a buyer cancelling (or letting the payment window close on) an order.
     private mutating func buyers() {
         for index in units.indices where units[index].isUp {
             for _ in 0..<rng.int(0...demand[index]) {
                 nextUser += 1
-                _ = units[index].purchase(user: "user-\(nextUser)", nowMs: nowMs)
+                _ = units[index].purchase(user: "user-\(nextUser)", key: "key-\(nextUser)", nowMs: nowMs)
             }
+        }
+        let due = retries
+        retries = []
+        retriesMade += due.count
+        for (index, user, key) in due where units[index].isUp {
+            _ = units[index].purchase(user: user, key: key, nowMs: nowMs)
+        }
+        for index in units.indices where units[index].isUp && rng.chance(70) {
+            acknowledged += units[index].commit().count
+        }
+        for index in units.indices where units[index].isUp && !units[index].diskOrders.isEmpty && rng.chance(5) {
+            units[index].release(orderAt: rng.int(0...(units[index].diskOrders.count - 1)))
         }
     }
 
@@ -221,9 +243,11 @@ struct Simulation {
             if let book = unit.book, book.ledger.rights(of: unit.id) < 0 || book.available < 0 {
                 failures.append("tick \(tick): \(unit.id) sees \(book.ledger.rights(of: unit.id)) rights of its own")
             }
-            if Int64(unit.diskOrders.count) != unit.disk.row(unit.id).held {
-                failures.append("tick \(tick): \(unit.id) holds \(unit.diskOrders.count) orders, its row says \(unit.disk.row(unit.id).held)")
+            if Int64(unit.holding) != unit.disk.row(unit.id).held {
+                failures.append("tick \(tick): \(unit.id) holds \(unit.holding) orders, its row says \(unit.disk.row(unit.id).held)")
             }
+            // One key never makes two orders; a user never holds more than the limit (buyers retry at their unit).
+            if let broken = unit.violations.first { failures.append("tick \(tick): \(unit.id): \(broken)") }
         }
         if center.rights(of: .center) < 0 { failures.append("tick \(tick): the center has negative rights") }
         // No replica holds more of an honest node's row than that node wrote: nothing forged or altered got in.
@@ -240,6 +264,7 @@ struct Simulation {
     mutating func endSaleAndConverge(maxRounds: Int = 400) {
         network.heal()
         for index in units.indices where !units[index].isUp { units[index].restart() }
+        for index in units.indices { acknowledged += units[index].commit().count }
         for round in 0..<maxRounds {
             tick += 1
             for index in units.indices where units[index].available > 0 {
