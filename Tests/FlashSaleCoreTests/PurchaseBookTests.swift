@@ -235,7 +235,7 @@ struct PurchaseBookTests {
         #expect(book.ordersHeld == 2)
     }
 
-    @Test("random holds, commits, abandons and grants never promise more than the unit's rights")
+    @Test("random holds, commits, abandons, grants in and grants out never promise more than the unit's rights")
     func randomNeverOversells() throws {
         for seed in UInt64(1)...100 {
             var rng = SplitMix64(seed: seed)
@@ -246,6 +246,8 @@ struct PurchaseBookTests {
             var inFlight: [Order] = []
             var committedCount: Int64 = 0
             var perUser: [String: Int] = [:]
+            var grantsInFlight: [(Int64, Int64)] = []
+            var given: Int64 = 0
             for step in 0..<150 {
                 let at = "seed \(seed) step \(step)"
                 switch rng.int(0...9) {
@@ -278,12 +280,28 @@ struct PurchaseBookTests {
                     if rng.chance(50) { try center.grant(rng.int64(1...3), from: .center, to: Self.unit) }
                     book.merge(center)
                 default:
-                    break
+                    // A grant to a peer: set aside, then written (or not) a step later.
+                    if let (amount, _) = grantsInFlight.first {
+                        grantsInFlight.removeFirst()
+                        if rng.chance(70) {
+                            book.grantPersisted(amount, to: "u-2")
+                            given += amount
+                        } else {
+                            book.grantAbandoned(amount, to: "u-2")
+                        }
+                    } else if book.available > 0 {
+                        let amount = rng.int64(1...book.available)
+                        let total = try book.reserveGrant(amount, to: "u-2")
+                        #expect(total == given + amount, "\(at)")
+                        grantsInFlight.append((amount, total))
+                    }
                 }
                 let received = book.ledger.received(by: Self.unit)
                 #expect(book.available >= 0, "\(at)")
                 #expect(book.inFlight == Int64(inFlight.count), "\(at)")
-                #expect(book.available == book.ledger.rights(of: Self.unit) - book.inFlight, "\(at)")
+                let setAside = grantsInFlight.reduce(0) { $0 + $1.0 }
+                #expect(book.available == book.ledger.rights(of: Self.unit) - book.inFlight - setAside, "\(at)")
+                #expect(book.ledger.row(Self.unit).grantedTo["u-2", default: 0] == given, "\(at)")
                 #expect(book.ledger.row(Self.unit).consumed == committedCount, "\(at)")
                 #expect(book.ordersHeld == committedCount + Int64(inFlight.count), "\(at)")
                 #expect(book.ordersHeld <= received, "\(at)")

@@ -95,7 +95,7 @@ struct DemandMeterTests {
         #expect(board.fresh(atMs: 1_000, maxAgeMs: 2_000, excluding: "a").map(\.node) == ["b"])
     }
 
-    @Test("a unit grants only rights not promised to orders in flight")
+    @Test("a unit grants only rights not promised to orders in flight, and a grant counts once it is written")
     func bookGrant() throws {
         var ledger = RightsLedger()
         try ledger.mint(5, by: .center)
@@ -103,8 +103,15 @@ struct DemandMeterTests {
         var book = PurchaseBook(
             unit: "u", terms: SaleTerms(id: "s", title: "S", startsAtMs: 0, endsAtMs: 10, perUserLimit: 1), ledger: ledger)
         book.hold(Order(id: OrderID(unit: "u", milliseconds: 1, sequence: 0), saleID: "s", userID: "x"))
-        #expect(throws: LedgerError.self) { try book.grant(5, to: "v") }
-        try book.grant(4, to: "v")
+        #expect(throws: LedgerError.self) { _ = try book.reserveGrant(5, to: "v") }
+        #expect(try book.reserveGrant(3, to: "v") == 3, "the total given to v once written")
+        #expect(book.available == 1)
+        #expect(book.ledger.row("u").grantedTo["v"] == nil, "not given until it is written")
+        book.grantAbandoned(3, to: "v")
+        #expect(book.available == 4, "a grant not written gives its stock back")
+        #expect(try book.reserveGrant(4, to: "v") == 4)
+        #expect(book.available == 0)
+        book.grantPersisted(4, to: "v")
         #expect(book.available == 0)
         #expect(book.ledger.row("u").grantedTo["v"] == 4)
         book.committed(count: 1)

@@ -134,13 +134,28 @@ public struct UnitMachine: Sendable {
         sales[saleID]?.book.merge(RightsLedger(rows: others.rows.filter { $0.key != unit }))
     }
 
-    /// Takes `amount` out of what this unit can sell, for a grant to `node` that the node writes durably next, before
-    /// anyone can hear of it. Orders in flight keep their stock: only what is available can go. A recovering unit does
-    /// not know yet how much it holds: it gives nothing.
-    public mutating func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws(LedgerError) {
-        guard !isRecovering else { throw .insufficientRights(node: unit, held: 0, wanted: amount) }
-        guard sales[saleID] != nil else { throw .insufficientRights(node: unit, held: 0, wanted: amount) }
-        try sales[saleID]?.book.grant(amount, to: node)
+    /// Sets `amount` aside for a grant to `node` (`PurchaseBook.reserveGrant`): the node writes the returned total
+    /// durably before anyone can hear of it, then reports `grantPersisted` or `grantAbandoned`. Orders in flight keep
+    /// their stock: only what is available can go. A recovering unit does not know yet how much it holds: it gives
+    /// nothing.
+    public mutating func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws(LedgerError) -> Int64 {
+        guard !isRecovering, sales[saleID] != nil else { throw .insufficientRights(node: unit, held: 0, wanted: amount) }
+        guard let total = try sales[saleID]?.book.reserveGrant(amount, to: node) else {
+            throw .insufficientRights(node: unit, held: 0, wanted: amount)
+        }
+        return total
+    }
+
+    /// The grant reserved by `reserveGrant` is durable: it counts as given.
+    public mutating func grantPersisted(sale saleID: String, amount: Int64, to node: NodeID) {
+        precondition(sales[saleID] != nil, "invariant: a grant persisted belongs to a sale of the machine")
+        sales[saleID]?.book.grantPersisted(amount, to: node)
+    }
+
+    /// The grant reserved by `reserveGrant` could not be written: its stock is for sale again.
+    public mutating func grantAbandoned(sale saleID: String, amount: Int64, to node: NodeID) {
+        precondition(sales[saleID] != nil, "invariant: a grant abandoned belongs to a sale of the machine")
+        sales[saleID]?.book.grantAbandoned(amount, to: node)
     }
 
     // MARK: Configuration and recovery

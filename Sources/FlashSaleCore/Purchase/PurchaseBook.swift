@@ -11,6 +11,8 @@ public struct PurchaseBook: Sendable {
     public private(set) var ledger: RightsLedger
     /// Orders admitted and not yet committed.
     public private(set) var inFlight: Int64 = 0
+    /// Grants reserved and not yet written, by receiver: they hold their stock like orders in flight.
+    public private(set) var grantsInFlight: [NodeID: Int64] = [:]
     /// Orders that hold stock, by user, including those in flight. Bounded by the unit's rights.
     private var holdings: [String: [Order]] = [:]
     /// `ledger.rights(of: unit)`, kept so the hot path does not sum the ledger.
@@ -25,7 +27,7 @@ public struct PurchaseBook: Sendable {
     }
 
     /// Units this unit can still promise.
-    public var available: Int64 { rightsHeld - inFlight }
+    public var available: Int64 { rightsHeld - inFlight - grantsInFlight.values.reduce(0, +) }
 
     /// Orders held (durable and in flight).
     public var ordersHeld: Int64 { ledger.row(unit).held + inFlight }
@@ -109,15 +111,37 @@ public struct PurchaseBook: Sendable {
         holdings[order.userID] = held
     }
 
-    /// This unit gives `amount` of its rights to `node` (rebalancing, or returning stock to the config-center at
-    /// the end of a sale). Only rights not promised to orders in flight can go. The caller makes the grant durable
-    /// before it is gossiped.
-    public mutating func grant(_ amount: Int64, to node: NodeID) throws(LedgerError) {
+    /// This unit sets `amount` of its rights aside to give to `node` (rebalancing, or returning stock to the
+    /// config-center at the end of a sale): only rights not promised to orders or grants in flight can go. Returns
+    /// the total this unit will then have given `node`, which the caller writes durably before anyone can hear of it,
+    /// then reports with `grantPersisted` (or `grantAbandoned`: the stock comes back).
+    public mutating func reserveGrant(_ amount: Int64, to node: NodeID) throws(LedgerError) -> Int64 {
+        guard amount > 0, node != unit else { throw .amountNotPositive(amount) }
         guard amount <= available else {
             throw .insufficientRights(node: unit, held: available, wanted: amount)
         }
-        try ledger.grant(amount, from: unit, to: node)
+        grantsInFlight[node, default: 0] += amount
+        return ledger.row(unit).grantedTo[node, default: 0] + grantsInFlight[node, default: 0]
+    }
+
+    /// The grant of `amount` to `node` reserved by `reserveGrant` is durable: it enters the ledger.
+    public mutating func grantPersisted(_ amount: Int64, to node: NodeID) {
+        takeGrantInFlight(amount, to: node)
+        do {
+            try ledger.grant(amount, from: unit, to: node)
+        } catch {
+            preconditionFailure("invariant: a grant reserved is within the unit's rights (\(error))")
+        }
         rightsHeld = ledger.rights(of: unit)
+    }
+
+    /// The grant of `amount` to `node` reserved by `reserveGrant` could not be written: its stock is back.
+    public mutating func grantAbandoned(_ amount: Int64, to node: NodeID) { takeGrantInFlight(amount, to: node) }
+
+    private mutating func takeGrantInFlight(_ amount: Int64, to node: NodeID) {
+        let reserved = grantsInFlight[node, default: 0]
+        precondition(amount > 0 && amount <= reserved, "invariant: only a grant in flight is persisted or abandoned")
+        grantsInFlight[node] = reserved == amount ? nil : reserved - amount
     }
 
     /// New knowledge about the sale's rights (config, gossip); the ledger only ever grows.

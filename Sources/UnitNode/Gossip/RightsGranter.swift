@@ -5,9 +5,10 @@ import FlashSaleStorage
 import GRDB
 import Logging
 
-/// Makes one grant of this unit's rights: reserved in memory first (so no order takes the same stock), then
-/// written to SQLite, whose counters refuse a grant beyond the unit's rights. Everything the unit tells others
-/// is read from SQLite, so a grant travels only once it is durable.
+/// Makes one grant of this unit's rights: set aside in the machine first (so no order takes the same stock), then
+/// written to SQLite, whose counters refuse a grant beyond the unit's rights, then reported back: it counts as given
+/// only once it is durable, and a write that failed gives the stock back. Everything the unit tells others is read
+/// from SQLite, so a grant travels only once it is durable.
 struct RightsGranter: Sendable {
     let desk: PurchaseDesk
     let pool: DatabasePool
@@ -17,24 +18,28 @@ struct RightsGranter: Sendable {
     /// Returns whether the grant was made (durable).
     @discardableResult
     func grant(_ amount: Int64, of saleID: String, to node: NodeID) async -> Bool {
-        // A recovering unit does not know yet how much it really holds: it gives nothing until it does.
-        guard !desk.isRecovering else { return false }
         let unit = desk.unit
+        let total: Int64
         do {
-            try desk.reserveGrant(sale: saleID, amount: amount, to: node)
-            guard let total = desk.ownRows()[saleID]?.grantedTo[node] else { return false }
+            total = try desk.reserveGrant(sale: saleID, amount: amount, to: node)
+        } catch {
+            // Recovering (it does not know yet what it holds), or the stock went to buyers meanwhile.
+            logger.debug("grant not reserved", metadata: ["sale": "\(saleID)", "to": "\(node)", "error": "\(error)"])
+            return false
+        }
+        do {
             try await pool.write { db in
                 try LedgerTables.merge(LedgerRow(grantedTo: [node: total]), of: unit, saleID: saleID, includeCounters: false, db)
             }
-            metrics.granted(amount, to: node)
-            logger.info("granted stock", metadata: ["sale": "\(saleID)", "to": "\(node)", "amount": "\(amount)"])
-            return true
         } catch {
-            // Reserved in memory but not written: the stock stays unsold here until a restart rebuilds the desk
-            // from SQLite. Never oversold, and never told to anyone (reports and gossip read SQLite).
-            logger.error("grant not made", metadata: ["sale": "\(saleID)", "to": "\(node)", "error": "\(error)"])
+            desk.grantAbandoned(sale: saleID, amount: amount, to: node)
+            logger.error("grant not written: its stock is for sale here again", metadata: ["sale": "\(saleID)", "to": "\(node)", "error": "\(error)"])
             return false
         }
+        desk.grantPersisted(sale: saleID, amount: amount, to: node)
+        metrics.granted(amount, to: node)
+        logger.info("granted stock", metadata: ["sale": "\(saleID)", "to": "\(node)", "amount": "\(amount)"])
+        return true
     }
 
     /// After a sale's end, everything this unit can still sell goes back to the config-center. Called again on

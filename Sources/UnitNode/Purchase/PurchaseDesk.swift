@@ -111,9 +111,19 @@ public final class PurchaseDesk: Sendable {
     /// Folds in other nodes' rows already written to SQLite.
     func merge(sale saleID: String, others: RightsLedger) { machine.withLock { $0.merge(sale: saleID, others: others) } }
 
-    /// Takes `amount` out of what this unit can sell, for a grant to `node` that the caller writes to SQLite next.
-    func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws {
+    /// Sets `amount` aside for a grant to `node`; returns the total given to `node` once the caller has written it.
+    func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws -> Int64 {
         try machine.withLock { machine throws(LedgerError) in try machine.reserveGrant(sale: saleID, amount: amount, to: node) }
+    }
+
+    /// The grant set aside by `reserveGrant` is in SQLite.
+    func grantPersisted(sale saleID: String, amount: Int64, to node: NodeID) {
+        machine.withLock { $0.grantPersisted(sale: saleID, amount: amount, to: node) }
+    }
+
+    /// The grant set aside by `reserveGrant` could not be written.
+    func grantAbandoned(sale saleID: String, amount: Int64, to node: NodeID) {
+        machine.withLock { $0.grantAbandoned(sale: saleID, amount: amount, to: node) }
     }
 
     /// The terms of every sale this unit knows.

@@ -81,11 +81,11 @@ struct SimUnit {
         writeLedger()
     }
 
-    /// Gives rights to `node`: reserved in the machine, then durable before anyone can hear of it.
+    /// Gives rights to `node`: set aside in the machine, written to disk before anyone can hear of it, then counted.
     mutating func grant(_ amount: Int64, to node: NodeID) throws {
-        guard isUp else { return }
-        try machine?.reserveGrant(sale: terms.id, amount: amount, to: node)
-        writeLedger()
+        guard isUp, let total = try machine?.reserveGrant(sale: terms.id, amount: amount, to: node) else { return }
+        disk.merge(LedgerRow(grantedTo: [node: total]), of: id)
+        machine?.grantPersisted(sale: terms.id, amount: amount, to: node)
     }
 
     func pulse(nowMs: Int64) -> Pulse? { machine?.pulse(sale: terms.id, nowMs: nowMs) }
