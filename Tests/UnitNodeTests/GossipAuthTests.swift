@@ -74,9 +74,14 @@ import Glibc
             let mutations = try ExtremeNumbers.mutations(of: String(decoding: base, as: UTF8.self))
             #expect(mutations.count >= 7 * ExtremeNumbers.values.count, "time, the row's entries and the pulse")
             for (name, mutated) in mutations {
-                // A fresh nonce, so only the number decides (not the replay guard).
-                let fresh = mutated.replacingOccurrences(
+                // A fresh nonce, and (unless the time is what is tried) the time now: only the number decides, not
+                // the replay guard or a loaded machine taking longer than a message stays fresh.
+                var fresh = mutated.replacingOccurrences(
                     of: #""nonce":"[^"]*""#, with: "\"nonce\":\"\(UUID().uuidString)\"", options: .regularExpression)
+                if !name.hasPrefix("sentAtMs") {
+                    fresh = fresh.replacingOccurrences(
+                        of: #""sentAtMs":[0-9]+"#, with: "\"sentAtMs\":\(Date().millisecondsSince1970)", options: .regularExpression)
+                }
                 let body = Data(fresh.utf8)
                 let answer = try await post(client, body, signature: seal.signature(for: body))
                 if inRange.contains(name) {

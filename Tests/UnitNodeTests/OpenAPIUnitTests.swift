@@ -67,6 +67,21 @@ import Testing
         #expect(Set(api.documentedOperations) == Set(Self.groups.values.joined()), "every operation is driven by a test below")
     }
 
+    /// The purchase operation documents exactly the refusals of `PurchaseRefusal`, each under its status: adding a
+    /// refusal to the type without documenting it (or documenting a code the route never answers) fails here.
+    @Test func thePurchaseOperationDocumentsExactlyThePurchaseRefusals() throws {
+        let api = try OpenAPIConformance(json: OpenAPIDocument.unit())
+        let purchase = api.problemResponses.filter { $0.operation == "POST /v1/sales/{sale}/purchases" }
+        let documented = purchase.flatMap(\.codes)
+        // Answers any route may give, outside the purchase's own decision: a server fault.
+        let anyRoute: Set<String> = [ProblemCode.internalError.rawValue]
+        #expect(Set(documented).subtracting(anyRoute) == Set(PurchaseRefusal.allCases.map(\.rawValue)))
+        for refusal in PurchaseRefusal.allCases {
+            let statuses = purchase.filter { $0.codes.contains(refusal.rawValue) }.map(\.status)
+            #expect(statuses == [String(ProblemCode(refusal).status.code)], "\(refusal.rawValue) under \(statuses)")
+        }
+    }
+
     @Test func theCheckerRefusesAnUndocumentedMemberStatusOrHeader() async throws {
         // The shipped document, broken three ways: OrderView loses `payBy`, the purchase loses its 410, and the
         // 201's Location must be a URL it is not. Real answers of a real unit must then be reported.

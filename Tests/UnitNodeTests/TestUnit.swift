@@ -86,12 +86,14 @@ struct TestUnit {
         // Port 1 on loopback: nothing listens, so the unit runs on its saved configuration. The test client keeps one
         // connection for the whole test, idle while a test works through other clients (a herd over 128 connections
         // once took two minutes on a loaded machine): the default 60 s idle timeout would close it under the test.
+        // Likewise a request whose body the unit refuses unread: on a 2-core machine running every suite at once, its
+        // answer once took more than the default 10 s request timeout, and the connection closed unanswered.
         // The timeouts themselves are tested in ConnectionGuardTests.
         UnitSettings(
             unit: Self.unitID, region: Self.region, port: 0, dataDirectory: directory, centerURL: "http://127.0.0.1:1",
             reportInterval: .seconds(60), clusterSecret: clusterSecret, gossipInterval: .seconds(60),
             expiryInterval: expiryInterval,
-            connectionLimits: ConnectionLimits(idleTimeout: .seconds(600)),
+            connectionLimits: ConnectionLimits(requestTimeout: .seconds(120), idleTimeout: .seconds(600)),
             ordersCredential: Self.ordersCredential, paymentWebhookSecret: Self.webhookSecret, trustedProxies: trustedProxies)
     }
 

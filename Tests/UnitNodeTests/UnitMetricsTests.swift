@@ -139,12 +139,14 @@ import Testing
         }
     }
 
-    @Test func everyRefusalCodeOfThePurchasePathHasItsOwnLabel() {
-        for label in PurchaseOutcomeLabel.allCases {
-            guard let code = label.code else { continue }
-            #expect(PurchaseOutcomeLabel(code) == label)
-            #expect(label.name == code.rawValue)
+    @Test func everyRefusalOfThePurchasePathHasItsOwnLabel() {
+        for refusal in PurchaseRefusal.allCases {
+            let code = ProblemCode(refusal)
+            #expect(code.rawValue == refusal.rawValue, "every refusal is a problem code")
+            #expect(PurchaseOutcomeLabel(code) == .refused(refusal))
+            #expect(PurchaseOutcomeLabel.refused(refusal).name == code.rawValue)
         }
+        #expect(PurchaseOutcomeLabel.allCases.enumerated().allSatisfy { $0.offset == $0.element.index }, "counters are indexed by label")
         #expect(Set(PurchaseOutcomeLabel.allCases.map(\.name)).count == PurchaseOutcomeLabel.allCases.count)
         #expect(PurchaseOutcomeLabel(.allocationExceedsStock) == .other)
     }

@@ -32,7 +32,7 @@ enum OrderStreamRoutes {
             try access.requireConsumer(request)
             let after = try position(request.uri.queryParameters.get("after"), unit: unit)
             let count = Int(try request.integerQuery("count", default: 100, in: 1...pageMax))
-            let orders = try await pool.read { db in try UnitRecords.orders(after: after, count: count, unit: unit, db) }
+            let orders = try await pool.read { db in try UnitRecords.orders(after: after, count: count, db) }
             return try WireResponse.json(
                 OrderPage(orders: orders.map { UnitRoutes.view($0, terms: terms($0.saleID)) }, next: orders.last?.id.description ?? after?.description))
         }
@@ -67,7 +67,7 @@ enum OrderStreamRoutes {
                 let seen = await commits.version
                 let after = cursor
                 let page = try await pool.read { db in
-                    try UnitRecords.orders(after: after, count: Int(pageMax), unit: unit, db)
+                    try UnitRecords.orders(after: after, count: Int(pageMax), db)
                 }
                 if !page.isEmpty {
                     var text = ""

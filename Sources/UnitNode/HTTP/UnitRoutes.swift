@@ -49,7 +49,7 @@ enum UnitRoutes {
             let sale = context.parameters.get("sale") ?? ""
             let key = request.headers[idempotencyKey]
             if let key, !isValidIdempotencyKey(key) {
-                metrics.purchase(.invalidInput)
+                metrics.purchase(.refused(.invalidInput))
                 return badKey
             }
             // Without a key nothing can be replayed: a purchase that cannot happen is refused before any filter.

@@ -25,7 +25,7 @@ final class UnitMetrics: Sendable {
     static let batchBuckets: [Double] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
 
     let registry: MetricsRegistry
-    /// Indexed by `PurchaseOutcomeLabel.rawValue`.
+    /// Indexed by `PurchaseOutcomeLabel.index`.
     private let purchases: [Counter]
     private let rateLimitedByAddress: Counter
     private let rateLimitedByUser: Counter
@@ -89,7 +89,7 @@ final class UnitMetrics: Sendable {
     }
 
     func purchase(_ outcome: PurchaseOutcomeLabel) {
-        purchases[outcome.rawValue].increment()
+        purchases[outcome.index].increment()
     }
 
     /// A row in gossip was refused.

@@ -52,7 +52,7 @@ final class ExpirySweeper: Service, Sendable {
             while true {
                 do {
                     let expired = try await pool.write { db in
-                        try UnitRecords.expire(terms, nowMs: now, limit: Self.batchMax, unit: unit, db)
+                        try UnitRecords.expire(terms, nowMs: now, limit: Self.batchMax, db)
                     }
                     desk.released(sale: terms.id, orders: expired)
                     total += expired.count

@@ -11,8 +11,8 @@ enum UnitStartup {
         let loaded = try await pool.read { db in
             try sales.map { terms in
                 let known = desk.knows(sale: terms.id)
-                let orders = known ? [] : try UnitRecords.holdingOrders(saleID: terms.id, unit: unit, db)
-                let keyed = known ? [] : try UnitRecords.keyedOrders(saleID: terms.id, unit: unit, db)
+                let orders = known ? [] : try UnitRecords.holdingOrders(saleID: terms.id, db)
+                let keyed = known ? [] : try UnitRecords.keyedOrders(saleID: terms.id, db)
                 return (terms, try UnitRecords.ledger(saleID: terms.id, unit: unit, db), orders, keyed)
             }
         }

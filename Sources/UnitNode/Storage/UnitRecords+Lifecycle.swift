@@ -60,24 +60,23 @@ extension UnitRecords {
 
     /// Expires up to `limit` reserved orders of `terms`' sale whose payment window closed by `nowMs`, and returns
     /// them. Paid orders are never touched.
-    static func expire(_ terms: SaleTerms, nowMs: Int64, limit: Int, unit: NodeID, _ db: Database) throws -> [Order] {
+    static func expire(_ terms: SaleTerms, nowMs: Int64, limit: Int, _ db: Database) throws -> [Order] {
         let window = terms.paymentWindowMs ?? SaleTerms.paymentWindowMsDefault
         let (cutoff, overflow) = nowMs.subtractingReportingOverflow(window)
         guard !overflow else { return [] }
-        let rows = try Row.fetchAll(
+        let due = try OrderRecord.fetchAll(
             db,
             sql: """
-                SELECT id, user_id, stream_ms, stream_seq, idempotency_key FROM orders
+                SELECT \(OrderRecord.columns) FROM orders
                 WHERE sale_id = ? AND status = 'reserved' AND stream_ms <= ? ORDER BY stream_ms, stream_seq LIMIT ?
                 """,
             arguments: [terms.id, cutoff, limit])
         let statement = try db.cachedStatement(sql: "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'reserved'")
-        return try rows.map { row in
-            let id: String = row["id"]
-            try statement.execute(arguments: [id])
-            return Order(
-                id: OrderID(unit: unit, milliseconds: row["stream_ms"], sequence: row["stream_seq"]), saleID: terms.id,
-                userID: row["user_id"], status: .expired, idempotencyKey: row["idempotency_key"])
+        return try due.map { record in
+            try statement.execute(arguments: [record.order.id.description])
+            var expired = record.order
+            expired.status = .expired
+            return expired
         }
     }
 }

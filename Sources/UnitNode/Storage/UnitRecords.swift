@@ -38,58 +38,44 @@ enum UnitRecords {
     }
 
     static func order(_ id: OrderID, _ db: Database) throws -> Order? {
-        try Row.fetchOne(
-            db, sql: "SELECT sale_id, user_id, status, idempotency_key FROM orders WHERE id = ?", arguments: [id.description]
-        ).map { row in
-            Order(
-                id: id, saleID: row["sale_id"], userID: row["user_id"],
-                status: OrderStatus(rawValue: row["status"]) ?? .reserved, idempotencyKey: row["idempotency_key"])
-        }
+        try OrderRecord.fetchOne(
+            db, sql: "SELECT \(OrderRecord.columns) FROM orders WHERE id = ?", arguments: [id.description]
+        )?.order
     }
 
     /// Orders of `saleID` that hold stock, in log order (to rebuild the per-user holdings at startup).
-    static func holdingOrders(saleID: String, unit: NodeID, _ db: Database) throws -> [Order] {
-        try orders(saleID: saleID, unit: unit, where: "status IN ('reserved', 'paid')", db)
+    static func holdingOrders(saleID: String, _ db: Database) throws -> [Order] {
+        try orders(saleID: saleID, where: "status IN ('reserved', 'paid')", db)
     }
 
     /// Up to `count` orders of this unit after `after` (from the first when nil), in log order: the ordered queue
     /// a fulfilment or payment system reads, remembering the last id it has.
-    static func orders(after: OrderID?, count: Int, unit: NodeID, _ db: Database) throws -> [Order] {
+    static func orders(after: OrderID?, count: Int, _ db: Database) throws -> [Order] {
         let position = after.map { ($0.milliseconds, $0.sequence) } ?? (-1, -1)
-        return try Row.fetchAll(
+        return try OrderRecord.fetchAll(
             db,
             sql: """
-                SELECT sale_id, user_id, stream_ms, stream_seq, status, idempotency_key FROM orders
+                SELECT \(OrderRecord.columns) FROM orders
                 WHERE (stream_ms, stream_seq) > (?, ?) ORDER BY stream_ms, stream_seq LIMIT ?
                 """,
             arguments: [position.0, position.1, count]
-        ).map { row in
-            Order(
-                id: OrderID(unit: unit, milliseconds: row["stream_ms"], sequence: row["stream_seq"]),
-                saleID: row["sale_id"], userID: row["user_id"],
-                status: OrderStatus(rawValue: row["status"]) ?? .reserved, idempotencyKey: row["idempotency_key"])
-        }
+        ).map(\.order)
     }
 
     /// Orders of `saleID` taken with an idempotency key, whatever their status (a retry gets its order back).
-    static func keyedOrders(saleID: String, unit: NodeID, _ db: Database) throws -> [Order] {
-        try orders(saleID: saleID, unit: unit, where: "idempotency_key IS NOT NULL", db)
+    static func keyedOrders(saleID: String, _ db: Database) throws -> [Order] {
+        try orders(saleID: saleID, where: "idempotency_key IS NOT NULL", db)
     }
 
-    private static func orders(saleID: String, unit: NodeID, where condition: String, _ db: Database) throws -> [Order] {
-        try Row.fetchAll(
+    private static func orders(saleID: String, where condition: String, _ db: Database) throws -> [Order] {
+        try OrderRecord.fetchAll(
             db,
             sql: """
-                SELECT user_id, stream_ms, stream_seq, status, idempotency_key FROM orders
+                SELECT \(OrderRecord.columns) FROM orders
                 WHERE sale_id = ? AND \(condition) ORDER BY stream_ms, stream_seq
                 """,
             arguments: [saleID]
-        ).map { row in
-            Order(
-                id: OrderID(unit: unit, milliseconds: row["stream_ms"], sequence: row["stream_seq"]), saleID: saleID,
-                userID: row["user_id"], status: OrderStatus(rawValue: row["status"]) ?? .reserved,
-                idempotencyKey: row["idempotency_key"])
-        }
+        ).map(\.order)
     }
 
     /// The newest id in the log, so new ids continue after it.
