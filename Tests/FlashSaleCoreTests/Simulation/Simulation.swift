@@ -53,6 +53,8 @@ struct Simulation {
         // Each unit starts knowing only the center's row, as after its first config.
         let start = RightsLedger(rows: [.center: center.row(.center)])
         self.units = ids.map { SimUnit(id: $0, terms: terms, ledger: start, trustsRows: trustsRows) }
+        self.honestNodes = [.center] + ids
+        self.nodes = honestNodes + (byzantine ? ["b"] : [])
         self.center = center
         self.demand = ids.map { _ in rng.int(0...3) }
         self.rng = rng
@@ -131,8 +133,9 @@ struct Simulation {
         if rng.chance(3), let healed = cuts.randomElement(using: &rng) { network.cut.remove(healed) }
     }
 
-    private var nodes: [NodeID] { [.center] + units.map(\.id) + (byzantine.map { [$0.id] } ?? []) }
-    private var honestNodes: [NodeID] { [.center] + units.map(\.id) }
+    /// Every node, and the honest ones: fixed for the run (computed from `units` they would copy every unit each time).
+    private let nodes: [NodeID]
+    private let honestNodes: [NodeID]
 
     /// New buyers at each unit (each with an idempotency key), buyers whose order was lost in a crash retrying
     /// with the same key, the group commit (now and then a tick late, so orders are in flight across gossip and
@@ -231,10 +234,12 @@ struct Simulation {
         if truth.totalHeld > truth.totalMinted {
             failures.append("tick \(tick): oversold, held \(truth.totalHeld) > minted \(truth.totalMinted)")
         }
-        // Whatever the byzantine node claims of its own row: the honest units alone never sell more than was minted.
+        // Whatever the byzantine node claims of its own row: the honest units alone never sell, nor offer to sell, more
+        // than was minted (what they sold, and what each believes it can still sell).
         let honestHeld = units.reduce(Int64(0)) { $0 + truth.row($1.id).held }
-        if honestHeld > truth.totalMinted {
-            failures.append("tick \(tick): oversold, honest units hold \(honestHeld) > minted \(truth.totalMinted)")
+        let offered = units.reduce(honestHeld) { $0 + max($1.available, 0) }
+        if offered > truth.totalMinted {
+            failures.append("tick \(tick): oversold, honest units hold \(honestHeld) and offer \(offered - honestHeld) > minted \(truth.totalMinted)")
         }
         for node in nodes where truth.rights(of: node) < 0 {
             failures.append("tick \(tick): \(node) has \(truth.rights(of: node)) rights in truth")

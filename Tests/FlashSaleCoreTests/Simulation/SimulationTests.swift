@@ -96,8 +96,8 @@ struct SimulationTests {
     }
 
     /// The mutation check of the witness rule: the same attack against units that count other units' grants as the
-    /// rows say (as they did before the witness) makes the honest units together sell more than was minted in some seed.
-    /// If this stops failing, the attack above no longer tests what it claims to.
+    /// rows say (as they did before the witness) makes the honest units together sell or offer more than was minted in
+    /// some seed. If this stops failing, the attack above no longer tests what it claims to.
     @Test("without the witness rule, the byzantine member's equivocation oversells")
     func equivocationOversellsWithoutTheWitness() async {
         let broken = await Self.onOwnThread { () -> UInt64? in
