@@ -22,25 +22,7 @@ extension ClusterProcessTests {
         /// had. The honest units then sell at most the 7 that are theirs, and count what they refused.
         @Test func forgedAlteredAndOverdrawnRowsSellNothing() async throws {
             try await LocalCluster.run { cluster in
-                let secretFile = cluster.root + "/cluster-secret"
-                try Self.secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
-                let gossip = ["--cluster-secret-file", secretFile, "--gossip-interval-ms", "200"]
-                try await cluster.startCenter(extraArguments: ["--cluster-secret-file", secretFile])
-                for region in ["eu-west", "us-east"] { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
-                _ = try await cluster.client.addUnit(UnitSpec(
-                    id: Self.mallory.rawValue, region: "eu-west", url: "http://127.0.0.1:9",
-                    publicKey: TestKeys.key(Self.mallory.rawValue).publicKey))
-                try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: gossip)
-                try await cluster.startUnit("us-east-1", region: "us-east", extraArguments: gossip)
-                try await cluster.waitForRegistration(["eu-west-1", "us-east-1"])
-                let now = Date()
-                _ = try await cluster.client.createSale(
-                    SaleSpec(id: Self.sale, title: "Phone", stock: 10, startsAt: now, endsAt: now.addingTimeInterval(3600)))
-                _ = try await cluster.client.allocate(sale: Self.sale, AllocationSpec(counts: ["eu-west": 6, "us-east": 4]))
-                try await cluster.waitForStock("eu-west-1", sale: Self.sale, stock: 3)
-                try await cluster.waitForStock("us-east-1", sale: Self.sale, stock: 4)
-                let centerRow = try #require(try await cluster.client.config().sales.first?.centerRow)
-                #expect(centerRow.grantedTo[Self.mallory] == 3)
+                let centerRow = try await Self.start(cluster, gossipIntervalMs: 200)
 
                 let seal = try #require(GossipSeal(secret: Array(Self.secret.utf8)))
                 let targets: [(NodeID, String)] = [
@@ -80,26 +62,8 @@ extension ClusterProcessTests {
         /// config-center witnessed it, so the 3 are sold once, at us-east-1, and never more than the 10.
         @Test func twoHistoriesSellMallorysStockOnce() async throws {
             try await LocalCluster.run { cluster in
-                let secretFile = cluster.root + "/cluster-secret"
-                try Self.secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
                 // Slow gossip between the honest units, so that the forks reach each unit first from mallory.
-                let gossip = ["--cluster-secret-file", secretFile, "--gossip-interval-ms", "300"]
-                try await cluster.startCenter(extraArguments: ["--cluster-secret-file", secretFile])
-                for region in ["eu-west", "us-east"] { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
-                _ = try await cluster.client.addUnit(UnitSpec(
-                    id: Self.mallory.rawValue, region: "eu-west", url: "http://127.0.0.1:9",
-                    publicKey: TestKeys.key(Self.mallory.rawValue).publicKey))
-                try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: gossip)
-                try await cluster.startUnit("us-east-1", region: "us-east", extraArguments: gossip)
-                try await cluster.waitForRegistration(["eu-west-1", "us-east-1"])
-                let now = Date()
-                _ = try await cluster.client.createSale(
-                    SaleSpec(id: Self.sale, title: "Phone", stock: 10, startsAt: now, endsAt: now.addingTimeInterval(3600)))
-                _ = try await cluster.client.allocate(sale: Self.sale, AllocationSpec(counts: ["eu-west": 6, "us-east": 4]))
-                try await cluster.waitForStock("eu-west-1", sale: Self.sale, stock: 3)
-                try await cluster.waitForStock("us-east-1", sale: Self.sale, stock: 4)
-                let centerRow = try #require(try await cluster.client.config().sales.first?.centerRow)
-                #expect(centerRow.grantedTo[Self.mallory] == 3)
+                _ = try await Self.start(cluster, gossipIntervalMs: 300)
 
                 let seal = try #require(GossipSeal(secret: Array(Self.secret.utf8)))
                 for _ in 0..<3 {
@@ -124,6 +88,31 @@ extension ClusterProcessTests {
                 #expect(status.sold == sold)
                 #expect(status.units.allSatisfy { $0.rightsHeld >= 0 })
             }
+        }
+
+        /// The cluster both tests attack: a config-center, mallory enrolled in eu-west (its key is the test's) and given
+        /// 3 of a sale of 10, and two honest units, eu-west-1 (3) and us-east-1 (4), gossiping every `gossipIntervalMs`
+        /// over the cluster secret. Returns the config-center's row.
+        static func start(_ cluster: LocalCluster, gossipIntervalMs: Int) async throws -> LedgerRow {
+            let secretFile = cluster.root + "/cluster-secret"
+            try secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+            let gossip = ["--cluster-secret-file", secretFile, "--gossip-interval-ms", "\(gossipIntervalMs)"]
+            try await cluster.startCenter(extraArguments: ["--cluster-secret-file", secretFile])
+            for region in ["eu-west", "us-east"] { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
+            _ = try await cluster.client.addUnit(UnitSpec(
+                id: mallory.rawValue, region: "eu-west", url: "http://127.0.0.1:9", publicKey: TestKeys.key(mallory.rawValue).publicKey))
+            try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: gossip)
+            try await cluster.startUnit("us-east-1", region: "us-east", extraArguments: gossip)
+            try await cluster.waitForRegistration(["eu-west-1", "us-east-1"])
+            let now = Date()
+            _ = try await cluster.client.createSale(
+                SaleSpec(id: sale, title: "Phone", stock: 10, startsAt: now, endsAt: now.addingTimeInterval(3600)))
+            _ = try await cluster.client.allocate(sale: sale, AllocationSpec(counts: ["eu-west": 6, "us-east": 4]))
+            try await cluster.waitForStock("eu-west-1", sale: sale, stock: 3)
+            try await cluster.waitForStock("us-east-1", sale: sale, stock: 4)
+            let centerRow = try #require(try await cluster.client.config().sales.first?.centerRow)
+            #expect(centerRow.grantedTo[mallory] == 3)
+            return centerRow
         }
 
         /// Mallory's message giving its 3 to `receiver`, its own row signed by its own key, with a witness of that

@@ -41,6 +41,65 @@ extension ClusterProcessTests {
             }
         }
 
+        /// A unit that sold stock a peer gave it, then lost its disk, sells again: the grants the config-center
+        /// witnessed (its signed configuration carries them) count before what the unit sold is restored. Without
+        /// them SQLite refused the restore (sold beyond the rights it knew of) and the unit stayed recovering.
+        @Test func aUnitThatSoldAPeersStockComesBackAfterLosingItsDisk() async throws {
+            try await LocalCluster.run { cluster in
+                let secretFile = cluster.root + "/cluster-secret"
+                try "a-test-cluster-secret-of-some-length".write(toFile: secretFile, atomically: true, encoding: .utf8)
+                let unitArguments = [
+                    "--cluster-secret-file", secretFile, "--gossip-interval-ms", "200", "--report-interval-ms", "300",
+                    "--recovery-patience-ms", "3000",
+                ]
+                try await cluster.startCenter(extraArguments: ["--cluster-secret-file", secretFile])
+                for region in ["eu-west", "us-east"] { _ = try await cluster.client.addRegion(RegionSpec(id: region)) }
+                try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: unitArguments)
+                try await cluster.startUnit("us-east-1", region: "us-east", extraArguments: unitArguments)
+                try await cluster.waitForRegistration(["eu-west-1", "us-east-1"])
+                let now = Date()
+                _ = try await cluster.client.createSale(
+                    SaleSpec(id: "phone", title: "Phone", stock: 10, startsAt: now, endsAt: now.addingTimeInterval(3600)))
+                _ = try await cluster.client.allocate(sale: "phone", AllocationSpec(counts: ["eu-west": 2, "us-east": 8]))
+                try await cluster.waitForStock("eu-west-1", sale: "phone", stock: 2)
+                try await cluster.waitForStock("us-east-1", sale: "phone", stock: 8)
+                // Buyers at eu-west-1 only: it sells its 2, then what us-east-1 gives it.
+                var sold = 0
+                var request = 0
+                let deadline = Date().addingTimeInterval(60)
+                while sold < 6, request < 1_000, Date() < deadline {
+                    request += 1
+                    let status = try await cluster.purchase(at: "eu-west-1", sale: "phone", user: "first-\(request)").status
+                    if status == 201 { sold += 1 } else { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(sold == 6, "4 of them with stock us-east-1 gave")
+                try await eventually("the center knows eu-west-1 sold 6") {
+                    try await cluster.client.status(sale: "phone").units.first { $0.unit == "eu-west-1" }?.sold == 6
+                }
+
+                await cluster.stopUnit("eu-west-1")
+                try FileManager.default.removeItem(atPath: cluster.root + "/units/eu-west-1")
+                try await cluster.startUnit("eu-west-1", region: "eu-west", extraArguments: unitArguments)
+                try await eventually("eu-west-1 took back its 6 sold and sells again") {
+                    let ready = try await cluster.get(cluster.unitURL("eu-west-1") + "/readyz").status == 200
+                    return try ready && Self.recoveredSold(in: cluster.unitDatabase("eu-west-1")) == 6
+                }
+                // The other 4 sell, and not one more, wherever the buyers go.
+                var created = 0
+                request = 0
+                let end = Date().addingTimeInterval(60)
+                while request < 2_000, Date() < end {
+                    request += 1
+                    let unit = request % 2 == 0 ? "eu-west-1" : "us-east-1"
+                    let status = try await cluster.purchase(at: unit, sale: "phone", user: "second-\(request)").status
+                    if status == 201 { created += 1 }
+                    if status == 410 { break }
+                    if status == 503 { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(created == 4)
+            }
+        }
+
         @Test func peersGiveBackWhatTheConfigCenterHadNotHeardYet() async throws {
             try await LocalCluster.run { cluster in
                 // The config-center hears from units only at registration here (no gossip, reports every 10 minutes),

@@ -3,6 +3,7 @@
 import ConfigCenterClient
 import FlashSaleAPI
 import FlashSaleCore
+import FlashSaleStorage
 import GRDB
 import Logging
 import ServiceLifecycle
@@ -107,6 +108,15 @@ final class ConfigFollower: Service, Sendable {
         try gate.update(config)
         try await pool.write { db in
             try UnitRecords.save(config, db)
+            // The configuration is the config-center's, signed: the grants between units in its copies of the units'
+            // rows are what it witnessed (`GrantWitness`), as good as the witness gossip carries. Taken before a
+            // recovering unit restores its own row, so that the stock peers gave it counts for what it sold.
+            for sale in config.sales {
+                let witness = GrantWitness(grants: (sale.unitRows ?? [:]).mapValues(\.grantedTo))
+                for (from, row) in witness.rows(except: unit) {
+                    try LedgerTables.merge(row, of: from, saleID: sale.terms.id, includeCounters: false, db)
+                }
+            }
             // A unit on a new database takes back what the config-center remembers it sold and gave; peers' copies
             // follow by gossip (UnitRecovery).
             if recovering {

@@ -126,9 +126,6 @@ final class GossipExchange: Sendable {
         let digests = envelope.digests.filter { known.contains($0.sale) }
         let absorbed = try await pool.write { db in
             try digests.map { digest in
-                if recovering, let mine = digest.rows[unit] {
-                    try UnitRecords.restore(mine, of: unit, saleID: digest.sale, db)
-                }
                 let ledger = try UnitRecords.ledger(saleID: digest.sale, unit: unit, db)
                 let outcome = try LedgerTables.absorbSigned(
                     digest.rows.filter { $0.key != unit }, signatures: digest.signatures, saleID: digest.sale,
@@ -136,6 +133,11 @@ final class GossipExchange: Sendable {
                 var counted = RightsLedger(rows: GrantWitness.withoutUnwitnessed(outcome.taken, receiver: unit))
                 if let witness = digest.witness, let signature = digest.witnessSignature {
                     counted.merge(RightsLedger(rows: try UnitRecords.absorb(witness, signature: signature, saleID: digest.sale, unit: unit, db)))
+                }
+                // After the witness: what peers gave this unit must count before what it sold with it comes back
+                // (SQLite refuses sales beyond the rights it knows of).
+                if recovering, let mine = digest.rows[unit] {
+                    try UnitRecords.restore(mine, of: unit, saleID: digest.sale, db)
                 }
                 return (digest, outcome, counted)
             }
