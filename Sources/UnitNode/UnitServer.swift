@@ -127,13 +127,10 @@ public enum UnitServer {
         let logger = ProcessLogging.tagged(logger, ["unit": "\(settings.unit)", "region": "\(settings.region)"])
         let metrics = UnitMetrics()
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
-        let pool = try UnitDatabase.open(path: settings.dataDirectory + "/unit.sqlite", synchronous: settings.synchronous)
-        let (isNew, savedConfig, lastOrderID) = try await pool.write { db in
-            let isNew = try UnitRecords.claim(unit: unit, region: settings.region, db)
-            return (isNew, try UnitRecords.savedConfig(db), try UnitRecords.lastOrderID(unit: unit, db))
-        }
-        if isNew {
-            logger.info("new database: waiting for the config-center before selling, in case this unit sold before")
+        let store = try UnitStore.open(path: settings.dataDirectory + "/unit.sqlite", synchronous: settings.synchronous)
+        let (recovering, savedConfig, lastOrderID) = try await store.claim(unit: unit, region: settings.region)
+        if recovering {
+            logger.info("new or not yet recovered database: waiting for the config-center and peers before selling, in case this unit sold before")
         }
         var seal: GossipSeal?
         if let secret = settings.clusterSecret {
@@ -146,9 +143,12 @@ public enum UnitServer {
             throw UnitSettingsError(description: "gossip fanout must be 1-16 and the interval at least 10 ms")
         }
         if let problem = settings.connectionLimits.problem { throw UnitSettingsError(description: problem) }
-        let writer = GroupCommitWriter(pool: pool, metrics: metrics, logger: logger)
-        let desk = PurchaseDesk(
-            unit: unit, lastOrderID: lastOrderID, writer: writer, gossiping: seal != nil, recovering: isNew, nowMs: nowMs)
+        let machine = LockedMachine(
+            UnitMachine(
+                unit: unit, lastOrderID: lastOrderID, gossiping: seal != nil,
+                recovery: recovering ? RecoveryProgress(patienceMs: settings.recoveryPatience.milliseconds) : nil))
+        let writer = GroupCommitWriter(store: store, machine: machine, metrics: metrics, logger: logger)
+        let desk = PurchaseDesk(machine: machine, writer: writer, nowMs: nowMs)
         var captchaKey = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in captchaKey.indices { captchaKey[index] = UInt8.random(in: .min ... .max, using: &generator) }
@@ -157,7 +157,8 @@ public enum UnitServer {
             trustedProxies: settings.trustedProxies)
         if let savedConfig {
             try gate.update(savedConfig)
-            try await UnitStartup.loadSales(savedConfig.sales.map(\.terms), into: desk, from: pool)
+            // Before any service runs, so straight from the store: the writer is not running yet.
+            machine.apply(try await store.loaded(savedConfig.sales.map(\.terms), unit: unit))
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
         }
         // The unit's own key signs what it sends the config-center, which accepts it once an operator enrolled the
@@ -169,29 +170,28 @@ public enum UnitServer {
         let centerKey = try CenterKeyPin(given: settings.centerPublicKey, file: settings.dataDirectory + "/center.pub")
         let client = ConfigCenterClient(
             baseURL: settings.centerURL, httpClient: http, signer: (settings.unit, key), centerKey: centerKey)
-        let recovery = UnitRecovery(
-            desk: desk, pool: pool, patienceMs: settings.recoveryPatience.milliseconds, nowMs: nowMs, logger: logger)
+        let recovery = UnitRecovery(desk: desk, writer: writer, logger: logger)
         let follower = ConfigFollower(
-            client: client, pool: pool, desk: desk, recovery: recovery, gate: gate, gossiping: seal != nil, starting: savedConfig,
+            client: client, writer: writer, desk: desk, recovery: recovery, gate: gate, gossiping: seal != nil, starting: savedConfig,
             longPollSeconds: settings.longPollSeconds, logger: logger)
         let url = settings.advertisedURL ?? "\(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port)"
-        let granter = RightsGranter(desk: desk, pool: pool, metrics: metrics, logger: logger)
+        let granter = RightsGranter(desk: desk, writer: writer, metrics: metrics, logger: logger)
         let reporter = Reporter(
-            client: client, desk: desk, pool: pool, granter: granter, follower: follower, region: settings.region, url: url,
+            client: client, desk: desk, store: store, granter: granter, follower: follower, region: settings.region, url: url,
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
         let access = OrderAccess(
             ordersCredential: settings.ordersCredential, paymentWebhookSecret: settings.paymentWebhookSecret, nodeKey: key)
         let router = UnitRoutes.router(
-            desk: desk, gate: gate, pool: pool, commits: writer.commits, region: settings.region, metrics: metrics,
+            desk: desk, gate: gate, store: store, writer: writer, region: settings.region, metrics: metrics,
             access: access, nowMs: nowMs)
         OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
         let sweeper = ExpirySweeper(
-            desk: desk, pool: pool, interval: settings.expiryInterval, nowMs: nowMs, metrics: metrics, logger: logger)
+            desk: desk, writer: writer, interval: settings.expiryInterval, nowMs: nowMs, metrics: metrics, logger: logger)
         var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter, sweeper]
         if let seal {
             let intervalMs = settings.gossipInterval.milliseconds
             let exchange = GossipExchange(
-                desk: desk, pool: pool, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
+                desk: desk, store: store, writer: writer, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
                 recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000), key: key,
                 members: { GossipMembers.keys(units: follower.units, centerKey: centerKey.key) },
                 formerKey: { [unit = desk.unit] in

@@ -128,4 +128,17 @@ import TestSupport
         #expect(throws: UnitStartupError.self) { try pool.write { db in try UnitRecords.claim(unit: "u2", region: "eu", db) } }
         _ = try pool.write { db in try UnitRecords.claim(unit: "u1", region: "eu", db) }
     }
+
+    /// A new database recovers the unit's row before it sells, and so does a restart before that recovery finished:
+    /// the flag is on the disk, not only in memory.
+    @Test func aRecoveryNotFinishedGoesOnAfterARestart() throws {
+        let directory = TestRun.folder + "/recovering-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pool = try UnitDatabase.open(path: directory + "/unit.sqlite")
+        #expect(try pool.write { db in try UnitRecords.claim(unit: "u1", region: "eu", db) }, "a new database recovers")
+        #expect(try pool.write { db in try UnitRecords.claim(unit: "u1", region: "eu", db) }, "a restart goes on recovering")
+        try pool.write(UnitRecords.finishedRecovering)
+        #expect(try !pool.write { db in try UnitRecords.claim(unit: "u1", region: "eu", db) }, "recovered: it sells at once")
+    }
 }

@@ -1,6 +1,8 @@
-// The desk and its group-commit writer without HTTP: orders share transactions, ids follow the log order.
+// The desk and its group-commit writer without HTTP: orders share transactions, ids follow the log order, and every
+// other write goes through the same writer, which tells the machine only what committed.
 
 import FlashSaleCore
+import FlashSaleStorage
 import Foundation
 import GRDB
 import Logging
@@ -8,15 +10,30 @@ import Testing
 @testable import UnitNode
 
 @Suite struct GroupCommitTests {
+    /// The unit's parts as `UnitServer` wires them, on `unit`'s database with its sale loaded.
+    private struct Parts {
+        let pool: DatabasePool
+        let machine: LockedMachine
+        let writer: GroupCommitWriter
+        let desk: PurchaseDesk
+
+        init(_ unit: TestUnit) async throws {
+            pool = try UnitDatabase.open(path: unit.databasePath)
+            let store = UnitStore(pool)
+            machine = LockedMachine(UnitMachine(unit: NodeID(TestUnit.unitID)))
+            writer = GroupCommitWriter(store: store, machine: machine, metrics: UnitMetrics(), logger: Logger(label: "test"))
+            desk = PurchaseDesk(machine: machine, writer: writer, nowMs: unit.nowMs)
+            let config = try #require(try await pool.read(UnitRecords.savedConfig))
+            machine.apply(try await store.loaded(config.sales.map(\.terms), unit: NodeID(TestUnit.unitID)))
+        }
+    }
+
     @Test func concurrentOrdersShareTransactionsAndAreStoredInIdOrder() async throws {
         let stock: Int64 = 400
         let unit = try TestUnit(stock: stock)
         defer { unit.remove() }
-        let pool = try UnitDatabase.open(path: unit.databasePath)
-        let writer = GroupCommitWriter(pool: pool, metrics: UnitMetrics(), logger: Logger(label: "test"))
-        let desk = PurchaseDesk(unit: NodeID(TestUnit.unitID), lastOrderID: nil, writer: writer, nowMs: unit.nowMs)
-        let config = try #require(try await pool.read(UnitRecords.savedConfig))
-        try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
+        let parts = try await Parts(unit)
+        let (writer, desk) = (parts.writer, parts.desk)
 
         let writing = Task { try await writer.run() }
         let outcomes = await withTaskGroup(of: PurchaseOutcome.self) { group in
@@ -38,12 +55,74 @@ import Testing
         #expect(desk.ownRows()[TestUnit.saleID]?.consumed == stock)
 
         // The log holds exactly the acknowledged orders, in id order.
-        let stored = try await pool.read { db in
+        let stored = try await parts.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT id, stream_ms, stream_seq FROM orders ORDER BY rowid").map { row -> OrderID in
                 OrderID(unit: NodeID(TestUnit.unitID), milliseconds: row["stream_ms"], sequence: row["stream_seq"])
             }
         }
         #expect(Set(stored) == Set(created.map(\.id)))
         #expect(stored == stored.sorted())
+    }
+
+    /// A grant goes through the writer: the machine counts it as given only once it committed, and a grant SQLite
+    /// refuses (beyond the unit's rights, as a stale machine might ask) gives its stock back; orders in the same batch
+    /// are not sunk by it.
+    @Test func grantsCountOnlyOnceCommittedAndARefusedOneGivesItsStockBack() async throws {
+        let unit = try TestUnit(stock: 10)
+        defer { unit.remove() }
+        let parts = try await Parts(unit)
+        let (writer, desk) = (parts.writer, parts.desk)
+        let writing = Task { try await writer.run() }
+        defer { writing.cancel() }
+        let me = NodeID(TestUnit.unitID)
+        let peer = NodeID("peer")
+
+        let granter = RightsGranter(desk: desk, writer: writer, metrics: UnitMetrics(), logger: Logger(label: "test"))
+        #expect(await granter.grant(4, of: TestUnit.saleID, to: peer))
+        #expect(desk.snapshot(sale: TestUnit.saleID)?.available == 6)
+        #expect(desk.ownRows()[TestUnit.saleID]?.grantedTo[peer] == 4)
+        let written = try await parts.pool.read { db in try UnitRecords.ownRow(saleID: TestUnit.saleID, unit: me, db) }
+        #expect(written.grantedTo[peer] == 4)
+
+        // The machine sets 6 aside; SQLite is told of a total of 20 (as if the machine had believed more) and refuses.
+        let total = try desk.reserveGrant(sale: TestUnit.saleID, amount: 6, to: peer)
+        #expect(desk.snapshot(sale: TestUnit.saleID)?.available == 0)
+        async let order = desk.purchase(sale: TestUnit.saleID, user: "buyer")
+        await #expect(throws: (any Error).self) {
+            try await writer.perform(abandoned: [.grantAbandoned(sale: TestUnit.saleID, amount: 6, to: peer)]) { db in
+                try LedgerTables.merge(
+                    LedgerRow(grantedTo: [peer: total + 10]), of: me, saleID: TestUnit.saleID, includeCounters: false, db)
+                return ((), [.grantPersisted(sale: TestUnit.saleID, amount: 6, to: peer)])
+            }
+        }
+        #expect(desk.snapshot(sale: TestUnit.saleID)?.available == 6, "the refused grant's stock is for sale again")
+        #expect(desk.ownRows()[TestUnit.saleID]?.grantedTo[peer] == 4)
+        // The purchase raced the reservation: sold out then, or sold after the stock came back; never lost.
+        let outcome = await order
+        #expect(outcome == .soldOut || { if case .created = outcome { true } else { false } }())
+    }
+
+    /// After shutdown the writer refuses new writes at once: an order is answered `notPersisted` and its stock comes
+    /// back; a change throws and its abandoned events are applied.
+    @Test func aClosedWriterRefusesWritesAndGivesTheirStockBack() async throws {
+        let unit = try TestUnit(stock: 3)
+        defer { unit.remove() }
+        let parts = try await Parts(unit)
+        let (writer, desk) = (parts.writer, parts.desk)
+        let writing = Task { try await writer.run() }
+        #expect({ if case .created = $0 { true } else { false } }(await desk.purchase(sale: TestUnit.saleID, user: "first")))
+        writing.cancel()
+        // Cancelled, `run` stops reading its doorbell, drains, and closes, as at a graceful shutdown.
+        _ = await writing.result
+        #expect(await desk.purchase(sale: TestUnit.saleID, user: "late") == .notPersisted)
+        #expect(desk.snapshot(sale: TestUnit.saleID)?.available == 2, "the refused order's stock is for sale again")
+        let reserved = try desk.reserveGrant(sale: TestUnit.saleID, amount: 2, to: "peer")
+        #expect(reserved == 2)
+        await #expect(throws: GroupCommitWriter.Closed.self) {
+            try await writer.perform(abandoned: [.grantAbandoned(sale: TestUnit.saleID, amount: 2, to: "peer")]) { _ in
+                ((), [UnitMachine.Event.grantPersisted(sale: TestUnit.saleID, amount: 2, to: "peer")])
+            }
+        }
+        #expect(desk.snapshot(sale: TestUnit.saleID)?.available == 2)
     }
 }

@@ -76,6 +76,8 @@ struct TestUnit {
         let pool = try UnitDatabase.open(path: databasePath)
         try pool.write { db in
             try UnitRecords.claim(unit: NodeID(Self.unitID), region: Self.region, db)
+            // A unit that has sold from this database before: nothing to recover.
+            try UnitRecords.finishedRecovering(db)
             try UnitRecords.save(config, db)
         }
     }

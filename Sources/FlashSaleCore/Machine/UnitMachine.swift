@@ -2,15 +2,16 @@
 
 /// Everything one unit decides, with no I/O, no clock and no randomness of its own: per sale the purchase book (terms,
 /// ledger, holdings, orders in flight) and the demand meter; the order-id sequence; the idempotency index; whether
-/// the unit is still recovering a lost database. Events come in (a purchase, an order persisted or not, rows and
-/// grants learned, a grant made, orders paid or released, a configuration adopted, recovery finished) with the time
-/// passed in; decisions come out (answer this buyer, persist this order first).
+/// the unit is still recovering a lost database, and how far. Decisions are asked for with the time passed in (a
+/// purchase: answer this buyer, or persist this order first; a grant: persist this total first); what the node made
+/// durable comes back as `Event`s (`apply`).
 ///
 /// "Durable before visible" is decided here: a purchase is admitted as `.persist(order)` and counts as sold only
 /// when `persisted` says the order is in SQLite; a buyer is answered `created` only then. The ledger it sells from
 /// holds only what the node wrote durably (its own counters follow persisted orders; others' rows and grants are
-/// merged after the node wrote them). The node wraps it in one lock (`PurchaseDesk`), and the seeded simulation runs
-/// the same type with a simulated disk that loses what was not persisted at a crash.
+/// merged after the node wrote them). The node wraps it in one lock (`LockedMachine`) and its group-commit writer
+/// applies each batch's events after the commit; the seeded simulation runs the same type with a simulated disk that
+/// loses what was not persisted at a crash, or the whole disk.
 public struct UnitMachine: Sendable {
     /// One sale at this unit: the purchase book and the demand meter, together so a purchase looks the sale up once.
     public struct Sale: Sendable {
@@ -30,16 +31,18 @@ public struct UnitMachine: Sendable {
     /// When units gossip, a unit out of stock while others hold some says "try again" (503), not "sold out".
     public let gossiping: Bool
     /// Set while a unit that started on a new database waits for its own row from the other nodes: it sells nothing.
-    public private(set) var isRecovering: Bool
+    public private(set) var recovery: RecoveryProgress?
+    public var isRecovering: Bool { recovery != nil }
     public private(set) var sales: [String: Sale] = [:]
     private var sequence: OrderIDSequence
     /// Idempotency keys of every sale at this unit (a key names one request of one user, whatever the sale).
     private var keys = IdempotencyIndex()
 
-    public init(unit: NodeID, lastOrderID: OrderID? = nil, gossiping: Bool = false, recovering: Bool = false) {
+    /// A unit on a new database starts with `recovery` (how long it waits for silent peers): it may have sold before.
+    public init(unit: NodeID, lastOrderID: OrderID? = nil, gossiping: Bool = false, recovery: RecoveryProgress? = nil) {
         self.unit = unit
         self.gossiping = gossiping
-        self.isRecovering = recovering
+        self.recovery = recovery
         self.sequence = OrderIDSequence(unit: unit, resumingAfter: lastOrderID)
     }
 
@@ -176,8 +179,20 @@ public struct UnitMachine: Sendable {
         }
     }
 
+    /// The config-center's copy of this unit's rows is durable again; `peers` (the other units) still have to be heard.
+    public mutating func centerRestored(peers: Set<NodeID>, atMs nowMs: Int64) {
+        recovery?.centerRestored(peers: peers, atMs: nowMs)
+    }
+
+    /// A genuine gossip message from `node` was absorbed durably, its copy of this unit's rows with it.
+    public mutating func heard(from node: NodeID) { recovery?.heard(from: node) }
+
+    /// Whether a recovering unit has heard enough at `nowMs` to rebuild its books from the durable state and sell
+    /// (`RecoveryProgress`); the node then loads every sale and applies `.recovered`.
+    public func recoveryIsComplete(atMs nowMs: Int64) -> Bool { recovery?.isComplete(atMs: nowMs) ?? false }
+
     /// The unit's own rows are back in the durable ledger and in the books: it may sell.
-    public mutating func finishRecovery() { isRecovering = false }
+    public mutating func finishRecovery() { recovery = nil }
 
     // MARK: What the machine knows
 

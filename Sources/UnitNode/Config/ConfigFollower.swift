@@ -4,17 +4,17 @@ import ConfigCenterClient
 import FlashSaleAPI
 import FlashSaleCore
 import FlashSaleStorage
-import GRDB
 import Logging
 import ServiceLifecycle
 import Synchronization
 
 /// Keeps the unit on the newest configuration. Each new version is written to SQLite first (snapshot, the
-/// config-center's ledger row, the sale's limit) and only then shown to the purchase desk, so a unit that
+/// config-center's ledger row, the sale's limit), through the group-commit writer, which shows it to the machine
+/// after the commit, so a unit that
 /// restarts while the config-center is down comes back with everything it was selling from.
 final class ConfigFollower: Service, Sendable {
     private let client: ConfigCenterClient
-    private let pool: DatabasePool
+    private let writer: GroupCommitWriter
     private let desk: PurchaseDesk
     private let logger: Logger
     private let longPollSeconds: Int
@@ -26,7 +26,7 @@ final class ConfigFollower: Service, Sendable {
     private let gossiping: Bool
 
     init(
-        client: ConfigCenterClient, pool: DatabasePool, desk: PurchaseDesk, recovery: UnitRecovery, gate: BuyerGate,
+        client: ConfigCenterClient, writer: GroupCommitWriter, desk: PurchaseDesk, recovery: UnitRecovery, gate: BuyerGate,
         gossiping: Bool,
         starting: ClusterConfig?, longPollSeconds: Int, logger: Logger
     ) {
@@ -34,7 +34,7 @@ final class ConfigFollower: Service, Sendable {
         self.recovery = recovery
         self.gate = gate
         self.gossiping = gossiping
-        self.pool = pool
+        self.writer = writer
         self.desk = desk
         self.longPollSeconds = longPollSeconds
         self.logger = logger
@@ -100,13 +100,14 @@ final class ConfigFollower: Service, Sendable {
     }
 
     /// Takes `config` into the buyer gate first (a key it cannot load refuses the whole configuration before anything
-    /// is stored: a stored one the unit cannot load would stop it at its next start), stores it, then hands its sales
-    /// to the desk.
+    /// is stored: a stored one the unit cannot load would stop it at its next start), stores it; the writer hands its
+    /// sales to the machine after the commit.
     func adopt(_ config: ClusterConfig) async throws {
         let recovering = desk.isRecovering
         let unit = desk.unit
+        let known = desk.knownSales()
         try gate.update(config)
-        try await pool.write { db in
+        try await writer.perform { db in
             try UnitRecords.save(config, db)
             // The configuration is the config-center's, signed: the grants between units in its copies of the units'
             // rows are what it witnessed (`GrantWitness`), as good as the witness gossip carries. Taken before a
@@ -126,8 +127,8 @@ final class ConfigFollower: Service, Sendable {
                     }
                 }
             }
+            return ((), try UnitRecords.loaded(config.sales.map(\.terms), unit: unit, known: known, db))
         }
-        try await UnitStartup.loadSales(config.sales.map(\.terms), into: desk, from: pool)
         latest.withLock { $0 = config }
         currentVersion.store(config.version, ordering: .relaxed)
         if recovering {

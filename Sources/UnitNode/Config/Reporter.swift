@@ -3,8 +3,6 @@
 import ConfigCenterClient
 import FlashSaleAPI
 import FlashSaleCore
-import FlashSaleStorage
-import GRDB
 import Logging
 import ServiceLifecycle
 
@@ -13,7 +11,7 @@ import ServiceLifecycle
 final class Reporter: Service, Sendable {
     private let client: ConfigCenterClient
     private let desk: PurchaseDesk
-    private let pool: DatabasePool
+    private let store: UnitStore
     private let granter: RightsGranter
     private let nowMs: @Sendable () -> Int64
     private let follower: ConfigFollower
@@ -22,10 +20,10 @@ final class Reporter: Service, Sendable {
     private let interval: Duration
     private let logger: Logger
 
-    init(client: ConfigCenterClient, desk: PurchaseDesk, pool: DatabasePool, granter: RightsGranter, follower: ConfigFollower, region: String, url: String, interval: Duration, nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
+    init(client: ConfigCenterClient, desk: PurchaseDesk, store: UnitStore, granter: RightsGranter, follower: ConfigFollower, region: String, url: String, interval: Duration, nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
         self.client = client
         self.desk = desk
-        self.pool = pool
+        self.store = store
         self.granter = granter
         self.nowMs = nowMs
         self.follower = follower
@@ -72,17 +70,15 @@ final class Reporter: Service, Sendable {
     ) {
         let unit = desk.unit
         let sales = desk.saleTerms().map(\.id)
-        return try await pool.read { db in
-            var own: [String: LedgerRow] = [:]
-            var known: [String: [NodeID: LedgerRow]] = [:]
-            var signatures: [String: [NodeID: String]] = [:]
-            for sale in sales {
-                own[sale] = try UnitRecords.ledger(saleID: sale, unit: unit, db).row(unit)
-                let copies = try LedgerTables.signedCopies(saleID: sale, db).filter { $0.key != unit && $0.key != .center }
-                known[sale] = copies.mapValues(\.row)
-                signatures[sale] = copies.mapValues(\.signature)
-            }
-            return (own, known, signatures)
+        var own: [String: LedgerRow] = [:]
+        var known: [String: [NodeID: LedgerRow]] = [:]
+        var signatures: [String: [NodeID: String]] = [:]
+        for rows in try await store.rowsToTell(sales: sales, unit: unit) {
+            own[rows.sale] = rows.own
+            let copies = rows.copies.filter { $0.key != unit && $0.key != .center }
+            known[rows.sale] = copies.mapValues(\.row)
+            signatures[rows.sale] = copies.mapValues(\.signature)
         }
+        return (own, known, signatures)
     }
 }

@@ -13,11 +13,12 @@ import Synchronization
 /// Builds, checks and absorbs gossip for one unit, and runs the rebalancing policy.
 ///
 /// What this unit tells about itself comes from SQLite, never from memory alone: its counters and grants are
-/// durable before anyone can learn them. What it learns is written to SQLite before the purchase desk may sell
-/// from it. A message is checked (signature, member, age, nonce) before any of its bytes are trusted.
+/// durable before anyone can learn them. What it learns is written by the group-commit writer, which gives it to the
+/// machine only after the commit. A message is checked (signature, member, age, nonce) before any of its bytes are trusted.
 final class GossipExchange: Sendable {
     let desk: PurchaseDesk
-    let pool: DatabasePool
+    let store: UnitStore
+    let writer: GroupCommitWriter
     let gate: GossipGate
     let policy: RebalancePolicy
     let granter: RightsGranter
@@ -42,7 +43,7 @@ final class GossipExchange: Sendable {
     private let centerHeardMs = Atomic<Int64>(0)
 
     init(
-        desk: PurchaseDesk, pool: DatabasePool, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
+        desk: PurchaseDesk, store: UnitStore, writer: GroupCommitWriter, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
         recovery: UnitRecovery, pulseMaxAgeMs: Int64, key: NodeKey,
         members: @escaping @Sendable () -> [NodeID: Curve25519.Signing.PublicKey],
         formerKey: @escaping @Sendable () -> Curve25519.Signing.PublicKey? = { nil }, nowMs: @escaping @Sendable () -> Int64,
@@ -52,7 +53,8 @@ final class GossipExchange: Sendable {
         self.key = key
         self.metrics = metrics
         self.desk = desk
-        self.pool = pool
+        self.store = store
+        self.writer = writer
         self.gate = gate
         self.policy = policy
         self.granter = granter
@@ -71,20 +73,14 @@ final class GossipExchange: Sendable {
         let now = nowMs()
         let unit = desk.unit
         let sales = desk.saleTerms().map(\.id).sorted()
-        let stored = try await pool.read { db in
-            try sales.map { sale in
-                (sale, try UnitRecords.ledger(saleID: sale, unit: unit, db).row(unit), try LedgerTables.signedCopies(saleID: sale, db),
-                 try UnitRecords.witness(saleID: sale, db))
-            }
-        }
-        let digests = try stored.map { sale, own, copies, witness in
-            var rows = copies.mapValues(\.row)
-            var signatures = copies.mapValues(\.signature)
-            rows[unit] = own
-            signatures[unit] = try RowSignature.sign(own, of: unit, sale: sale, key: key)
+        let digests = try await store.rowsToTell(sales: sales, unit: unit).map { stored in
+            var rows = stored.copies.mapValues(\.row)
+            var signatures = stored.copies.mapValues(\.signature)
+            rows[unit] = stored.own
+            signatures[unit] = try RowSignature.sign(stored.own, of: unit, sale: stored.sale, key: key)
             return GossipDigest(
-                sale: sale, from: unit, rows: rows, signatures: signatures, pulse: desk.pulse(sale: sale, nowMs: now),
-                witness: witness?.witness, witnessSignature: witness?.signature)
+                sale: stored.sale, from: unit, rows: rows, signatures: signatures, pulse: desk.pulse(sale: stored.sale, nowMs: now),
+                witness: stored.witness?.witness, witnessSignature: stored.witness?.signature)
         }
         let envelope = GossipEnvelope(from: unit, sentAtMs: now, nonce: GossipEnvelope.makeNonce(), digests: digests)
         let body = try WireJSON.encoder.encode(envelope)
@@ -114,8 +110,8 @@ final class GossipExchange: Sendable {
         if recovery.isRecovering { await recovery.heard(from: opened.envelope.from) }
     }
 
-    /// Writes other nodes' signed rows and the config-center's witness to SQLite, then shows what they bring to the
-    /// desk; records the sender's pulse. A row that conflicts with its owner's row already kept (the owner signed two
+    /// Writes other nodes' signed rows and the config-center's witness to SQLite (the writer shows the machine what
+    /// they bring after the commit); records the sender's pulse. A row that conflicts with its owner's row already kept (the owner signed two
     /// histories), or that gives or sells more than its owner holds, is refused (`LedgerTables.absorbSigned`); another
     /// unit's grant to this one counts only as far as the witness has it. While the unit recovers from a lost
     /// database it also takes back the copies of its own row that it signed.
@@ -124,8 +120,9 @@ final class GossipExchange: Sendable {
         let recovering = recovery.isRecovering
         let known = Set(desk.saleTerms().map(\.id))
         let digests = envelope.digests.filter { known.contains($0.sale) }
-        let absorbed = try await pool.write { db in
-            try digests.map { digest in
+        let before = Dictionary(digests.map { ($0.sale, desk.received(sale: $0.sale)) }, uniquingKeysWith: { first, _ in first })
+        let absorbed = try await writer.perform { db in
+            let absorbed = try digests.map { digest in
                 let ledger = try UnitRecords.ledger(saleID: digest.sale, unit: unit, db)
                 let outcome = try LedgerTables.absorbSigned(
                     digest.rows.filter { $0.key != unit }, signatures: digest.signatures, saleID: digest.sale,
@@ -141,8 +138,9 @@ final class GossipExchange: Sendable {
                 }
                 return (digest, outcome, counted)
             }
+            return (absorbed, absorbed.map { UnitMachine.Event.merged(sale: $0.0.sale, others: $0.2) })
         }
-        for (digest, outcome, counted) in absorbed {
+        for (digest, outcome, _) in absorbed {
             for owner in outcome.conflicting { refuse(owner, .conflicting, sale: digest.sale, from: envelope.from) }
             for owner in outcome.overdrawn { refuse(owner, .overdrawn, sale: digest.sale, from: envelope.from) }
             if let witness = digest.witness {
@@ -150,9 +148,7 @@ final class GossipExchange: Sendable {
                     if kept[digest.sale].map({ witness.dominates($0) }) ?? true { kept[digest.sale] = witness }
                 }
             }
-            let before = desk.received(sale: digest.sale)
-            desk.merge(sale: digest.sale, others: counted)
-            let brought = desk.received(sale: digest.sale) - before
+            let brought = desk.received(sale: digest.sale) - (before[digest.sale] ?? 0)
             if brought > 0 {
                 metrics.grantsReceived.increment()
                 metrics.rightsReceived.increment(by: brought)

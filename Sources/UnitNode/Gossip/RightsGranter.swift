@@ -2,16 +2,15 @@
 
 import FlashSaleCore
 import FlashSaleStorage
-import GRDB
 import Logging
 
 /// Makes one grant of this unit's rights: set aside in the machine first (so no order takes the same stock), then
-/// written to SQLite, whose counters refuse a grant beyond the unit's rights, then reported back: it counts as given
-/// only once it is durable, and a write that failed gives the stock back. Everything the unit tells others is read
-/// from SQLite, so a grant travels only once it is durable.
+/// written by the group-commit writer to SQLite, whose counters refuse a grant beyond the unit's rights; the writer
+/// tells the machine after the commit: it counts as given only once it is durable, and a write that failed gives the
+/// stock back. Everything the unit tells others is read from SQLite, so a grant travels only once it is durable.
 struct RightsGranter: Sendable {
     let desk: PurchaseDesk
-    let pool: DatabasePool
+    let writer: GroupCommitWriter
     let metrics: UnitMetrics
     let logger: Logger
 
@@ -28,15 +27,14 @@ struct RightsGranter: Sendable {
             return false
         }
         do {
-            try await pool.write { db in
+            try await writer.perform(abandoned: [.grantAbandoned(sale: saleID, amount: amount, to: node)]) { db in
                 try LedgerTables.merge(LedgerRow(grantedTo: [node: total]), of: unit, saleID: saleID, includeCounters: false, db)
+                return ((), [.grantPersisted(sale: saleID, amount: amount, to: node)])
             }
         } catch {
-            desk.grantAbandoned(sale: saleID, amount: amount, to: node)
             logger.error("grant not written: its stock is for sale here again", metadata: ["sale": "\(saleID)", "to": "\(node)", "error": "\(error)"])
             return false
         }
-        desk.grantPersisted(sale: saleID, amount: amount, to: node)
         metrics.granted(amount, to: node)
         logger.info("granted stock", metadata: ["sale": "\(saleID)", "to": "\(node)", "amount": "\(amount)"])
         return true

@@ -4,22 +4,21 @@
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
-import GRDB
 import Hummingbird
 import Metrics
 
 /// An order is paid only by the payment provider's signed callback; it is looked up and cancelled only by its buyer
 /// (the buyer token of its user, or the order's secret), and looked up by fulfilment consumers too (the orders
-/// credential), see `OrderAccess`. The status moves in SQLite first; only then does a cancelled (or, past its
-/// window, expired) order's stock go back on sale at the desk.
+/// credential), see `OrderAccess`. The status moves in SQLite first, through the group-commit writer; only after the
+/// commit does a cancelled (or, past its window, expired) order's stock go back on sale in the machine.
 enum OrderLifecycleRoutes {
     static func add(
-        to router: Router<WireRequestContext>, desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool,
-        metrics: UnitMetrics, access: OrderAccess, nowMs: @escaping @Sendable () -> Int64
+        to router: Router<WireRequestContext>, desk: PurchaseDesk, gate: BuyerGate, store: UnitStore,
+        writer: GroupCommitWriter, metrics: UnitMetrics, access: OrderAccess, nowMs: @escaping @Sendable () -> Int64
     ) {
         router.get("/v1/orders/{order}") { request, context in
             let id = try orderID(context, unit: desk.unit)
-            guard let order = try await pool.read({ db in try UnitRecords.order(id, db) }) else {
+            guard let order = try await store.order(id) else {
                 throw Problem(.unknownOrder, "no order \(id)")
             }
             let terms = desk.terms(sale: order.saleID)
@@ -31,34 +30,32 @@ enum OrderLifecycleRoutes {
         router.post("/v1/orders/{order}/pay") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             try access.requirePaymentProvider(request, path: request.uri.path, body: body.readableBytesView, nowMs: nowMs())
-            let (id, _, terms) = try await existing(context, desk: desk, pool: pool)
+            let (id, _, terms) = try await existing(context, desk: desk, store: store)
             let now = nowMs()
-            let change = try await pool.write { db in try UnitRecords.pay(id, terms: terms, nowMs: now, db) }
+            let change = try await writer.perform { db in
+                let change = try UnitRecords.pay(id, terms: terms, nowMs: now, db)
+                return (change, change.events)
+            }
             switch change {
-            case .done(let order, true):
-                desk.paid(order)
-                metrics.ordersPaid.increment()
-            case .expiredNow(let order):
-                desk.released(sale: order.saleID, orders: [order])
-                metrics.ordersExpired.increment()
+            case .done(_, true): metrics.ordersPaid.increment()
+            case .expiredNow: metrics.ordersExpired.increment()
             default: break
             }
             return try answer(change, terms: terms)
         }
         router.post("/v1/orders/{order}/cancel") { request, context in
-            let (id, order, terms) = try await existing(context, desk: desk, pool: pool)
+            let (id, order, terms) = try await existing(context, desk: desk, store: store)
             if !access.hasOrderSecret(request, for: id.description) {
                 try await requireBuyer(order, of: request, context, terms: terms, gate: gate, nowMs: nowMs)
             }
             let now = nowMs()
-            let change = try await pool.write { db in try UnitRecords.cancel(id, terms: terms, nowMs: now, db) }
+            let change = try await writer.perform { db in
+                let change = try UnitRecords.cancel(id, terms: terms, nowMs: now, db)
+                return (change, change.events)
+            }
             switch change {
-            case .done(let order, true):
-                desk.released(sale: order.saleID, orders: [order])
-                metrics.ordersCancelled.increment()
-            case .expiredNow(let order):
-                desk.released(sale: order.saleID, orders: [order])
-                metrics.ordersExpired.increment()
+            case .done(_, true): metrics.ordersCancelled.increment()
+            case .expiredNow: metrics.ordersExpired.increment()
             default: break
             }
             return try answer(change, terms: terms)
@@ -75,10 +72,10 @@ enum OrderLifecycleRoutes {
 
     /// The order named in the path and its sale's terms.
     private static func existing(
-        _ context: WireRequestContext, desk: PurchaseDesk, pool: DatabasePool
+        _ context: WireRequestContext, desk: PurchaseDesk, store: UnitStore
     ) async throws -> (OrderID, Order, SaleTerms) {
         let id = try orderID(context, unit: desk.unit)
-        guard let order = try await pool.read({ db in try UnitRecords.order(id, db) }) else {
+        guard let order = try await store.order(id) else {
             throw Problem(.unknownOrder, "no order \(id) at this unit")
         }
         guard let terms = desk.terms(sale: order.saleID) else { throw Problem(.unknownSale, "no sale '\(order.saleID)' at this unit") }

@@ -3,7 +3,6 @@
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -23,7 +22,7 @@ enum OrderStreamRoutes {
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
     static func add(
-        to router: Router<WireRequestContext>, unit: NodeID, pool: DatabasePool, commits: VersionWatch,
+        to router: Router<WireRequestContext>, unit: NodeID, store: UnitStore, commits: VersionWatch,
         access: OrderAccess, terms: @escaping @Sendable (String) -> SaleTerms?
     ) {
         let followers = Atomic<Int>(0)
@@ -32,7 +31,7 @@ enum OrderStreamRoutes {
             try access.requireConsumer(request)
             let after = try position(request.uri.queryParameters.get("after"), unit: unit)
             let count = Int(try request.integerQuery("count", default: 100, in: 1...pageMax))
-            let orders = try await pool.read { db in try UnitRecords.orders(after: after, count: count, db) }
+            let orders = try await store.orders(after: after, count: count)
             return try WireResponse.json(
                 OrderPage(orders: orders.map { UnitRoutes.view($0, terms: terms($0.saleID)) }, next: orders.last?.id.description ?? after?.description))
         }
@@ -47,7 +46,7 @@ enum OrderStreamRoutes {
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 defer { followers.subtract(1, ordering: .relaxed) }
-                try await follow(from: start, unit: unit, pool: pool, commits: commits, terms: terms, writer: &writer)
+                try await follow(from: start, unit: unit, store: store, commits: commits, terms: terms, writer: &writer)
                 try await writer.finish(nil)
             })
         }
@@ -56,7 +55,7 @@ enum OrderStreamRoutes {
     /// Sends every committed order after `start`, then waits for the next commit, until the client leaves or the
     /// unit shuts down.
     private static func follow(
-        from start: OrderID?, unit: NodeID, pool: DatabasePool, commits: VersionWatch,
+        from start: OrderID?, unit: NodeID, store: UnitStore, commits: VersionWatch,
         terms: @Sendable (String) -> SaleTerms?, writer: inout any ResponseBodyWriter
     ) async throws {
         var cursor = start
@@ -66,9 +65,7 @@ enum OrderStreamRoutes {
                 // Read the commit count first: a batch committed while this page is read wakes the wait below.
                 let seen = await commits.version
                 let after = cursor
-                let page = try await pool.read { db in
-                    try UnitRecords.orders(after: after, count: Int(pageMax), db)
-                }
+                let page = try await store.orders(after: after, count: Int(pageMax))
                 if !page.isEmpty {
                     var text = ""
                     for order in page {

@@ -3,7 +3,6 @@
 import FlashSaleAPI
 import FlashSaleCore
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -37,7 +36,7 @@ enum UnitRoutes {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
     static func router(
-        desk: PurchaseDesk, gate: BuyerGate, pool: DatabasePool, commits: VersionWatch, region: String,
+        desk: PurchaseDesk, gate: BuyerGate, store: UnitStore, writer: GroupCommitWriter, region: String,
         metrics: UnitMetrics, access: OrderAccess, nowMs: @escaping @Sendable () -> Int64
     ) -> Router<WireRequestContext> {
         let router = Router(context: WireRequestContext.self)
@@ -132,9 +131,9 @@ enum UnitRoutes {
         }
 
         OrderStreamRoutes.add(
-            to: router, unit: desk.unit, pool: pool, commits: commits, access: access, terms: { desk.terms(sale: $0) })
+            to: router, unit: desk.unit, store: store, commits: writer.commits, access: access, terms: { desk.terms(sale: $0) })
         OrderLifecycleRoutes.add(
-            to: router, desk: desk, gate: gate, pool: pool, metrics: metrics, access: access, nowMs: nowMs)
+            to: router, desk: desk, gate: gate, store: store, writer: writer, metrics: metrics, access: access, nowMs: nowMs)
         BuyerPageRoutes.add(to: router)
         return router
     }

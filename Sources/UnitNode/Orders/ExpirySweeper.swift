@@ -1,32 +1,31 @@
 // Expires reserved orders whose payment window has closed, and puts their stock back on sale.
 
 import FlashSaleCore
-import GRDB
 import Logging
 import Metrics
 import ServiceLifecycle
 
 /// Every `interval`, moves each sale's overdue reserved orders to `expired` in SQLite (whose trigger counts them
-/// as released), then hands their stock back to the desk. Time comes from the orders' ids and the sale's window,
+/// as released), through the group-commit writer, which hands their stock back to the machine after the commit. Time comes from the orders' ids and the sale's window,
 /// both durable, so expiry resumes after a restart; paid orders are never touched.
 final class ExpirySweeper: Service, Sendable {
     /// Orders expired per sale per transaction: bounds the time the writer is held.
     static let batchMax = 500
 
     private let desk: PurchaseDesk
-    private let pool: DatabasePool
+    private let writer: GroupCommitWriter
     private let interval: Duration
     private let nowMs: @Sendable () -> Int64
     private let metrics: UnitMetrics
     private let logger: Logger
 
     init(
-        desk: PurchaseDesk, pool: DatabasePool, interval: Duration, nowMs: @escaping @Sendable () -> Int64,
+        desk: PurchaseDesk, writer: GroupCommitWriter, interval: Duration, nowMs: @escaping @Sendable () -> Int64,
         metrics: UnitMetrics, logger: Logger
     ) {
         self.desk = desk
         self.metrics = metrics
-        self.pool = pool
+        self.writer = writer
         self.interval = interval
         self.nowMs = nowMs
         self.logger = logger
@@ -46,15 +45,14 @@ final class ExpirySweeper: Service, Sendable {
     func sweep() async -> Int {
         guard !desk.isRecovering else { return 0 }
         let now = nowMs()
-        let unit = desk.unit
         var total = 0
         for terms in desk.saleTerms() {
             while true {
                 do {
-                    let expired = try await pool.write { db in
-                        try UnitRecords.expire(terms, nowMs: now, limit: Self.batchMax, db)
+                    let expired = try await writer.perform { db in
+                        let expired = try UnitRecords.expire(terms, nowMs: now, limit: Self.batchMax, db)
+                        return (expired, [.released(sale: terms.id, orders: expired)])
                     }
-                    desk.released(sale: terms.id, orders: expired)
                     total += expired.count
                     metrics.ordersExpired.increment(by: expired.count)
                     if !expired.isEmpty {

@@ -1,4 +1,4 @@
-// The group-commit writer: every order that arrives while a transaction commits goes into the next one.
+// The group-commit writer: every write that arrives while a transaction commits goes into the next one.
 
 import FlashSaleAPI
 import FlashSaleCore
@@ -8,19 +8,45 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// Appends orders to the unit's SQLite log in batches, one transaction per batch, and resumes each waiting
-/// purchase only after its order's commit. A batch that fails is retried one order at a time, so one bad order
-/// cannot sink its neighbours. On shutdown it drains what is queued before returning.
+/// The unit's one writer. Orders, and every other change to what the unit's machine knows (grants, other nodes'
+/// rows, payments, cancellations, expiries, configurations, recovery), queue here and are written in batches, one
+/// transaction per batch. After the commit the machine is told what became durable (`UnitMachine.Event`), in one
+/// acquisition of its lock for the whole batch, and only then is each waiting caller resumed: a buyer hears `201`,
+/// a grant is counted as given, a merged row can be sold from. A batch that fails is retried one write at a time, so
+/// one bad write cannot sink its neighbours; a write that still fails tells the machine it was abandoned. On shutdown
+/// it drains what is queued, then refuses new writes.
 final class GroupCommitWriter: Service, Sendable {
-    struct Pending: Sendable {
-        let order: Order
-        let continuation: CheckedContinuation<PurchaseOutcome, Never>
+    /// A write other than an order.
+    struct Change: Sendable {
+        /// Runs inside the batch's transaction (and again alone if the batch fails): the events the machine learns
+        /// once it commits, and how to resume its caller then.
+        let write: @Sendable (Database) throws -> (events: [UnitMachine.Event], resume: @Sendable () -> Void)
+        /// What the machine learns if it cannot be written.
+        let abandoned: [UnitMachine.Event]
+        let fail: @Sendable (any Error) -> Void
     }
 
-    private let pool: DatabasePool
+    private enum Pending: Sendable {
+        case order(Order, CheckedContinuation<PurchaseOutcome, Never>)
+        case change(Change)
+    }
+
+    /// A pending write that went into a transaction, waiting for its commit.
+    private enum Written: Sendable {
+        case order(Order, CheckedContinuation<PurchaseOutcome, Never>)
+        case change(events: [UnitMachine.Event], resume: @Sendable () -> Void)
+    }
+
+    /// Why a write was not made: the unit is shutting down and the writer has drained.
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the unit is shutting down: no more writes" }
+    }
+
+    private let store: UnitStore
+    private let machine: LockedMachine
     private let logger: Logger
     private let metrics: UnitMetrics
-    private let queue = Mutex<[Pending]>([])
+    private let queue = Mutex<(pending: [Pending], closed: Bool)>(([], false))
     private let rings: AsyncStream<Void>
     private let doorbell: AsyncStream<Void>.Continuation
     /// Orders in the largest batch committed so far (for tests and metrics).
@@ -29,18 +55,51 @@ final class GroupCommitWriter: Service, Sendable {
     let commits = VersionWatch(version: 0)
     private let committedBatches = Atomic<Int64>(0)
 
-    init(pool: DatabasePool, metrics: UnitMetrics, logger: Logger) {
-        self.pool = pool
+    init(store: UnitStore, machine: LockedMachine, metrics: UnitMetrics, logger: Logger) {
+        self.store = store
+        self.machine = machine
         self.metrics = metrics
         self.logger = logger
         (rings, doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Queues `order`; its purchase resumes with `.created` once committed, `.notPersisted` if it cannot be.
-    /// The purchase desk calls this while it holds its lock, so the queue is in order-id order.
-    func enqueue(_ order: Order, continuation: CheckedContinuation<PurchaseOutcome, Never>) {
-        queue.withLock { $0.append(Pending(order: order, continuation: continuation)) }
+    /// Queues `order`; its purchase resumes with `.created` once committed, `.notPersisted` if it cannot be. Returns
+    /// false, queueing nothing, once the writer has closed. The purchase desk calls this while it holds the machine's
+    /// lock, so the queue is in order-id order.
+    func enqueue(_ order: Order, continuation: CheckedContinuation<PurchaseOutcome, Never>) -> Bool {
+        guard queue.withLock({ queue in
+            if queue.closed { return false }
+            queue.pending.append(.order(order, continuation))
+            return true
+        }) else { return false }
         doorbell.yield()
+        return true
+    }
+
+    /// Runs `write` in the next transaction and returns its value once committed, after the machine has applied the
+    /// events it returned. If it cannot be written, the machine applies `abandoned` and this throws.
+    func perform<T: Sendable>(
+        abandoned: [UnitMachine.Event] = [], _ write: @escaping @Sendable (Database) throws -> (T, [UnitMachine.Event])
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let change = Change(
+                write: { db in
+                    let (value, events) = try write(db)
+                    return (events, { continuation.resume(returning: value) })
+                },
+                abandoned: abandoned, fail: { continuation.resume(throwing: $0) })
+            let queued = queue.withLock { queue in
+                if queue.closed { return false }
+                queue.pending.append(.change(change))
+                return true
+            }
+            if queued {
+                doorbell.yield()
+            } else {
+                machine.apply(abandoned)
+                continuation.resume(throwing: Closed())
+            }
+        }
     }
 
     var largestBatchSize: Int { largestBatch.load(ordering: .relaxed) }
@@ -52,15 +111,21 @@ final class GroupCommitWriter: Service, Sendable {
             self.doorbell.finish()
         }
         await drain()
+        // Writes queued from here on are refused at once; what raced in before the flag is written now.
+        let late = queue.withLock { queue in
+            queue.closed = true
+            defer { queue.pending.removeAll() }
+            return queue.pending
+        }
+        if !late.isEmpty { await write(late) }
         await commits.close()
     }
 
     private func drain() async {
         while true {
             let batch = queue.withLock { queue in
-                let batch = queue
-                queue.removeAll(keepingCapacity: true)
-                return batch
+                defer { queue.pending.removeAll(keepingCapacity: true) }
+                return queue.pending
             }
             if batch.isEmpty { return }
             await write(batch)
@@ -68,29 +133,68 @@ final class GroupCommitWriter: Service, Sendable {
     }
 
     private func write(_ batch: [Pending]) async {
-        let orders = batch.map(\.order)
         let started = ContinuousClock.now
         do {
-            try await pool.write { db in for order in orders { try UnitRecords.insert(order, db) } }
-            metrics.commitSeconds.record(duration: started.duration(to: .now))
-            metrics.batchOrders.record(batch.count)
-            largestBatch.max(batch.count, ordering: .relaxed)
-            for pending in batch { pending.continuation.resume(returning: .created(pending.order)) }
-            await published()
+            let written = try await store.write { db in try batch.map { try Self.write($0, db) } }
+            let orders = batch.reduce(0) { if case .order = $1 { $0 + 1 } else { $0 } }
+            if orders > 0 {
+                metrics.commitSeconds.record(duration: started.duration(to: .now))
+                metrics.batchOrders.record(orders)
+                largestBatch.max(orders, ordering: .relaxed)
+            }
+            committed(written)
         } catch {
-            logger.warning("batch of \(batch.count) orders failed, writing them one by one", metadata: ["error": "\(error)"])
+            logger.warning("batch of \(batch.count) writes failed, writing them one by one", metadata: ["error": "\(error)"])
             for pending in batch {
-                let order = pending.order
                 do {
-                    try await pool.write { db in try UnitRecords.insert(order, db) }
-                    pending.continuation.resume(returning: .created(order))
+                    committed([try await store.write { db in try Self.write(pending, db) }])
                 } catch {
-                    logger.error(
-                        "order not persisted", metadata: ["sale": "\(order.saleID)", "order": "\(order.id)", "error": "\(error)"])
-                    pending.continuation.resume(returning: .notPersisted)
+                    abandon(pending, error)
                 }
             }
-            await published()
+        }
+        await published()
+    }
+
+    private static func write(_ pending: Pending, _ db: Database) throws -> Written {
+        switch pending {
+        case .order(let order, let continuation):
+            try OrderRecord(order).insert(db)
+            return .order(order, continuation)
+        case .change(let change):
+            let (events, resume) = try change.write(db)
+            return .change(events: events, resume: resume)
+        }
+    }
+
+    /// The machine learns what `written` made durable, under one lock; then every caller is resumed.
+    private func committed(_ written: [Written]) {
+        machine.withLock { machine in
+            for entry in written {
+                switch entry {
+                case .order(let order, _): machine.persisted(order)
+                case .change(let events, _): for event in events { machine.apply(event) }
+                }
+            }
+        }
+        for entry in written {
+            switch entry {
+            case .order(let order, let continuation): continuation.resume(returning: .created(order))
+            case .change(_, let resume): resume()
+            }
+        }
+    }
+
+    private func abandon(_ pending: Pending, _ error: any Error) {
+        switch pending {
+        case .order(let order, let continuation):
+            logger.error("order not persisted", metadata: ["sale": "\(order.saleID)", "order": "\(order.id)", "error": "\(error)"])
+            machine.withLock { $0.notPersisted(order) }
+            continuation.resume(returning: .notPersisted)
+        case .change(let change):
+            logger.error("write not made", metadata: ["error": "\(error)"])
+            machine.apply(change.abandoned)
+            change.fail(error)
         }
     }
 

@@ -2,54 +2,45 @@
 
 import FlashSaleCore
 import Foundation
-import Synchronization
 
-/// The node's shell around `UnitMachine`: one lock, never held across an await, and the group-commit writer.
+/// The node's shell around `UnitMachine` for the routes and services: decisions under the machine's one lock, never
+/// held across an await; admitted orders go to the group-commit writer, which tells the machine after each commit
+/// what became durable (`LockedMachine.apply`).
 ///
 /// A purchase takes the lock once to decide (known key, demand, phase, limit, stock; an admitted order gets the next
-/// id and is queued for the writer under the same lock, so the writer's queue is always in id order) and once more
-/// when the commit reports back. Everything else the node learns or does (rows, grants, payments, expiries, a new
-/// configuration) is one event into the machine.
+/// id and is queued for the writer under the same lock, so the writer's queue is always in id order); the writer
+/// counts it as sold after the commit, for the whole batch under one lock, and only then is the buyer answered.
 public final class PurchaseDesk: Sendable {
     public let unit: NodeID
-    private let machine: Mutex<UnitMachine>
+    private let machine: LockedMachine
     private let writer: GroupCommitWriter
     private let nowMs: @Sendable () -> Int64
 
-    init(
-        unit: NodeID, lastOrderID: OrderID?, writer: GroupCommitWriter, gossiping: Bool = false,
-        recovering: Bool = false, nowMs: @escaping @Sendable () -> Int64
-    ) {
-        self.unit = unit
+    init(machine: LockedMachine, writer: GroupCommitWriter, nowMs: @escaping @Sendable () -> Int64) {
+        self.unit = machine.withLock { $0.unit }
+        self.machine = machine
         self.writer = writer
         self.nowMs = nowMs
-        self.machine = Mutex(UnitMachine(unit: unit, lastOrderID: lastOrderID, gossiping: gossiping, recovering: recovering))
     }
 
     /// One purchase of one unit of `saleID` by `user` (a valid user id), with the buyer's idempotency key if any:
     /// answered at once, or after the order's commit.
     public func purchase(sale saleID: String, user: String, idempotencyKey: String? = nil) async -> PurchaseOutcome {
         let now = nowMs()
-        var admitted: Order?
-        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<PurchaseOutcome, Never>) in
+        return await withCheckedContinuation { (continuation: CheckedContinuation<PurchaseOutcome, Never>) in
             let answer = machine.withLock { machine -> PurchaseOutcome? in
                 switch machine.purchase(sale: saleID, user: user, idempotencyKey: idempotencyKey, nowMs: now) {
                 case .answer(let answer):
                     return answer
                 case .persist(let order):
-                    writer.enqueue(order, continuation: continuation)
-                    admitted = order
-                    return nil
+                    if writer.enqueue(order, continuation: continuation) { return nil }
+                    // The writer has closed: the unit is shutting down.
+                    machine.notPersisted(order)
+                    return .notPersisted
                 }
             }
             if let answer { continuation.resume(returning: answer) }
         }
-        if let admitted {
-            machine.withLock { machine in
-                if case .created = outcome { machine.persisted(admitted) } else { machine.notPersisted(admitted) }
-            }
-        }
-        return outcome
     }
 
     /// What a purchase of `saleID` meets before the buyer filters (`UnitMachine.opening`).
@@ -62,15 +53,6 @@ public final class PurchaseDesk: Sendable {
     public func replay(sale saleID: String, user: String, idempotencyKey: String?) -> PurchaseOutcome? {
         machine.withLock { $0.replay(sale: saleID, user: user, idempotencyKey: idempotencyKey) }
     }
-
-    /// Orders of `saleID` that were cancelled or expired in SQLite: their stock is for sale again.
-    func released(sale saleID: String, orders: [Order]) {
-        guard !orders.isEmpty else { return }
-        machine.withLock { $0.released(sale: saleID, orders: orders) }
-    }
-
-    /// `order` was paid in SQLite.
-    func paid(_ order: Order) { machine.withLock { $0.paid(order) } }
 
     /// The terms of `saleID`, for the filters in front of the desk.
     public func terms(sale saleID: String) -> SaleTerms? { machine.withLock { $0.terms(sale: saleID) } }
@@ -108,37 +90,33 @@ public final class PurchaseDesk: Sendable {
     /// This unit's soft state for `saleID`: what it can promise and how fast buyers come.
     func pulse(sale saleID: String, nowMs: Int64) -> Pulse? { machine.withLock { $0.pulse(sale: saleID, nowMs: nowMs) } }
 
-    /// Folds in other nodes' rows already written to SQLite.
-    func merge(sale saleID: String, others: RightsLedger) { machine.withLock { $0.merge(sale: saleID, others: others) } }
-
     /// Sets `amount` aside for a grant to `node`; returns the total given to `node` once the caller has written it.
     func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws -> Int64 {
         try machine.withLock { machine throws(LedgerError) in try machine.reserveGrant(sale: saleID, amount: amount, to: node) }
     }
 
-    /// The grant set aside by `reserveGrant` is in SQLite.
-    func grantPersisted(sale saleID: String, amount: Int64, to node: NodeID) {
-        machine.withLock { $0.grantPersisted(sale: saleID, amount: amount, to: node) }
-    }
-
-    /// The grant set aside by `reserveGrant` could not be written.
-    func grantAbandoned(sale saleID: String, amount: Int64, to node: NodeID) {
-        machine.withLock { $0.grantAbandoned(sale: saleID, amount: amount, to: node) }
-    }
-
     /// The terms of every sale this unit knows.
     func saleTerms() -> [SaleTerms] { machine.withLock { $0.sales.values.map(\.book.terms) } }
 
+    /// Sales this unit has a book for.
+    func knownSales() -> Set<String> { machine.withLock { Set($0.sales.keys) } }
+
+    // MARK: Recovery
+
     var isRecovering: Bool { machine.withLock { $0.isRecovering } }
 
-    /// The unit's own rows are back in SQLite and in the books: it may sell.
-    func finishRecovery() { machine.withLock { $0.finishRecovery() } }
+    /// The config-center's copy of this unit's rows is in SQLite; `peers` still have to be heard.
+    func centerRestored(peers: Set<NodeID>) {
+        let now = nowMs()
+        machine.withLock { $0.centerRestored(peers: peers, atMs: now) }
+    }
 
-    /// Sales this unit has a book for.
-    func knows(sale saleID: String) -> Bool { machine.withLock { $0.sales[saleID] != nil } }
+    /// A genuine gossip message from `node` was absorbed, its copy of this unit's rows with it.
+    func heard(from node: NodeID) { machine.withLock { $0.heard(from: node) } }
 
-    /// Installs or refreshes a sale from durable state (`UnitMachine.load`).
-    func load(terms: SaleTerms, ledger: RightsLedger, orders: [Order], keyed: [Order] = []) {
-        machine.withLock { $0.load(terms: terms, ledger: ledger, orders: orders, keyed: keyed) }
+    /// Whether a recovering unit has heard enough to rebuild its books and sell; the peers still silent.
+    func recoveryState() -> (complete: Bool, silent: Set<NodeID>) {
+        let now = nowMs()
+        return machine.withLock { ($0.recoveryIsComplete(atMs: now), $0.recovery?.silentPeers ?? []) }
     }
 }

@@ -1,35 +1,32 @@
 // A unit on a new database getting its own row back from the other nodes before it sells.
 
 import FlashSaleCore
-import GRDB
 import Logging
 import Synchronization
 
 /// Lets a unit that lost its database sell again only once the other nodes have told it what it sold and gave
 /// before: the config-center's copy first (it also brings the sales), then every peer's copy, which gossip keeps
-/// fresher. Each copy is merged into SQLite by maximum, so the freshest one wins; `RecoveryProgress` decides when
-/// enough has been heard.
+/// fresher. Each copy is merged into SQLite by maximum, so the freshest one wins; the machine decides when enough
+/// has been heard (`UnitMachine.recoveryIsComplete`, `RecoveryProgress`), and this shell rebuilds its books from
+/// SQLite then, through the group-commit writer.
 final class UnitRecovery: Sendable {
     private let desk: PurchaseDesk
-    private let pool: DatabasePool
+    private let writer: GroupCommitWriter
     private let logger: Logger
-    private let nowMs: @Sendable () -> Int64
-    private let state: Mutex<(progress: RecoveryProgress, finishing: Bool)>
+    /// Set while a rebuild is under way, so two callers never rebuild at once.
+    private let finishing = Atomic<Bool>(false)
 
-    init(desk: PurchaseDesk, pool: DatabasePool, patienceMs: Int64, nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
+    init(desk: PurchaseDesk, writer: GroupCommitWriter, logger: Logger) {
         self.desk = desk
-        self.pool = pool
-        self.nowMs = nowMs
+        self.writer = writer
         self.logger = logger
-        self.state = Mutex((RecoveryProgress(patienceMs: patienceMs), false))
     }
 
     var isRecovering: Bool { desk.isRecovering }
 
     /// The config-center's copy of this unit's rows is in SQLite; `peers` still have to be heard.
     func centerRestored(peers: Set<NodeID>) async {
-        let now = nowMs()
-        state.withLock { $0.progress.centerRestored(peers: peers, atMs: now) }
+        desk.centerRestored(peers: peers)
         if !peers.isEmpty {
             logger.info("waiting for peers' copies of this unit's counters", metadata: ["peers": "\(peers.sorted())"])
         }
@@ -38,24 +35,26 @@ final class UnitRecovery: Sendable {
 
     /// A genuine gossip message from `node` has been absorbed, its copy of this unit's rows with it.
     func heard(from node: NodeID) async {
-        state.withLock { $0.progress.heard(from: node) }
+        desk.heard(from: node)
         await finishIfReady()
     }
 
-    /// Rebuilds the desk from SQLite and opens the unit for sale, once enough has been heard (or waited).
+    /// Rebuilds the books from SQLite and opens the unit for sale, once enough has been heard (or waited).
     func finishIfReady() async {
         guard desk.isRecovering else { return }
-        let now = nowMs()
-        let (ready, silent) = state.withLock { state -> (Bool, Set<NodeID>) in
-            guard !state.finishing, state.progress.isComplete(atMs: now) else { return (false, []) }
-            state.finishing = true
-            return (true, state.progress.silentPeers)
-        }
-        guard ready else { return }
+        let (complete, silent) = desk.recoveryState()
+        guard complete, finishing.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        defer { finishing.store(false, ordering: .releasing) }
+        let unit = desk.unit
+        let sales = desk.saleTerms()
         do {
-            // While recovering the desk took no orders, so SQLite holds the whole truth: the desk is rebuilt from it.
-            try await UnitStartup.loadSales(desk.saleTerms(), into: desk, from: pool)
-            desk.finishRecovery()
+            // While recovering the machine took no orders, so SQLite holds the whole truth: every book is rebuilt from
+            // it, and the machine sells again, in one batch after the same commit.
+            try await writer.perform { db in
+                try UnitRecords.finishedRecovering(db)
+                return ((), try UnitRecords.loaded(sales, unit: unit, known: [], db) + [.recovered])
+            }
             if silent.isEmpty {
                 logger.warning("started on a new database: counters restored from the config-center and every peer, selling again")
             } else {
@@ -64,7 +63,6 @@ final class UnitRecovery: Sendable {
             }
         } catch {
             logger.error("cannot reload the sales after recovery; trying again", metadata: ["error": "\(error)"])
-            state.withLock { $0.finishing = false }
         }
     }
 }

@@ -133,6 +133,13 @@ public enum UnitDatabase {
             // The config-center's witness of grants between units: what lets this unit sell a peer's grant.
             try UnitRecords.createWitnessTable(db)
         }
+        migrator.registerMigration("v6-recovering") { db in
+            // Set from the database's first claim until the unit has its own row back from the other nodes: a unit
+            // restarted in the middle of recovering goes on recovering, rather than selling on a half-restored row.
+            try db.execute(sql: """
+                ALTER TABLE local_node ADD COLUMN recovering INTEGER NOT NULL DEFAULT 0 CHECK (recovering IN (0, 1));
+                """)
+        }
         return migrator
     }
 }

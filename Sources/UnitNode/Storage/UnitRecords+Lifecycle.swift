@@ -13,6 +13,15 @@ enum OrderChange: Sendable, Equatable {
     /// Its payment window had closed and the sweep had not reached it yet: this request expired it, as the sweep
     /// would have, and its stock must go back on sale.
     case expiredNow(Order)
+
+    /// What the machine learns once the change is durable: a payment, or stock back on sale.
+    var events: [UnitMachine.Event] {
+        switch self {
+        case .done(let order, true) where order.status == .paid: [.paid(order)]
+        case .done(let order, true), .expiredNow(let order): [.released(sale: order.saleID, orders: [order])]
+        case .done, .unknown, .refused: []
+        }
+    }
 }
 
 extension UnitRecords {

@@ -1,4 +1,4 @@
-// Reads and writes of the unit's database used by the writer, the config follower and startup.
+// The SQL of the unit's database: what `UnitStore` reads and what the group-commit writer's changes run.
 
 import FlashSaleAPI
 import FlashSaleCore
@@ -9,32 +9,27 @@ import GRDB
 /// SQL of the unit database, in one place; each function runs inside the caller's transaction.
 enum UnitRecords {
     /// Claims the database for `unit` in `region`, or refuses a database that belongs to another unit. Returns
-    /// true when the database is new: then the unit may have sold before, with a database it lost.
+    /// true while the database has not recovered the unit's row: it is new (the unit may have sold before, with a
+    /// database it lost), or the unit stopped before recovery finished (`finishedRecovering`).
     @discardableResult
     static func claim(unit: NodeID, region: String, _ db: Database) throws -> Bool {
-        if let row = try Row.fetchOne(db, sql: "SELECT unit_id, region_id FROM local_node WHERE id = 1") {
+        if let row = try Row.fetchOne(db, sql: "SELECT unit_id, region_id, recovering FROM local_node WHERE id = 1") {
             let owner: String = row["unit_id"]
             let ownerRegion: String = row["region_id"]
             guard owner == unit.rawValue, ownerRegion == region else {
                 throw UnitStartupError.dataBelongsToAnotherUnit(unit: owner, region: ownerRegion)
             }
-            return false
+            return row["recovering"] == 1
         }
         try db.execute(
-            sql: "INSERT INTO local_node (id, unit_id, region_id) VALUES (1, ?, ?)", arguments: [unit.rawValue, region])
+            sql: "INSERT INTO local_node (id, unit_id, region_id, recovering) VALUES (1, ?, ?, 1)",
+            arguments: [unit.rawValue, region])
         return true
     }
 
-    static func insert(_ order: Order, _ db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-        try statement.execute(arguments: [
-            order.id.description, order.saleID, order.userID, order.id.milliseconds, order.id.sequence,
-            order.status.rawValue, order.idempotencyKey,
-        ])
+    /// The unit has its own row back and sells: written with the books' reload, in one transaction.
+    static func finishedRecovering(_ db: Database) throws {
+        try db.execute(sql: "UPDATE local_node SET recovering = 0 WHERE id = 1")
     }
 
     static func order(_ id: OrderID, _ db: Database) throws -> Order? {
@@ -76,6 +71,19 @@ enum UnitRecords {
                 """,
             arguments: [saleID]
         ).map(\.order)
+    }
+
+    /// `sales` as the disk has them, for the machine (`UnitMachine.Event.loaded`): the ledger as durably known and,
+    /// for a sale not in `known` (new to the machine), the orders that hold stock (so the per-user limit survives
+    /// restarts) and those with an idempotency key (so a retry gets its order back).
+    static func loaded(_ sales: [SaleTerms], unit: NodeID, known: Set<String>, _ db: Database) throws -> [UnitMachine.Event] {
+        try sales.map { terms in
+            let isNew = !known.contains(terms.id)
+            return .loaded(
+                terms: terms, ledger: try ledger(saleID: terms.id, unit: unit, db),
+                orders: isNew ? try holdingOrders(saleID: terms.id, db) : [],
+                keyed: isNew ? try keyedOrders(saleID: terms.id, db) : [])
+        }
     }
 
     /// The newest id in the log, so new ids continue after it.

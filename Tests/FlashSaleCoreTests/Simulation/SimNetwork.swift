@@ -34,6 +34,11 @@ struct SimNetwork {
         return ready.filter { !isCut($0.digest.from, $0.to) }
     }
 
+    /// Forgets every message to or from `node`: its connections died with it.
+    mutating func dropAll(of node: NodeID) {
+        inFlight.removeAll { $0.to == node || $0.digest.from == node }
+    }
+
     func isCut(_ a: NodeID, _ b: NodeID) -> Bool { cut.contains([a, b].sorted()) }
 
     mutating func heal() {

@@ -4,7 +4,9 @@ import FlashSaleCore
 
 /// One simulated sale. Time moves in ticks of 50 ms; units gossip every `gossipEvery` ticks with `fanout`
 /// random peers; buyers arrive with a demand per unit that shifts during the sale; the network drops,
-/// duplicates, delays and partitions; units crash and restart from their disk. `check()` runs after every step.
+/// duplicates, delays and partitions; units crash and restart from their disk; in a third of the seeds without a
+/// byzantine member (`losesDisks`) units now and then lose their whole disk and recover their row from the others. `check()` runs
+/// after every step.
 struct Simulation {
     static let tickMs: Int64 = 50
     let seed: UInt64
@@ -30,6 +32,8 @@ struct Simulation {
     /// Orders acknowledged (the group commit wrote them), and purchases retried after a crash lost them.
     private(set) var acknowledged = 0
     private(set) var retriesMade = 0
+    /// Whether units of this run lose their whole disk now and then.
+    let losesDisks: Bool
 
     /// A run of `seed`; with `byzantine`, one more member that attacks at every step (`SimByzantine`). With
     /// `trustsRows`, units count grants from other units without the config-center's witness: the mutation check of
@@ -61,18 +65,26 @@ struct Simulation {
         network.dropPercent = rng.int(0...30)
         network.duplicatePercent = rng.int(0...20)
         network.maxDelay = rng.int(1...8)
+        // Not with a byzantine member: one that kept a unit's genuine row from before its disk was lost can replay it
+        // after the unit recovered without it, and the unit then looks as if it had signed two histories (ARCHITECTURE,
+        // "Limits").
+        let losesDisks = self.rng.chance(33)
+        self.losesDisks = losesDisks && !byzantine
         if byzantine { self.byzantine = SimByzantine(id: "b", sale: terms.id, keepsWithinHeld: self.rng.chance(50)) }
     }
 
     var nowMs: Int64 { Int64(tick) * Self.tickMs }
     var minted: Int64 { center.row(.center).minted }
 
+    /// Orders acknowledged that recovery could not bring back (`SimUnit.forgotten`): the stock the units may sell twice.
+    var forgotten: Int64 { units.reduce(0) { $0 + $1.forgotten } }
+
     /// The true state: every honest node's row as that node itself wrote it, and the byzantine node's as the
     /// config-center took it. It may sign other histories for other nodes (equivocate), but a grant counts at a unit
     /// only as far as the config-center witnessed it, so its one history there is what honest nodes sell from.
     var truth: RightsLedger {
         var ledger = RightsLedger(rows: [.center: center.row(.center)])
-        for unit in units { ledger.merge(unit.disk.row(unit.id), of: unit.id) }
+        for unit in units { ledger.merge(unit.trueRow, of: unit.id) }
         if let byzantine, let row = center.rows[byzantine.id] { ledger.merge(row, of: byzantine.id) }
         return ledger
     }
@@ -105,7 +117,29 @@ struct Simulation {
             gossip()
             rebalance()
         }
+        recover()
         centerActs()
+    }
+
+    /// Recovering units get the configuration when the config-center is reachable (its copy of their row with it),
+    /// and sell again once the machine has heard enough; each must then hold at least every copy of its row that the
+    /// nodes it heard from had when its disk was lost: "it never sells again what any node knew it had sold".
+    private mutating func recover() {
+        let nodes = nodes
+        let peersOf = { (unit: NodeID) in Set(nodes.filter { $0 != unit && $0 != .center }) }
+        for index in units.indices where units[index].isUp && units[index].isRecovering {
+            let unit = units[index].id
+            if !units[index].hasConfig, !network.isCut(.center, unit), rng.chance(50) {
+                units[index].adoptConfig(
+                    centerRow: center.row(.center), witness: GrantWitness(ledger: center), remembered: center.rows[unit],
+                    peers: peersOf(unit), nowMs: nowMs)
+            }
+            let copies = units[index].copiesAtLoss
+            guard let (restored, silent) = units[index].finishRecoveryIfReady(nowMs: nowMs) else { continue }
+            for (node, copy) in copies where !silent.contains(node) && !restored.dominates(copy) {
+                failures.append("tick \(tick): \(unit) recovered \(restored), below \(node)'s copy \(copy) when its disk was lost")
+            }
+        }
     }
 
     private mutating func faults() {
@@ -115,7 +149,9 @@ struct Simulation {
             demand[rng.int(0...(demand.count - 1))] = rng.int(3...8)
         }
         for index in units.indices {
-            if units[index].isUp, rng.chance(1) {
+            if losesDisks, units[index].isUp, rng.chance(1), rng.chance(20) {
+                loseDisk(index)
+            } else if units[index].isUp, rng.chance(1) {
                 // Its buyers in flight were never answered: they try again, with the same key.
                 retries += units[index].inFlight.map { (index, $0.userID, $0.idempotencyKey ?? "") }
                 units[index].crash()
@@ -131,6 +167,22 @@ struct Simulation {
         // Sorted first: a Set's order differs between runs, and the seed alone must decide.
         let cuts = network.cut.sorted { $0.map(\.rawValue).joined() < $1.map(\.rawValue).joined() }
         if rng.chance(3), let healed = cuts.randomElement(using: &rng) { network.cut.remove(healed) }
+    }
+
+    /// Unit `index` loses its whole disk: its buyers in flight retry, every copy of its row the others hold now is
+    /// noted (recovery is held to them), and messages to and from it are gone with its connections. A peer whose own
+    /// disk goes no longer holds its copies: recovery is not held to those.
+    private mutating func loseDisk(_ index: Int) {
+        let unit = units[index].id
+        retries += units[index].inFlight.map { (index, $0.userID, $0.idempotencyKey ?? "") }
+        var copies: [NodeID: LedgerRow] = [:]
+        if let row = center.rows[unit] { copies[.center] = row }
+        for other in units where other.id != unit {
+            if let row = other.kept.rows[unit] { copies[other.id] = row }
+        }
+        units[index].loseDisk(copies: copies)
+        for other in units.indices where other != index { units[other].copiesAtLoss[unit] = nil }
+        network.dropAll(of: unit)
     }
 
     /// Every node, and the honest ones: fixed for the run (computed from `units` they would copy every unit each time).
@@ -238,8 +290,15 @@ struct Simulation {
         // than was minted (what they sold, and what each believes it can still sell).
         let honestHeld = units.reduce(Int64(0)) { $0 + truth.row($1.id).held }
         let offered = units.reduce(honestHeld) { $0 + max($1.available, 0) }
-        if offered > truth.totalMinted {
-            failures.append("tick \(tick): oversold, honest units hold \(honestHeld) and offer \(offered - honestHeld) > minted \(truth.totalMinted)")
+        let forgotten = forgotten
+        if offered > truth.totalMinted + forgotten {
+            failures.append(
+                "tick \(tick): oversold, honest units hold \(honestHeld) and offer \(offered - honestHeld) > minted \(truth.totalMinted) + forgotten \(forgotten)")
+        }
+        // What buyers hold, lost disks included: more than was minted only by the orders recovery could not know of.
+        let buyersHold = units.reduce(Int64(0)) { $0 + $1.buyersHold }
+        if buyersHold > truth.totalMinted + forgotten {
+            failures.append("tick \(tick): buyers hold \(buyersHold) > minted \(truth.totalMinted) + forgotten \(forgotten)")
         }
         for node in nodes where truth.rights(of: node) < 0 {
             failures.append("tick \(tick): \(node) has \(truth.rights(of: node)) rights in truth")
@@ -248,8 +307,12 @@ struct Simulation {
             if let book = unit.book, book.ledger.rights(of: unit.id) < 0 || book.available < 0 {
                 failures.append("tick \(tick): \(unit.id) sees \(book.ledger.rights(of: unit.id)) rights of its own")
             }
-            if Int64(unit.holding) != unit.disk.row(unit.id).held {
-                failures.append("tick \(tick): \(unit.id) holds \(unit.holding) orders, its row says \(unit.disk.row(unit.id).held)")
+            if !unit.isRecovering, Int64(unit.holding) + unit.recoveredHeld != unit.disk.row(unit.id).held {
+                failures.append(
+                    "tick \(tick): \(unit.id) holds \(unit.holding) orders and \(unit.recoveredHeld) recovered, its row says \(unit.disk.row(unit.id).held)")
+            }
+            if unit.isRecovering, !unit.inFlight.isEmpty {
+                failures.append("tick \(tick): \(unit.id) took \(unit.inFlight.count) orders while recovering")
             }
             // One key never makes two orders; a user never holds more than the limit (buyers retry at their unit).
             if let broken = unit.violations.first { failures.append("tick \(tick): \(unit.id): \(broken)") }
@@ -291,10 +354,12 @@ struct Simulation {
                 byzantine?.stopGrowing()
                 attack(targets: honestNodes)
             }
+            // A unit still recovering a lost disk finishes first: it returns nothing until then.
+            recover()
             check()
             // Rights can still arrive after a unit returned what it had (a grant that was in flight): a unit keeps
             // returning until it holds none and everyone agrees.
-            if converged && units.allSatisfy({ $0.available == 0 }) {
+            if converged && units.allSatisfy({ $0.available == 0 && !$0.isRecovering }) {
                 conservation()
                 return
             }
@@ -340,7 +405,12 @@ struct Simulation {
     private mutating func conservation() {
         let truth = truth
         let unitRights = units.reduce(Int64(0)) { $0 + truth.rights(of: $1.id) }
-        if unitRights != 0 { failures.append("stranded: units still hold \(unitRights) rights after returning") }
+        if unitRights != 0 {
+            let holders = units.filter { truth.rights(of: $0.id) != 0 }.map {
+                "\($0.id) \(truth.rights(of: $0.id)) (recovering: \($0.isRecovering), offers \($0.available), disks lost \($0.disksLost))"
+            }
+            failures.append("stranded: units still hold \(unitRights) rights after returning: \(holders)")
+        }
         let returned = truth.rights(of: .center)
         let taken = byzantine.map { truth.rights(of: $0.id) } ?? 0
         if truth.totalHeld + returned + taken != truth.totalMinted {

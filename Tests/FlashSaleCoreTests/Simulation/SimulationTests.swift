@@ -27,20 +27,22 @@ struct SimulationTests {
     @Test("no oversell, no negative rights, conservation and convergence, for every seed")
     func invariantsHoldForEverySeed() async {
         let seeds = Self.seeds
-        let outcome = await Self.onOwnThread { () -> (grants: Int, sold: Int64, failure: String?) in
+        let outcome = await Self.onOwnThread { () -> (grants: Int, sold: Int64, disks: DiskLosses, failure: String?) in
             var grants = 0
             var sold: Int64 = 0
+            var disks = DiskLosses()
             for seed in seeds {
                 var simulation = Simulation(seed: seed)
                 simulation.run(steps: 400)
                 if simulation.failures.isEmpty { simulation.endSaleAndConverge() }
                 grants += simulation.grantsMade
                 sold += simulation.truth.totalHeld
+                disks.add(simulation)
                 guard simulation.failures.isEmpty else {
-                    return (grants, sold, "seed \(seed) failed (replay: SIM_SEED=\(seed) swift test --filter SimulationTests): \(simulation.failures.prefix(3))")
+                    return (grants, sold, disks, "seed \(seed) failed (replay: SIM_SEED=\(seed) swift test --filter SimulationTests): \(simulation.failures.prefix(3))")
                 }
             }
-            return (grants, sold, nil)
+            return (grants, sold, disks, nil)
         }
         if let failure = outcome.failure {
             Issue.record(Comment(rawValue: failure))
@@ -49,6 +51,25 @@ struct SimulationTests {
         // The runs must exercise what they claim to: units sell and stock moves between them.
         #expect(outcome.sold > 0)
         #expect(outcome.grants > seeds.count / 4, "rebalancing grants happened in too few runs to mean anything")
+        // Whole disks were lost and recovered from the others, and what recovery could not know stayed rare.
+        print("simulation: \(seeds.count) seeds, \(outcome.disks.lost) disks lost, \(outcome.disks.recovered) recoveries, \(outcome.disks.forgotten) orders forgotten with them")
+        if seeds.count >= 100 {
+            #expect(outcome.disks.lost > seeds.count / 20, "too few disks were lost to test recovery")
+            #expect(outcome.disks.recovered >= outcome.disks.lost / 2, "units that lost their disk came back")
+        }
+    }
+
+    /// Whole-disk losses over a run of seeds.
+    struct DiskLosses: Sendable {
+        var lost = 0
+        var recovered = 0
+        var forgotten: Int64 = 0
+
+        mutating func add(_ simulation: Simulation) {
+            lost += simulation.units.reduce(0) { $0 + $1.disksLost }
+            recovered += simulation.units.reduce(0) { $0 + $1.recoveries }
+            forgotten += simulation.forgotten
+        }
     }
 
     /// Issue 12's proof: a member whose key an attacker holds sends forged, altered, replayed and other owners' rows
