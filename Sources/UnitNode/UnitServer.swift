@@ -173,7 +173,7 @@ public enum UnitServer {
         let recovery = UnitRecovery(desk: desk, writer: writer, logger: logger)
         let follower = ConfigFollower(
             client: client, writer: writer, desk: desk, recovery: recovery, gate: gate, gossiping: seal != nil, starting: savedConfig,
-            longPollSeconds: settings.longPollSeconds, logger: logger)
+            longPollSeconds: settings.longPollSeconds, nowMs: nowMs, logger: logger)
         let url = settings.advertisedURL ?? "\(settings.tls == nil ? "http" : "https")://\(settings.host):\(settings.port)"
         let granter = RightsGranter(desk: desk, writer: writer, metrics: metrics, logger: logger)
         let reporter = Reporter(

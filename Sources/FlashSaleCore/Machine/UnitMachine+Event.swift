@@ -22,6 +22,12 @@ extension UnitMachine {
         /// A sale as the disk has it (`load`): terms, the durable ledger, and for a sale new to the machine the
         /// orders that hold stock and those with an idempotency key.
         case loaded(terms: SaleTerms, ledger: RightsLedger, orders: [Order], keyed: [Order])
+        /// A recovering unit wrote the config-center's copy of its rows at `atMs`; `peers` (the other units) still have
+        /// to be heard (`RecoveryProgress`).
+        case centerRestored(peers: Set<NodeID>, atMs: Int64)
+        /// A recovering unit wrote the copies of its rows that `node`'s gossip carried (only when something was taken:
+        /// a message it could not read yet does not count).
+        case heard(from: NodeID)
         /// A recovering unit's books were rebuilt from the disk (`.loaded` for every sale, in the same batch): it sells.
         case recovered
     }
@@ -37,6 +43,8 @@ extension UnitMachine {
         case .released(let sale, let orders): released(sale: sale, orders: orders)
         case .paid(let order): paid(order)
         case .loaded(let terms, let ledger, let orders, let keyed): load(terms: terms, ledger: ledger, orders: orders, keyed: keyed)
+        case .centerRestored(let peers, let nowMs): centerRestored(peers: peers, atMs: nowMs)
+        case .heard(let node): heard(from: node)
         case .recovered: finishRecovery()
         }
     }

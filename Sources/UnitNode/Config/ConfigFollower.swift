@@ -24,12 +24,14 @@ final class ConfigFollower: Service, Sendable {
     private let gate: BuyerGate
     /// Whether peers gossip this unit's row back to it: only then is there anyone to wait for but the center.
     private let gossiping: Bool
+    private let nowMs: @Sendable () -> Int64
 
     init(
         client: ConfigCenterClient, writer: GroupCommitWriter, desk: PurchaseDesk, recovery: UnitRecovery, gate: BuyerGate,
         gossiping: Bool,
-        starting: ClusterConfig?, longPollSeconds: Int, logger: Logger
+        starting: ClusterConfig?, longPollSeconds: Int, nowMs: @escaping @Sendable () -> Int64, logger: Logger
     ) {
+        self.nowMs = nowMs
         self.client = client
         self.recovery = recovery
         self.gate = gate
@@ -101,13 +103,16 @@ final class ConfigFollower: Service, Sendable {
 
     /// Takes `config` into the buyer gate first (a key it cannot load refuses the whole configuration before anything
     /// is stored: a stored one the unit cannot load would stop it at its next start), stores it; the writer hands its
-    /// sales to the machine after the commit.
+    /// sales to the machine after the commit. While the database says the unit recovers a lost one, the config-center's
+    /// copy of its rows is restored in the same transaction, and the machine learns it (`.centerRestored`) with the
+    /// peers still to hear.
     func adopt(_ config: ClusterConfig) async throws {
-        let recovering = desk.isRecovering
         let unit = desk.unit
         let known = desk.knownSales()
+        let peers = gossiping ? Set(config.units.map { NodeID($0.id) }).subtracting([unit]) : []
+        let now = nowMs()
         try gate.update(config)
-        try await writer.perform { db in
+        let recovering = try await writer.perform { db in
             try UnitRecords.save(config, db)
             // The configuration is the config-center's, signed: the grants between units in its copies of the units'
             // rows are what it witnessed (`GrantWitness`), as good as the witness gossip carries. Taken before a
@@ -119,7 +124,8 @@ final class ConfigFollower: Service, Sendable {
                 }
             }
             // A unit on a new database takes back what the config-center remembers it sold and gave; peers' copies
-            // follow by gossip (UnitRecovery).
+            // follow by gossip (GossipExchange).
+            let recovering = try UnitRecords.isRecovering(db)
             if recovering {
                 for sale in config.sales {
                     if let remembered = sale.unitRows?[unit] {
@@ -127,13 +133,17 @@ final class ConfigFollower: Service, Sendable {
                     }
                 }
             }
-            return ((), try UnitRecords.loaded(config.sales.map(\.terms), unit: unit, known: known, db))
+            var events = try UnitRecords.loaded(config.sales.map(\.terms), unit: unit, known: known, db)
+            if recovering { events.append(.centerRestored(peers: peers, atMs: now)) }
+            return (recovering, events)
         }
         latest.withLock { $0 = config }
         currentVersion.store(config.version, ordering: .relaxed)
         if recovering {
-            logger.info("restored this unit's counters from the config-center's copy")
-            await recovery.centerRestored(peers: gossiping ? Set(config.units.map { NodeID($0.id) }).subtracting([unit]) : [])
+            logger.info("restored this unit's counters from the config-center's copy", metadata: [
+                "waitingFor": "\(desk.recoveryState().silent.sorted())",
+            ])
+            await recovery.finishIfReady()
         }
         logger.info("config adopted", metadata: ["version": "\(config.version)", "sales": "\(config.sales.count)"])
     }

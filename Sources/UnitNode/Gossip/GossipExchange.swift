@@ -107,22 +107,25 @@ final class GossipExchange: Sendable {
         GossipLog.leftOut(opened, logger: logger)
         try await absorb(opened.envelope)
         if opened.envelope.from == .center { centerHeardMs.store(nowMs(), ordering: .relaxed) }
-        if recovery.isRecovering { await recovery.heard(from: opened.envelope.from) }
+        if recovery.isRecovering { await recovery.finishIfReady() }
     }
 
     /// Writes other nodes' signed rows and the config-center's witness to SQLite (the writer shows the machine what
-    /// they bring after the commit); records the sender's pulse. A row that conflicts with its owner's row already kept (the owner signed two
-    /// histories), or that gives or sells more than its owner holds, is refused (`LedgerTables.absorbSigned`); another
-    /// unit's grant to this one counts only as far as the witness has it. While the unit recovers from a lost
-    /// database it also takes back the copies of its own row that it signed.
+    /// they bring after the commit); records the sender's pulse. A row that conflicts with its owner's row already kept
+    /// (the owner signed two histories), or that gives or sells more than its owner holds, is refused
+    /// (`LedgerTables.absorbSigned`); another unit's grant to this one counts only as far as the witness has it. While
+    /// the database says the unit recovers from a lost one, it also takes back the copies of its own row that it
+    /// signed, and the machine hears from the sender (`.heard`), only if some sale of the message was taken: both
+    /// decided inside the transaction, in the writer's order, so a message read before the configuration came does not
+    /// count as heard and a restore never lands after recovery finished.
     private func absorb(_ envelope: GossipEnvelope) async throws {
         let unit = desk.unit
-        let recovering = recovery.isRecovering
-        let known = Set(desk.saleTerms().map(\.id))
-        let digests = envelope.digests.filter { known.contains($0.sale) }
+        let digests = envelope.digests
         let before = Dictionary(digests.map { ($0.sale, desk.received(sale: $0.sale)) }, uniquingKeysWith: { first, _ in first })
         let absorbed = try await writer.perform { db in
-            let absorbed = try digests.map { digest in
+            let sales = try UnitRecords.saleIDs(db)
+            let recovering = try UnitRecords.isRecovering(db)
+            let absorbed = try digests.filter { sales.contains($0.sale) }.map { digest in
                 let ledger = try UnitRecords.ledger(saleID: digest.sale, unit: unit, db)
                 let outcome = try LedgerTables.absorbSigned(
                     digest.rows.filter { $0.key != unit }, signatures: digest.signatures, saleID: digest.sale,
@@ -138,7 +141,9 @@ final class GossipExchange: Sendable {
                 }
                 return (digest, outcome, counted)
             }
-            return (absorbed, absorbed.map { UnitMachine.Event.merged(sale: $0.0.sale, others: $0.2) })
+            var events = absorbed.map { UnitMachine.Event.merged(sale: $0.0.sale, others: $0.2) }
+            if recovering, !absorbed.isEmpty { events.append(.heard(from: envelope.from)) }
+            return (absorbed, events)
         }
         for (digest, outcome, _) in absorbed {
             for owner in outcome.conflicting { refuse(owner, .conflicting, sale: digest.sale, from: envelope.from) }

@@ -14,7 +14,8 @@ import Synchronization
 /// acquisition of its lock for the whole batch, and only then is each waiting caller resumed: a buyer hears `201`,
 /// a grant is counted as given, a merged row can be sold from. A batch that fails is retried one write at a time, so
 /// one bad write cannot sink its neighbours; a write that still fails tells the machine it was abandoned. On shutdown
-/// it drains what is queued, then refuses new writes.
+/// it drains what is queued, then refuses new writes; that last drain runs in a task of its own, not cancelled with
+/// the service (GRDB interrupts the writes of a cancelled task, and what was admitted must still be written).
 final class GroupCommitWriter: Service, Sendable {
     /// A write other than an order.
     struct Change: Sendable {
@@ -110,8 +111,12 @@ final class GroupCommitWriter: Service, Sendable {
         } onGracefulShutdown: {
             self.doorbell.finish()
         }
+        await Task { await self.close() }.value
+    }
+
+    /// Writes what is queued, then refuses what comes later; what raced in before the flag is written too.
+    private func close() async {
         await drain()
-        // Writes queued from here on are refused at once; what raced in before the flag is written now.
         let late = queue.withLock { queue in
             queue.closed = true
             defer { queue.pending.removeAll() }
@@ -134,9 +139,9 @@ final class GroupCommitWriter: Service, Sendable {
 
     private func write(_ batch: [Pending]) async {
         let started = ContinuousClock.now
+        let orders = batch.reduce(0) { if case .order = $1 { $0 + 1 } else { $0 } }
         do {
             let written = try await store.write { db in try batch.map { try Self.write($0, db) } }
-            let orders = batch.reduce(0) { if case .order = $1 { $0 + 1 } else { $0 } }
             if orders > 0 {
                 metrics.commitSeconds.record(duration: started.duration(to: .now))
                 metrics.batchOrders.record(orders)
@@ -153,7 +158,7 @@ final class GroupCommitWriter: Service, Sendable {
                 }
             }
         }
-        await published()
+        if orders > 0 { await published() }
     }
 
     private static func write(_ pending: Pending, _ db: Database) throws -> Written {

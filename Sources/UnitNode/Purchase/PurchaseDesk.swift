@@ -105,15 +105,6 @@ public final class PurchaseDesk: Sendable {
 
     var isRecovering: Bool { machine.withLock { $0.isRecovering } }
 
-    /// The config-center's copy of this unit's rows is in SQLite; `peers` still have to be heard.
-    func centerRestored(peers: Set<NodeID>) {
-        let now = nowMs()
-        machine.withLock { $0.centerRestored(peers: peers, atMs: now) }
-    }
-
-    /// A genuine gossip message from `node` was absorbed, its copy of this unit's rows with it.
-    func heard(from node: NodeID) { machine.withLock { $0.heard(from: node) } }
-
     /// Whether a recovering unit has heard enough to rebuild its books and sell; the peers still silent.
     func recoveryState() -> (complete: Bool, silent: Set<NodeID>) {
         let now = nowMs()

@@ -6,9 +6,10 @@ import Synchronization
 
 /// Lets a unit that lost its database sell again only once the other nodes have told it what it sold and gave
 /// before: the config-center's copy first (it also brings the sales), then every peer's copy, which gossip keeps
-/// fresher. Each copy is merged into SQLite by maximum, so the freshest one wins; the machine decides when enough
+/// fresher. Each copy is merged into SQLite by maximum, so the freshest one wins (`ConfigFollower.adopt`,
+/// `GossipExchange`, whose writes tell the machine `.centerRestored` and `.heard`); the machine decides when enough
 /// has been heard (`UnitMachine.recoveryIsComplete`, `RecoveryProgress`), and this shell rebuilds its books from
-/// SQLite then, through the group-commit writer.
+/// SQLite then, through the group-commit writer. Asked after every such write.
 final class UnitRecovery: Sendable {
     private let desk: PurchaseDesk
     private let writer: GroupCommitWriter
@@ -24,28 +25,13 @@ final class UnitRecovery: Sendable {
 
     var isRecovering: Bool { desk.isRecovering }
 
-    /// The config-center's copy of this unit's rows is in SQLite; `peers` still have to be heard.
-    func centerRestored(peers: Set<NodeID>) async {
-        desk.centerRestored(peers: peers)
-        if !peers.isEmpty {
-            logger.info("waiting for peers' copies of this unit's counters", metadata: ["peers": "\(peers.sorted())"])
-        }
-        await finishIfReady()
-    }
-
-    /// A genuine gossip message from `node` has been absorbed, its copy of this unit's rows with it.
-    func heard(from node: NodeID) async {
-        desk.heard(from: node)
-        await finishIfReady()
-    }
-
     /// Rebuilds the books from SQLite and opens the unit for sale, once enough has been heard (or waited).
     func finishIfReady() async {
         guard desk.isRecovering else { return }
         let (complete, silent) = desk.recoveryState()
+        // Set for good once a finish succeeds (the machine then says the unit is not recovering); cleared on failure.
         guard complete, finishing.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        defer { finishing.store(false, ordering: .releasing) }
         let unit = desk.unit
         let sales = desk.saleTerms()
         do {
@@ -63,6 +49,7 @@ final class UnitRecovery: Sendable {
             }
         } catch {
             logger.error("cannot reload the sales after recovery; trying again", metadata: ["error": "\(error)"])
+            finishing.store(false, ordering: .releasing)
         }
     }
 }

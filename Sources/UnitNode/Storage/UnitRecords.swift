@@ -27,6 +27,17 @@ enum UnitRecords {
         return true
     }
 
+    /// Whether the unit is still recovering its row (`claim`), as this transaction sees it: a write that restores the
+    /// unit's own row decides by this, not by what the machine said before the write was queued.
+    static func isRecovering(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT recovering FROM local_node WHERE id = 1") ?? false
+    }
+
+    /// The sales this unit's database knows.
+    static func saleIDs(_ db: Database) throws -> Set<String> {
+        try String.fetchSet(db, sql: "SELECT sale_id FROM unit_stock")
+    }
+
     /// The unit has its own row back and sells: written with the books' reload, in one transaction.
     static func finishedRecovering(_ db: Database) throws {
         try db.execute(sql: "UPDATE local_node SET recovering = 0 WHERE id = 1")

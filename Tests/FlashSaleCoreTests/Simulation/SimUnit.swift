@@ -145,7 +145,7 @@ struct SimUnit {
             disk.merge(mine, of: id)
         }
         machine?.apply(.merged(sale: terms.id, others: counted))
-        if isRecovering { machine?.heard(from: digest.from) }
+        if isRecovering { machine?.apply(.heard(from: digest.from)) }
         if let pulse = digest.pulse { board.record(pulse) }
     }
 
@@ -205,7 +205,7 @@ struct SimUnit {
         disk.merge(RightsLedger(rows: witness.rows(except: id)))
         if let remembered { disk.merge(remembered, of: id) }
         machine?.apply(.loaded(terms: terms, ledger: disk, orders: [], keyed: []))
-        machine?.centerRestored(peers: peers, atMs: nowMs)
+        machine?.apply(.centerRestored(peers: peers, atMs: nowMs))
         hasConfig = true
     }
 
