@@ -15,12 +15,18 @@ struct SimulationTests {
         return (0..<UInt64(count)).map { $0 }
     }
 
-    /// Runs `work` on a thread of its own. The seeds are minutes of CPU: on the shared pool of Swift concurrency
-    /// (two threads on a 2-core machine) they would starve the in-process servers of the other suites running
-    /// meanwhile and make their answers late; the kernel shares the cores fairly between this thread and the pool.
+    /// Runs `work` on a thread of its own, at the lowest priority. The seeds are minutes of CPU: on the shared pool of
+    /// Swift concurrency (two threads on a 2-core machine) they would starve the in-process servers of the other suites
+    /// running meanwhile; even on threads of their own, four of them at the normal priority took two thirds of the
+    /// cores from the pool, and a full test run's in-process servers once stalled past their clients' 20 s read
+    /// timeout. At nice 19 they take the cores only when nothing else wants them.
     static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: work()) }
+            Thread.detachNewThread {
+                // Linux keeps the nice value per thread: who = 0 is this thread alone.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                continuation.resume(returning: work())
+            }
         }
     }
 
