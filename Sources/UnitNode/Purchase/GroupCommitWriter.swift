@@ -68,13 +68,7 @@ final class GroupCommitWriter: Service, Sendable {
     /// false, queueing nothing, once the writer has closed. The purchase desk calls this while it holds the machine's
     /// lock, so the queue is in order-id order.
     func enqueue(_ order: Order, continuation: CheckedContinuation<PurchaseOutcome, Never>) -> Bool {
-        guard queue.withLock({ queue in
-            if queue.closed { return false }
-            queue.pending.append(.order(order, continuation))
-            return true
-        }) else { return false }
-        doorbell.yield()
-        return true
+        queued(.order(order, continuation))
     }
 
     /// Runs `write` in the next transaction and returns its value once committed, after the machine has applied the
@@ -89,18 +83,22 @@ final class GroupCommitWriter: Service, Sendable {
                     return (events, { continuation.resume(returning: value) })
                 },
                 abandoned: abandoned, fail: { continuation.resume(throwing: $0) })
-            let queued = queue.withLock { queue in
-                if queue.closed { return false }
-                queue.pending.append(.change(change))
-                return true
-            }
-            if queued {
-                doorbell.yield()
-            } else {
+            if !queued(.change(change)) {
                 machine.apply(abandoned)
                 continuation.resume(throwing: Closed())
             }
         }
+    }
+
+    /// Appends `pending` and rings the writer; false, queueing nothing, once the writer has closed.
+    private func queued(_ pending: Pending) -> Bool {
+        guard queue.withLock({ queue in
+            if queue.closed { return false }
+            queue.pending.append(pending)
+            return true
+        }) else { return false }
+        doorbell.yield()
+        return true
     }
 
     var largestBatchSize: Int { largestBatch.load(ordering: .relaxed) }
