@@ -112,7 +112,7 @@ struct HerdCommand: AsyncParsableCommand {
         }
         print(HerdReportText(report).render())
         if let json {
-            let encoder = WireJSON.encoder
+            let encoder = WireJSON.makeEncoder()
             encoder.outputFormatting.insert(.prettyPrinted)
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
         }

@@ -93,6 +93,9 @@ public struct UnitSettingsError: Error, CustomStringConvertible {
 }
 
 public enum UnitServer {
+    /// The `Server` header of every answer, Hummingbird's and the purchase handler's.
+    static let serverName = "flashsale-unit"
+
     /// Runs a unit until SIGTERM or SIGINT (or until one of its services fails), then stops taking purchases,
     /// commits every order it admitted and stops. It never cancels its server: see `ServerGroup`.
     public static func run(settings: UnitSettings, logger: Logger) async throws {
@@ -181,9 +184,8 @@ public enum UnitServer {
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
         let access = OrderAccess(
             ordersCredential: settings.ordersCredential, paymentWebhookSecret: settings.paymentWebhookSecret, nodeKey: key)
-        let router = UnitRoutes.router(
-            desk: desk, gate: gate, store: store, writer: writer, region: settings.region, metrics: metrics,
-            access: access, nowMs: nowMs)
+        let front = PurchaseFront(desk: desk, gate: gate, metrics: metrics, access: access, nowMs: nowMs)
+        let router = UnitRoutes.router(front: front, store: store, writer: writer, region: settings.region, nowMs: nowMs)
         OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
         let sweeper = ExpirySweeper(
             desk: desk, writer: writer, interval: settings.expiryInterval, nowMs: nowMs, metrics: metrics, logger: logger)
@@ -213,10 +215,12 @@ public enum UnitServer {
                     },
                     interval: settings.gossipInterval, fanout: settings.gossipFanout, metrics: metrics, logger: logger))
         }
+        // Purchases are answered on the event loop by `PurchaseHandler`; every other request goes on to the router.
+        let connections = ConnectionGate(limits: settings.connectionLimits, trustedProxies: settings.trustedProxies)
         let server = Application(
             router: router,
-            server: try ConnectionGate(limits: settings.connectionLimits, trustedProxies: settings.trustedProxies).server(tls: settings.tls),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flashsale-unit"),
+            server: try connections.server(tls: settings.tls) { [PurchaseHandler(front: front, serverName: serverName)] },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: serverName),
             logger: logger)
         return (server, services)
     }

@@ -67,8 +67,8 @@ struct BuyerTokenTests {
     func roundTrip() async throws {
         let claims = claims(notBefore: Self.nowSeconds - 5)
         let token = try await key.mint(claims)
-        #expect(try await verifier(key).verify(token, nowMs: Self.nowMs) == .valid(claims))
-        #expect(try await verifier(key).verify(token, nowMs: Self.nowMs).claims?.userID == "u-42")
+        #expect(try verifier(key).verify(token, nowMs: Self.nowMs) == .valid(claims))
+        #expect(try verifier(key).verify(token, nowMs: Self.nowMs).claims?.userID == "u-42")
     }
 
     @Test("the header names ES256 and the kid; the payload uses the registered claim names")
@@ -88,14 +88,14 @@ struct BuyerTokenTests {
 
     @Test("an empty token is missing")
     func missing() async throws {
-        #expect(try await verifier(key).verify("", nowMs: Self.nowMs) == .missing)
+        #expect(try verifier(key).verify("", nowMs: Self.nowMs) == .missing)
     }
 
     @Test(
         "tokens that are not three base64url parts of JSON are malformed",
         arguments: ["abc", "a.b", "a.b.c.d", "!!!.e30.e30", "e30.e30", "bm90IGpzb24.e30.AAAA", " . . "])
     func malformed(token: String) async throws {
-        #expect(try await verifier(key).verify(token, nowMs: Self.nowMs) == .malformed)
+        #expect(try verifier(key).verify(token, nowMs: Self.nowMs) == .malformed)
     }
 
     @Test("a token longer than the limit is refused before it is parsed, a genuine one just under it is not")
@@ -105,14 +105,14 @@ struct BuyerTokenTests {
         long.homeRegion = String(repeating: "x", count: BuyerTokenVerifier.tokenMaxBytes)
         let tooLong = try await key.mint(long)
         #expect(tooLong.utf8.count > BuyerTokenVerifier.tokenMaxBytes)
-        #expect(await verifier.verify(tooLong, nowMs: Self.nowMs) == .malformed)
+        #expect(verifier.verify(tooLong, nowMs: Self.nowMs) == .malformed)
         #expect(verifier.signatureChecks == 0)
 
         var fits = claims()
         fits.homeRegion = String(repeating: "x", count: 2_700)
         let token = try await key.mint(fits)
         #expect(token.utf8.count <= BuyerTokenVerifier.tokenMaxBytes)
-        #expect(await verifier.verify(token, nowMs: Self.nowMs) == .valid(fits))
+        #expect(verifier.verify(token, nowMs: Self.nowMs) == .valid(fits))
     }
 
     @Test("a correctly signed payload that is not buyer claims is malformed")
@@ -120,7 +120,7 @@ struct BuyerTokenTests {
         let token = try Self.craft(
             header: #"{"alg":"ES256","typ":"JWT","kid":"k1"}"#, payload: #"{"sub":"u-42","exp":"soon"}"#,
             sign: Self.es256(key))
-        #expect(try await verifier(key).verify(token, nowMs: Self.nowMs) == .malformed)
+        #expect(try verifier(key).verify(token, nowMs: Self.nowMs) == .malformed)
     }
 
     @Test("alg none is refused, with or without a signature part")
@@ -130,10 +130,10 @@ struct BuyerTokenTests {
         for alg in ["none", "None", "NONE"] {
             let token = Self.craft(header: #"{"alg":"\#(alg)","typ":"JWT","kid":"k1"}"#, payload: payload) { _ in [] }
             #expect(token.hasSuffix("."))
-            #expect(await verifier.verify(token, nowMs: Self.nowMs) == .unsupportedAlgorithm)
+            #expect(verifier.verify(token, nowMs: Self.nowMs) == .unsupportedAlgorithm)
         }
         let noKid = Self.craft(header: #"{"alg":"none"}"#, payload: payload) { _ in [] }
-        #expect(await verifier.verify(noKid, nowMs: Self.nowMs) == .unsupportedAlgorithm)
+        #expect(verifier.verify(noKid, nowMs: Self.nowMs) == .unsupportedAlgorithm)
         #expect(verifier.signatureChecks == 0)
     }
 
@@ -144,23 +144,23 @@ struct BuyerTokenTests {
             input in
             Array(HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(pem.utf8))))
         }
-        #expect(try await verifier(key).verify(token, nowMs: Self.nowMs) == .unsupportedAlgorithm)
+        #expect(try verifier(key).verify(token, nowMs: Self.nowMs) == .unsupportedAlgorithm)
     }
 
     @Test("other asymmetric algorithms and a non-string alg are refused too", arguments: [#""ES384""#, #""RS256""#, #""es256""#, "256", "null"])
     func otherAlgorithms(alg: String) async throws {
         let token = try Self.craft(header: #"{"alg":\#(alg),"kid":"k1"}"#, payload: Self.json(claims()), sign: Self.es256(key))
-        #expect(try await verifier(key).verify(token, nowMs: Self.nowMs) == .unsupportedAlgorithm)
+        #expect(try verifier(key).verify(token, nowMs: Self.nowMs) == .unsupportedAlgorithm)
     }
 
     @Test("a kid no live key has is unknown, and so is a token without a kid (no default key)")
     func unknownKey() async throws {
         let verifier = try verifier(key)
         let stranger = BuyerTokenSigningKey.generate(kid: "k9")
-        #expect(await verifier.verify(try await stranger.mint(claims()), nowMs: Self.nowMs) == .unknownKey)
+        #expect(verifier.verify(try await stranger.mint(claims()), nowMs: Self.nowMs) == .unknownKey)
 
         let noKid = try Self.craft(header: #"{"alg":"ES256","typ":"JWT"}"#, payload: Self.json(claims()), sign: Self.es256(key))
-        #expect(await verifier.verify(noKid, nowMs: Self.nowMs) == .unknownKey)
+        #expect(verifier.verify(noKid, nowMs: Self.nowMs) == .unknownKey)
         #expect(verifier.signatureChecks == 0)
     }
 
@@ -168,7 +168,7 @@ struct BuyerTokenTests {
     func impostorKey() async throws {
         let impostor = BuyerTokenSigningKey.generate(kid: "k1")
         let token = try await impostor.mint(claims())
-        #expect(try await verifier(key).verify(token, nowMs: Self.nowMs) == .badSignature)
+        #expect(try verifier(key).verify(token, nowMs: Self.nowMs) == .badSignature)
     }
 
     @Test("changing any byte the signature covers, or the signature itself, breaks it")
@@ -180,19 +180,19 @@ struct BuyerTokenTests {
         var raised = claims()
         raised.level = 99
         let forgedPayload = [parts[0], Self.base64URL(try Self.json(raised)), parts[2]].joined(separator: ".")
-        #expect(await verifier.verify(forgedPayload, nowMs: Self.nowMs) == .badSignature)
+        #expect(verifier.verify(forgedPayload, nowMs: Self.nowMs) == .badSignature)
 
         let forgedHeader = [Self.base64URL(#"{"kid":"k1","alg":"ES256"}"#), parts[1], parts[2]].joined(separator: ".")
-        #expect(await verifier.verify(forgedHeader, nowMs: Self.nowMs) == .badSignature)
+        #expect(verifier.verify(forgedHeader, nowMs: Self.nowMs) == .badSignature)
 
         let truncated = [parts[0], parts[1], String(parts[2].dropLast(4))].joined(separator: ".")
-        #expect(await verifier.verify(truncated, nowMs: Self.nowMs) == .badSignature)
+        #expect(verifier.verify(truncated, nowMs: Self.nowMs) == .badSignature)
 
         let unsigned = [parts[0], parts[1], ""].joined(separator: ".")
-        #expect(await verifier.verify(unsigned, nowMs: Self.nowMs) == .badSignature)
+        #expect(verifier.verify(unsigned, nowMs: Self.nowMs) == .badSignature)
 
         let flipped = [parts[0], parts[1], (parts[2].first == "A" ? "B" : "A") + parts[2].dropFirst()].joined(separator: ".")
-        #expect(await verifier.verify(flipped, nowMs: Self.nowMs) == .badSignature)
+        #expect(verifier.verify(flipped, nowMs: Self.nowMs) == .badSignature)
         #expect(verifier.cachedCount == 0)
     }
 
@@ -201,9 +201,9 @@ struct BuyerTokenTests {
         let claims = claims(expiresIn: 60)
         let token = try await key.mint(claims)
         let expiryMs = claims.expiresAtSeconds * 1_000
-        #expect(try await verifier(key).verify(token, nowMs: expiryMs - 1) == .valid(claims))
-        #expect(try await verifier(key).verify(token, nowMs: expiryMs) == .expired)
-        #expect(try await verifier(key).verify(token, nowMs: expiryMs + 3_600_000) == .expired)
+        #expect(try verifier(key).verify(token, nowMs: expiryMs - 1) == .valid(claims))
+        #expect(try verifier(key).verify(token, nowMs: expiryMs) == .expired)
+        #expect(try verifier(key).verify(token, nowMs: expiryMs + 3_600_000) == .expired)
     }
 
     @Test("a token is refused before its nbf second, accepted from it on")
@@ -211,9 +211,9 @@ struct BuyerTokenTests {
         let claims = claims(notBefore: Self.nowSeconds + 30)
         let token = try await key.mint(claims)
         let verifier = try verifier(key)
-        #expect(await verifier.verify(token, nowMs: Self.nowMs) == .notYetValid)
-        #expect(await verifier.verify(token, nowMs: (Self.nowSeconds + 30) * 1_000 - 1) == .notYetValid)
-        #expect(await verifier.verify(token, nowMs: (Self.nowSeconds + 30) * 1_000) == .valid(claims))
+        #expect(verifier.verify(token, nowMs: Self.nowMs) == .notYetValid)
+        #expect(verifier.verify(token, nowMs: (Self.nowSeconds + 30) * 1_000 - 1) == .notYetValid)
+        #expect(verifier.verify(token, nowMs: (Self.nowSeconds + 30) * 1_000) == .valid(claims))
     }
 
     // MARK: keys
@@ -227,12 +227,12 @@ struct BuyerTokenTests {
 
         let during = try verifier(old, new)
         #expect(during.kids == ["k1", "k2"])
-        #expect(await during.verify(oldToken, nowMs: Self.nowMs).claims?.userID == "u-old")
-        #expect(await during.verify(newToken, nowMs: Self.nowMs).claims?.userID == "u-new")
+        #expect(during.verify(oldToken, nowMs: Self.nowMs).claims?.userID == "u-old")
+        #expect(during.verify(newToken, nowMs: Self.nowMs).claims?.userID == "u-new")
 
         let after = try verifier(new)
-        #expect(await after.verify(oldToken, nowMs: Self.nowMs) == .unknownKey)
-        #expect(await after.verify(newToken, nowMs: Self.nowMs).claims?.userID == "u-new")
+        #expect(after.verify(oldToken, nowMs: Self.nowMs) == .unknownKey)
+        #expect(after.verify(newToken, nowMs: Self.nowMs).claims?.userID == "u-new")
     }
 
     @Test("a bad key refuses the whole configuration at load")
@@ -263,7 +263,7 @@ struct BuyerTokenTests {
         #expect(loaded.publicKey == key.publicKey)
         let decoded = try JSONDecoder().decode(BuyerTokenSigningKey.self, from: JSONEncoder().encode(key))
         #expect(decoded == key)
-        #expect(try await verifier(decoded).verify(try await key.mint(claims()), nowMs: Self.nowMs) == .valid(claims()))
+        #expect(try verifier(decoded).verify(try await key.mint(claims()), nowMs: Self.nowMs) == .valid(claims()))
         #expect(!"\(key)".contains("PRIVATE"))
         #expect(throws: BuyerTokenKeyError.invalidPrivateKey(kid: "k1")) {
             try BuyerTokenSigningKey(kid: "k1", privateKeyPEM: self.key.publicKey.publicKeyPEM)
@@ -298,11 +298,11 @@ struct BuyerTokenTests {
         let verifier = try verifier(key)
         let claims = claims()
         let token = try await key.mint(claims)
-        #expect(await verifier.verify(token, nowMs: Self.nowMs) == .valid(claims))
+        #expect(verifier.verify(token, nowMs: Self.nowMs) == .valid(claims))
         #expect(verifier.signatureChecks == 1)
         #expect(verifier.cachedCount == 1)
         for offsetMs in [0, 1, 59_000] as [Int64] {
-            #expect(await verifier.verify(token, nowMs: Self.nowMs + offsetMs) == .valid(claims))
+            #expect(verifier.verify(token, nowMs: Self.nowMs + offsetMs) == .valid(claims))
         }
         #expect(verifier.signatureChecks == 1)
         #expect(verifier.cachedCount == 1)
@@ -313,9 +313,9 @@ struct BuyerTokenTests {
         let verifier = try verifier(key)
         let claims = claims(expiresIn: 60)
         let token = try await key.mint(claims)
-        #expect(await verifier.verify(token, nowMs: Self.nowMs) == .valid(claims))
+        #expect(verifier.verify(token, nowMs: Self.nowMs) == .valid(claims))
         #expect(verifier.cachedCount == 1)
-        #expect(await verifier.verify(token, nowMs: claims.expiresAtSeconds * 1_000) == .expired)
+        #expect(verifier.verify(token, nowMs: claims.expiresAtSeconds * 1_000) == .expired)
         #expect(verifier.signatureChecks == 1)
         #expect(verifier.cachedCount == 0)
     }
@@ -324,8 +324,8 @@ struct BuyerTokenTests {
     func refusalsNotCached() async throws {
         let verifier = try verifier(key)
         let expired = try await key.mint(claims(expiresIn: -1))
-        #expect(await verifier.verify(expired, nowMs: Self.nowMs) == .expired)
-        #expect(await verifier.verify(try await BuyerTokenSigningKey.generate(kid: "k1").mint(claims()), nowMs: Self.nowMs) == .badSignature)
+        #expect(verifier.verify(expired, nowMs: Self.nowMs) == .expired)
+        #expect(verifier.verify(try await BuyerTokenSigningKey.generate(kid: "k1").mint(claims()), nowMs: Self.nowMs) == .badSignature)
         #expect(verifier.cachedCount == 0)
         #expect(verifier.signatureChecks == 2)
     }
@@ -334,20 +334,20 @@ struct BuyerTokenTests {
     func cacheBound() async throws {
         let verifier = try verifier(key, cacheMaxEntries: 4)
         let kept = try await key.mint(claims(user: "u-kept"))
-        #expect(await verifier.verify(kept, nowMs: Self.nowMs).claims?.userID == "u-kept")
+        #expect(verifier.verify(kept, nowMs: Self.nowMs).claims?.userID == "u-kept")
         for user in 0..<20 {
             let token = try await key.mint(claims(user: "u-\(user)"))
-            #expect(await verifier.verify(token, nowMs: Self.nowMs).claims?.userID == "u-\(user)")
+            #expect(verifier.verify(token, nowMs: Self.nowMs).claims?.userID == "u-\(user)")
             #expect(verifier.cachedCount <= 4)
             // The retried token stays cached however many others arrive.
             let checks = verifier.signatureChecks
-            #expect(await verifier.verify(kept, nowMs: Self.nowMs).claims?.userID == "u-kept")
+            #expect(verifier.verify(kept, nowMs: Self.nowMs).claims?.userID == "u-kept")
             #expect(verifier.signatureChecks == checks)
         }
         #expect(verifier.signatureChecks == 21)
 
         let first = try await key.mint(claims(user: "u-0"))
-        #expect(await verifier.verify(first, nowMs: Self.nowMs).claims?.userID == "u-0")
+        #expect(verifier.verify(first, nowMs: Self.nowMs).claims?.userID == "u-0")
         #expect(verifier.signatureChecks == 22)
     }
 
@@ -357,7 +357,7 @@ struct BuyerTokenTests {
         let claims = claims()
         let token = try await key.mint(claims)
         let verdicts = await withTaskGroup(of: BuyerTokenVerdict.self) { group in
-            for _ in 0..<200 { group.addTask { await verifier.verify(token, nowMs: Self.nowMs) } }
+            for _ in 0..<200 { group.addTask { verifier.verify(token, nowMs: Self.nowMs) } }
             return await group.reduce(into: [BuyerTokenVerdict]()) { $0.append($1) }
         }
         #expect(verdicts.count == 200)

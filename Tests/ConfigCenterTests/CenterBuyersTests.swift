@@ -88,11 +88,11 @@ extension CenterBuyersTests {
                 accountCreatedAtSeconds: buyerAccountCreatedAt.millisecondsSince1970 / 1000,
                 expiresAtSeconds: nowSeconds + 600, issuedAtSeconds: nowSeconds)
             let verifier = try BuyerTokenVerifier(keys: try #require(before.buyerTokenKeys))
-            #expect(await verifier.verify(grant.token, nowMs: center.clock.nowMs) == .valid(expected))
+            #expect(verifier.verify(grant.token, nowMs: center.clock.nowMs) == .valid(expected))
             #expect(grant.kid == before.buyerTokenKeys?.first?.kid)
             #expect(grant.expiresAt == Fixed.at(600))
             // It stops working at exp, by the verifier's clock.
-            #expect(await verifier.verify(grant.token, nowMs: Fixed.nowMs + 600_000) == .expired)
+            #expect(verifier.verify(grant.token, nowMs: Fixed.nowMs + 600_000) == .expired)
 
             // Minting is not a configuration change.
             #expect(try await center.config() == before)
@@ -108,13 +108,13 @@ extension CenterBuyersTests {
 
             let hour = try await center.buyersMint(buyerTokenRequest(ttlSeconds: nil))
             #expect(hour.expiresAt == Fixed.at(3_600))
-            #expect(await verifier.verify(hour.token, nowMs: Fixed.nowMs).claims?.expiresAtSeconds == nowSeconds + 3_600)
+            #expect(verifier.verify(hour.token, nowMs: Fixed.nowMs).claims?.expiresAtSeconds == nowSeconds + 3_600)
 
             let longest = try await center.buyersMint(buyerTokenRequest(ttlSeconds: TokenRequest.ttlSecondsMax))
             #expect(longest.expiresAt == Fixed.at(Int64(TokenRequest.ttlSecondsMax)))
 
             let fresh = try await center.buyersMint(buyerTokenRequest(user: "u-new", level: 0, accountCreatedAt: Fixed.now))
-            let claims = try #require(await verifier.verify(fresh.token, nowMs: Fixed.nowMs).claims)
+            let claims = try #require(verifier.verify(fresh.token, nowMs: Fixed.nowMs).claims)
             #expect(claims.userID == "u-new")
             #expect(claims.level == 0)
             #expect(claims.accountCreatedAtSeconds == nowSeconds)
@@ -123,7 +123,7 @@ extension CenterBuyersTests {
             center.clock.advance(seconds: 100)
             let later = try await center.buyersMint(buyerTokenRequest(ttlSeconds: 60))
             #expect(later.expiresAt == Fixed.at(160))
-            let laterClaims = try #require(await verifier.verify(later.token, nowMs: center.clock.nowMs).claims)
+            let laterClaims = try #require(verifier.verify(later.token, nowMs: center.clock.nowMs).claims)
             #expect(laterClaims.issuedAtSeconds == nowSeconds + 100)
             #expect(laterClaims.expiresAtSeconds == nowSeconds + 160)
             #expect(try await center.version() == 1)
@@ -201,7 +201,7 @@ extension CenterBuyersTests {
 
             // During the rotation both keys verify; new tokens are signed with the new key.
             let duringVerifier = try BuyerTokenVerifier(keys: try #require(afterFirst.buyerTokenKeys))
-            #expect(await duringVerifier.verify(beforeRotation.token, nowMs: center.clock.nowMs).claims?.userID == "u-before")
+            #expect(duringVerifier.verify(beforeRotation.token, nowMs: center.clock.nowMs).claims?.userID == "u-before")
             let afterRotation = try await center.buyersMint(buyerTokenRequest(user: "u-after"))
             #expect(afterRotation.kid == second.kid)
 
@@ -214,14 +214,14 @@ extension CenterBuyersTests {
 
             let verifier = try BuyerTokenVerifier(keys: try #require(afterSecond.buyerTokenKeys))
             let now = center.clock.nowMs
-            #expect(await verifier.verify(beforeRotation.token, nowMs: now) == .unknownKey)
-            #expect(await verifier.verify(afterRotation.token, nowMs: now).claims?.userID == "u-after")
+            #expect(verifier.verify(beforeRotation.token, nowMs: now) == .unknownKey)
+            #expect(verifier.verify(afterRotation.token, nowMs: now).claims?.userID == "u-after")
             let newest = try await center.buyersMint(buyerTokenRequest(user: "u-newest"))
             #expect(newest.kid == third.kid)
-            #expect(await verifier.verify(newest.token, nowMs: now).claims?.userID == "u-newest")
+            #expect(verifier.verify(newest.token, nowMs: now).claims?.userID == "u-newest")
             // A verifier still on the first configuration does not know the newest key yet.
             let stale = try BuyerTokenVerifier(keys: try #require(initial.buyerTokenKeys))
-            #expect(await stale.verify(newest.token, nowMs: now) == .unknownKey)
+            #expect(stale.verify(newest.token, nowMs: now) == .unknownKey)
         }
     }
 

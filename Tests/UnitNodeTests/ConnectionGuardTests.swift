@@ -30,7 +30,7 @@ import Glibc
         var logger = Logger(label: "connection-guard-test")
         logger.logLevel = .critical
         let app = Application(
-            router: router, server: ConnectionGate(limits: limits, trustedProxies: trustedProxies).http1,
+            router: router, server: ConnectionGate(limits: limits, trustedProxies: trustedProxies).http1(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         let group = ServerGroup.make(services: [app], signals: [], logger: logger)
@@ -109,37 +109,4 @@ import Glibc
             #expect(held.filter { $0.isOpen }.count == 5, "past the per-address 3, up to the total 5")
         }
     }
-}
-
-/// A blocking loopback connection that sends what it is told and watches for the server closing it.
-private final class RawConnection {
-    let fd: Int32
-
-    init(port: Int) throws {
-        guard let fd = Loopback.connect(to: port) else { throw CancellationError() }
-        self.fd = fd
-    }
-
-    deinit { close(fd) }
-
-    func send(_ text: String) { Loopback.send(fd, text) }
-
-    /// Reads until the server closes the connection or `limit` passes: how long that took (nil: still open), and
-    /// everything received.
-    func waitForClose(limit: Duration) -> (Duration?, String) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while clock.now - start < limit {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 50) > 0 else { continue }
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { return (clock.now - start, String(decoding: received, as: UTF8.self)) }
-            received += buffer[0..<count]
-        }
-        return (nil, String(decoding: received, as: UTF8.self))
-    }
-
-    var isOpen: Bool { Loopback.isOpen(fd) }
 }

@@ -7,9 +7,6 @@ public import Hummingbird
 /// Builds `application/json` responses with `WireJSON`, for any Encodable value (lists included).
 public enum WireResponse {
     public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try WireJSON.encoder.encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        try WireAnswer.json(value, status: status).response
     }
 }

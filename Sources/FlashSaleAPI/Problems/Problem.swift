@@ -3,6 +3,7 @@
 public import Foundation
 public import HTTPTypes
 public import Hummingbird
+import NIOCore
 
 /// An application/problem+json document, thrown by handlers and clients alike; `ProblemMiddleware` sends it.
 public struct Problem: Error, Sendable, Codable, Equatable {
@@ -46,12 +47,15 @@ public struct Problem: Error, Sendable, Codable, Equatable {
 extension Problem {
     /// The answer as sent: status, problem+json body, Retry-After when set. Cheap enough to precompute and
     /// reuse on hot paths (a sold-out answer is the same bytes every time).
-    public func encodedResponse() -> Response {
+    public var answer: WireAnswer {
         var headers: HTTPFields = [.contentType: Self.contentType]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         // RFC 6750: a 401 names the scheme the client must use.
         if code.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         let body = (try? WireJSON.encoder.encode(self)) ?? Data(#"{"code":"internal-error"}"#.utf8)
-        return Response(status: code.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return WireAnswer(status: code.status, headers: headers, body: ByteBuffer(bytes: body))
     }
+
+    /// `answer` as a Hummingbird response.
+    public func encodedResponse() -> Response { answer.response }
 }

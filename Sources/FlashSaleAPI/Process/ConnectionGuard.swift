@@ -3,7 +3,7 @@
 public import HummingbirdCore
 import HummingbirdTLS
 import Logging
-import NIOCore
+public import NIOCore
 import NIOHTTPTypes
 public import NIOSSL
 import Synchronization
@@ -23,22 +23,28 @@ public final class ConnectionGate: Sendable {
 
     /// The HTTP/1 server with this gate on every connection: `ConnectionGuardHandler` first in the pipeline (it sees
     /// the bytes as they come), `RequestProgressHandler` after the HTTP codec (it sees where requests and answers
-    /// end). The server's own idle timeout is not used: the guard times requests and idle connections itself.
-    public var http1: HTTPServerBuilder {
+    /// end), then `handlers` (the unit's purchase handler), then Hummingbird. The server's own idle timeout is not
+    /// used: the guard times requests and idle connections itself.
+    public func http1(handlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }) -> HTTPServerBuilder {
         let gate = self
         return HTTPServerBuilder { responder in
             GuardedHTTP1Channel(
-                http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestProgressHandler()])),
+                http1: HTTP1Channel(
+                    responder: responder,
+                    configuration: .init(additionalChannelHandlers: [RequestProgressHandler()] + handlers())),
                 gate: gate)
         }
     }
 
     /// The server with this gate on every connection, over TLS when `tls` is given: the TLS handler comes right after
     /// the guard, so the guard counts and times the connection from its first handshake byte (a client that never
-    /// finishes its handshake is closed like one that never finishes its request head).
-    public func server(tls: TLSConfiguration?) throws -> HTTPServerBuilder {
-        guard let tls else { return http1 }
-        return try .tls(http1, tlsConfiguration: tls)
+    /// finishes its handshake is closed like one that never finishes its request head). `handlers` go into every
+    /// connection's pipeline after the HTTP codec, before Hummingbird.
+    public func server(
+        tls: TLSConfiguration?, handlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }
+    ) throws -> HTTPServerBuilder {
+        guard let tls else { return http1(handlers: handlers) }
+        return try .tls(http1(handlers: handlers), tlsConfiguration: tls)
     }
 
     /// Connections open now: in total, and from `address`'s key.

@@ -140,10 +140,11 @@ final class BuyerGate: Sendable {
     // MARK: Before the desk
 
     /// Who is buying: the address's rate, the token, the region and the owning unit. For an order already at this
-    /// unit (`owning: false`) only who the buyer is matters, not where they would buy now.
+    /// unit (`owning: false`) only who the buyer is matters, not where they would buy now. Synchronous (locks held
+    /// for a lookup only), so the purchase handler runs it on its event loop.
     func identify(
         _ request: PurchaseRequest, rules: AdmissionRules, nowMs: Int64, owning: Bool = true
-    ) async -> Result<BuyerIdentity, Problem> {
+    ) -> Result<BuyerIdentity, Problem> {
         if rules.ipRate != nil,
             case .refused(let retryAfterMs) = take(\.addresses, request.clientAddress, rules: rules, sale: request.sale, nowMs: nowMs)
         {
@@ -158,7 +159,7 @@ final class BuyerGate: Sendable {
             guard let verifier = verifier.withLock({ $0 }) else {
                 return .failure(Problem(.tokenInvalid, "this unit has no token keys yet; try again shortly"))
             }
-            switch await verifier.verify(token, nowMs: nowMs) {
+            switch verifier.verify(token, nowMs: nowMs) {
             case .valid(let claims): identity = BuyerIdentity(user: claims.userID, claims: claims)
             case .missing: return .failure(Problem(.tokenRequired, "send a buyer token as 'Authorization: Bearer <token>'"))
             case .malformed: return .failure(Problem(.tokenInvalid, "the token is not a well-formed JWT with the expected claims"))
@@ -174,7 +175,7 @@ final class BuyerGate: Sendable {
             }
         } else {
             guard let user = request.namedUser, IdentifierRule.isValidUserID(user) else {
-                return .failure(UnitRoutes.badUserProblem)
+                return .failure(PurchaseAnswers.badUserProblem)
             }
             identity = BuyerIdentity(user: user, claims: nil)
         }

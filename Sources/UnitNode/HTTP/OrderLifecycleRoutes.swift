@@ -91,9 +91,9 @@ enum OrderLifecycleRoutes {
         var rules = terms?.rules ?? .open
         rules.requireToken = true
         let caller = PurchaseRequest(
-            sale: order.saleID, namedUser: nil, token: UnitRoutes.bearerToken(request.headers[.authorization]), captcha: nil,
+            sale: order.saleID, namedUser: nil, token: PurchaseFront.bearerToken(request.headers[.authorization]), captcha: nil,
             idempotencyKey: nil, clientAddress: gate.clientAddress(peer: context.remoteAddress, headers: request.headers))
-        switch await gate.identify(caller, rules: rules, nowMs: nowMs(), owning: false) {
+        switch gate.identify(caller, rules: rules, nowMs: nowMs(), owning: false) {
         case .failure(let problem) where problem.code == .tokenRequired:
             throw Problem(
                 .tokenRequired,

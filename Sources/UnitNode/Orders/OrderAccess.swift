@@ -44,7 +44,7 @@ struct OrderAccess: Sendable {
 
     /// Whether `request` carries the orders credential.
     func isConsumer(_ request: Request) -> Bool {
-        guard let credentialDigest, let given = UnitRoutes.bearerToken(request.headers[.authorization]) else { return false }
+        guard let credentialDigest, let given = PurchaseFront.bearerToken(request.headers[.authorization]) else { return false }
         return Self.equal(Array(SHA256.hash(data: Data(given.utf8))), credentialDigest)
     }
 

@@ -27,14 +27,18 @@ final class GroupCommitWriter: Service, Sendable {
         let fail: @Sendable (any Error) -> Void
     }
 
+    /// Hears how an order ended: `.created` once committed, `.notPersisted` if it could not be. Called on the
+    /// writer's task, once.
+    typealias OrderCompletion = @Sendable (PurchaseOutcome) -> Void
+
     private enum Pending: Sendable {
-        case order(Order, CheckedContinuation<PurchaseOutcome, Never>)
+        case order(Order, OrderCompletion)
         case change(Change)
     }
 
     /// A pending write that went into a transaction, waiting for its commit.
     private enum Written: Sendable {
-        case order(Order, CheckedContinuation<PurchaseOutcome, Never>)
+        case order(Order, OrderCompletion)
         case change(events: [UnitMachine.Event], resume: @Sendable () -> Void)
     }
 
@@ -64,11 +68,11 @@ final class GroupCommitWriter: Service, Sendable {
         (rings, doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Queues `order`; its purchase resumes with `.created` once committed, `.notPersisted` if it cannot be. Returns
+    /// Queues `order`; `completion` hears `.created` once it is committed, `.notPersisted` if it cannot be. Returns
     /// false, queueing nothing, once the writer has closed. The purchase desk calls this while it holds the machine's
     /// lock, so the queue is in order-id order.
-    func enqueue(_ order: Order, continuation: CheckedContinuation<PurchaseOutcome, Never>) -> Bool {
-        queued(.order(order, continuation))
+    func enqueue(_ order: Order, completion: @escaping OrderCompletion) -> Bool {
+        queued(.order(order, completion))
     }
 
     /// Runs `write` in the next transaction and returns its value once committed, after the machine has applied the
@@ -161,9 +165,9 @@ final class GroupCommitWriter: Service, Sendable {
 
     private static func write(_ pending: Pending, _ db: Database) throws -> Written {
         switch pending {
-        case .order(let order, let continuation):
+        case .order(let order, let completion):
             try OrderRecord(order).insert(db)
-            return .order(order, continuation)
+            return .order(order, completion)
         case .change(let change):
             let (events, resume) = try change.write(db)
             return .change(events: events, resume: resume)
@@ -182,7 +186,7 @@ final class GroupCommitWriter: Service, Sendable {
         }
         for entry in written {
             switch entry {
-            case .order(let order, let continuation): continuation.resume(returning: .created(order))
+            case .order(let order, let completion): completion(.created(order))
             case .change(_, let resume): resume()
             }
         }
@@ -190,10 +194,10 @@ final class GroupCommitWriter: Service, Sendable {
 
     private func abandon(_ pending: Pending, _ error: any Error) {
         switch pending {
-        case .order(let order, let continuation):
+        case .order(let order, let completion):
             logger.error("order not persisted", metadata: ["sale": "\(order.saleID)", "order": "\(order.id)", "error": "\(error)"])
             machine.withLock { $0.notPersisted(order) }
-            continuation.resume(returning: .notPersisted)
+            completion(.notPersisted)
         case .change(let change):
             logger.error("write not made", metadata: ["error": "\(error)"])
             machine.apply(change.abandoned)

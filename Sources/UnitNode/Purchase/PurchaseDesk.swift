@@ -26,20 +26,30 @@ public final class PurchaseDesk: Sendable {
     /// One purchase of one unit of `saleID` by `user` (a valid user id), with the buyer's idempotency key if any:
     /// answered at once, or after the order's commit.
     public func purchase(sale saleID: String, user: String, idempotencyKey: String? = nil) async -> PurchaseOutcome {
-        let now = nowMs()
-        return await withCheckedContinuation { (continuation: CheckedContinuation<PurchaseOutcome, Never>) in
-            let answer = machine.withLock { machine -> PurchaseOutcome? in
-                switch machine.purchase(sale: saleID, user: user, idempotencyKey: idempotencyKey, nowMs: now) {
-                case .answer(let answer):
-                    return answer
-                case .persist(let order):
-                    if writer.enqueue(order, continuation: continuation) { return nil }
-                    // The writer has closed: the unit is shutting down.
-                    machine.notPersisted(order)
-                    return .notPersisted
-                }
+        await withCheckedContinuation { (continuation: CheckedContinuation<PurchaseOutcome, Never>) in
+            if let answer = purchase(sale: saleID, user: user, idempotencyKey: idempotencyKey, then: { continuation.resume(returning: $0) }) {
+                continuation.resume(returning: answer)
             }
-            if let answer { continuation.resume(returning: answer) }
+        }
+    }
+
+    /// The same purchase without suspending, for the purchase handler on the event loop: the answer now, or nil
+    /// when the order was queued for the writer, which calls `then` after its commit (on the writer's task).
+    func purchase(
+        sale saleID: String, user: String, idempotencyKey: String?,
+        then: @escaping GroupCommitWriter.OrderCompletion
+    ) -> PurchaseOutcome? {
+        let now = nowMs()
+        return machine.withLock { machine -> PurchaseOutcome? in
+            switch machine.purchase(sale: saleID, user: user, idempotencyKey: idempotencyKey, nowMs: now) {
+            case .answer(let answer):
+                return answer
+            case .persist(let order):
+                if writer.enqueue(order, completion: then) { return nil }
+                // The writer has closed: the unit is shutting down.
+                machine.notPersisted(order)
+                return .notPersisted
+            }
         }
     }
 

@@ -1,0 +1,264 @@
+// The purchase route on the event loop: answered without entering Swift concurrency, in front of Hummingbird.
+
+import FlashSaleAPI
+import FlashSaleCore
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers `POST /v1/sales/{sale}/purchases` on the connection's event loop and passes every other request on to
+/// Hummingbird. It sits after NIOHTTP1's parser (through the HTTP-types codec) and the connection guard's progress
+/// handler, so keep-alive, pipelining, chunked bodies, the guard's timeouts and the parser's limits stay what they
+/// were; only the purchase skips Hummingbird's router, middleware and two hops through Swift concurrency, which were
+/// the unit's ceiling (DESIGN: the cost of a refusal decides how big a crowd one core takes).
+///
+/// The decision is `PurchaseFront.decide`, synchronous. A refusal is written at once, from pre-encoded bytes for
+/// the common ones. An admitted order goes to the group-commit writer, and its 201 is written when the writer hands
+/// the order back, on this channel's event loop (`NIOLoopBound`): after its commit, as before.
+///
+/// HTTP/1 answers in request order. So at any moment either Hummingbird owes answers on this connection (a purchase
+/// that comes then is passed on too, and the Hummingbird route answers it with the same front), or this handler does
+/// (a 201 waits on the writer): then what comes next is held, reads stop, and once the answer is written the held
+/// parts are handled in order. Never both, so answers cannot cross.
+final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// A purchase request whose head has come.
+    private struct Reading {
+        var ask: PurchaseAsk
+        var body = ByteBuffer()
+        var tooLarge = false
+        /// `Connection: close`: the connection ends after the answer (as Hummingbird does).
+        var close: Bool
+    }
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// Passing the current request's parts on to Hummingbird.
+        case passing
+        case reading(Reading)
+        /// A purchase was read whole and its order is being written; `close` as in `Reading`.
+        case waiting(close: Bool)
+    }
+
+    private let front: PurchaseFront
+    private let serverName: String
+    private var state = State.idle
+    /// Requests passed on to Hummingbird whose answer has not ended.
+    private var hummingbirdOwes = 0
+    /// Parts that came while an answer waited on the writer, handled in order once it is written.
+    private var held = CircularBuffer<HTTPRequestPart>()
+    /// A read asked for while an answer waited: issued once it is written.
+    private var readHeld = false
+    /// Graceful shutdown came while a purchase was under way: passed on once it is answered.
+    private var quiesceHeld = false
+    private var errorHeld: (any Error)?
+    private var needsFlush = false
+    private var removed = false
+    private var date = HTTPDate()
+
+    init(front: PurchaseFront, serverName: String) {
+        self.front = front
+        self.serverName = serverName
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if case .waiting = state {
+            held.append(part)
+        } else {
+            handle(part, context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context)
+        context.fireChannelReadComplete()
+    }
+
+    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            if hummingbirdOwes == 0, let reading = Self.purchase(head, front: front, peer: context.remoteAddress) {
+                state = .reading(reading)
+                if reading.ask.queryUser == nil, head.headerFields[.expect]?.lowercased() == "100-continue" {
+                    // The client waits for a go-ahead before it sends the body ({"user": ...}).
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+                }
+            } else {
+                hummingbirdOwes += 1
+                state = .passing
+                context.fireChannelRead(wrapInboundOut(part))
+            }
+        case (.reading(var reading), .body(var chunk)):
+            if !reading.tooLarge {
+                if reading.body.readableBytes + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
+                    reading.tooLarge = true
+                    reading.body = ByteBuffer()
+                } else {
+                    reading.body.writeBuffer(&chunk)
+                }
+            }
+            state = .reading(reading)
+        case (.reading(let reading), .end):
+            decide(reading, context: context)
+        case (.passing, .end):
+            state = .idle
+            context.fireChannelRead(wrapInboundOut(part))
+        default:
+            // The parser gives head, body..., end; anything else (or a request Hummingbird reads) goes on as it came.
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+    }
+
+    private func decide(_ reading: Reading, context: ChannelHandlerContext) {
+        let body: PurchaseBody = reading.tooLarge ? .tooLarge : .bytes(reading.body)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let front = front
+        let answer = front.decide(reading.ask, body: body) { completion in
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.completed(front.answer(completion), context: context)
+            }
+        }
+        if let answer {
+            state = .idle
+            write(answer, context: context, close: reading.close)
+        } else {
+            state = .waiting(close: reading.close)
+        }
+    }
+
+    /// The writer handed back the order this connection waits on: answer it, then go on with what was held.
+    private func completed(_ answer: WireAnswer, context: ChannelHandlerContext) {
+        guard !removed, case .waiting(let close) = state else { return }
+        state = .idle
+        write(answer, context: context, close: close)
+        flushIfNeeded(context)
+        if close { return }
+        let replaying = !held.isEmpty
+        while !held.isEmpty {
+            if case .waiting = state { break }
+            handle(held.removeFirst(), context: context)
+        }
+        // What was passed on is delivered to Hummingbird at the end of a read, as it would have been.
+        if replaying { context.fireChannelReadComplete() }
+        flushIfNeeded(context)
+        if case .waiting = state { return }
+        if let error = errorHeld {
+            errorHeld = nil
+            context.fireErrorCaught(error)
+        }
+        if quiesceHeld, case .idle = state {
+            quiesceHeld = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, isUnderWay {
+            quiesceHeld = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .waiting = state {
+            errorHeld = errorHeld ?? error
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
+    }
+
+    /// A purchase is being read or answered here.
+    private var isUnderWay: Bool {
+        switch state {
+        case .reading, .waiting: true
+        case .idle, .passing: false
+        }
+    }
+
+    // MARK: Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if case .waiting = state {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Hummingbird's answers pass through; each end settles one request it owed.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { hummingbirdOwes = max(hummingbirdOwes - 1, 0) }
+        context.write(data, promise: promise)
+    }
+
+    private func write(_ answer: WireAnswer, context: ChannelHandlerContext, close: Bool) {
+        var fields = answer.headers
+        fields[.contentLength] = String(answer.body.readableBytes)
+        fields[.date] = date.now()
+        fields[.server] = serverName
+        if close { fields[.connection] = "close" }
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
+        if close {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.close(promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            needsFlush = true
+        }
+    }
+
+    private func flushIfNeeded(_ context: ChannelHandlerContext) {
+        guard needsFlush else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    // MARK: Which requests
+
+    /// The purchase in `head`, or nil for any other request: exactly `POST /v1/sales/{sale}/purchases`, with or
+    /// without a query (what Hummingbird's router would send to the purchase route; anything else stays its own).
+    private static func purchase(_ head: HTTPRequest, front: PurchaseFront, peer: SocketAddress?) -> Reading? {
+        guard head.method == .post, let path = head.path, let sale = sale(inPurchasePath: path) else { return nil }
+        let fields = head.headerFields
+        let ask = PurchaseAsk(
+            sale: sale, idempotencyKey: fields[PurchaseAnswers.idempotencyKey],
+            queryUser: path.utf8.contains(UInt8(ascii: "?")) ? URI(path).queryParameters.get("user") : nil,
+            hasContentType: fields[.contentType] != nil, authorization: fields[.authorization],
+            captcha: fields[PurchaseAnswers.altcha], clientAddress: front.gate.clientAddress(peer: peer, headers: fields))
+        return Reading(ask: ask, close: fields[.connection]?.lowercased() == "close")
+    }
+
+    static let prefix = Array("/v1/sales/".utf8)
+    static let suffix = Array("/purchases".utf8)
+
+    /// The `{sale}` of a purchase path (`/v1/sales/{sale}/purchases`, then nothing or a query), or nil.
+    static func sale(inPurchasePath path: String) -> String? {
+        var utf8 = Substring(path).utf8
+        if let query = utf8.firstIndex(of: UInt8(ascii: "?")) { utf8 = utf8[..<query] }
+        guard utf8.count > prefix.count + suffix.count, utf8.starts(with: prefix), utf8.reversed().starts(with: suffix.reversed())
+        else { return nil }
+        let sale = utf8.dropFirst(prefix.count).dropLast(suffix.count)
+        guard !sale.contains(UInt8(ascii: "/")) else { return nil }
+        return String(Substring(sale))
+    }
+}

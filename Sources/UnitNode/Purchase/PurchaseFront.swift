@@ -1,0 +1,157 @@
+// The purchase route's decision, whoever read the request: the handler on the event loop or the Hummingbird route.
+
+import FlashSaleAPI
+import FlashSaleCore
+import Foundation
+import HTTPTypes
+import NIOCore
+
+/// What a purchase request says, read from its head (and, in a sale without tokens, its body).
+struct PurchaseAsk: Sendable {
+    var sale: String
+    /// The `Idempotency-Key` header as sent (checked here).
+    var idempotencyKey: String?
+    /// `?user=` as sent.
+    var queryUser: String?
+    /// Whether the request named a `Content-Type`: then its body is `{"user": ...}` when there is no `?user=`.
+    var hasContentType: Bool
+    var authorization: String?
+    /// The `Altcha` header.
+    var captcha: String?
+    /// The client an address rate limit counts (`BuyerGate.clientAddress`).
+    var clientAddress: String
+}
+
+/// A purchase request's body, as far as it was read.
+enum PurchaseBody: Sendable {
+    case bytes(ByteBuffer)
+    /// Longer than `PurchaseFront.bodyMaxBytes`: refused as 413 if it had to be read, ignored otherwise.
+    case tooLarge
+}
+
+/// An order the writer has answered for, to be turned into its buyer's answer (`PurchaseFront.answer(_:)`) on the
+/// buyer's connection: encoding the 201 is the connection's work, not the writer's.
+struct PurchaseCompletion: Sendable {
+    let outcome: PurchaseOutcome
+    let sale: String
+    let terms: SaleTerms
+}
+
+/// The whole decision on a purchase request, synchronous: its key, the sale's opening, the buyer filters, an
+/// idempotent replay, the desk. It never waits on I/O and holds each lock for a lookup only, so the purchase
+/// handler calls it on the connection's event loop; the Hummingbird route (the same path behind a pipelined request,
+/// and in router tests) calls it too, so there is one purchase route, whichever layer read it. Every answer is
+/// counted in flashsale_purchases_total here, once.
+final class PurchaseFront: Sendable {
+    /// The longest purchase body read: Hummingbird's upload limit, which the route had before this handler.
+    static let bodyMaxBytes = 2 << 20
+    static let idempotencyKeyMaxLength = 255
+
+    let desk: PurchaseDesk
+    let gate: BuyerGate
+    let metrics: UnitMetrics
+    let access: OrderAccess
+    private let nowMs: @Sendable () -> Int64
+
+    init(desk: PurchaseDesk, gate: BuyerGate, metrics: UnitMetrics, access: OrderAccess, nowMs: @escaping @Sendable () -> Int64) {
+        self.desk = desk
+        self.gate = gate
+        self.metrics = metrics
+        self.access = access
+        self.nowMs = nowMs
+    }
+
+    /// Whether the decision will read the body: a sale without tokens whose request named no `?user=` but a
+    /// `Content-Type`. A route that collects bodies itself asks first, so a refusal never waits on a body.
+    func needsBody(_ ask: PurchaseAsk) -> Bool {
+        guard ask.queryUser == nil, ask.hasContentType, let terms = desk.terms(sale: ask.sale) else { return false }
+        return !terms.rules.requireToken
+    }
+
+    /// The answer to `ask` now, or nil when an order was queued: `then` hears how it ended, after its commit (on
+    /// the writer's task), and `answer(_:)` turns that into the buyer's answer.
+    func decide(
+        _ ask: PurchaseAsk, body: PurchaseBody, then: @escaping @Sendable (PurchaseCompletion) -> Void
+    ) -> WireAnswer? {
+        let sale = ask.sale
+        let key = ask.idempotencyKey
+        if let key, !Self.isValidIdempotencyKey(key) {
+            metrics.purchase(.refused(.invalidInput))
+            return PurchaseAnswers.badKey
+        }
+        // Without a key nothing can be replayed: a purchase that cannot happen is refused before any filter.
+        let terms: SaleTerms
+        switch desk.opening(sale: sale, replayable: key != nil) {
+        case .filters(let open): terms = open
+        case .answer(let outcome): return answer(outcome, sale: sale, terms: nil)
+        }
+        let rules = terms.rules
+        var namedUser: String?
+        if !rules.requireToken {
+            if let user = ask.queryUser {
+                namedUser = user
+            } else if ask.hasContentType {
+                switch Self.user(in: body) {
+                case .success(let user): namedUser = user
+                case .failure(let problem): return refused(problem)
+                }
+            }
+        }
+        let request = PurchaseRequest(
+            sale: sale, namedUser: namedUser, token: Self.bearerToken(ask.authorization), captcha: ask.captcha,
+            idempotencyKey: key, clientAddress: ask.clientAddress)
+        let now = nowMs()
+        let identity: BuyerIdentity
+        switch gate.identify(request, rules: rules, nowMs: now) {
+        case .success(let known): identity = known
+        case .failure(let problem): return refused(problem)
+        }
+        if let replay = desk.replay(sale: sale, user: identity.user, idempotencyKey: key) {
+            return answer(replay, sale: sale, terms: terms)
+        }
+        if let problem = gate.permit(identity, request: request, rules: rules, nowMs: now) { return refused(problem) }
+        let decided = desk.purchase(sale: sale, user: identity.user, idempotencyKey: key) { outcome in
+            then(PurchaseCompletion(outcome: outcome, sale: sale, terms: terms))
+        }
+        return decided.map { answer($0, sale: sale, terms: terms) }
+    }
+
+    /// The buyer's answer to a queued order, once the writer has answered for it.
+    func answer(_ completion: PurchaseCompletion) -> WireAnswer {
+        answer(completion.outcome, sale: completion.sale, terms: completion.terms)
+    }
+
+    /// The answer to `outcome`, counted; a 201 carries the order's secret (`access`), for its buyer alone.
+    private func answer(_ outcome: PurchaseOutcome, sale: String, terms: SaleTerms?) -> WireAnswer {
+        metrics.purchase(PurchaseOutcomeLabel(outcome))
+        return PurchaseAnswers.answer(outcome, sale: sale, terms: terms, access: access)
+    }
+
+    private func refused(_ problem: Problem) -> WireAnswer {
+        metrics.purchase(PurchaseOutcomeLabel(problem.code))
+        return problem.answer
+    }
+
+    /// The user named in a `{"user": "..."}` body, or the problem with the body.
+    static func user(in body: PurchaseBody) -> Result<String, Problem> {
+        switch body {
+        case .tooLarge:
+            return .failure(Problem(.payloadTooLarge, "a purchase body is at most \(bodyMaxBytes) bytes"))
+        case .bytes(let buffer):
+            guard let input = try? WireJSON.decoder.decode(PurchaseInput.self, from: Data(buffer.readableBytesView)) else {
+                return .failure(PurchaseAnswers.badBodyProblem)
+            }
+            return .success(input.user)
+        }
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
+    static func isValidIdempotencyKey(_ key: String) -> Bool {
+        (1...idempotencyKeyMaxLength).contains(key.utf8.count) && key.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+}
