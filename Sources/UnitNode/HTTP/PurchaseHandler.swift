@@ -3,7 +3,6 @@
 import FlashSaleAPI
 import FlashSaleCore
 import HTTPTypes
-import HummingbirdCore
 import NIOCore
 import NIOHTTPTypes
 
@@ -30,7 +29,8 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A purchase request whose head has come.
     private struct Reading {
         var ask: PurchaseAsk
-        var body = ByteBuffer()
+        /// Made at the first chunk: most purchases have no body.
+        var body: ByteBuffer?
         var tooLarge = false
         /// `Connection: close`: the connection ends after the answer (as Hummingbird does).
         var close: Bool
@@ -86,9 +86,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (state, part) {
         case (.idle, .head(let head)):
-            if hummingbirdOwes == 0, let reading = Self.purchase(head, front: front, peer: context.remoteAddress) {
+            if hummingbirdOwes == 0, let reading = Self.purchase(head, peer: context.remoteAddress) {
                 state = .reading(reading)
-                if reading.ask.queryUser == nil, head.headerFields[.expect]?.lowercased() == "100-continue" {
+                if head.headerFields[.expect]?.lowercased() == "100-continue", reading.ask.queryUser == nil {
                     // The client waits for a go-ahead before it sends the body ({"user": ...}).
                     context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
                 }
@@ -99,11 +99,13 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case (.reading(var reading), .body(var chunk)):
             if !reading.tooLarge {
-                if reading.body.readableBytes + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
+                if (reading.body?.readableBytes ?? 0) + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
                     reading.tooLarge = true
-                    reading.body = ByteBuffer()
+                    reading.body = nil
+                } else if reading.body == nil {
+                    reading.body = chunk
                 } else {
-                    reading.body.writeBuffer(&chunk)
+                    reading.body?.writeBuffer(&chunk)
                 }
             }
             state = .reading(reading)
@@ -119,7 +121,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func decide(_ reading: Reading, context: ChannelHandlerContext) {
-        let body: PurchaseBody = reading.tooLarge ? .tooLarge : .bytes(reading.body)
+        let body: PurchaseBody = reading.tooLarge ? .tooLarge : .bytes(reading.body ?? ByteBuffer())
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let front = front
         let answer = front.decide(reading.ask, body: body) { completion in
@@ -237,15 +239,12 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The purchase in `head`, or nil for any other request: exactly `POST /v1/sales/{sale}/purchases`, with or
     /// without a query (what Hummingbird's router would send to the purchase route; anything else stays its own).
-    private static func purchase(_ head: HTTPRequest, front: PurchaseFront, peer: SocketAddress?) -> Reading? {
+    private static func purchase(_ head: HTTPRequest, peer: SocketAddress?) -> Reading? {
         guard head.method == .post, let path = head.path, let sale = sale(inPurchasePath: path) else { return nil }
         let fields = head.headerFields
-        let ask = PurchaseAsk(
-            sale: sale, idempotencyKey: fields[PurchaseAnswers.idempotencyKey],
-            queryUser: path.utf8.contains(UInt8(ascii: "?")) ? URI(path).queryParameters.get("user") : nil,
-            hasContentType: fields[.contentType] != nil, authorization: fields[.authorization],
-            captcha: fields[PurchaseAnswers.altcha], clientAddress: front.gate.clientAddress(peer: peer, headers: fields))
-        return Reading(ask: ask, close: fields[.connection]?.lowercased() == "close")
+        return Reading(
+            ask: PurchaseAsk(sale: sale, target: path, headers: fields, peer: peer),
+            close: fields[.connection]?.lowercased() == "close")
     }
 
     static let prefix = Array("/v1/sales/".utf8)

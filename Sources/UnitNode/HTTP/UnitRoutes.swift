@@ -22,7 +22,9 @@ enum UnitRoutes {
         router.get("/openapi.json") { _, _ in OpenAPIDocument.unit.response }
 
         router.post("/v1/sales/{sale}/purchases") { request, context in
-            let ask = purchaseAsk(request, sale: context.parameters.get("sale") ?? "", peer: context.remoteAddress, gate: front.gate)
+            let ask = PurchaseAsk(
+                sale: context.parameters.get("sale") ?? "", target: request.uri.string, headers: request.headers,
+                peer: context.remoteAddress)
             var body = PurchaseBody.bytes(ByteBuffer())
             if front.needsBody(ask) {
                 do {
@@ -78,15 +80,6 @@ enum UnitRoutes {
             to: router, desk: desk, gate: gate, store: store, writer: writer, metrics: metrics, access: access, nowMs: nowMs)
         BuyerPageRoutes.add(to: router)
         return router
-    }
-
-    /// What a purchase request asks, read from Hummingbird's request.
-    static func purchaseAsk(_ request: Request, sale: String, peer: SocketAddress?, gate: BuyerGate) -> PurchaseAsk {
-        PurchaseAsk(
-            sale: sale, idempotencyKey: request.headers[PurchaseAnswers.idempotencyKey],
-            queryUser: request.uri.queryParameters.get("user"), hasContentType: request.headers[.contentType] != nil,
-            authorization: request.headers[.authorization], captcha: request.headers[PurchaseAnswers.altcha],
-            clientAddress: gate.clientAddress(peer: peer, headers: request.headers))
     }
 
     static func view(_ snapshot: SaleSnapshot, unit: NodeID, region: String, nowMs: Int64) -> SaleView {

@@ -4,22 +4,27 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 import HTTPTypes
+import HummingbirdCore
 import NIOCore
 
-/// What a purchase request says, read from its head (and, in a sale without tokens, its body).
+/// A purchase request's head, as either HTTP layer read it. The parts are read from it only when the decision needs
+/// them: a sold-out sale answers before the query, the token or the client's address are looked at.
 struct PurchaseAsk: Sendable {
-    var sale: String
-    /// The `Idempotency-Key` header as sent (checked here).
-    var idempotencyKey: String?
-    /// `?user=` as sent.
-    var queryUser: String?
+    let sale: String
+    /// The request target (path and query) as sent.
+    let target: String
+    let headers: HTTPFields
+    let peer: SocketAddress?
+
+    /// The `Idempotency-Key` header as sent (checked by the front).
+    var idempotencyKey: String? { headers[PurchaseAnswers.idempotencyKey] }
+    /// `?user=` as sent, percent-decoded as Hummingbird's router does.
+    var queryUser: String? {
+        guard target.utf8.contains(UInt8(ascii: "?")) else { return nil }
+        return URI(target).queryParameters.get("user")
+    }
     /// Whether the request named a `Content-Type`: then its body is `{"user": ...}` when there is no `?user=`.
-    var hasContentType: Bool
-    var authorization: String?
-    /// The `Altcha` header.
-    var captcha: String?
-    /// The client an address rate limit counts (`BuyerGate.clientAddress`).
-    var clientAddress: String
+    var hasContentType: Bool { headers[.contentType] != nil }
 }
 
 /// A purchase request's body, as far as it was read.
@@ -98,8 +103,9 @@ final class PurchaseFront: Sendable {
             }
         }
         let request = PurchaseRequest(
-            sale: sale, namedUser: namedUser, token: Self.bearerToken(ask.authorization), captcha: ask.captcha,
-            idempotencyKey: key, clientAddress: ask.clientAddress)
+            sale: sale, namedUser: namedUser, token: Self.bearerToken(ask.headers[.authorization]),
+            captcha: ask.headers[PurchaseAnswers.altcha], idempotencyKey: key,
+            clientAddress: gate.clientAddress(peer: ask.peer, headers: ask.headers))
         let now = nowMs()
         let identity: BuyerIdentity
         switch gate.identify(request, rules: rules, nowMs: now) {
