@@ -111,7 +111,13 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let gate: ConnectionGate
     /// The client's key while this connection holds a slot.
     private var slot: String?
-    private var deadline: Scheduled<Void>?
+    /// When the connection is closed unless the client moves first; nil: no deadline runs.
+    private var expiresAt: NIODeadline?
+    /// The one timer, and when it fires. Arming a later deadline leaves it as it is; when it fires before the
+    /// deadline it sets itself again for the rest. So a kept-alive connection does not schedule and cancel a task on
+    /// every request (that churn of the event loop's timer heap was a tenth of the purchase path's time).
+    private var timer: Scheduled<Void>?
+    private var timerAt: NIODeadline?
     /// Bytes of a request have come and its end has not.
     private var reading = false
     /// The request being read has its head: what remains is its body.
@@ -169,7 +175,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func read(context: ChannelHandlerContext) {
         waitingForBytes = true
-        if reading, inBody, deadline == nil { arm(gate.limits.requestTimeout) }
+        if reading, inBody, expiresAt == nil { arm(gate.limits.requestTimeout) }
         context.read()
     }
 
@@ -196,22 +202,41 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func arm(_ timeout: Duration) {
-        guard let context else { return }
-        deadline?.cancel()
         let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
-            context.close(promise: nil)
-        }
+        let at = NIODeadline.now() + .nanoseconds(nanoseconds)
+        expiresAt = at
+        if let timerAt, timerAt <= at { return }
+        schedule(at)
     }
 
     private func disarm() {
-        deadline?.cancel()
-        deadline = nil
+        expiresAt = nil
+    }
+
+    /// Sets the timer for `at`: it closes the connection if its deadline has passed then, and otherwise sets itself
+    /// again for the deadline (or stays unset when none runs).
+    private func schedule(_ at: NIODeadline) {
+        guard let context else { return }
+        timer?.cancel()
+        timerAt = at
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            timer = nil
+            timerAt = nil
+            guard let expiresAt else { return }
+            if expiresAt <= .now() {
+                context.close(promise: nil)
+            } else {
+                schedule(expiresAt)
+            }
+        }
     }
 
     /// Gives the slot back and stops the deadline, once.
     private func stop() {
         disarm()
+        timer?.cancel()
+        timer = nil
+        timerAt = nil
         if let slot {
             gate.release(slot)
             self.slot = nil
