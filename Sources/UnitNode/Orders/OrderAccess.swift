@@ -22,18 +22,22 @@ struct OrderAccess: Sendable {
     /// SHA-256 of the orders credential: compared digest to digest, in constant time.
     private let credentialDigest: [UInt8]?
     private let webhookSecret: String?
-    /// The bytes of the key order secrets are made with (a `SymmetricKey` is made per use: it is not Sendable).
-    private let secretKey: [UInt8]
+    /// The HMAC order secrets are made with, keyed once: each secret copies it and adds the order id (keying it
+    /// per order showed in the profile of every 201).
+    private let secretMAC: HMAC<SHA256>
 
     init(ordersCredential: String?, paymentWebhookSecret: String?, nodeKey: NodeKey) {
         credentialDigest = ordersCredential.map { Array(SHA256.hash(data: Data($0.utf8))) }
         webhookSecret = paymentWebhookSecret
-        secretKey = Array(SHA256.hash(data: Data("flashsale-order-secret\n".utf8) + nodeKey.privateKey.rawRepresentation))
+        let secretKey = Array(SHA256.hash(data: Data("flashsale-order-secret\n".utf8) + nodeKey.privateKey.rawRepresentation))
+        secretMAC = HMAC<SHA256>(key: SymmetricKey(data: secretKey))
     }
 
     /// The secret of order `id`: 32 hex digits (128 bits).
     func orderSecret(for id: String) -> String {
-        String(LowercaseHex.string(HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: SymmetricKey(data: secretKey))).prefix(32))
+        var mac = secretMAC
+        mac.update(data: Array(id.utf8))
+        return String(LowercaseHex.string(mac.finalize()).prefix(32))
     }
 
     /// Whether `request` carries order `id`'s secret.
