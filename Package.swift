@@ -155,7 +155,7 @@ let package = Package(
         ),
         // Coverage-guided fuzzing of the network's decoders (scripts/fuzz-decoders.sh); a stub in a normal build.
         .executableTarget(name: "FuzzDecoders", dependencies: ["FlashSaleCore", "FlashSaleAPI"]),
-        .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore"]),
+        .testTarget(name: "FlashSaleCoreTests", dependencies: ["FlashSaleCore", "TestSupport"]),
         // The herd's pure parts: split, answers, buyer steps, timeline, checks, report pages.
         .testTarget(
             name: "HerdTests",

@@ -3,6 +3,7 @@
 import FlashSaleCore
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("LedgerRow")
 struct LedgerRowTests {

@@ -2,6 +2,7 @@
 
 import FlashSaleCore
 import Testing
+import TestSupport
 
 @Suite("OrderID")
 struct OrderIDTests {

@@ -2,6 +2,7 @@
 
 import FlashSaleCore
 import Testing
+import TestSupport
 
 @Suite("PurchaseBook")
 struct PurchaseBookTests {

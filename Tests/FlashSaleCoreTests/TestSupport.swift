@@ -1,28 +1,7 @@
-// Helpers shared by the FlashSaleCore tests: a seeded generator and small fixtures.
+// Helpers shared by the FlashSaleCore tests: small fixtures (the seeded generator is TestSupport's `SplitMix64`).
 
 import FlashSaleCore
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so every random test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform integer in `range`.
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func int64(_ range: ClosedRange<Int64>) -> Int64 { Int64.random(in: range, using: &self) }
-    /// True with probability `percent`/100.
-    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
-}
+import TestSupport
 
 enum Fixture {
     static let units: [NodeID] = ["u-1", "u-2", "u-3"]

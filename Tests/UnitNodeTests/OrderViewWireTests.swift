@@ -5,27 +5,16 @@ import FlashSaleCore
 import Foundation
 import NIOCore
 import Testing
+import TestSupport
 
 @Suite struct OrderViewWireTests {
-    /// A small seeded generator, so a failure replays.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let alphabet: [String] = ["a", "Z", "0", "-", "\"", "\\", "/", "\n", "\t", "\u{01}", "\u{1F}", "\u{7F}", "é", "日", "🙂", " ", "\r", "\u{08}", "\u{0C}"]
 
-    static func text(_ random: inout SplitMix) -> String {
+    static func text(_ random: inout SplitMix64) -> String {
         (0..<Int.random(in: 0...12, using: &random)).map { _ in alphabet.randomElement(using: &random) ?? "a" }.joined()
     }
 
-    static func date(_ random: inout SplitMix) -> Date {
+    static func date(_ random: inout SplitMix64) -> Date {
         // From 1970 to year 9999, in milliseconds, plus a few instants on whole seconds and just before them.
         let ms = Int64.random(in: 0...253_402_300_799_999, using: &random)
         switch Int.random(in: 0..<4, using: &random) {
@@ -36,7 +25,7 @@ import Testing
     }
 
     @Test func theHandWrittenJSONIsTheEncodersForEveryOrder() throws {
-        var random = SplitMix(state: 2026)
+        var random = SplitMix64(seed: 2026)
         for _ in 0..<5_000 {
             var view = OrderView(
                 id: Self.text(&random), sale: Self.text(&random), user: Self.text(&random), unit: Self.text(&random),

@@ -2,6 +2,7 @@
 
 import FlashSaleCore
 import Testing
+import TestSupport
 
 @Suite("Admission: unit ownership")
 struct AdmissionUnitOwnershipTests {

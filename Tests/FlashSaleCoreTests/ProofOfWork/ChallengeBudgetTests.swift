@@ -3,6 +3,7 @@
 
 import FlashSaleCore
 import Testing
+import TestSupport
 
 @Suite("ProofOfWork challenge budget")
 struct ChallengeBudgetTests {

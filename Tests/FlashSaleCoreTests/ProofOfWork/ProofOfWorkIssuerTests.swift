@@ -2,6 +2,7 @@
 
 @testable import FlashSaleCore
 import Testing
+import TestSupport
 
 @Suite("ProofOfWork issuer")
 struct ProofOfWorkIssuerTests {

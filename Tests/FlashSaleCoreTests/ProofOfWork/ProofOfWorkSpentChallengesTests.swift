@@ -2,6 +2,7 @@
 
 import FlashSaleCore
 import Testing
+import TestSupport
 
 @Suite("ProofOfWork spent challenges")
 struct ProofOfWorkSpentChallengesTests {

@@ -1,6 +1,7 @@
 // A member whose key an attacker holds: it signs what it likes as itself and passes on anything it has seen.
 
 import FlashSaleCore
+import TestSupport
 
 /// The byzantine node of the simulation. It sells nothing and returns nothing; it draws grants to itself by claiming
 /// a busy pulse; and to every node it talks to it sends, besides its own row, other owners' rows forged (signed by

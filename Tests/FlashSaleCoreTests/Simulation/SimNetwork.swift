@@ -1,6 +1,7 @@
 // A simulated network: messages dropped, duplicated, delayed (so reordered) and cut by partitions, by seed.
 
 import FlashSaleCore
+import TestSupport
 
 struct SimMessage {
     let deliverAt: Int

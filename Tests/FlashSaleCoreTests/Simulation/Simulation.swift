@@ -1,6 +1,7 @@
 // A seeded, deterministic run of N units and the config-center through a faulty network.
 
 import FlashSaleCore
+import TestSupport
 
 /// One simulated sale. Time moves in ticks of 50 ms; units gossip every `gossipEvery` ticks with `fanout`
 /// random peers; buyers arrive with a demand per unit that shifts during the sale; the network drops,
