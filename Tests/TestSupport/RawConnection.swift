@@ -18,6 +18,32 @@ public final class RawConnection {
 
     public func send(_ text: String) { Loopback.send(fd, text) }
 
+    /// Closes the sending side only (`shutdown(SHUT_WR)`): the server reads the end of the stream, answers still come.
+    public func closeSending() { _ = shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Sends `text` over and over without reading, for at most `limit`, until the server stops taking bytes for
+    /// `stall` or `maxBytes` went out; the bytes it took.
+    public func flood(_ text: String, maxBytes: Int, stall: Duration, limit: Duration) -> Int {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(fd, F_SETFL, flags) }
+        let chunk = Array(String(repeating: text, count: max(1, 65_536 / max(text.utf8.count, 1))).utf8)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var lastProgress = start
+        var sent = 0
+        while sent < maxBytes, clock.now - start < limit, clock.now - lastProgress < stall {
+            let count = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count > 0 {
+                sent += count
+                lastProgress = clock.now
+            } else {
+                usleep(10_000)
+            }
+        }
+        return sent
+    }
+
     /// Reads until the server closes the connection or `limit` passes: how long that took (nil: still open), and
     /// everything received.
     public func waitForClose(limit: Duration) -> (Duration?, String) {

@@ -108,6 +108,30 @@ import TestSupport
         }
     }
 
+    @Test func aClientThatClosesItsSendingSideStillGetsItsOrder() async throws {
+        try await withConnection(stock: 2) { connection in
+            // The 201 waits on the commit while the end of the client's stream arrives: it must still be written.
+            connection.send(
+                "POST \(Self.purchases)?user=hana HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + "POST \(Self.purchases)?user=ivan HTTP/1.1\r\nHost: t\r\n\r\n")
+            connection.closeSending()
+            let (closed, text) = connection.waitForClose(limit: .seconds(20))
+            #expect(closed != nil)
+            #expect(Self.statuses(text) == [201, 201], "\(text)")
+        }
+    }
+
+    @Test func aClientThatNeverReadsIsNotReadEither() async throws {
+        try await withConnection(stock: 1) { connection in
+            // Every request is refused at once with a few hundred bytes. A client that sends without reading would
+            // make the answers pile up in the unit's memory if it kept reading; it stops while it cannot write, so
+            // the bytes it takes stay within what the kernel buffers on both sides.
+            let request = "POST \(Self.purchases)?user=x HTTP/1.1\r\nHost: t\r\nIdempotency-Key: a b\r\n\r\n"
+            let sent = connection.flood(request, maxBytes: 256 << 20, stall: .seconds(2), limit: .seconds(30))
+            #expect(sent < 64 << 20, "the unit took \(sent) bytes from a client that read nothing")
+        }
+    }
+
     @Test func onlyTheExactPurchasePathIsTakenFromTheRouter() {
         #expect(PurchaseHandler.sale(inPurchasePath: "/v1/sales/phone/purchases") == "phone")
         #expect(PurchaseHandler.sale(inPurchasePath: "/v1/sales/phone/purchases?user=a") == "phone")

@@ -18,8 +18,10 @@ import NIOHTTPTypes
 ///
 /// HTTP/1 answers in request order. So at any moment either Hummingbird owes answers on this connection (a purchase
 /// that comes then is passed on too, and the Hummingbird route answers it with the same front), or this handler does
-/// (a 201 waits on the writer): then what comes next is held, reads stop, and once the answer is written the held
-/// parts are handled in order. Never both, so answers cannot cross.
+/// (a 201 waits on the writer): then what comes next is held (requests, the client closing its side, a graceful
+/// shutdown), reads stop, and once the answer is written the held parts are handled in order. Never both, so answers
+/// cannot cross. Reads also stop while the channel is not writable: a client that sends without reading cannot make
+/// answers pile up. After `Connection: close` nothing more is decided.
 final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -29,8 +31,8 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A purchase request whose head has come.
     private struct Reading {
         var ask: PurchaseAsk
-        /// Made at the first chunk: most purchases have no body.
-        var body: ByteBuffer?
+        /// The decision will read the body (`PurchaseFront.needsBody`): otherwise its bytes are dropped as they come.
+        var keepsBody: Bool
         var tooLarge = false
         /// `Connection: close`: the connection ends after the answer (as Hummingbird does).
         var close: Bool
@@ -39,25 +41,34 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private enum State {
         /// Between requests.
         case idle
-        /// Passing the current request's parts on to Hummingbird.
-        case passing
+        /// Passing the current request's parts on to Hummingbird; `close`: it asked for `Connection: close`.
+        case passing(close: Bool)
         case reading(Reading)
         /// A purchase was read whole and its order is being written; `close` as in `Reading`.
         case waiting(close: Bool)
+        /// A request asked for `Connection: close` and was answered (or is being answered by Hummingbird): whatever
+        /// comes after it is dropped, never decided (its answer could not be sent).
+        case closed
     }
 
     private let front: PurchaseFront
     private let serverName: String
     private var state = State.idle
+    /// The body of the purchase being read, when it is kept. A property, not part of `State`, so that appending a
+    /// chunk never copies what came before.
+    private var body: ByteBuffer?
     /// Requests passed on to Hummingbird whose answer has not ended.
     private var hummingbirdOwes = 0
     /// Parts that came while an answer waited on the writer, handled in order once it is written.
     private var held = CircularBuffer<HTTPRequestPart>()
-    /// A read asked for while an answer waited: issued once it is written.
-    private var readHeld = false
-    /// Graceful shutdown came while a purchase was under way: passed on once it is answered.
-    private var quiesceHeld = false
+    /// Inbound events held while a purchase was under way (graceful shutdown, the client closing its side), passed on
+    /// once it is answered: Hummingbird would otherwise close the connection before its 201 is written.
+    private var heldEvents: [Any] = []
     private var errorHeld: (any Error)?
+    /// A read asked for while an answer waited or while the client was not taking answers (the channel not writable):
+    /// issued when both have passed, so a client that never reads cannot make answers pile up in memory.
+    private var readHeld = false
+    private var resuming = false
     private var needsFlush = false
     private var removed = false
     private var date = HTTPDate()
@@ -71,7 +82,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .waiting = state {
+        if isWaiting {
             held.append(part)
         } else {
             handle(part, context: context)
@@ -85,34 +96,37 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (state, part) {
+        case (.closed, _):
+            return
         case (.idle, .head(let head)):
-            if hummingbirdOwes == 0, let reading = Self.purchase(head, peer: context.remoteAddress) {
-                state = .reading(reading)
-                if head.headerFields[.expect]?.lowercased() == "100-continue", reading.ask.queryUser == nil {
-                    // The client waits for a go-ahead before it sends the body ({"user": ...}).
+            let close = head.headerFields[.connection]?.lowercased() == "close"
+            if hummingbirdOwes == 0, let ask = Self.purchase(head, peer: context.remoteAddress) {
+                state = .reading(Reading(ask: ask, keepsBody: front.needsBody(ask), close: close))
+                body = nil
+                if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                    // The client waits for a go-ahead before it sends the body.
                     context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
                 }
             } else {
                 hummingbirdOwes += 1
-                state = .passing
+                state = .passing(close: close)
                 context.fireChannelRead(wrapInboundOut(part))
             }
         case (.reading(var reading), .body(var chunk)):
-            if !reading.tooLarge {
-                if (reading.body?.readableBytes ?? 0) + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
-                    reading.tooLarge = true
-                    reading.body = nil
-                } else if reading.body == nil {
-                    reading.body = chunk
-                } else {
-                    reading.body?.writeBuffer(&chunk)
-                }
+            guard reading.keepsBody, !reading.tooLarge else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
+                reading.tooLarge = true
+                body = nil
+                state = .reading(reading)
+            } else if body == nil {
+                body = chunk
+            } else {
+                body?.writeBuffer(&chunk)
             }
-            state = .reading(reading)
         case (.reading(let reading), .end):
             decide(reading, context: context)
-        case (.passing, .end):
-            state = .idle
+        case (.passing(let close), .end):
+            state = close ? .closed : .idle
             context.fireChannelRead(wrapInboundOut(part))
         default:
             // The parser gives head, body..., end; anything else (or a request Hummingbird reads) goes on as it came.
@@ -121,10 +135,11 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func decide(_ reading: Reading, context: ChannelHandlerContext) {
-        let body: PurchaseBody = reading.tooLarge ? .tooLarge : .bytes(reading.body ?? ByteBuffer())
+        let given: PurchaseBody = reading.tooLarge ? .tooLarge : .bytes(body ?? ByteBuffer())
+        body = nil
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let front = front
-        let answer = front.decide(reading.ask, body: body) { completion in
+        let answer = front.decide(reading.ask, body: given) { completion in
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
                 handler.completed(front.answer(completion), context: context)
@@ -133,6 +148,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let answer {
             state = .idle
             write(answer, context: context, close: reading.close)
+            resumeHeld(context: context)
         } else {
             state = .waiting(close: reading.close)
         }
@@ -144,66 +160,89 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .idle
         write(answer, context: context, close: close)
         flushIfNeeded(context)
-        if close { return }
+        resumeHeld(context: context)
+    }
+
+    /// Once nothing waits on the writer: the held parts in order, then (when no purchase is under way) the held
+    /// events and error, then the held read. Safe to call again from within itself (it then does nothing).
+    private func resumeHeld(context: ChannelHandlerContext) {
+        guard !resuming else { return }
+        resuming = true
+        defer { resuming = false }
         let replaying = !held.isEmpty
-        while !held.isEmpty {
-            if case .waiting = state { break }
+        while !held.isEmpty, !isWaiting {
             handle(held.removeFirst(), context: context)
         }
         // What was passed on is delivered to Hummingbird at the end of a read, as it would have been.
         if replaying { context.fireChannelReadComplete() }
         flushIfNeeded(context)
-        if case .waiting = state { return }
+        if isWaiting { return }
+        if case .reading = state {
+            // A request is half read: only a graceful shutdown waits for it.
+            let (shutdowns, others) = (heldEvents.filter { $0 is ChannelShouldQuiesceEvent }, heldEvents.filter { !($0 is ChannelShouldQuiesceEvent) })
+            heldEvents = shutdowns
+            for event in others { context.fireUserInboundEventTriggered(event) }
+        } else {
+            let events = heldEvents
+            heldEvents = []
+            for event in events { context.fireUserInboundEventTriggered(event) }
+        }
         if let error = errorHeld {
             errorHeld = nil
             context.fireErrorCaught(error)
         }
-        if quiesceHeld, case .idle = state {
-            quiesceHeld = false
-            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        }
-        if readHeld {
-            readHeld = false
-            context.read()
-        }
+        readIfHeld(context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, isUnderWay {
-            quiesceHeld = true
+        if isWaiting || (isReading && event is ChannelShouldQuiesceEvent) {
+            heldEvents.append(event)
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if case .waiting = state {
+        if isWaiting {
             errorHeld = errorHeld ?? error
             return
         }
         context.fireErrorCaught(error)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.fireChannelWritabilityChanged()
+        readIfHeld(context)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         removed = true
     }
 
-    /// A purchase is being read or answered here.
-    private var isUnderWay: Bool {
-        switch state {
-        case .reading, .waiting: true
-        case .idle, .passing: false
-        }
+    private var isWaiting: Bool {
+        if case .waiting = state { return true }
+        return false
+    }
+
+    private var isReading: Bool {
+        if case .reading = state { return true }
+        return false
     }
 
     // MARK: Outbound
 
     func read(context: ChannelHandlerContext) {
-        if case .waiting = state {
+        if isWaiting || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
         }
+    }
+
+    private func readIfHeld(_ context: ChannelHandlerContext) {
+        guard readHeld, !isWaiting, context.channel.isWritable else { return }
+        readHeld = false
+        context.read()
     }
 
     /// Hummingbird's answers pass through; each end settles one request it owed.
@@ -222,7 +261,13 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
         if close {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            context.close(promise: nil)
+            // As Hummingbird does: the sending side closes once what was written is out (a full close would drop
+            // unsent answers); the client closes its side, or the guard's idle time does.
+            state = .closed
+            held.removeAll()
+            let closed = context.eventLoop.makePromise(of: Void.self)
+            closed.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            context.close(mode: .output, promise: closed)
         } else {
             context.write(wrapOutboundOut(.end(nil)), promise: nil)
             needsFlush = true
@@ -239,12 +284,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The purchase in `head`, or nil for any other request: exactly `POST /v1/sales/{sale}/purchases`, with or
     /// without a query (what Hummingbird's router would send to the purchase route; anything else stays its own).
-    private static func purchase(_ head: HTTPRequest, peer: SocketAddress?) -> Reading? {
+    private static func purchase(_ head: HTTPRequest, peer: SocketAddress?) -> PurchaseAsk? {
         guard head.method == .post, let path = head.path, let sale = sale(inPurchasePath: path) else { return nil }
-        let fields = head.headerFields
-        return Reading(
-            ask: PurchaseAsk(sale: sale, target: path, headers: fields, peer: peer),
-            close: fields[.connection]?.lowercased() == "close")
+        return PurchaseAsk(sale: sale, target: path, headers: head.headerFields, peer: peer)
     }
 
     static let prefix = Array("/v1/sales/".utf8)
