@@ -69,7 +69,8 @@ final class PurchaseFront: Sendable {
     /// Whether the decision will read the body: a sale without tokens whose request named no `?user=` but a
     /// `Content-Type`. A route that collects bodies itself asks first, so a refusal never waits on a body.
     func needsBody(_ ask: PurchaseAsk) -> Bool {
-        guard ask.queryUser == nil, ask.hasContentType, let terms = desk.terms(sale: ask.sale) else { return false }
+        // Cheapest first: most purchases name no Content-Type, and the query is parsed only when one does.
+        guard ask.hasContentType, ask.queryUser == nil, let terms = desk.terms(sale: ask.sale) else { return false }
         return !terms.rules.requireToken
     }
 
