@@ -50,6 +50,73 @@ struct RebalancePolicyTests {
     func busyKeeps() {
         #expect(policy.grants(me: pulse("a", 10, 10), peers: [pulse("b", 0, 10)]).values.allSatisfy { $0 <= 5 })
     }
+
+    @Test("one purchase in an idle region pulls a few units there, not half the stock")
+    func horizonCap() {
+        // One buyer's attempt weighs ln 2 per second; in 5 s that is at most 4 units.
+        let grants = policy.grants(me: pulse("a", 1_000, 0), peers: [pulse("b", 0, 0.69)])
+        #expect(grants == ["b": 4])
+        // A crowd is not capped below what equalizing gives.
+        #expect(policy.grants(me: pulse("a", 1_000, 0), peers: [pulse("b", 0, 500)]) == ["b": 500])
+    }
+
+    @Test("a donor keeps a tenth of its allocation for its own buyers, at most what they buy in a quarter second")
+    func allocationFloor() {
+        let busy = policy.grants(me: pulse("a", 120, 400), peers: [pulse("b", 0, 1_000)], allocation: 1_000)
+        #expect(busy == ["b": 20], "keeps 100 of 120, a tenth of its allocation of 1,000")
+        #expect(policy.grants(me: pulse("a", 90, 400), peers: [pulse("b", 0, 1_000)], allocation: 1_000).isEmpty)
+        let drifting = policy.grants(me: pulse("a", 120, 1), peers: [pulse("b", 0, 100)], allocation: 1_000)
+        #expect(drifting == ["b": 60], "buyers who take 1 in a quarter second do not hold 100 back")
+        let idle = policy.grants(me: pulse("a", 120, 0), peers: [pulse("b", 0, 100)], allocation: 1_000)
+        #expect(idle == ["b": 60])
+    }
+
+    @Test("a unit gives nothing back to a peer that sent it stock within a second (no stock moves away and back)")
+    func cooldown() {
+        let two = [pulse("b", 0, 10), pulse("c", 0, 10)]
+        #expect(policy.grants(me: pulse("a", 100, 0), peers: two, receivedAgoMs: ["b": 600]).keys.sorted() == ["c"])
+        #expect(policy.grants(me: pulse("a", 3, 0), peers: [pulse("c", 1, 9)], receivedAgoMs: ["c": 900]).isEmpty, "not even crumbs")
+        #expect(policy.grants(me: pulse("a", 100, 0), peers: two, receivedAgoMs: ["b": 1_000]).keys.sorted() == ["b", "c"])
+    }
+}
+
+@Suite("PullRule")
+struct PullRuleTests {
+    let rule = PullRule(horizonMs: 200, idleDemand: 0.05, fanout: 2, spacingMs: 100)
+
+    func pulse(_ node: NodeID, _ available: Int64, _ demand: Double) -> Pulse {
+        Pulse(node: node, available: available, demandPerSecond: demand, heartbeatMs: 0)
+    }
+
+    @Test("a unit is needy when its stock would not last one interval at its demand")
+    func needy() {
+        #expect(rule.isNeedy(pulse("a", 0, 1)))
+        #expect(rule.isNeedy(pulse("a", 20, 100)), "20 units last 200 ms at 100 per second")
+        #expect(!rule.isNeedy(pulse("a", 21, 100)))
+        #expect(!rule.isNeedy(pulse("a", 0, 0.01)), "no buyers, no need")
+        #expect(rule.isNeedy(pulse("a", -3, 1)))
+    }
+
+    @Test("it asks only when others hold rights, and not again before the spacing")
+    func asks() {
+        let dry = pulse("a", 0, 10)
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: nil, nowMs: 1_000))
+        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 0, lastAskMs: nil, nowMs: 1_000), "sold out everywhere")
+        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: 950, nowMs: 1_000))
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: 900, nowMs: 1_000))
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: 5_000, nowMs: 1_000), "a clock that went back")
+        #expect(!rule.shouldAsk(me: pulse("a", 50, 10), rightsElsewhere: 5, lastAskMs: nil, nowMs: 1_000))
+    }
+
+    @Test("it asks the peers whose stock lasts longest, then those it has heard least of lately; never itself")
+    func donors() {
+        let peers = [pulse("a", 100, 0), pulse("b", 10, 100), pulse("c", 50, 1), pulse("d", 0, 0), pulse("e", 200, 0)]
+        #expect(rule.donors(peers: peers, excluding: "x") == ["e", "a"])
+        #expect(rule.donors(peers: peers, excluding: "e") == ["a", "c"])
+        let dry = [Pulse(node: "f", available: 0, demandPerSecond: 0, heartbeatMs: 900), Pulse(node: "g", available: 0, demandPerSecond: 3, heartbeatMs: 100)]
+        #expect(rule.donors(peers: dry + [pulse("c", 50, 1)], excluding: "x") == ["c", "g"])
+        #expect(rule.donors(peers: [pulse("x", 9, 0)], excluding: "x").isEmpty)
+    }
 }
 
 @Suite("DemandMeter and PulseBoard")
@@ -85,14 +152,17 @@ struct DemandMeterTests {
     @Test("a newer pulse replaces an older one, never the reverse")
     func board() {
         var board = PulseBoard()
-        board.record(Pulse(node: "a", available: 5, demandPerSecond: 1, heartbeatMs: 100))
-        board.record(Pulse(node: "a", available: 9, demandPerSecond: 1, heartbeatMs: 50))
+        board.record(Pulse(node: "a", available: 5, demandPerSecond: 1, heartbeatMs: 100), heardAtMs: 10)
+        board.record(Pulse(node: "a", available: 9, demandPerSecond: 1, heartbeatMs: 50), heardAtMs: 20)
         #expect(board.pulses["a"]?.available == 5)
-        board.record(Pulse(node: "a", available: 1, demandPerSecond: 1, heartbeatMs: 200))
+        board.record(Pulse(node: "a", available: 1, demandPerSecond: 1, heartbeatMs: 200), heardAtMs: 30)
         #expect(board.pulses["a"]?.available == 1)
-        board.record(Pulse(node: "b", available: 1, demandPerSecond: 1, heartbeatMs: 0))
+        board.record(Pulse(node: "b", available: 1, demandPerSecond: 1, heartbeatMs: 0), heardAtMs: 5)
         #expect(board.fresh(atMs: 1_000, maxAgeMs: 900, excluding: "x").map(\.node) == ["a"])
         #expect(board.fresh(atMs: 1_000, maxAgeMs: 2_000, excluding: "a").map(\.node) == ["b"])
+        // Heard since 25 (this node's clock): a's newest pulse was heard at 30, b's at 5.
+        #expect(board.fresh(atMs: 1_000, maxAgeMs: 2_000, excluding: "x", heardSince: 25).map(\.node) == ["a"])
+        #expect(board.heardAtMs["a"] == 30, "the older pulse heard at 20 was not kept, nor its time")
     }
 
     @Test("a unit grants only rights not promised to orders in flight, and a grant counts once it is written")

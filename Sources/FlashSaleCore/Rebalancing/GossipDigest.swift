@@ -66,19 +66,29 @@ extension GossipDigest {
     }
 }
 
-/// The latest pulse per node, newest heartbeat wins.
+/// The latest pulse per node, newest heartbeat wins, and when this node heard it (its own clock).
 public struct PulseBoard: Sendable, Hashable {
     public private(set) var pulses: [NodeID: Pulse] = [:]
+    /// When each pulse kept was heard, by this node's clock (the sender's `heartbeatMs` is the sender's clock).
+    public private(set) var heardAtMs: [NodeID: Int64] = [:]
 
     public init() {}
 
-    public mutating func record(_ pulse: Pulse) {
+    /// Keeps `pulse`, heard at `nowMs`, unless a newer one from its node is kept.
+    public mutating func record(_ pulse: Pulse, heardAtMs nowMs: Int64) {
         if let known = pulses[pulse.node], known.heartbeatMs >= pulse.heartbeatMs { return }
         pulses[pulse.node] = pulse
+        heardAtMs[pulse.node] = nowMs
     }
 
-    /// Pulses no older than `maxAgeMs` at `nowMs`, except `node`'s own.
-    public func fresh(atMs nowMs: Int64, maxAgeMs: Int64, excluding node: NodeID) -> [Pulse] {
-        pulses.values.filter { $0.node != node && nowMs - $0.heartbeatMs <= maxAgeMs }.sorted { $0.node < $1.node }
+    /// Pulses no older than `maxAgeMs` at `nowMs`, except `node`'s own; with `heardSince`, only those heard at or
+    /// after it (a unit that just received stock decides on pulses newer than its stock, not on what its peers said
+    /// before).
+    public func fresh(atMs nowMs: Int64, maxAgeMs: Int64, excluding node: NodeID, heardSince: Int64? = nil) -> [Pulse] {
+        pulses.values.filter { pulse in
+            guard pulse.node != node, nowMs - pulse.heartbeatMs <= maxAgeMs else { return false }
+            guard let heardSince else { return true }
+            return heardAtMs[pulse.node, default: .min] >= heardSince
+        }.sorted { $0.node < $1.node }
     }
 }

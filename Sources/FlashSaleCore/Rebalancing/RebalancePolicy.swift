@@ -9,6 +9,16 @@
 /// back). The donor gives `share` of what would equalize the two, keeps `floor` for its own buyers, and gives no
 /// less than `minimumGrant`. In the end-game (little stock left in the whole cluster) the floor is dropped and
 /// the last crumbs go to where buyers are.
+///
+/// Three rules keep stock from travelling for nothing (issue 16): a donor whose own buyers are buying keeps
+/// `floorShare` of its allocation for them, or what they buy in `floorSeconds` if that is less; a grant is at most what the receiver sells in `horizonSeconds` at its
+/// demand, so one purchase in an idle region cannot pull half the stock there; and a unit gives nothing to a peer
+/// that granted to it within `cooldownMs`, so stock never moves away and back within that time. (The caller also
+/// leaves out pulses heard before its own last receipt, `PulseBoard.fresh(heardSince:)`: two units that were both dry
+/// and both just received stock would otherwise each give to the other, each seeing the other's pulse from before.)
+///
+/// Donors still decide alone. A dry unit asks (`PullRule`), and a donor that hears the ask runs this same rule at
+/// once instead of at its next round: a pull only makes the donor's decision sooner, never larger.
 public struct RebalancePolicy: Sendable, Hashable {
     /// How many times longer the donor's stock must last than the peer's before it gives.
     public var ratio: Double
@@ -22,25 +32,44 @@ public struct RebalancePolicy: Sendable, Hashable {
     public var endgameTotal: Int64
     /// Demand below this (attempts per second) counts as none.
     public var idleDemand: Double
+    /// Part of its allocation (what the config-center granted it) a donor with buyers of its own keeps for them,
+    /// outside the end-game.
+    public var floorShare: Double
+    /// The allocation floor is at most what the donor's own buyers take in this many seconds.
+    public var floorSeconds: Double
+    /// A grant is at most what its receiver sells in this many seconds at its demand (and at least `minimumGrant`).
+    public var horizonSeconds: Double
+    /// A unit gives nothing to a peer that granted to it this recently: stock does not go back where it came from.
+    public var cooldownMs: Int64
 
     public init(
-        ratio: Double = 2, share: Double = 0.5, floor: Int64 = 1, minimumGrant: Int64 = 1, endgameTotal: Int64 = 50,
-        idleDemand: Double = 0.05
+        ratio: Double = 2, share: Double = 0.5, floor: Int64 = 0, minimumGrant: Int64 = 1, endgameTotal: Int64 = 50,
+        idleDemand: Double = 0.05, floorShare: Double = 0.1, floorSeconds: Double = 0.25, horizonSeconds: Double = 5,
+        cooldownMs: Int64 = 1_000
     ) {
+        precondition(ratio >= 1 && share > 0 && share <= 1 && floor >= 0 && minimumGrant >= 1 && endgameTotal >= 0)
+        precondition(idleDemand >= 0 && floorShare >= 0 && floorShare <= 1 && floorSeconds >= 0 && horizonSeconds > 0 && cooldownMs >= 0)
         self.ratio = ratio
         self.share = share
         self.floor = floor
         self.minimumGrant = minimumGrant
         self.endgameTotal = endgameTotal
         self.idleDemand = idleDemand
+        self.floorShare = floorShare
+        self.floorSeconds = floorSeconds
+        self.horizonSeconds = horizonSeconds
+        self.cooldownMs = cooldownMs
     }
 
-    /// Grants `me` should make now, by peer. `peers` are the latest pulses of the other units (not `me`).
-    /// The amounts add up to at most `me.available`.
-    public func grants(me: Pulse, peers: [Pulse]) -> [NodeID: Int64] {
+    /// Grants `me` should make now, by peer. `peers` are the latest pulses of the other units (not `me`);
+    /// `allocation` is what the config-center granted `me` (for the floor); `receivedAgoMs` says, per peer, how long
+    /// ago its latest grant reached `me` (for the cooldowns). The amounts add up to at most `me.available`.
+    public func grants(me: Pulse, peers: [Pulse], allocation: Int64 = 0, receivedAgoMs: [NodeID: Int64] = [:]) -> [NodeID: Int64] {
         var left = me.available
         guard left > 0 else { return [:] }
-        let needy = peers.filter { $0.node != me.node && $0.demandPerSecond >= idleDemand }
+        let needy = peers.filter {
+            $0.node != me.node && $0.demandPerSecond >= idleDemand && (receivedAgoMs[$0.node] ?? .max) >= cooldownMs
+        }
             .sorted { ($0.secondsOfStock, $0.node) < ($1.secondsOfStock, $1.node) }
         guard !needy.isEmpty else { return [:] }
         let clusterAvailable = peers.reduce(max(me.available, 0)) { $0 + max($1.available, 0) }
@@ -56,7 +85,11 @@ public struct RebalancePolicy: Sendable, Hashable {
             return result
         }
 
-        let keep = endgame ? 0 : floor
+        // The floor is for buyers who are here, as many as they buy in `floorSeconds`: a unit whose buyers drift away
+        // keeping a tenth of its allocation would strand it while others' buyers wait.
+        let allocationFloor = min(
+            (Double(max(allocation, 0)) * floorShare).rounded(.down), (myDemand * floorSeconds).rounded(.up))
+        let keep = endgame ? 0 : max(floor, Int64(allocationFloor))
         for peer in needy {
             let peerAvailable = max(peer.available, 0)
             let mySeconds = myDemand > 0 ? Double(left) / myDemand : .infinity
@@ -66,11 +99,18 @@ public struct RebalancePolicy: Sendable, Hashable {
             let myEqualShare = total * myDemand / (myDemand + peer.demandPerSecond)
             let surplus = Double(left) - myEqualShare
             var amount = Int64((surplus * share).rounded(.up))
-            amount = min(amount, left - keep)
+            amount = min(amount, left - keep, horizonCap(peer))
             guard amount >= minimumGrant else { continue }
             result[peer.node] = amount
             left -= amount
         }
         return result
+    }
+
+    /// The most `peer` can sell within `horizonSeconds` at its demand, and at least `minimumGrant`. Demand comes
+    /// range-checked (`WireBounds.rate`), so the product is finite; it is capped before it becomes an integer.
+    private func horizonCap(_ peer: Pulse) -> Int64 {
+        let sells = (peer.demandPerSecond * horizonSeconds).rounded(.up)
+        return max(minimumGrant, sells >= Double(WireBounds.available.upperBound) ? WireBounds.available.upperBound : Int64(sells))
     }
 }

@@ -159,7 +159,7 @@ final class GossipExchange: Sendable {
                 metrics.rightsReceived.increment(by: brought)
             }
             if let pulse = digest.pulse, pulse.node == envelope.from {
-                boards.withLock { $0[digest.sale, default: PulseBoard()].record(pulse) }
+                boards.withLock { $0[digest.sale, default: PulseBoard()].record(pulse, heardAtMs: nowMs()) }
             }
         }
     }

@@ -164,9 +164,11 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Once nothing waits on the writer: the held parts in order, then (when no purchase is under way) the held
-    /// events and error, then the held read. Safe to call again from within itself (it then does nothing).
+    /// events and error, then the held read. Safe to call again from within itself (it then does nothing). It runs
+    /// after every answer, so with nothing held it returns at once: pipelined refusals are flushed once per read
+    /// (`channelReadComplete`), not one by one.
     private func resumeHeld(context: ChannelHandlerContext) {
-        guard !resuming else { return }
+        guard !resuming, !held.isEmpty || !heldEvents.isEmpty || errorHeld != nil || readHeld else { return }
         resuming = true
         defer { resuming = false }
         let replaying = !held.isEmpty

@@ -27,6 +27,10 @@ struct SimUnit {
     /// Orders admitted and not yet written: lost at a crash.
     private(set) var inFlight: [Order] = []
     private(set) var board = PulseBoard()
+    /// When a grant from each other unit last reached it (the policy's cooldown), and when it last asked for stock
+    /// (`PullRule`): soft state, lost at a crash, as in the node.
+    private(set) var receivedAtMs: [NodeID: Int64] = [:]
+    private(set) var lastAskMs: Int64?
     /// Keys of the orders acknowledged, and orders holding stock per user: the buyers' side, kept as orders are
     /// written (and kept when a disk is lost: those buyers still hold their orders), so that the checks after every
     /// step cost nothing per order.
@@ -137,8 +141,9 @@ struct SimUnit {
     /// owners, one history each, none overdrawn; other units' grants to it only as the config-center's witness has
     /// them), written to disk, then given to the machine; and its pulse. While recovering it also takes back the copy
     /// of its own row that it signed (after the witness, as the node does), and the machine hears from the sender.
-    mutating func absorb(_ digest: GossipDigest) {
+    mutating func absorb(_ digest: GossipDigest, nowMs: Int64) {
         guard let ledger = book?.ledger else { return }
+        let receivedBefore = receivedByDonor
         let counted = kept.count(digest, receiver: id, ledger: ledger)
         disk.merge(RightsLedger(rows: counted.rows.filter { $0.key != id }))
         if isRecovering, let mine = digest.rows[id], SimSignature.isValid(digest.signatures[id], row: mine, of: id) {
@@ -146,15 +151,36 @@ struct SimUnit {
         }
         machine?.apply(.merged(sale: terms.id, others: counted))
         if isRecovering { machine?.apply(.heard(from: digest.from)) }
-        if let pulse = digest.pulse { board.record(pulse) }
+        if let pulse = digest.pulse { board.record(pulse, heardAtMs: nowMs) }
+        for (donor, total) in receivedByDonor where total > receivedBefore[donor, default: 0] { receivedAtMs[donor] = nowMs }
     }
 
-    /// The rebalancing decisions of this round, applied.
+    /// What each other unit's row, as kept (witnessed or not yet), says it granted this unit: the node notes a grant
+    /// as soon as its row arrives, so the cooldown starts before the grant can be sold.
+    private var receivedByDonor: [NodeID: Int64] {
+        kept.rows.compactMapValues { $0.grantedTo[id] }.filter { $0.key != .center && $0.key != id }
+    }
+
+    /// The rebalancing decisions now, applied: the policy with its allocation floor and its cooldown, as the node
+    /// runs it (`GossipExchange.rebalance`).
     mutating func rebalance(policy: RebalancePolicy, nowMs: Int64, maxPulseAgeMs: Int64) throws -> [NodeID: Int64] {
-        guard !isRecovering, let me = pulse(nowMs: nowMs) else { return [:] }
-        let grants = policy.grants(me: me, peers: board.fresh(atMs: nowMs, maxAgeMs: maxPulseAgeMs, excluding: id))
+        guard !isRecovering, let me = pulse(nowMs: nowMs), let book else { return [:] }
+        let grants = policy.grants(
+            me: me, peers: board.fresh(atMs: nowMs, maxAgeMs: maxPulseAgeMs, excluding: id, heardSince: receivedAtMs.values.max()),
+            allocation: book.ledger.row(.center).grantedTo[id] ?? 0,
+            receivedAgoMs: receivedAtMs.mapValues { nowMs - $0 })
         for (node, amount) in grants.sorted(by: { $0.key < $1.key }) { try grant(amount, to: node) }
         return grants
+    }
+
+    /// The peers to ask for stock now (`PullRule`), or none; an ask is remembered for the rule's spacing.
+    mutating func ask(rule: PullRule, nowMs: Int64, maxPulseAgeMs: Int64) -> [NodeID] {
+        guard !isRecovering, let me = pulse(nowMs: nowMs), let book,
+            rule.shouldAsk(me: me, rightsElsewhere: book.rightsElsewhere, lastAskMs: lastAskMs, nowMs: nowMs)
+        else { return [] }
+        let donors = rule.donors(peers: board.fresh(atMs: nowMs, maxAgeMs: maxPulseAgeMs, excluding: id), excluding: id)
+        if !donors.isEmpty { lastAskMs = nowMs }
+        return donors
     }
 
     /// Crash: memory is gone, orders in flight with it; the disk stays.
@@ -162,6 +188,8 @@ struct SimUnit {
         machine = nil
         inFlight = []
         board = PulseBoard()
+        receivedAtMs = [:]
+        lastAskMs = nil
     }
 
     /// The whole disk is gone (a crash with it): the unit comes back on a new database, recovering. `copies` are the

@@ -24,8 +24,29 @@ struct Simulation {
     private(set) var tick = 0
     private var nextUser = 0
     let policy = RebalancePolicy(endgameTotal: 20)
+    /// Pulls look one gossip round ahead and are repeated at most every other tick.
+    let pullRule = PullRule(horizonMs: 200, fanout: 2, spacingMs: 100)
     let gossipEvery = 4
     let fanout = 2
+    /// How long a buyer answered "try again" is held before hearing it (the node's 300 ms), in ticks.
+    let holdTicks = 6
+    /// A run without faults: no loss, duplication, partition, crash or lost disk, and a network one tick long. What
+    /// buyers see is bounded on such runs (`BuyerView`); the invariants are proved on the faulty ones.
+    let calm: Bool
+    /// Whether dry units ask for stock and donors answer needy pulses at once (off: the mutation check of pulls).
+    let pulling: Bool
+    /// What buyers saw (issue 16).
+    private(set) var seen = BuyerView()
+    /// Buyers answered "try again" and held, waiting for a pull to bring stock: (unit index, user, key, last tick).
+    private var held: [(unit: Int, user: String, key: String, untilTick: Int)] = []
+    /// Units that gave stock away and tell the receivers once the config-center's answer (its witness) is back.
+    private var awaitingWitness: [Int: Set<NodeID>] = [:]
+    /// Grants made in the last second (tick, from, to), to count stock that went away and came back.
+    private var recentGrants: [(tick: Int, from: NodeID, to: NodeID)] = []
+    /// Per unit, how many ticks in a row its buyers were told "try again" while another unit had spare stock, and
+    /// the units whose buyers were this tick.
+    private var dryAt: [Int: Int] = [:]
+    private var waitingWhileStockElsewhere: Set<Int> = []
     private(set) var failures: [String] = []
     private(set) var grantsMade = 0
     /// Buyers whose order was in flight when their unit crashed: (unit index, user, idempotency key).
@@ -39,8 +60,10 @@ struct Simulation {
     /// A run of `seed`; with `byzantine`, one more member that attacks at every step (`SimByzantine`). With
     /// `trustsRows`, units count grants from other units without the config-center's witness: the mutation check of
     /// the witness rule, which such a run breaks.
-    init(seed: UInt64, byzantine: Bool = false, trustsRows: Bool = false) {
+    init(seed: UInt64, byzantine: Bool = false, trustsRows: Bool = false, calm: Bool = false, pulling: Bool = true) {
         self.seed = seed
+        self.calm = calm
+        self.pulling = pulling
         var rng = SplitMix64(seed: seed)
         let count = rng.int(2...5)
         let ids = (1...count).map { NodeID("u\($0)") }
@@ -63,14 +86,14 @@ struct Simulation {
         self.center = center
         self.demand = ids.map { _ in rng.int(0...3) }
         self.rng = rng
-        network.dropPercent = rng.int(0...30)
-        network.duplicatePercent = rng.int(0...20)
-        network.maxDelay = rng.int(1...8)
+        network.dropPercent = calm ? 0 : rng.int(0...30)
+        network.duplicatePercent = calm ? 0 : rng.int(0...20)
+        network.maxDelay = calm ? 1 : rng.int(1...8)
         // Not with a byzantine member: one that kept a unit's genuine row from before its disk was lost can replay it
         // after the unit recovered without it, and the unit then looks as if it had signed two histories (ARCHITECTURE,
         // "Limits").
         let losesDisks = self.rng.chance(33)
-        self.losesDisks = losesDisks && !byzantine
+        self.losesDisks = losesDisks && !byzantine && !calm
         if byzantine { self.byzantine = SimByzantine(id: "b", sale: terms.id, keepsWithinHeld: self.rng.chance(50)) }
     }
 
@@ -113,6 +136,8 @@ struct Simulation {
         tick += 1
         faults()
         buyers()
+        noteDrySpells()
+        pulls()
         deliver()
         if tick % gossipEvery == 0 {
             gossip()
@@ -120,6 +145,17 @@ struct Simulation {
         }
         recover()
         centerActs()
+    }
+
+    /// Units that run dry within a round ask the likeliest donors at once (`PullRule`): their pulse, in a push.
+    private mutating func pulls() {
+        guard pulling else { return }
+        for index in units.indices where units[index].isUp {
+            let donors = units[index].ask(rule: pullRule, nowMs: nowMs, maxPulseAgeMs: 2_000)
+            guard !donors.isEmpty, let digest = units[index].digest(nowMs: nowMs) else { continue }
+            seen.pulls += 1
+            for donor in donors { network.send(digest, to: donor, isPush: true, now: tick, rng: &rng) }
+        }
     }
 
     /// Recovering units get the configuration when the config-center is reachable (its copy of their row with it),
@@ -144,11 +180,12 @@ struct Simulation {
     }
 
     private mutating func faults() {
-        if tick % 100 == 0 {
+        if tick % 100 == 0 || (calm && tick == 1) {
             // Demand shifts: one region gets busy, others calm down or stop.
             demand = demand.map { _ in rng.chance(30) ? 0 : rng.int(0...2) }
             demand[rng.int(0...(demand.count - 1))] = rng.int(3...8)
         }
+        if calm { return }
         for index in units.indices {
             if losesDisks, units[index].isUp, rng.chance(1), rng.chance(20) {
                 loseDisk(index)
@@ -194,10 +231,16 @@ struct Simulation {
     /// with the same key, the group commit (now and then a tick late, so orders are in flight across gossip and
     /// grants), and now and then a buyer cancelling (or letting the payment window close on) an order.
     private mutating func buyers() {
+        let waiting = held
+        held = []
+        for buyer in waiting where units[buyer.unit].isUp {
+            attempt(at: buyer.unit, user: buyer.user, key: buyer.key, untilTick: buyer.untilTick)
+        }
         for index in units.indices where units[index].isUp {
             for _ in 0..<rng.int(0...demand[index]) {
                 nextUser += 1
-                _ = units[index].purchase(user: "user-\(nextUser)", key: "key-\(nextUser)", nowMs: nowMs)
+                seen.attempts += 1
+                attempt(at: index, user: "user-\(nextUser)", key: "key-\(nextUser)", untilTick: tick + holdTicks)
             }
         }
         let due = retries
@@ -212,6 +255,51 @@ struct Simulation {
         for index in units.indices where units[index].isUp && !units[index].diskOrders.isEmpty && rng.chance(5) {
             units[index].release(orderAt: rng.int(0...(units[index].diskOrders.count - 1)))
         }
+    }
+
+    /// One purchase attempt at unit `index`. "Try again" holds the buyer until `untilTick` (the node holds the request
+    /// while its pull is under way); past it the buyer hears it, and it is counted against stock held elsewhere.
+    private mutating func attempt(at index: Int, user: String, key: String, untilTick: Int) {
+        switch units[index].purchase(user: user, key: key, nowMs: nowMs) {
+        case .answer(.rebalancing):
+            if spareElsewhere(than: index) > 0 { waitingWhileStockElsewhere.insert(index) }
+            if tick < untilTick {
+                held.append((index, user, key, untilTick))
+                return
+            }
+            seen.retries += 1
+            if spareElsewhere(than: index) > 0 { seen.retriesWhileStockElsewhere += 1 }
+            seen.lastRetryTick = tick
+        default:
+            break
+        }
+    }
+
+    /// Spare stock at the units other than `index`.
+    private func spareElsewhere(than index: Int) -> Int64 {
+        units.indices.reduce(Int64(0)) { $0 + ($1 == index ? 0 : spare(at: $1)) }
+    }
+
+    /// Dry spells: a unit whose buyers are told "try again" (held or not) while another has spare stock, tick after
+    /// tick; a spell ends at the first tick without, and its length is recorded.
+    private mutating func noteDrySpells() {
+        for index in units.indices {
+            if waitingWhileStockElsewhere.contains(index) {
+                dryAt[index, default: 0] += 1
+            } else if let ticks = dryAt.removeValue(forKey: index) {
+                seen.dryToSaleTicks.append(ticks)
+            }
+        }
+        waitingWhileStockElsewhere = []
+    }
+
+    /// Stock unit `index` holds beyond what its own buyers take within a pull's horizon (`PullRule.isNeedy`): what
+    /// another unit's buyers could have had. A last unit or two at a busy unit goes to its own buyers the next moment,
+    /// and a buyer elsewhere told "try again" then was not kept from it.
+    private func spare(at index: Int) -> Int64 {
+        guard let pulse = units[index].pulse(nowMs: nowMs), units[index].available > 0 else { return 0 }
+        let ownNeed = Int64((pulse.demandPerSecond * Double(pullRule.horizonMs) / 1_000).rounded(.up))
+        return max(units[index].available - ownNeed, 0)
     }
 
     private mutating func deliver() {
@@ -229,9 +317,19 @@ struct Simulation {
                 }
                 self.byzantine = byzantine
             } else if let index = units.firstIndex(where: { $0.id == message.to }), units[index].isUp {
-                units[index].absorb(message.digest)
+                units[index].absorb(message.digest, nowMs: nowMs)
                 if message.isPush, let reply = units[index].digest(nowMs: nowMs) {
                     network.send(reply, to: message.digest.from, isPush: false, now: tick, rng: &rng)
+                }
+                if message.digest.from == .center, let receivers = awaitingWitness.removeValue(forKey: index),
+                    let digest = units[index].digest(nowMs: nowMs)
+                {
+                    // The config-center's answer carried the witness of the grants: now the receivers can sell them.
+                    for receiver in receivers.sorted() { network.send(digest, to: receiver, isPush: true, now: tick, rng: &rng) }
+                }
+                // A needy pulse (a pull, or a round's push) makes this unit decide now, not at its next round.
+                if pulling, message.isPush, let pulse = message.digest.pulse, pulse.node == message.digest.from, pullRule.isNeedy(pulse) {
+                    rebalance(index)
                 }
             }
         }
@@ -258,14 +356,38 @@ struct Simulation {
     }
 
     private mutating func rebalance() {
-        for index in units.indices {
-            do {
-                let grants = try units[index].rebalance(policy: policy, nowMs: nowMs, maxPulseAgeMs: 2_000)
-                grantsMade += grants.count
-            } catch {
-                failures.append("tick \(tick): \(units[index].id) could not make its own grant: \(error)")
-            }
+        for index in units.indices { rebalance(index) }
+    }
+
+    /// Unit `index` runs the policy; a grant made tells the config-center at once and the receivers once its answer
+    /// is back, as the node's round does (`Gossiper.round`).
+    private mutating func rebalance(_ index: Int) {
+        let grants: [NodeID: Int64]
+        do {
+            grants = try units[index].rebalance(policy: policy, nowMs: nowMs, maxPulseAgeMs: 2_000)
+        } catch {
+            failures.append("tick \(tick): \(units[index].id) could not make its own grant: \(error)")
+            return
         }
+        guard !grants.isEmpty else { return }
+        grantsMade += grants.count
+        seen.grants += grants.count
+        let from = units[index].id
+        recentGrants.removeAll { tick - $0.tick >= 1_000 / Int(Self.tickMs) }
+        for to in grants.keys.sorted() {
+            if recentGrants.contains(where: { $0.from == to && $0.to == from }) { seen.backAndForth += 1 }
+            recentGrants.append((tick, from, to))
+        }
+        awaitingWitness[index, default: []].formUnion(grants.keys)
+        if let digest = units[index].digest(nowMs: nowMs) {
+            network.send(digest, to: .center, isPush: true, now: tick, rng: &rng)
+        }
+    }
+
+    /// At the end of the selling: stock units still offer while a buyer was told "try again" in the last second.
+    mutating func noteStranded() {
+        guard let last = seen.lastRetryTick, tick - last < 1_000 / Int(Self.tickMs) else { return }
+        seen.strandedAtEnd = units.indices.reduce(Int64(0)) { $0 + spare(at: $1) }
     }
 
     /// Now and then the center allocates some of what it still holds, or restocks.
