@@ -184,17 +184,21 @@ public enum UnitServer {
             interval: settings.reportInterval, nowMs: nowMs, logger: logger)
         let access = OrderAccess(
             ordersCredential: settings.ordersCredential, paymentWebhookSecret: settings.paymentWebhookSecret, nodeKey: key)
-        let front = PurchaseFront(desk: desk, gate: gate, metrics: metrics, access: access, nowMs: nowMs)
+        // With gossip, a dry unit asks peers for stock at once and holds its buyers a moment meanwhile (issue 16).
+        let pulls = seal == nil ? nil : StockPulls(rule: PullRule(horizonMs: max(settings.gossipInterval.milliseconds, 1)))
+        let hold = seal == nil ? nil : StockHold(hasStock: { (desk.snapshot(sale: $0)?.available ?? 0) > 0 }, nowMs: nowMs)
+        let front = PurchaseFront(desk: desk, gate: gate, metrics: metrics, access: access, pulls: pulls, hold: hold, nowMs: nowMs)
         let router = UnitRoutes.router(front: front, store: store, writer: writer, region: settings.region, nowMs: nowMs)
         OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
         let sweeper = ExpirySweeper(
             desk: desk, writer: writer, interval: settings.expiryInterval, nowMs: nowMs, metrics: metrics, logger: logger)
         var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter, sweeper]
-        if let seal {
+        if let seal, let pulls, let hold {
             let intervalMs = settings.gossipInterval.milliseconds
+            services.append(hold)
             let exchange = GossipExchange(
                 desk: desk, store: store, writer: writer, gate: GossipGate(seal: seal), policy: RebalancePolicy(), granter: granter,
-                recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000), key: key,
+                pulls: pulls, recovery: recovery, pulseMaxAgeMs: max(5 * intervalMs, 2_000), key: key,
                 members: { GossipMembers.keys(units: follower.units, centerKey: centerKey.key) },
                 formerKey: { [unit = desk.unit] in
                     follower.units.first { $0.id == unit.rawValue }?.previousPublicKey.flatMap(NodeKey.publicKey)

@@ -22,6 +22,8 @@ final class GossipExchange: Sendable {
     let gate: GossipGate
     let policy: RebalancePolicy
     let granter: RightsGranter
+    /// Demand-driven pulls: this unit's asks, and the bell a needy peer rings.
+    let pulls: StockPulls
     /// Set when this unit started on a new database: peers' copies of its own row are taken back while it lasts.
     let recovery: UnitRecovery
     /// Pulses older than this are ignored by the policy.
@@ -41,10 +43,14 @@ final class GossipExchange: Sendable {
     private let witnesses = Mutex<[String: GrantWitness]>([:])
     /// When the config-center last answered (a genuine message from it), for `rebalance`.
     private let centerHeardMs = Atomic<Int64>(0)
+    /// Per sale and donor, the most it was seen to have granted this unit (in a row its owner signed) and when that
+    /// last grew, by this unit's clock: the policy's cooldown (no stock back to its donor within a second) and its
+    /// rule to decide on pulses newer than its stock. Soft state, lost at a restart, as in the simulation.
+    private let receipts = Mutex<[String: [NodeID: (total: Int64, atMs: Int64)]]>([:])
 
     init(
         desk: PurchaseDesk, store: UnitStore, writer: GroupCommitWriter, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
-        recovery: UnitRecovery, pulseMaxAgeMs: Int64, key: NodeKey,
+        pulls: StockPulls, recovery: UnitRecovery, pulseMaxAgeMs: Int64, key: NodeKey,
         members: @escaping @Sendable () -> [NodeID: Curve25519.Signing.PublicKey],
         formerKey: @escaping @Sendable () -> Curve25519.Signing.PublicKey? = { nil }, nowMs: @escaping @Sendable () -> Int64,
         metrics: UnitMetrics, logger: Logger
@@ -58,6 +64,7 @@ final class GossipExchange: Sendable {
         self.gate = gate
         self.policy = policy
         self.granter = granter
+        self.pulls = pulls
         self.recovery = recovery
         self.pulseMaxAgeMs = pulseMaxAgeMs
         self.members = members
@@ -95,7 +102,8 @@ final class GossipExchange: Sendable {
     }
 
     /// Checks a message and absorbs it. Throws a `GossipRefusal` and changes nothing when it is not genuine; rows
-    /// in it that their owners did not sign are left out.
+    /// in it that their owners did not sign are left out. A sender whose pulse says it runs dry (`PullRule.isNeedy`)
+    /// rings the gossiper, which runs the policy at once: that is how a pull is answered.
     func receive(body: Data, signature: String?, senderSignature: String?, claimedSender: NodeID? = nil) async throws {
         let opened = try gate.open(
             body: body, signature: signature, senderSignature: senderSignature, claimedSender: claimedSender,
@@ -106,7 +114,12 @@ final class GossipExchange: Sendable {
         for (_, _, reason) in opened.leftOut { metrics.gossipRowRefused(UnitMetrics.RowRefusal(reason)) }
         GossipLog.leftOut(opened, logger: logger)
         try await absorb(opened.envelope)
+        noteReceipts(opened.envelope)
         if opened.envelope.from == .center { centerHeardMs.store(nowMs(), ordering: .relaxed) }
+        let sender = opened.envelope.from
+        if opened.envelope.digests.contains(where: { $0.pulse.map { $0.node == sender && pulls.rule.isNeedy($0) } ?? false }) {
+            pulls.heardNeed()
+        }
         if recovery.isRecovering { await recovery.finishIfReady() }
     }
 
@@ -173,10 +186,43 @@ final class GossipExchange: Sendable {
         GossipLog.refused(owner: owner, sale: sale, from: sender, conflicting: reason == .conflicting, logger: logger)
     }
 
+    /// Notes, per sale, the other units whose signed rows in `envelope` show more granted to this unit than seen before.
+    private func noteReceipts(_ envelope: GossipEnvelope) {
+        let unit = desk.unit
+        let now = nowMs()
+        receipts.withLock { receipts in
+            for digest in envelope.digests {
+                for (owner, row) in digest.rows where owner != unit && owner != .center {
+                    guard let total = row.grantedTo[unit], total > receipts[digest.sale]?[owner]?.total ?? 0 else { continue }
+                    receipts[digest.sale, default: [:]][owner] = (total, now)
+                }
+            }
+        }
+    }
+
     // MARK: Rebalancing
 
     /// Whether the config-center answered within the last `pulseMaxAgeMs`.
     var hearsFromCenter: Bool { nowMs() - centerHeardMs.load(ordering: .relaxed) <= pulseMaxAgeMs }
+
+    /// The peers to ask for stock now, over every open sale (`PullRule.shouldAsk`, then `donors`); each ask is noted
+    /// for the rule's spacing. Empty when no sale here runs dry, or no peer is known.
+    func donorsToAsk() -> Set<NodeID> {
+        let now = nowMs()
+        var donors: Set<NodeID> = []
+        for terms in desk.saleTerms() where terms.phase(atMs: now) == .open {
+            guard let view = desk.balance(sale: terms.id, nowMs: now),
+                pulls.rule.shouldAsk(
+                    me: view.pulse, rightsElsewhere: view.rightsElsewhere, lastAskMs: pulls.lastAsk(sale: terms.id), nowMs: now)
+            else { continue }
+            let peers = boards.withLock { $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit) } ?? []
+            let chosen = pulls.rule.donors(peers: peers, excluding: desk.unit)
+            guard !chosen.isEmpty else { continue }
+            pulls.noteAsk(sale: terms.id, atMs: now)
+            donors.formUnion(chosen)
+        }
+        return donors
+    }
 
     /// Runs the policy for every open sale and makes its grants: reserved in memory first (so no order takes the
     /// same stock), then written to SQLite, whose counters refuse a grant beyond the unit's rights. Returns the peers
@@ -188,9 +234,15 @@ final class GossipExchange: Sendable {
         let now = nowMs()
         var given: Set<NodeID> = []
         for terms in desk.saleTerms() where terms.phase(atMs: now) == .open {
-            guard let me = desk.pulse(sale: terms.id, nowMs: now) else { continue }
-            let peers = boards.withLock { $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit) } ?? []
-            for (node, amount) in policy.grants(me: me, peers: peers).sorted(by: { $0.key < $1.key }) {
+            guard let view = desk.balance(sale: terms.id, nowMs: now) else { continue }
+            let received = receipts.withLock { $0[terms.id] ?? [:] }
+            // Pulses heard since this unit last received stock: what peers said before it does not count.
+            let peers = boards.withLock {
+                $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit, heardSince: received.values.map(\.atMs).max())
+            } ?? []
+            let grants = policy.grants(
+                me: view.pulse, peers: peers, allocation: view.allocation, receivedAgoMs: received.mapValues { now - $0.atMs })
+            for (node, amount) in grants.sorted(by: { $0.key < $1.key }) {
                 if await granter.grant(amount, of: terms.id, to: node) { given.insert(node) }
             }
         }

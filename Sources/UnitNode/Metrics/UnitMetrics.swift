@@ -32,6 +32,10 @@ final class UnitMetrics: Sendable {
     let commitSeconds: Metrics.Timer
     let batchOrders: Recorder
     let gossipRounds: Counter
+    /// Asks for stock this unit sent between rounds (`StockPulls`), and purchases held while stock was on its way, by
+    /// how the hold ended.
+    let pulls: Counter
+    let holds: [StockHold.Ending: Counter]
     /// Grants made, to a peer (rebalancing) or back to the config-center (sale end), and the rights they carried.
     private let grantsToUnits: Counter
     private let grantsToCenter: Counter
@@ -74,6 +78,10 @@ final class UnitMetrics: Sendable {
         commitSeconds = Metrics.Timer(label: Self.commitSecondsName, factory: registry.factory)
         batchOrders = Recorder(label: Self.batchOrdersName, aggregate: true, factory: registry.factory)
         gossipRounds = registry.counter("flashsale_gossip_rounds_total")
+        pulls = registry.counter("flashsale_stock_pulls_total")
+        holds = Dictionary(uniqueKeysWithValues: StockHold.Ending.allCases.map {
+            ($0, registry.counter("flashsale_purchase_holds_total", [("ended", $0.rawValue)]))
+        })
         grantsToUnits = registry.counter("flashsale_grants_given_total", [("to", "unit")])
         grantsToCenter = registry.counter("flashsale_grants_given_total", [("to", "center")])
         rightsToUnits = registry.counter("flashsale_rights_given_total", [("to", "unit")])

@@ -20,6 +20,12 @@ enum PurchaseAnswers {
         .rebalancing, "no stock left at this unit, but other units hold some and it is being moved here; try again",
         retryAfterSeconds: 1
     ).answer
+    /// "Try again" when this unit had no peer to ask for stock: what others hold is in orders awaiting payment (which
+    /// may expire) or not yet allocated, so it comes back slower than a pull.
+    static let rebalancingUnasked = Problem(
+        .rebalancing, "no stock left at this unit; other nodes hold some, in orders not yet paid or not yet allocated; try again later",
+        retryAfterSeconds: 3
+    ).answer
     static let badUserProblem = Problem(
         .invalidInput, "give the buyer as ?user=<id> or {\"user\": \"<id>\"}: 1-\(IdentifierRule.userIDMaxLength) printable characters, no spaces, quotes or slashes"
     )

@@ -100,6 +100,18 @@ public final class PurchaseDesk: Sendable {
     /// This unit's soft state for `saleID`: what it can promise and how fast buyers come.
     func pulse(sale saleID: String, nowMs: Int64) -> Pulse? { machine.withLock { $0.pulse(sale: saleID, nowMs: nowMs) } }
 
+    /// What rebalancing weighs for `saleID` at `nowMs`: this unit's pulse, the rights others hold as far as it knows
+    /// (`PurchaseBook.rightsElsewhere`), and its allocation (what the config-center granted it, for the policy's
+    /// floor). Nil for an unknown sale and while recovering: a unit that does not know what it holds neither gives nor asks.
+    func balance(sale saleID: String, nowMs: Int64) -> (pulse: Pulse, rightsElsewhere: Int64, allocation: Int64)? {
+        let unit = unit
+        return machine.withLock { machine in
+            guard !machine.isRecovering, let book = machine.sales[saleID]?.book, let pulse = machine.pulse(sale: saleID, nowMs: nowMs)
+            else { return nil }
+            return (pulse, book.rightsElsewhere, book.ledger.row(.center).grantedTo[unit] ?? 0)
+        }
+    }
+
     /// Sets `amount` aside for a grant to `node`; returns the total given to `node` once the caller has written it.
     func reserveGrant(sale saleID: String, amount: Int64, to node: NodeID) throws -> Int64 {
         try machine.withLock { machine throws(LedgerError) in try machine.reserveGrant(sale: saleID, amount: amount, to: node) }

@@ -56,13 +56,22 @@ final class PurchaseFront: Sendable {
     let gate: BuyerGate
     let metrics: UnitMetrics
     let access: OrderAccess
+    /// With gossip: the bell that asks peers for stock when a buyer here is told "try again", and the hold that keeps
+    /// that buyer a moment instead (`StockHold`). Nil without gossip (the machine then never says "try again").
+    let pulls: StockPulls?
+    let hold: StockHold?
     private let nowMs: @Sendable () -> Int64
 
-    init(desk: PurchaseDesk, gate: BuyerGate, metrics: UnitMetrics, access: OrderAccess, nowMs: @escaping @Sendable () -> Int64) {
+    init(
+        desk: PurchaseDesk, gate: BuyerGate, metrics: UnitMetrics, access: OrderAccess, pulls: StockPulls? = nil,
+        hold: StockHold? = nil, nowMs: @escaping @Sendable () -> Int64
+    ) {
         self.desk = desk
         self.gate = gate
         self.metrics = metrics
         self.access = access
+        self.pulls = pulls
+        self.hold = hold
         self.nowMs = nowMs
     }
 
@@ -117,10 +126,51 @@ final class PurchaseFront: Sendable {
             return answer(replay, sale: sale, terms: terms)
         }
         if let problem = gate.permit(identity, request: request, rules: rules, nowMs: now) { return refused(problem) }
-        let decided = desk.purchase(sale: sale, user: identity.user, idempotencyKey: key) { outcome in
-            then(PurchaseCompletion(outcome: outcome, sale: sale, terms: terms))
+        let held = Held(sale: sale, user: identity.user, key: key, terms: terms, deadlineMs: now + (hold?.holdMs ?? 0), then: then)
+        guard let decided = purchase(held) else { return nil }
+        if case .rebalancing = decided, let hold {
+            if hold.hold(sale: sale, deadlineMs: held.deadlineMs, retry: retry(held)) { return nil }
+            metrics.holds[.full]?.increment()
         }
-        return decided.map { answer($0, sale: sale, terms: terms) }
+        return answer(decided, sale: sale, terms: terms)
+    }
+
+    /// A purchase past the filters, as it is decided again while held.
+    private struct Held: Sendable {
+        let sale: String
+        let user: String
+        let key: String?
+        let terms: SaleTerms
+        let deadlineMs: Int64
+        let then: @Sendable (PurchaseCompletion) -> Void
+    }
+
+    /// The desk's decision on `held`: an answer now, or nil when its order was queued (`then` hears it after the
+    /// commit). "Try again" rings for stock (`StockPulls`) before it is held or answered.
+    private func purchase(_ held: Held) -> PurchaseOutcome? {
+        let outcome = desk.purchase(sale: held.sale, user: held.user, idempotencyKey: held.key) { outcome in
+            held.then(PurchaseCompletion(outcome: outcome, sale: held.sale, terms: held.terms))
+        }
+        if case .rebalancing = outcome { pulls?.wantStock() }
+        return outcome
+    }
+
+    /// What the hold runs for `held`: decide it again; held again if still "try again" and its time is not out, else
+    /// answered through `then` (counted once, by `answer(_:)`, on the buyer's connection).
+    private func retry(_ held: Held) -> StockHold.Retry {
+        { [self] last in
+            guard let outcome = purchase(held) else {
+                metrics.holds[.served]?.increment()
+                return
+            }
+            if case .rebalancing = outcome {
+                if !last, let hold, hold.hold(sale: held.sale, deadlineMs: held.deadlineMs, retry: retry(held)) { return }
+                metrics.holds[.timedOut]?.increment()
+            } else {
+                metrics.holds[.served]?.increment()
+            }
+            held.then(PurchaseCompletion(outcome: outcome, sale: held.sale, terms: held.terms))
+        }
     }
 
     /// The buyer's answer to a queued order, once the writer has answered for it.
@@ -128,9 +178,14 @@ final class PurchaseFront: Sendable {
         answer(completion.outcome, sale: completion.sale, terms: completion.terms)
     }
 
-    /// The answer to `outcome`, counted; a 201 carries the order's secret (`access`), for its buyer alone.
+    /// The answer to `outcome`, counted; a 201 carries the order's secret (`access`), for its buyer alone. "Try
+    /// again" says when: in a second if this unit asked a peer for stock within the last second, later if it had no
+    /// peer to ask (what others hold is in orders not yet paid, or not yet allocated).
     private func answer(_ outcome: PurchaseOutcome, sale: String, terms: SaleTerms?) -> WireAnswer {
         metrics.purchase(PurchaseOutcomeLabel(outcome))
+        if case .rebalancing = outcome, let pulls, !pulls.isUnderway(sale: sale, nowMs: nowMs()) {
+            return PurchaseAnswers.rebalancingUnasked
+        }
         return PurchaseAnswers.answer(outcome, sale: sale, terms: terms, access: access)
     }
 

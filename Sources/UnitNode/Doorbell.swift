@@ -1,0 +1,23 @@
+// A cheap signal from a hot path to a service's loop: raised many times, answered once.
+
+import Synchronization
+
+/// A flag and a stream. `ring` is one atomic exchange, and yields to the stream only when the flag was down; the
+/// listener lowers it (`answer`) before it acts, so a ring is never lost and never queued twice. The purchase path
+/// rings (a buyer told "try again", a purchase held) without paying for a queue per request.
+final class Doorbell: Sendable {
+    private let raised = Atomic<Bool>(false)
+    let rings: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (rings, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func ring() {
+        if !raised.exchange(true, ordering: .acquiringAndReleasing) { continuation.yield() }
+    }
+
+    /// Lowers the flag: a ring after this rings again.
+    func answer() { raised.store(false, ordering: .releasing) }
+}

@@ -1,0 +1,103 @@
+// Purchases that would hear "try again" wait a moment instead, while stock is on its way.
+
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Holds purchases refused only because this unit is dry while others hold stock (`.rebalancing`), for at most
+/// `holdMs` (300 ms), instead of answering 503 at once (issue 16). The unit has asked for stock (`StockPulls`); a
+/// donor's grant lands within a few exchanges, and a held buyer is then decided again and most never see a retry.
+///
+/// Each held purchase is a `Retry`. Every `sweepEvery` the hold retries, in arrival order, the purchases of every
+/// sale that has stock again (`last: false`: a purchase refused again is held again, until its own deadline), and
+/// the purchases whose time ran out (`last: true`: their answer is final). At most `capacity` are held: past it a
+/// buyer is answered at once, so a crowd cannot make the unit keep unbounded state. Nothing is held across I/O: a
+/// retry is one decision under the machine's lock.
+final class StockHold: Service, Sendable {
+    /// How a held purchase ended, for `flashsale_purchase_holds_total`.
+    enum Ending: String, CaseIterable, Sendable {
+        /// Stock came (an order), or another answer did (sold out everywhere, the limit reached by another request).
+        case served
+        /// The time ran out: 503 with `Retry-After`.
+        case timedOut = "timed-out"
+        /// Not held: the hold was full, or the unit shutting down.
+        case full
+    }
+
+    /// Decides the held purchase again; `last` when its time ran out (or the unit stops): it must answer then.
+    typealias Retry = @Sendable (_ last: Bool) -> Void
+
+    private struct Held {
+        let sale: String
+        let deadlineMs: Int64
+        let retry: Retry
+    }
+
+    let holdMs: Int64
+    let capacity: Int
+    static let sweepEvery = Duration.milliseconds(10)
+    private let state = Mutex<(held: [Held], closed: Bool)>(([], false))
+    private let bell = Doorbell()
+    private let hasStock: @Sendable (String) -> Bool
+    private let nowMs: @Sendable () -> Int64
+
+    /// `hasStock` says whether a sale has stock here now (the desk's snapshot).
+    init(holdMs: Int64 = 300, capacity: Int = 10_000, hasStock: @escaping @Sendable (String) -> Bool, nowMs: @escaping @Sendable () -> Int64) {
+        precondition(holdMs > 0 && capacity > 0)
+        self.holdMs = holdMs
+        self.capacity = capacity
+        self.hasStock = hasStock
+        self.nowMs = nowMs
+    }
+
+    /// Holds `retry` for `sale` until stock comes or `deadlineMs`. False, holding nothing, when full or stopped:
+    /// the caller answers now.
+    func hold(sale: String, deadlineMs: Int64, retry: @escaping Retry) -> Bool {
+        let held = state.withLock { state in
+            guard !state.closed, state.held.count < capacity else { return false }
+            state.held.append(Held(sale: sale, deadlineMs: deadlineMs, retry: retry))
+            return true
+        }
+        if held { bell.ring() }
+        return held
+    }
+
+    var count: Int { state.withLock { $0.held.count } }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await _ in self.bell.rings {
+                self.bell.answer()
+                while self.count > 0, !Task.isCancelled {
+                    try? await Task.sleep(for: Self.sweepEvery)
+                    self.sweep()
+                }
+            }
+        }
+        // Stopping: every held purchase is answered now, and nothing more is held.
+        let left = state.withLock { state in
+            state.closed = true
+            defer { state.held = [] }
+            return state.held
+        }
+        for held in left { held.retry(true) }
+    }
+
+    /// Retries the purchases whose sale has stock again, and answers those whose time ran out, in arrival order.
+    func sweep() {
+        let now = nowMs()
+        let sales = state.withLock { Set($0.held.map(\.sale)) }
+        let stocked = sales.filter(hasStock)
+        let due = state.withLock { state -> [(Held, last: Bool)] in
+            var due: [(Held, last: Bool)] = []
+            state.held.removeAll { held in
+                let last = held.deadlineMs <= now
+                guard last || stocked.contains(held.sale) else { return false }
+                due.append((held, last))
+                return true
+            }
+            return due
+        }
+        for (held, last) in due { held.retry(last) }
+    }
+}
