@@ -53,4 +53,27 @@ import TestSupport
             #expect(demand > 0, "the five buyers are demand the peers see")
         }
     }
+
+    /// Issue 16: a buyer of a dry unit is held while the unit asks the peer that showed stock, then (the peer here
+    /// never answers) told to retry in a second, since a pull is under way.
+    @Test func aBuyerOfADryUnitIsHeldWhileItAsksForStock() async throws {
+        let unit = try TestUnit(stock: 0, peers: [Self.peer.rawValue], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            // The peer's pulse says it has 10 to spare: the unit knows whom to ask.
+            _ = try await pulse(client)
+            let units = [TestUnit.unitID, Self.peer.rawValue]
+            let user = try #require((0..<200).map { "buyer-\($0)" }.first { UnitOwnership.owner(of: $0, among: units) == TestUnit.unitID })
+            let started = ContinuousClock.now
+            let answer = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", method: .post)
+            let waited = ContinuousClock.now - started
+            #expect(answer.status == .serviceUnavailable)
+            #expect(try answer.decoded(Problem.self).code == .rebalancing)
+            #expect(answer.headers[.retryAfter] == "1", "a pull is under way")
+            #expect(waited >= .milliseconds(250), "held about 300 ms before the answer, not answered at once (\(waited))")
+            let metrics = try await MetricsScrape.of(client)
+            #expect(metrics.values["flashsale_purchase_holds_total{ended=\"timed-out\"}"] == 1)
+            #expect((metrics.values["flashsale_stock_pulls_total"] ?? 0) >= 1, "the unit asked the peer")
+        }
+    }
 }
