@@ -18,6 +18,7 @@ final class Doorbell: Sendable {
         if !raised.exchange(true, ordering: .acquiringAndReleasing) { continuation.yield() }
     }
 
-    /// Lowers the flag: a ring after this rings again.
-    func answer() { raised.store(false, ordering: .releasing) }
+    /// Lowers the flag: a ring after this rings again. An exchange, not a store, so that what the listener reads
+    /// next is ordered after it (a release store alone would let those reads move before it, and a ring be missed).
+    func answer() { _ = raised.exchange(false, ordering: .acquiringAndReleasing) }
 }

@@ -97,15 +97,25 @@ struct PullRuleTests {
         #expect(rule.isNeedy(pulse("a", -3, 1)))
     }
 
-    @Test("it asks only when others hold rights, and not again before the spacing")
+    @Test("it asks only when others hold rights, not again before the spacing, and less often while asks bring nothing")
     func asks() {
         let dry = pulse("a", 0, 10)
-        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: nil, nowMs: 1_000))
-        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 0, lastAskMs: nil, nowMs: 1_000), "sold out everywhere")
-        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: 950, nowMs: 1_000))
-        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: 900, nowMs: 1_000))
-        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, lastAskMs: 5_000, nowMs: 1_000), "a clock that went back")
-        #expect(!rule.shouldAsk(me: pulse("a", 50, 10), rightsElsewhere: 5, lastAskMs: nil, nowMs: 1_000))
+        func ask(atMs: Int64, fruitless: Int = 0) -> PullRule.Ask {
+            PullRule.Ask(atMs: atMs, receivedAtAsk: 40, fruitless: fruitless, promising: true)
+        }
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, last: nil, received: 40, nowMs: 1_000))
+        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 0, last: nil, received: 40, nowMs: 1_000), "sold out everywhere")
+        #expect(!rule.shouldAsk(me: pulse("a", 50, 10), rightsElsewhere: 5, last: nil, received: 40, nowMs: 1_000))
+        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 950), received: 50, nowMs: 1_000))
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 900), received: 50, nowMs: 1_000), "the last ask brought 10")
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 900, fruitless: 3), received: 40, nowMs: 1_000), "4 asks are patient")
+        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 900, fruitless: 4), received: 40, nowMs: 1_000), "the 5th: 200 ms")
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 800, fruitless: 4), received: 40, nowMs: 1_000))
+        #expect(!rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 0, fruitless: 9), received: 40, nowMs: 3_000), "at most 3.2 s")
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 0, fruitless: 9), received: 40, nowMs: 3_200))
+        #expect(rule.shouldAsk(me: dry, rightsElsewhere: 5, last: ask(atMs: 5_000), received: 40, nowMs: 1_000), "a clock that went back")
+        #expect(rule.fruitlessAsks(after: ask(atMs: 0, fruitless: 2), received: 40) == 3)
+        #expect(rule.fruitlessAsks(after: ask(atMs: 0, fruitless: 2), received: 41) == 0)
     }
 
     @Test("it asks the peers whose stock lasts longest, then those it has heard least of lately; never itself")

@@ -18,12 +18,12 @@ import Testing
 
     final class World: Sendable {
         let now = Atomic<Int64>(1_000)
-        let stocked = Mutex<Set<String>>([])
+        let stocked = Mutex<[String: Int64]>([:])
     }
 
     func hold(_ world: World, capacity: Int = 10) -> StockHold {
         StockHold(
-            holdMs: 300, capacity: capacity, hasStock: { sale in world.stocked.withLock { $0.contains(sale) } },
+            holdMs: 300, capacity: capacity, stock: { sale in world.stocked.withLock { $0[sale] ?? 0 } },
             nowMs: { world.now.load(ordering: .relaxed) })
     }
 
@@ -36,9 +36,12 @@ import Testing
         #expect(hold.hold(sale: "phone", deadlineMs: 1_310, retry: calls.retry("c")))
         hold.sweep()
         #expect(calls.names.isEmpty, "no stock yet, time not out: nothing is answered")
-        world.stocked.withLock { _ = $0.insert("phone") }
+        world.stocked.withLock { $0["phone"] = 1 }
         hold.sweep()
-        #expect(calls.names == ["a", "c"], "the phone's buyers, in order, not yet their last try")
+        #expect(calls.names == ["a"], "one unit of stock: the phone's first buyer, not yet its last try")
+        world.stocked.withLock { $0["phone"] = 5 }
+        hold.sweep()
+        #expect(calls.names == ["a", "c"], "then the next, in order")
         #expect(hold.count == 1)
     }
 
@@ -72,7 +75,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             #expect(hold.hold(sale: "phone", deadlineMs: .max, retry: calls.retry("a")))
-            world.stocked.withLock { _ = $0.insert("phone") }
+            world.stocked.withLock { $0["phone"] = 1 }
             try await eventually { calls.names == ["a"] }
             #expect(hold.hold(sale: "tv", deadlineMs: .max, retry: calls.retry("b")))
             await group.triggerGracefulShutdown()

@@ -30,13 +30,45 @@ public struct PullRule: Sendable, Hashable {
         pulse.demandPerSecond >= idleDemand && Double(max(pulse.available, 0)) <= pulse.demandPerSecond * Double(horizonMs) / 1_000
     }
 
-    /// Whether `me` should ask now: needy, others hold rights as far as its ledger knows, and its last ask (if any)
-    /// was at least `spacingMs` ago.
-    public func shouldAsk(me: Pulse, rightsElsewhere: Int64, lastAskMs: Int64?, nowMs: Int64) -> Bool {
-        guard rightsElsewhere > 0, isNeedy(me) else { return false }
-        guard let lastAskMs else { return true }
-        return nowMs - lastAskMs >= spacingMs || nowMs < lastAskMs
+    /// A unit's last ask for one sale's stock.
+    public struct Ask: Sendable, Hashable {
+        public var atMs: Int64
+        /// All that had been granted to the unit when it asked (`RightsLedger.received(by:)`): more since means the
+        /// ask (or something else) brought stock.
+        public var receivedAtAsk: Int64
+        /// Asks in a row before this one after which nothing came.
+        public var fruitless: Int
+        /// Whether a peer asked had shown stock: only then is stock likely on its way (`Retry-After: 1`).
+        public var promising: Bool
+
+        public init(atMs: Int64, receivedAtAsk: Int64, fruitless: Int, promising: Bool) {
+            self.atMs = atMs
+            self.receivedAtAsk = receivedAtAsk
+            self.fruitless = fruitless
+            self.promising = promising
+        }
     }
+
+    /// Asks in a row that brought nothing, counting the last one, given what has been `received` since.
+    public func fruitlessAsks(after last: Ask?, received: Int64) -> Int {
+        guard let last else { return 0 }
+        return received > last.receivedAtAsk ? 0 : last.fruitless + 1
+    }
+
+    /// Whether `me` should ask now: needy, others hold rights as far as its ledger knows, and its last ask (if any)
+    /// was long enough ago: `spacingMs` for the first `patientAsks` in a row that brought nothing (a grant takes a few
+    /// exchanges to land, longer than the spacing), then doubled after each more, up to 32 times (late in a sale, what
+    /// others hold may be in unpaid orders or not yet allocated, and asking every 100 ms would only load the peers'
+    /// writers).
+    public func shouldAsk(me: Pulse, rightsElsewhere: Int64, last: Ask?, received: Int64, nowMs: Int64) -> Bool {
+        guard rightsElsewhere > 0, isNeedy(me) else { return false }
+        guard let last else { return true }
+        let doublings = min(max(fruitlessAsks(after: last, received: received) - Self.patientAsks, 0), 5)
+        return nowMs - last.atMs >= spacingMs << doublings || nowMs < last.atMs
+    }
+
+    /// Asks in a row that may bring nothing before the spacing starts to double.
+    public static let patientAsks = 4
 
     /// The peers to ask, most likely donors first: those whose last pulse showed stock, whose stock would last
     /// longest, then the most stock; then, if fewer than `fanout` did, those whose last pulse is oldest (what they

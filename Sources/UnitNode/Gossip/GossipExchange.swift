@@ -43,10 +43,12 @@ final class GossipExchange: Sendable {
     private let witnesses = Mutex<[String: GrantWitness]>([:])
     /// When the config-center last answered (a genuine message from it), for `rebalance`.
     private let centerHeardMs = Atomic<Int64>(0)
-    /// Per sale and donor, the most it was seen to have granted this unit (in a row its owner signed) and when that
-    /// last grew, by this unit's clock: the policy's cooldown (no stock back to its donor within a second) and its
-    /// rule to decide on pulses newer than its stock. Soft state, lost at a restart, as in the simulation.
-    private let receipts = Mutex<[String: [NodeID: (total: Int64, atMs: Int64)]]>([:])
+    /// Per sale and donor, when (by this unit's clock) a row of the donor's that this unit took and kept last showed
+    /// more granted to it than the copy it kept before: the policy's cooldown (no stock back to its donor within a
+    /// second) and its rule to decide on pulses newer than its stock. Compared with the kept copies (SQLite), so a
+    /// restart sees no grant as new, and a row refused (overdrawn, conflicting) starts nothing. Soft state, lost at
+    /// a restart, as in the simulation (`SimUnit.receivedAtMs`).
+    private let receipts = Mutex<[String: [NodeID: Int64]]>([:])
 
     init(
         desk: PurchaseDesk, store: UnitStore, writer: GroupCommitWriter, gate: GossipGate, policy: RebalancePolicy, granter: RightsGranter,
@@ -114,7 +116,6 @@ final class GossipExchange: Sendable {
         for (_, _, reason) in opened.leftOut { metrics.gossipRowRefused(UnitMetrics.RowRefusal(reason)) }
         GossipLog.leftOut(opened, logger: logger)
         try await absorb(opened.envelope)
-        noteReceipts(opened.envelope)
         if opened.envelope.from == .center { centerHeardMs.store(nowMs(), ordering: .relaxed) }
         let sender = opened.envelope.from
         if opened.envelope.digests.contains(where: { $0.pulse.map { $0.node == sender && pulls.rule.isNeedy($0) } ?? false }) {
@@ -140,6 +141,7 @@ final class GossipExchange: Sendable {
             let recovering = try UnitRecords.isRecovering(db)
             let absorbed = try digests.filter { sales.contains($0.sale) }.map { digest in
                 let ledger = try UnitRecords.ledger(saleID: digest.sale, unit: unit, db)
+                let keptBefore = try LedgerTables.signedCopies(saleID: digest.sale, db)
                 let outcome = try LedgerTables.absorbSigned(
                     digest.rows.filter { $0.key != unit }, signatures: digest.signatures, saleID: digest.sale,
                     ledger: ledger, receiver: unit, db)
@@ -152,13 +154,24 @@ final class GossipExchange: Sendable {
                 if recovering, let mine = digest.rows[unit] {
                     try UnitRecords.restore(mine, of: unit, saleID: digest.sale, db)
                 }
-                return (digest, outcome, counted)
+                // Other units whose kept row now grants this unit more than before.
+                let donors = outcome.taken.compactMap { owner, row -> NodeID? in
+                    guard owner != unit, owner != .center, let total = row.grantedTo[unit] else { return nil }
+                    return total > keptBefore[owner]?.row.grantedTo[unit] ?? 0 ? owner : nil
+                }
+                return (digest, outcome, counted, donors)
             }
             var events = absorbed.map { UnitMachine.Event.merged(sale: $0.0.sale, others: $0.2) }
             if recovering, !absorbed.isEmpty { events.append(.heard(from: envelope.from)) }
             return (absorbed, events)
         }
-        for (digest, outcome, _) in absorbed {
+        let now = nowMs()
+        receipts.withLock { receipts in
+            for (digest, _, _, donors) in absorbed {
+                for donor in donors { receipts[digest.sale, default: [:]][donor] = now }
+            }
+        }
+        for (digest, outcome, _, _) in absorbed {
             for owner in outcome.conflicting { refuse(owner, .conflicting, sale: digest.sale, from: envelope.from) }
             for owner in outcome.overdrawn { refuse(owner, .overdrawn, sale: digest.sale, from: envelope.from) }
             if let witness = digest.witness {
@@ -186,20 +199,6 @@ final class GossipExchange: Sendable {
         GossipLog.refused(owner: owner, sale: sale, from: sender, conflicting: reason == .conflicting, logger: logger)
     }
 
-    /// Notes, per sale, the other units whose signed rows in `envelope` show more granted to this unit than seen before.
-    private func noteReceipts(_ envelope: GossipEnvelope) {
-        let unit = desk.unit
-        let now = nowMs()
-        receipts.withLock { receipts in
-            for digest in envelope.digests {
-                for (owner, row) in digest.rows where owner != unit && owner != .center {
-                    guard let total = row.grantedTo[unit], total > receipts[digest.sale]?[owner]?.total ?? 0 else { continue }
-                    receipts[digest.sale, default: [:]][owner] = (total, now)
-                }
-            }
-        }
-    }
-
     // MARK: Rebalancing
 
     /// Whether the config-center answered within the last `pulseMaxAgeMs`.
@@ -211,14 +210,20 @@ final class GossipExchange: Sendable {
         let now = nowMs()
         var donors: Set<NodeID> = []
         for terms in desk.saleTerms() where terms.phase(atMs: now) == .open {
+            let last = pulls.lastAsk(sale: terms.id)
+            let received = desk.received(sale: terms.id)
             guard let view = desk.balance(sale: terms.id, nowMs: now),
-                pulls.rule.shouldAsk(
-                    me: view.pulse, rightsElsewhere: view.rightsElsewhere, lastAskMs: pulls.lastAsk(sale: terms.id), nowMs: now)
+                pulls.rule.shouldAsk(me: view.pulse, rightsElsewhere: view.rightsElsewhere, last: last, received: received, nowMs: now)
             else { continue }
             let peers = boards.withLock { $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit) } ?? []
             let chosen = pulls.rule.donors(peers: peers, excluding: desk.unit)
             guard !chosen.isEmpty else { continue }
-            pulls.noteAsk(sale: terms.id, atMs: now)
+            let promising = peers.contains { chosen.contains($0.node) && $0.available > 0 }
+            pulls.noteAsk(
+                sale: terms.id,
+                PullRule.Ask(
+                    atMs: now, receivedAtAsk: received, fruitless: pulls.rule.fruitlessAsks(after: last, received: received),
+                    promising: promising))
             donors.formUnion(chosen)
         }
         return donors
@@ -238,10 +243,10 @@ final class GossipExchange: Sendable {
             let received = receipts.withLock { $0[terms.id] ?? [:] }
             // Pulses heard since this unit last received stock: what peers said before it does not count.
             let peers = boards.withLock {
-                $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit, heardSince: received.values.map(\.atMs).max())
+                $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit, heardSince: received.values.max())
             } ?? []
             let grants = policy.grants(
-                me: view.pulse, peers: peers, allocation: view.allocation, receivedAgoMs: received.mapValues { now - $0.atMs })
+                me: view.pulse, peers: peers, allocation: view.allocation, receivedAgoMs: received.mapValues { now - $0 })
             for (node, amount) in grants.sorted(by: { $0.key < $1.key }) {
                 if await granter.grant(amount, of: terms.id, to: node) { given.insert(node) }
             }

@@ -16,8 +16,8 @@ final class StockPulls: Sendable {
     let rule: PullRule
     let wants: Doorbell
     let needs: Doorbell
-    /// When this unit last asked for each sale's stock (its clock), for the rule's spacing and for `Retry-After`.
-    private let asked = Mutex<[String: Int64]>([:])
+    /// This unit's last ask for each sale's stock (its clock), for the rule's spacing and for `Retry-After`.
+    private let asked = Mutex<[String: PullRule.Ask]>([:])
 
     init(rule: PullRule) {
         self.rule = rule
@@ -28,12 +28,13 @@ final class StockPulls: Sendable {
     func wantStock() { wants.ring() }
     func heardNeed() { needs.ring() }
 
-    func lastAsk(sale: String) -> Int64? { asked.withLock { $0[sale] } }
-    func noteAsk(sale: String, atMs nowMs: Int64) { asked.withLock { $0[sale] = nowMs } }
+    func lastAsk(sale: String) -> PullRule.Ask? { asked.withLock { $0[sale] } }
+    func noteAsk(sale: String, _ ask: PullRule.Ask) { asked.withLock { $0[sale] = ask } }
 
-    /// Whether an ask for `sale` went out within the last second: stock is on its way, or about to be refused.
+    /// Whether an ask for `sale` went out within the last second to a peer that had shown stock: stock is likely on
+    /// its way.
     func isUnderway(sale: String, nowMs: Int64) -> Bool {
-        guard let last = lastAsk(sale: sale) else { return false }
-        return nowMs >= last && nowMs - last < 1_000
+        guard let last = lastAsk(sale: sale), last.promising else { return false }
+        return nowMs >= last.atMs && nowMs - last.atMs < 1_000
     }
 }

@@ -8,8 +8,9 @@ import Synchronization
 /// `holdMs` (300 ms), instead of answering 503 at once (issue 16). The unit has asked for stock (`StockPulls`); a
 /// donor's grant lands within a few exchanges, and a held buyer is then decided again and most never see a retry.
 ///
-/// Each held purchase is a `Retry`. Every `sweepEvery` the hold retries, in arrival order, the purchases of every
-/// sale that has stock again (`last: false`: a purchase refused again is held again, until its own deadline), and
+/// Each held purchase is a `Retry`. Every `sweepEvery` the hold retries, in arrival order, as many purchases of each
+/// sale as it has stock here again (`last: false`: a purchase refused again is held again, until its own deadline;
+/// one returned order does not wake ten thousand buyers to compete for it), and
 /// the purchases whose time ran out (`last: true`: their answer is final). At most `capacity` are held: past it a
 /// buyer is answered at once, so a crowd cannot make the unit keep unbounded state. Nothing is held across I/O: a
 /// retry is one decision under the machine's lock.
@@ -38,15 +39,15 @@ final class StockHold: Service, Sendable {
     static let sweepEvery = Duration.milliseconds(10)
     private let state = Mutex<(held: [Held], closed: Bool)>(([], false))
     private let bell = Doorbell()
-    private let hasStock: @Sendable (String) -> Bool
+    private let stock: @Sendable (String) -> Int64
     private let nowMs: @Sendable () -> Int64
 
-    /// `hasStock` says whether a sale has stock here now (the desk's snapshot).
-    init(holdMs: Int64 = 300, capacity: Int = 10_000, hasStock: @escaping @Sendable (String) -> Bool, nowMs: @escaping @Sendable () -> Int64) {
+    /// `stock` says how much of a sale this unit can sell now (the desk's snapshot).
+    init(holdMs: Int64 = 300, capacity: Int = 10_000, stock: @escaping @Sendable (String) -> Int64, nowMs: @escaping @Sendable () -> Int64) {
         precondition(holdMs > 0 && capacity > 0)
         self.holdMs = holdMs
         self.capacity = capacity
-        self.hasStock = hasStock
+        self.stock = stock
         self.nowMs = nowMs
     }
 
@@ -83,17 +84,22 @@ final class StockHold: Service, Sendable {
         for held in left { held.retry(true) }
     }
 
-    /// Retries the purchases whose sale has stock again, and answers those whose time ran out, in arrival order.
+    /// Retries, in arrival order, as many held purchases of each sale as it has stock, and answers those whose time
+    /// ran out.
     func sweep() {
         let now = nowMs()
         let sales = state.withLock { Set($0.held.map(\.sale)) }
-        let stocked = sales.filter(hasStock)
+        var stocked = Dictionary(uniqueKeysWithValues: sales.map { ($0, stock($0)) })
         let due = state.withLock { state -> [(Held, last: Bool)] in
             var due: [(Held, last: Bool)] = []
             state.held.removeAll { held in
-                let last = held.deadlineMs <= now
-                guard last || stocked.contains(held.sale) else { return false }
-                due.append((held, last))
+                if held.deadlineMs <= now {
+                    due.append((held, true))
+                    return true
+                }
+                guard let left = stocked[held.sale], left > 0 else { return false }
+                stocked[held.sale] = left - 1
+                due.append((held, false))
                 return true
             }
             return due

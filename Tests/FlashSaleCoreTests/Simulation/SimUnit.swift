@@ -30,7 +30,7 @@ struct SimUnit {
     /// When a grant from each other unit last reached it (the policy's cooldown), and when it last asked for stock
     /// (`PullRule`): soft state, lost at a crash, as in the node.
     private(set) var receivedAtMs: [NodeID: Int64] = [:]
-    private(set) var lastAskMs: Int64?
+    private(set) var lastAsk: PullRule.Ask?
     /// Keys of the orders acknowledged, and orders holding stock per user: the buyers' side, kept as orders are
     /// written (and kept when a disk is lost: those buyers still hold their orders), so that the checks after every
     /// step cost nothing per order.
@@ -175,11 +175,16 @@ struct SimUnit {
 
     /// The peers to ask for stock now (`PullRule`), or none; an ask is remembered for the rule's spacing.
     mutating func ask(rule: PullRule, nowMs: Int64, maxPulseAgeMs: Int64) -> [NodeID] {
-        guard !isRecovering, let me = pulse(nowMs: nowMs), let book,
-            rule.shouldAsk(me: me, rightsElsewhere: book.rightsElsewhere, lastAskMs: lastAskMs, nowMs: nowMs)
+        guard !isRecovering, let me = pulse(nowMs: nowMs), let book else { return [] }
+        let received = book.ledger.received(by: id)
+        guard rule.shouldAsk(me: me, rightsElsewhere: book.rightsElsewhere, last: lastAsk, received: received, nowMs: nowMs)
         else { return [] }
-        let donors = rule.donors(peers: board.fresh(atMs: nowMs, maxAgeMs: maxPulseAgeMs, excluding: id), excluding: id)
-        if !donors.isEmpty { lastAskMs = nowMs }
+        let peers = board.fresh(atMs: nowMs, maxAgeMs: maxPulseAgeMs, excluding: id)
+        let donors = rule.donors(peers: peers, excluding: id)
+        guard !donors.isEmpty else { return [] }
+        lastAsk = PullRule.Ask(
+            atMs: nowMs, receivedAtAsk: received, fruitless: rule.fruitlessAsks(after: lastAsk, received: received),
+            promising: peers.contains { donors.contains($0.node) && $0.available > 0 })
         return donors
     }
 
@@ -189,7 +194,7 @@ struct SimUnit {
         inFlight = []
         board = PulseBoard()
         receivedAtMs = [:]
-        lastAskMs = nil
+        lastAsk = nil
     }
 
     /// The whole disk is gone (a crash with it): the unit comes back on a new database, recovering. `copies` are the

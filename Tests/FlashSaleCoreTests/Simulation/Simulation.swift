@@ -327,8 +327,8 @@ struct Simulation {
                     // The config-center's answer carried the witness of the grants: now the receivers can sell them.
                     for receiver in receivers.sorted() { network.send(digest, to: receiver, isPush: true, now: tick, rng: &rng) }
                 }
-                // A needy pulse (a pull, or a round's push) makes this unit decide now, not at its next round.
-                if pulling, message.isPush, let pulse = message.digest.pulse, pulse.node == message.digest.from, pullRule.isNeedy(pulse) {
+                // A needy pulse (a pull, a round's push or an answer) makes this unit decide now, as the node does.
+                if pulling, let pulse = message.digest.pulse, pulse.node == message.digest.from, pullRule.isNeedy(pulse) {
                     rebalance(index)
                 }
             }
