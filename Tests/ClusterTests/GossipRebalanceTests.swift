@@ -94,8 +94,8 @@ extension ClusterProcessTests {
                 #expect((series["flashsale_gossip_rounds_total"] ?? 0) > 0, "\(id)")
             }
             #expect((metrics["eu-west-1"]?["flashsale_rights_received_total"] ?? 0) > 0)
+            // (Whether it also held buyers depends on timing: a pull made before it ran dry needs no hold.)
             #expect((metrics["eu-west-1"]?["flashsale_stock_pulls_total"] ?? 0) > 0, "the busy unit asked for stock")
-            #expect((metrics["eu-west-1"]?["flashsale_purchase_holds_total{ended=\"served\"}"] ?? 0) > 0, "and held buyers until it came")
             #expect((metrics["eu-west-1"]?["flashsale_grants_received_total"] ?? 0) > 0)
             for id in ["us-east-1", "ap-south-1"] {
                 #expect((metrics[id]?["flashsale_grants_given_total{to=\"unit\"}"] ?? 0) > 0, "\(id)")

@@ -28,7 +28,8 @@ struct SimUnit {
     private(set) var inFlight: [Order] = []
     private(set) var board = PulseBoard()
     /// When a grant from each other unit last reached it (the policy's cooldown), and when it last asked for stock
-    /// (`PullRule`): soft state, lost at a crash, as in the node.
+    /// (`PullRule`): soft state, lost at a crash, as in the node. The receipts compare kept rows, as the node compares its
+    /// kept copies in SQLite.
     private(set) var receivedAtMs: [NodeID: Int64] = [:]
     private(set) var lastAsk: PullRule.Ask?
     /// Keys of the orders acknowledged, and orders holding stock per user: the buyers' side, kept as orders are
