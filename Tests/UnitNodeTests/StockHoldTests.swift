@@ -24,7 +24,7 @@ import Testing
     func hold(_ world: World, capacity: Int = 10) -> StockHold {
         StockHold(
             holdMs: 300, capacity: capacity, stock: { sale in world.stocked.withLock { $0[sale] ?? 0 } },
-            nowMs: { world.now.load(ordering: .relaxed) })
+            clockMs: { world.now.load(ordering: .relaxed) })
     }
 
     @Test func aHeldPurchaseWaitsUntilItsSaleHasStockThenIsRetriedInArrivalOrder() {
@@ -55,6 +55,14 @@ import Testing
         hold.sweep()
         #expect(calls.names == ["a!"])
         #expect(hold.count == 1)
+    }
+
+    @Test func itsDeadlinesAreOnAClockThatNeverJumps() throws {
+        let hold = StockHold(stock: { _ in 0 })
+        let first = hold.deadline()
+        try #require(first >= 300)
+        #expect(hold.deadline() >= first, "monotonic")
+        #expect(hold.deadline() - StockHold.monotonicMs() <= 300)
     }
 
     @Test func aFullHoldHoldsNothingMore() {

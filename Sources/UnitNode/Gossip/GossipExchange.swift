@@ -240,7 +240,8 @@ final class GossipExchange: Sendable {
         var given: Set<NodeID> = []
         for terms in desk.saleTerms() where terms.phase(atMs: now) == .open {
             guard let view = desk.balance(sale: terms.id, nowMs: now) else { continue }
-            let received = receipts.withLock { $0[terms.id] ?? [:] }
+            // A receipt later than now is from before the clock was set back: it no longer holds anything back.
+            let received = receipts.withLock { $0[terms.id] ?? [:] }.filter { $0.value <= now }
             // Pulses heard since this unit last received stock: what peers said before it does not count.
             let peers = boards.withLock {
                 $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit, heardSince: received.values.max())

@@ -126,7 +126,7 @@ final class PurchaseFront: Sendable {
             return answer(replay, sale: sale, terms: terms)
         }
         if let problem = gate.permit(identity, request: request, rules: rules, nowMs: now) { return refused(problem) }
-        let held = Held(sale: sale, user: identity.user, key: key, terms: terms, deadlineMs: now + (hold?.holdMs ?? 0), then: then)
+        let held = Held(sale: sale, user: identity.user, key: key, terms: terms, deadlineMs: hold?.deadline() ?? 0, then: then)
         guard let decided = purchase(held) else { return nil }
         if case .rebalancing = decided, let hold {
             if hold.hold(sale: sale, deadlineMs: held.deadlineMs, retry: retry(held)) { return nil }
@@ -141,6 +141,7 @@ final class PurchaseFront: Sendable {
         let user: String
         let key: String?
         let terms: SaleTerms
+        /// On the hold's monotonic clock (`StockHold.deadline`).
         let deadlineMs: Int64
         let then: @Sendable (PurchaseCompletion) -> Void
     }

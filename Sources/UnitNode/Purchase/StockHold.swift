@@ -40,19 +40,31 @@ final class StockHold: Service, Sendable {
     private let state = Mutex<(held: [Held], closed: Bool)>(([], false))
     private let bell = Doorbell()
     private let stock: @Sendable (String) -> Int64
-    private let nowMs: @Sendable () -> Int64
+    /// Milliseconds on a clock that never jumps: a wall clock set back an hour must not hold a buyer an hour.
+    private let clockMs: @Sendable () -> Int64
 
-    /// `stock` says how much of a sale this unit can sell now (the desk's snapshot).
-    init(holdMs: Int64 = 300, capacity: Int = 10_000, stock: @escaping @Sendable (String) -> Int64, nowMs: @escaping @Sendable () -> Int64) {
+    /// `stock` says how much of a sale this unit can sell now (the desk's snapshot); `clockMs` is monotonic.
+    init(
+        holdMs: Int64 = 300, capacity: Int = 10_000, stock: @escaping @Sendable (String) -> Int64,
+        clockMs: @escaping @Sendable () -> Int64 = StockHold.monotonicMs
+    ) {
         precondition(holdMs > 0 && capacity > 0)
         self.holdMs = holdMs
         self.capacity = capacity
         self.stock = stock
-        self.nowMs = nowMs
+        self.clockMs = clockMs
     }
 
-    /// Holds `retry` for `sale` until stock comes or `deadlineMs`. False, holding nothing, when full or stopped:
-    /// the caller answers now.
+    /// The deadline of a purchase held from now, on the hold's clock.
+    func deadline() -> Int64 { clockMs() + holdMs }
+
+    private static let origin = ContinuousClock.now
+
+    /// Milliseconds since the process first asked, on the continuous (monotonic) clock.
+    static func monotonicMs() -> Int64 { (ContinuousClock.now - origin).milliseconds }
+
+    /// Holds `retry` for `sale` until stock comes or `deadlineMs` (from `deadline()`). False, holding nothing, when
+    /// full or stopped: the caller answers now.
     func hold(sale: String, deadlineMs: Int64, retry: @escaping Retry) -> Bool {
         let held = state.withLock { state in
             guard !state.closed, state.held.count < capacity else { return false }
@@ -87,7 +99,7 @@ final class StockHold: Service, Sendable {
     /// Retries, in arrival order, as many held purchases of each sale as it has stock, and answers those whose time
     /// ran out.
     func sweep() {
-        let now = nowMs()
+        let now = clockMs()
         let sales = state.withLock { Set($0.held.map(\.sale)) }
         var stocked = Dictionary(uniqueKeysWithValues: sales.map { ($0, stock($0)) })
         let due = state.withLock { state -> [(Held, last: Bool)] in
