@@ -118,6 +118,18 @@ struct PullRuleTests {
         #expect(rule.fruitlessAsks(after: ask(atMs: 0, fruitless: 2), received: 41) == 0)
     }
 
+    @Test("an ask names its donors and is remembered: promising when a donor showed stock, fruitless ones counted")
+    func ask() throws {
+        let dry = pulse("a", 0, 10)
+        let (donors, first) = try #require(rule.ask(me: dry, rightsElsewhere: 5, last: nil, received: 40, peers: [pulse("b", 9, 0)], nowMs: 1_000))
+        #expect(donors == ["b"])
+        #expect(first == PullRule.Ask(atMs: 1_000, receivedAtAsk: 40, fruitless: 0, promising: true))
+        let (_, second) = try #require(rule.ask(me: dry, rightsElsewhere: 5, last: first, received: 40, peers: [pulse("c", 0, 1)], nowMs: 1_100))
+        #expect(second == PullRule.Ask(atMs: 1_100, receivedAtAsk: 40, fruitless: 1, promising: false))
+        #expect(rule.ask(me: dry, rightsElsewhere: 5, last: nil, received: 40, peers: [pulse("a", 9, 0)], nowMs: 1_000) == nil, "nobody to ask")
+        #expect(rule.ask(me: dry, rightsElsewhere: 5, last: first, received: 40, peers: [pulse("b", 9, 0)], nowMs: 1_050) == nil, "too soon")
+    }
+
     @Test("it asks the peers whose stock lasts longest, then those it has heard least of lately; never itself")
     func donors() {
         let peers = [pulse("a", 100, 0), pulse("b", 10, 100), pulse("c", 50, 1), pulse("d", 0, 0), pulse("e", 200, 0)]

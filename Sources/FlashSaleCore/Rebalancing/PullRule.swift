@@ -70,6 +70,19 @@ public struct PullRule: Sendable, Hashable {
     /// Asks in a row that may bring nothing before the spacing starts to double.
     public static let patientAsks = 4
 
+    /// The ask `me` makes now, if any (`shouldAsk`, then `donors` among `peers`): whom to ask, and the `Ask` to
+    /// remember for the next decision. Nil when it should not ask, or knows no peer. `received` is all that has been
+    /// granted to it so far (`RightsLedger.received(by:)`).
+    public func ask(
+        me: Pulse, rightsElsewhere: Int64, last: Ask?, received: Int64, peers: [Pulse], nowMs: Int64
+    ) -> (donors: [NodeID], ask: Ask)? {
+        guard shouldAsk(me: me, rightsElsewhere: rightsElsewhere, last: last, received: received, nowMs: nowMs) else { return nil }
+        let chosen = donors(peers: peers, excluding: me.node)
+        guard !chosen.isEmpty else { return nil }
+        let promising = peers.contains { chosen.contains($0.node) && $0.available > 0 }
+        return (chosen, Ask(atMs: nowMs, receivedAtAsk: received, fruitless: fruitlessAsks(after: last, received: received), promising: promising))
+    }
+
     /// The peers to ask, most likely donors first: those whose last pulse showed stock, whose stock would last
     /// longest, then the most stock; then, if fewer than `fanout` did, those whose last pulse is oldest (what they
     /// hold now is least known: a peer that showed none may have been sent some since). Ties by id, so the choice is

@@ -210,20 +210,13 @@ final class GossipExchange: Sendable {
         let now = nowMs()
         var donors: Set<NodeID> = []
         for terms in desk.saleTerms() where terms.phase(atMs: now) == .open {
-            let last = pulls.lastAsk(sale: terms.id)
-            let received = desk.received(sale: terms.id)
-            guard let view = desk.balance(sale: terms.id, nowMs: now),
-                pulls.rule.shouldAsk(me: view.pulse, rightsElsewhere: view.rightsElsewhere, last: last, received: received, nowMs: now)
-            else { continue }
+            guard let view = desk.balance(sale: terms.id, nowMs: now) else { continue }
             let peers = boards.withLock { $0[terms.id]?.fresh(atMs: now, maxAgeMs: pulseMaxAgeMs, excluding: desk.unit) } ?? []
-            let chosen = pulls.rule.donors(peers: peers, excluding: desk.unit)
-            guard !chosen.isEmpty else { continue }
-            let promising = peers.contains { chosen.contains($0.node) && $0.available > 0 }
-            pulls.noteAsk(
-                sale: terms.id,
-                PullRule.Ask(
-                    atMs: now, receivedAtAsk: received, fruitless: pulls.rule.fruitlessAsks(after: last, received: received),
-                    promising: promising))
+            guard let (chosen, ask) = pulls.rule.ask(
+                me: view.pulse, rightsElsewhere: view.rightsElsewhere, last: pulls.lastAsk(sale: terms.id), received: view.received,
+                peers: peers, nowMs: now)
+            else { continue }
+            pulls.noteAsk(sale: terms.id, ask)
             donors.formUnion(chosen)
         }
         return donors

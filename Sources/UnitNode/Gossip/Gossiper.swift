@@ -104,9 +104,12 @@ final class Gossiper: Service, Sendable {
     /// where it went within two exchanges, not rounds.
     private func give() async {
         let first = deciding.withLock { state -> Bool in
-            if state.running { state.again = true }
-            defer { state.running = true }
-            return !state.running
+            if state.running {
+                state.again = true
+                return false
+            }
+            state.running = true
+            return true
         }
         guard first else { return }
         while true {

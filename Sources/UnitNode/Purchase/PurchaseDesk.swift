@@ -100,15 +100,16 @@ public final class PurchaseDesk: Sendable {
     /// This unit's soft state for `saleID`: what it can promise and how fast buyers come.
     func pulse(sale saleID: String, nowMs: Int64) -> Pulse? { machine.withLock { $0.pulse(sale: saleID, nowMs: nowMs) } }
 
-    /// What rebalancing weighs for `saleID` at `nowMs`: this unit's pulse, the rights others hold as far as it knows
-    /// (`PurchaseBook.rightsElsewhere`), and its allocation (what the config-center granted it, for the policy's
-    /// floor). Nil for an unknown sale and while recovering: a unit that does not know what it holds neither gives nor asks.
-    func balance(sale saleID: String, nowMs: Int64) -> (pulse: Pulse, rightsElsewhere: Int64, allocation: Int64)? {
+    /// What rebalancing weighs for `saleID` at `nowMs`, under one lock: this unit's pulse, the rights others hold as
+    /// far as it knows (`PurchaseBook.rightsElsewhere`), its allocation (what the config-center granted it, for the
+    /// policy's floor) and all that any node granted it (for `PullRule`'s fruitless asks). Nil for an unknown sale and
+    /// while recovering: a unit that does not know what it holds neither gives nor asks.
+    func balance(sale saleID: String, nowMs: Int64) -> (pulse: Pulse, rightsElsewhere: Int64, allocation: Int64, received: Int64)? {
         let unit = unit
         return machine.withLock { machine in
             guard !machine.isRecovering, let book = machine.sales[saleID]?.book, let pulse = machine.pulse(sale: saleID, nowMs: nowMs)
             else { return nil }
-            return (pulse, book.rightsElsewhere, book.ledger.row(.center).grantedTo[unit] ?? 0)
+            return (pulse, book.rightsElsewhere, book.ledger.row(.center).grantedTo[unit] ?? 0, book.ledger.received(by: unit))
         }
     }
 

@@ -1,6 +1,5 @@
 // Purchases that would hear "try again" wait a moment instead, while stock is on its way.
 
-import Logging
 import ServiceLifecycle
 import Synchronization
 

@@ -176,16 +176,12 @@ struct SimUnit {
 
     /// The peers to ask for stock now (`PullRule`), or none; an ask is remembered for the rule's spacing.
     mutating func ask(rule: PullRule, nowMs: Int64, maxPulseAgeMs: Int64) -> [NodeID] {
-        guard !isRecovering, let me = pulse(nowMs: nowMs), let book else { return [] }
-        let received = book.ledger.received(by: id)
-        guard rule.shouldAsk(me: me, rightsElsewhere: book.rightsElsewhere, last: lastAsk, received: received, nowMs: nowMs)
+        guard !isRecovering, let me = pulse(nowMs: nowMs), let book,
+            let (donors, ask) = rule.ask(
+                me: me, rightsElsewhere: book.rightsElsewhere, last: lastAsk, received: book.ledger.received(by: id),
+                peers: board.fresh(atMs: nowMs, maxAgeMs: maxPulseAgeMs, excluding: id), nowMs: nowMs)
         else { return [] }
-        let peers = board.fresh(atMs: nowMs, maxAgeMs: maxPulseAgeMs, excluding: id)
-        let donors = rule.donors(peers: peers, excluding: id)
-        guard !donors.isEmpty else { return [] }
-        lastAsk = PullRule.Ask(
-            atMs: nowMs, receivedAtAsk: received, fruitless: rule.fruitlessAsks(after: lastAsk, received: received),
-            promising: peers.contains { donors.contains($0.node) && $0.available > 0 })
+        lastAsk = ask
         return donors
     }
 
