@@ -51,6 +51,21 @@ struct HerdCommand: AsyncParsableCommand {
     @Option(help: "Also write the report as a self-contained HTML page (with a chart of sales per region) to this file.")
     var html: String?
     @Flag(help: "No progress bar on stderr.") var quiet = false
+    @Option(help: ArgumentHelp(
+        "Start a local cluster from this file, rehearse on it, stop it (deploy/herd-cluster.yaml is one).",
+        discussion: "The file's config-center and units run on loopback with a fresh folder of data; --center and the credentials come from it."))
+    var cluster: String?
+    @Option(help: "Folder holding config-center and flashsale-unit for --cluster (default: herd's own folder).")
+    var bin: String?
+    @Flag(help: "Apply --faults to this host's systemd services (flashsale-unit@ID.service, config-center.service).")
+    var systemd = false
+    @Option(help: ArgumentHelp(
+        "Faults to apply during the crowd: kill, pause, pause-center, each with a count (e.g. kill=2,pause,pause-center).",
+        discussion: "kill: kill -9 a unit, then start it on the same data; pause: SIGSTOP a unit, then SIGCONT; pause-center: the same to the config-center. Each lasts 0.5-2 s. Needs --cluster or --systemd."))
+    var faults: String?
+    @Option(help: "Seed of the fault plan (default: random; the report prints it, so a run can be repeated).")
+    var faultSeed: UInt64?
+    @Option(help: "Faults strike within this many seconds of the crowd's start (1-600).") var faultSpan: Int = 3
     @OptionGroup(title: "TLS") var tls: ClientTLSOptions
 
     /// Mint requests in flight at once: the config-center signs each token, and it is not on the purchase path.
@@ -69,6 +84,16 @@ struct HerdCommand: AsyncParsableCommand {
                 userPrefix.utf8.allSatisfy({ Self.prefixBytes.contains($0) })
             else { throw ValidationError("--user-prefix must be 1-100 characters of A-Z a-z 0-9 - _ .") }
         }
+        guard (1...600).contains(faultSpan) else { throw ValidationError("--fault-span must be 1-600 seconds") }
+        guard cluster == nil || !systemd else { throw ValidationError("--cluster and --systemd exclude each other") }
+        if let faults {
+            do { _ = try FaultKind.parseList(faults) } catch { throw ValidationError("--faults: \(error)") }
+            guard cluster != nil || systemd else {
+                throw ValidationError("--faults needs processes herd may break: --cluster FILE (it starts them) or --systemd")
+            }
+        } else if systemd {
+            throw ValidationError("--systemd only says where --faults apply; give --faults too")
+        }
         if let split {
             do { _ = try DemandSplit(parsing: split) } catch { throw ValidationError("--split: \(error)") }
         }
@@ -83,11 +108,20 @@ struct HerdCommand: AsyncParsableCommand {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(concurrency, Self.mintParallel)
         configuration.tlsConfiguration = try tls.clientTLS()
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var local: LocalCluster?
         let result: Result<HerdReport, any Error>
         do {
-            result = .success(try await rehearse(http: http))
+            if let cluster {
+                if !quiet { Self.printNote("starting the cluster of \(cluster)") }
+                local = try await LocalCluster.start(path: cluster, bin: bin ?? Self.ownFolder())
+            }
+            result = .success(try await rehearse(http: http, local: local))
         } catch {
             result = .failure(error)
+        }
+        if let local {
+            if !quiet { Self.printNote("stopping the cluster of \(cluster ?? "")") }
+            await local.stop()
         }
         try? await http.shutdown()
         let report: HerdReport
@@ -107,6 +141,12 @@ struct HerdCommand: AsyncParsableCommand {
         case .failure(let error as DemandSplit.Invalid):
             Self.printError(error.description)
             throw ExitCode(1)
+        case .failure(let error as FaultFailure):
+            Self.printError(error.description)
+            throw ExitCode(1)
+        case .failure(let error as FaultPlan.Invalid):
+            Self.printError(error.description)
+            throw ExitCode(1)
         case .failure(let error):
             throw error
         }
@@ -120,13 +160,14 @@ struct HerdCommand: AsyncParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
-    private func rehearse(http: HTTPClient) async throws -> HerdReport {
+    private func rehearse(http: HTTPClient, local: LocalCluster?) async throws -> HerdReport {
         let environment = ProcessInfo.processInfo.environment
-        let credential = try (credentialFile ?? environment["FLASHSALE_CREDENTIAL_FILE"])
+        let center = local?.centerURL ?? self.center
+        let credential = try (local?.credentialFile ?? credentialFile ?? environment["FLASHSALE_CREDENTIAL_FILE"])
             .map { try SecretFile.read($0, what: "credential file") } ?? environment["FLASHSALE_CREDENTIAL"]
         let centerClient = ConfigCenterClient(baseURL: center, httpClient: http, credential: credential)
         // Read before the crowd runs, so a bad file stops the rehearsal before it has sold anything.
-        let ordersCredential = try (ordersCredentialFile ?? environment["FLASHSALE_ORDERS_CREDENTIAL_FILE"])
+        let ordersCredential = try (local?.ordersCredentialFile ?? ordersCredentialFile ?? environment["FLASHSALE_ORDERS_CREDENTIAL_FILE"])
             .map { try SecretFile.read($0, what: "orders credential file") }
         let map = try ClusterMap(config: try await centerClient.config(), sale: sale)
         let demand = try split.map { text in try DemandSplit(parsing: text) } ?? DemandSplit.even(map.regions)
@@ -160,6 +201,7 @@ struct HerdCommand: AsyncParsableCommand {
             tokensMinted = tokens.count
         }
 
+        let faultPlan = try await planFaults(map: map, local: local)
         try await waitForOpening(map.terms)
 
         let counters = CrowdCounters()
@@ -169,8 +211,14 @@ struct HerdCommand: AsyncParsableCommand {
             buyers: crowd, concurrency: concurrency, retries: retries, captchaRequired: rules.captchaDifficulty != nil,
             client: PurchaseClient(http: http, sale: sale), counters: counters, started: started,
             deadline: started + .seconds(timeLimit))
+        let faultTask = Task { () -> [FaultRecord] in
+            guard let faultPlan else { return [] }
+            return await FaultRunner(plan: faultPlan.plan, target: faultPlan.target, started: started).run()
+        }
         let result = try await withProgress(counters, total: buyers, phase: "buyers") { await run.run() }
         let durationMilliseconds = Int(PurchaseClient.nanoseconds(ContinuousClock.now - started) / 1_000_000)
+        if faultPlan != nil, !quiet { Self.printNote("crowd done; waiting for the faults to be undone") }
+        let faultRecords = await faultTask.value
 
         let readBack = try await ClusterReader(http: http, center: centerClient, sale: sale, ordersCredential: ordersCredential).read(
             units: map.unitURLs, regionOfUnit: map.regionOfUnit, settleSeconds: settleSeconds)
@@ -182,7 +230,37 @@ struct HerdCommand: AsyncParsableCommand {
             startedAt: startedAt,
             terms: (rules.requireToken, rules.captchaDifficulty, map.terms.perUserLimit), tokensMinted: tokensMinted,
             buyersPlannedByRegion: demand.counts(buyers: buyers), crowd: result, durationMilliseconds: durationMilliseconds,
-            readBack: readBack, regions: demand.regions)
+            readBack: readBack, regions: demand.regions,
+            faultRun: faultPlan.map {
+                FaultRun(asked: faults ?? "", plan: $0.plan, target: $0.target.name, records: faultRecords)
+            })
+    }
+
+    /// The fault plan of --faults and what it breaks, checked before the crowd: every fault asked for can be
+    /// applied there, to units of this sale's cluster.
+    private func planFaults(map: ClusterMap, local: LocalCluster?) async throws -> (plan: FaultPlan, target: any FaultTarget)? {
+        guard let faults else { return nil }
+        let counts = try FaultKind.parseList(faults)
+        let target: any FaultTarget
+        if let local { target = local } else { target = try await SystemdHost.discover(units: Array(map.regionOfUnit.keys)) }
+        for kind in counts.keys.sorted() {
+            if let reason = target.refusal(kind) { throw FaultFailure(description: "--faults \(kind.rawValue): \(reason)") }
+        }
+        let seed = faultSeed ?? UInt64.random(in: .min ... .max)
+        let plan = try FaultPlan(
+            counts: counts, seed: seed, spanMilliseconds: faultSpan * 1_000,
+            units: target.units.filter { map.unitURLs[$0] != nil })
+        if !quiet {
+            Self.printNote("faults (seed \(seed)): " + plan.faults.map {
+                "\($0.kind.rawValue) \($0.targetName) at \(Figures.decimal(Double($0.atMilliseconds) / 1_000, places: 2)) s"
+            }.joined(separator: ", "))
+        }
+        return (plan, target)
+    }
+
+    /// The folder this executable is in, where a build puts config-center and flashsale-unit too.
+    static func ownFolder() -> String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
     }
 
     /// Waits (bounded by --wait-for-start) for a sale that opens soon; refuses one that has ended.

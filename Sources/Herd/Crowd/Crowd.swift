@@ -55,7 +55,9 @@ struct Crowd: Sendable {
                     result.challengesSolved += 1
                 case .refused(let refusal):
                     answer = refusal
-                    result.answers.add(status: answer.status, code: "challenge: \(answer.code ?? "http-\(answer.status)")")
+                    result.add(
+                        status: answer.status, code: "challenge: \(answer.code ?? "http-\(answer.status)")",
+                        atMilliseconds: milliseconds(since: started))
                     counters.requests.add(1, ordering: .relaxed)
                     if let step = await next(after: answer, budget: &budget, url: &url) { return step }
                     continue
@@ -64,7 +66,7 @@ struct Crowd: Sendable {
             guard let purchaseTimeout = timeLeft() else { return .timeLimit }
             answer = await client.purchase(buyer, at: url, altcha: altcha, timeout: purchaseTimeout)
             counters.requests.add(1, ordering: .relaxed)
-            result.answers.add(status: answer.status, code: answer.code)
+            result.add(status: answer.status, code: answer.code, atMilliseconds: milliseconds(since: started))
             if answer.status != 0 { result.record(latencyMicroseconds: answer.latencyMicroseconds) }
             if answer.status == 201, let order = answer.order {
                 counters.orders.add(1, ordering: .relaxed)

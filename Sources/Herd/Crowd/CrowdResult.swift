@@ -16,6 +16,8 @@ struct CrowdResult: Sendable {
     }
 
     var answers = AnswerTally()
+    /// The same answers by when they arrived.
+    var answerTimeline = AnswerTimeline()
     /// Purchase round trips in microseconds (challenge fetches are not purchases and are not in it).
     var latencyMicroseconds = LatencySummary.histogram()
     var acknowledged: [Acknowledged] = []
@@ -23,12 +25,19 @@ struct CrowdResult: Sendable {
     var buyersStarted = 0
     var challengesSolved = 0
 
+    /// An answer, counted in total and at its time.
+    mutating func add(status: Int, code: String?, atMilliseconds: Int) {
+        answers.add(status: status, code: code)
+        answerTimeline.add(atMilliseconds: atMilliseconds, status: status, code: code)
+    }
+
     mutating func record(latencyMicroseconds value: UInt64) {
         _ = latencyMicroseconds.record(min(max(value, 1), LatencySummary.trackableMicrosecondsMax))
     }
 
     mutating func merge(_ other: CrowdResult) {
         answers.merge(other.answers)
+        answerTimeline.merge(other.answerTimeline)
         latencyMicroseconds.add(other.latencyMicroseconds)
         acknowledged += other.acknowledged
         for (outcome, count) in other.outcomes { outcomes[outcome, default: 0] += count }

@@ -64,13 +64,15 @@ struct HerdReport: Codable, Equatable, Sendable {
     var timeline: SalesTimeline
     var cluster: ClusterFigures
     var checks: [ClusterCheck]
+    /// The faults applied during the run (`--faults`), or nil.
+    var faults: FaultReport?
     /// Every check passed.
     var passed: Bool
 
     init(
         settings: Settings, startedAt: Date, terms: (tokensRequired: Bool, captchaDifficulty: Int?, perUserLimit: Int),
         tokensMinted: Int, buyersPlannedByRegion: [String: Int], crowd: CrowdResult, durationMilliseconds: Int,
-        readBack: ClusterReadBack, regions: [String]
+        readBack: ClusterReadBack, regions: [String], faultRun: FaultRun? = nil
     ) {
         self.settings = settings
         self.startedAt = startedAt
@@ -93,6 +95,11 @@ struct HerdReport: Codable, Equatable, Sendable {
             firstSeen[order.id] = order
         }
         let distinct = Array(firstSeen.values)
+        let faults = faultRun.map { run in
+            FaultReport(
+                asked: run.asked, plan: run.plan, target: run.target, records: run.records, crowd: crowd,
+                orderTimes: distinct.map(\.atMilliseconds))
+        }
         orders = distinct.count
         ordersPerSecond = Double(orders) / seconds
         let regionOf = { (order: CrowdResult.Acknowledged) in readBack.regionOfUnit[order.unit] ?? order.buyerRegion }
@@ -102,8 +109,9 @@ struct HerdReport: Codable, Equatable, Sendable {
         latency = LatencySummary(crowd.latencyMicroseconds)
         timeline = SalesTimeline(
             sales: distinct.map { (regionOf($0), $0.atMilliseconds) }, regions: regions,
-            durationMilliseconds: durationMilliseconds,
-            bucketMilliseconds: SalesTimeline.bucketMilliseconds(forDurationMilliseconds: durationMilliseconds))
+            durationMilliseconds: max(durationMilliseconds, faults?.lastHealedMilliseconds ?? 0),
+            bucketMilliseconds: SalesTimeline.bucketMilliseconds(
+                forDurationMilliseconds: max(durationMilliseconds, faults?.lastHealedMilliseconds ?? 0)))
 
         var liveByID: [String: OrderView] = [:]
         for order in readBack.liveOrders { liveByID[order.id] = order }
@@ -115,6 +123,16 @@ struct HerdReport: Codable, Equatable, Sendable {
             minted: readBack.status.minted, sold: readBack.status.sold, returned: readBack.status.returned,
             atUnits: readBack.atUnits, neverAllocated: readBack.neverAllocated)
         checks = ClusterChecks.evaluate(readBack, perUserLimit: terms.perUserLimit, acknowledged: crowd.acknowledgedIDs)
+        if let faults { checks.append(faults.check) }
+        self.faults = faults
         passed = checks.allSatisfy(\.passed)
     }
+}
+
+/// The fault plan of a run and what became of it, as the report takes it in.
+struct FaultRun: Sendable {
+    var asked: String
+    var plan: FaultPlan
+    var target: String
+    var records: [FaultRecord]
 }

@@ -34,7 +34,21 @@ struct HerdReportPage {
             ? "<p class=\"ok\">All \(r.checks.count) checks passed.</p>\n"
             : "<p class=\"fail\">\(failed) of \(r.checks.count) checks failed.</p>\n"
 
-        html += "<h2>Sales per region over time</h2>\n" + chart(r.timeline)
+        html += "<h2>Sales per region over time</h2>\n" + chart(r.timeline, faults: r.faults)
+        if let faults = r.faults {
+            html += "<h2>Faults</h2>\n<p>\(Self.escape(faults.asked)) on the \(Self.escape(faults.target)), seed \(faults.seed)"
+                + " (shaded on the chart; <code>--fault-seed \(faults.seed)</code> repeats the plan).</p>\n"
+            let seconds = { (ms: Int?) in ms.map { Figures.decimal(Double($0) / 1_000, places: 2) } ?? "-" }
+            html += Self.table(
+                ["From (s)", "To (s)", "Fault", "Target", "Orders", "Answers meanwhile"],
+                faults.events.map { event in
+                    [
+                        seconds(event.struckAtMilliseconds), seconds(event.healedAtMilliseconds), event.kind.rawValue,
+                        event.target, g(event.orders),
+                        event.failure.map { "FAILED: \($0)" } ?? FaultReport.summary(event.answers, limit: 8),
+                    ]
+                })
+        }
 
         let regions = HerdReportText.union(r.buyersPlannedByRegion.keys, r.ordersByRegion.keys, r.cluster.liveOrdersByRegion.keys)
         html += "<h2>Orders per region</h2>\n"
@@ -80,7 +94,7 @@ struct HerdReportPage {
     }
 
     /// Cumulative orders per region against time, one polyline per region, axes with a few round ticks.
-    func chart(_ timeline: SalesTimeline) -> String {
+    func chart(_ timeline: SalesTimeline, faults: FaultReport? = nil) -> String {
         let (width, height) = (720.0, 320.0)
         let (left, right, top, bottom) = (56.0, 130.0, 12.0, 40.0)
         let plotWidth = width - left - right
@@ -95,6 +109,18 @@ struct HerdReportPage {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\""
             + " viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"cumulative orders per region over time\">\n"
         svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n"
+        // Each fault a grey band from its strike to its heal, labelled, under the lines.
+        let totalMs = Double(max(buckets * timeline.bucketMilliseconds, 1))
+        for (index, event) in (faults?.events ?? []).enumerated() {
+            guard let from = event.struckAtMilliseconds else { continue }
+            let to = event.healedAtMilliseconds ?? from
+            let x0 = left + plotWidth * min(Double(from) / totalMs, 1)
+            let x1 = left + plotWidth * min(Double(max(to, from)) / totalMs, 1)
+            svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(max(x1 - x0, 1)))\" height=\"\(f(plotHeight))\""
+                + " fill=\"#888\" fill-opacity=\"0.15\"><title>\(Self.escape("\(event.kind.rawValue) \(event.target)"))</title></rect>"
+            svg += "<text x=\"\(f(x0 + 2))\" y=\"\(f(top + 12 + Double(index % 4) * 13))\">"
+                + "\(Self.escape("\(event.kind.rawValue) \(event.target)"))</text>\n"
+        }
         for step in 0...4 {
             let value = Int(yMax) * step / 4
             svg += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(y(value)))\" y2=\"\(f(y(value)))\" stroke=\"#e4e4e4\"/>"

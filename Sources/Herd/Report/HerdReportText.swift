@@ -51,6 +51,10 @@ struct HerdReportText {
                 r.answers.map { answer in [answer.code.map { "\(answer.status) \($0)" } ?? "\(answer.status)", g(answer.count)] }
             ).render())
         lines.append("")
+        if let faults = r.faults {
+            lines.append(Self.faultLines(faults))
+            lines.append("")
+        }
         let l = r.latency
         lines.append(
             "latency ms (\(g(l.count)) purchase requests): p50 \(Figures.decimal(l.p50Ms, places: 2))"
@@ -67,6 +71,23 @@ struct HerdReportText {
         let failed = r.checks.filter { !$0.passed }.count
         lines.append(failed == 0 ? "all \(r.checks.count) checks passed" : "\(failed) of \(r.checks.count) checks FAILED")
         return lines.joined(separator: "\n")
+    }
+
+    /// The faults table: when each struck and healed, and what buyers saw meanwhile.
+    static func faultLines(_ faults: FaultReport) -> String {
+        let seconds = { (ms: Int?) in ms.map { Figures.decimal(Double($0) / 1_000, places: 2) } ?? "-" }
+        let heading = "faults \(faults.asked) on the \(faults.target) (seed \(faults.seed), within \(seconds(faults.spanMilliseconds)) s):"
+        let table = TextTable(
+            ["FROM S", "TO S", "FAULT", "TARGET", "ORDERS", "ANSWERS MEANWHILE"],
+            faults.events.map { event in
+                [
+                    seconds(event.struckAtMilliseconds), seconds(event.healedAtMilliseconds), event.kind.rawValue, event.target,
+                    Figures.grouped(event.orders),
+                    event.failure.map { "FAILED: \($0)" } ?? FaultReport.summary(event.answers),
+                ]
+            }
+        ).render()
+        return heading + "\n" + table
     }
 
     /// Keys of the three maps, sorted, once each.

@@ -1,0 +1,51 @@
+// The ways herd can break a cluster on purpose during a rehearsal, and the `--faults` list that asks for them.
+
+import Foundation
+
+/// One kind of fault. Each is undone after its duration: a killed unit is restarted on the same data, a paused
+/// process continued.
+enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
+    /// `kill -9` a unit (no shutdown, orders in flight lost to the process), then start it again on the same data.
+    case kill
+    /// SIGSTOP a unit, SIGCONT it after: alive to the kernel (connections accepted, never answered), silent to
+    /// its peers, its timers late when it wakes.
+    case pause
+    /// SIGSTOP the config-center: no witness for grants, no reports, no tokens; units keep selling their rights.
+    case pauseCenter = "pause-center"
+
+    static func < (lhs: FaultKind, rhs: FaultKind) -> Bool {
+        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+    }
+
+    /// What the fault does, for the report.
+    var verb: String {
+        switch self {
+        case .kill: "kill -9, restart"
+        case .pause: "SIGSTOP, SIGCONT"
+        case .pauseCenter: "SIGSTOP, SIGCONT"
+        }
+    }
+
+    /// Parses `kill,pause=2,pause-center`: kinds with an optional count each (1 when omitted).
+    static func parseList(_ text: String) throws(FaultPlan.Invalid) -> [FaultKind: Int] {
+        var counts: [FaultKind: Int] = [:]
+        for part in text.split(separator: ",", omittingEmptySubsequences: true) {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = allCases.map(\.rawValue).joined(separator: ", ")
+            guard let kind = FaultKind(rawValue: pair[0]) else {
+                throw FaultPlan.Invalid(description: "'\(pair[0])' is not a fault (faults: \(names))")
+            }
+            var count = 1
+            if pair.count == 2 {
+                guard let value = Int(pair[1]), (1...FaultPlan.perKindMax).contains(value) else {
+                    throw FaultPlan.Invalid(description: "'\(part)': a count must be 1-\(FaultPlan.perKindMax)")
+                }
+                count = value
+            }
+            guard counts[kind] == nil else { throw FaultPlan.Invalid(description: "'\(pair[0])' appears twice in --faults") }
+            counts[kind] = count
+        }
+        guard !counts.isEmpty else { throw FaultPlan.Invalid(description: "--faults names no fault") }
+        return counts
+    }
+}

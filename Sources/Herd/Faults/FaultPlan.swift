@@ -1,0 +1,85 @@
+// When each fault of a rehearsal strikes, what it strikes and for how long: drawn from a seed, before the crowd.
+
+import Foundation
+
+/// The faults of one rehearsal, in the order they strike. Pure: the same kinds, seed, span and cluster give the
+/// same plan, printed in the report, so a run that found something can be repeated with `--fault-seed`.
+struct FaultPlan: Codable, Equatable, Sendable {
+    /// One planned fault.
+    struct Fault: Codable, Equatable, Sendable {
+        var kind: FaultKind
+        /// The unit it strikes; nil for the config-center.
+        var unit: String?
+        /// When it strikes, in milliseconds after the crowd starts.
+        var atMilliseconds: Int
+        /// How long until it is undone.
+        var forMilliseconds: Int
+
+        /// The unit's id, or `config-center`.
+        var targetName: String { unit ?? "config-center" }
+
+        var detail: String {
+            switch kind {
+            case .kill: return "down \(Figures.decimal(Double(forMilliseconds) / 1_000, places: 1)) s"
+            case .pause, .pauseCenter: return "stopped \(Figures.decimal(Double(forMilliseconds) / 1_000, places: 1)) s"
+            }
+        }
+    }
+
+    struct Invalid: Error, Equatable, CustomStringConvertible {
+        let description: String
+    }
+
+    static let perKindMax = 10
+    /// Shortest and longest time a fault lasts: longer than a few gossip rounds (200 ms), so peers notice; shorter
+    /// than a sale's crowd, so the rehearsal sees the cluster heal.
+    static let durationMilliseconds = 500...2_000
+    /// No fault strikes in the first 200 ms: the crowd is under way first.
+    static let firstMilliseconds = 200
+    /// Pause between two faults on one process, so each is seen on its own.
+    static let gapMilliseconds = 200
+
+    var seed: UInt64
+    /// Faults start within this many milliseconds of the crowd's start.
+    var spanMilliseconds: Int
+    var faults: [Fault]
+
+    /// Draws the plan: each fault's start uniformly within the span, its target among the processes not already
+    /// broken at that moment (when all are, it waits for the first to heal), and its duration.
+    init(counts: [FaultKind: Int], seed: UInt64, spanMilliseconds: Int, units: [String]) throws(Invalid) {
+        guard !units.isEmpty || counts.keys.allSatisfy({ $0 == .pauseCenter }) else {
+            throw Invalid(description: "the cluster has no unit to break")
+        }
+        var random = SeededGenerator(seed: seed)
+        let span = max(spanMilliseconds, Self.firstMilliseconds)
+        var drawn: [(kind: FaultKind, at: Int)] = []
+        for kind in counts.keys.sorted() {
+            for _ in 0..<counts[kind, default: 0] {
+                drawn.append((kind, Int.random(in: Self.firstMilliseconds...span, using: &random)))
+            }
+        }
+        drawn.sort { ($0.at, $0.kind) < ($1.at, $1.kind) }
+        // Keyed by unit id, the config-center under "" (no unit id is empty).
+        var busyUntil: [String: Int] = [:]
+        var faults: [Fault] = []
+        for draw in drawn {
+            let candidates = draw.kind == .pauseCenter ? [""] : units.sorted()
+            let free = candidates.filter { busyUntil[$0, default: Int.min] <= draw.at }
+            let target: String
+            var at = draw.at
+            if let pick = free.randomElement(using: &random) {
+                target = pick
+            } else {
+                // `candidates` is never empty here: units was checked above, the config-center is always there.
+                target = candidates.min { busyUntil[$0, default: 0] < busyUntil[$1, default: 0] } ?? ""
+                at = busyUntil[target, default: at]
+            }
+            let duration = Int.random(in: Self.durationMilliseconds, using: &random)
+            busyUntil[target] = at + duration + Self.gapMilliseconds
+            faults.append(Fault(kind: draw.kind, unit: target.isEmpty ? nil : target, atMilliseconds: at, forMilliseconds: duration))
+        }
+        self.seed = seed
+        self.spanMilliseconds = span
+        self.faults = faults.sorted { ($0.atMilliseconds, $0.targetName) < ($1.atMilliseconds, $1.targetName) }
+    }
+}

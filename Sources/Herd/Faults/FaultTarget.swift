@@ -1,0 +1,19 @@
+// What herd breaks: the processes of a cluster it started itself, or the systemd services of this host.
+
+/// A cluster herd can break on purpose. `strike` applies a fault, `heal` undoes it; both return once done
+/// (a restarted unit is listening again), so the runner's times are when the fault truly began and ended.
+protocol FaultTarget: Sendable {
+    /// How the report names it: "local cluster from FILE", "systemd on this host".
+    var name: String { get }
+    /// Units that can be struck.
+    var units: [String] { get }
+    /// Why `kind` cannot be applied here, or nil when it can.
+    func refusal(_ kind: FaultKind) -> String?
+    func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure)
+    func heal(_ fault: FaultPlan.Fault) async throws(FaultFailure)
+}
+
+/// A fault that could not be applied or undone, said plainly (it goes into the report).
+struct FaultFailure: Error, Equatable, CustomStringConvertible {
+    let description: String
+}

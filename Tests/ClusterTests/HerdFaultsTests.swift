@@ -1,0 +1,150 @@
+// herd --cluster --faults against real processes: a seeded rehearsal that kills, pauses and restarts units and
+// pauses the config-center during the crowd, then finds every check of the sale still holding.
+
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ClusterProcessTests {
+    @Suite struct HerdFaultsTests {
+        /// The members of herd's --json report these tests read.
+        struct Report: Decodable {
+            struct Check: Decodable {
+                var name: String
+                var passed: Bool
+                var detail: String
+            }
+            struct Faults: Decodable {
+                struct Event: Decodable {
+                    var kind: String
+                    var target: String
+                    var struckAtMilliseconds: Int?
+                    var healedAtMilliseconds: Int?
+                    var failure: String?
+                }
+                var seed: UInt64
+                var events: [Event]
+            }
+            var orders: Int
+            var outcomes: [String: Int]
+            var checks: [Check]
+            var passed: Bool
+            var faults: Faults?
+        }
+
+        /// A cluster file for herd in `folder`: a config-center and four units in three regions on free ports, and a
+        /// sale of `stock` with tokens, one per buyer.
+        static func writeCluster(in folder: String, stock: Int) throws -> (file: String, ports: [Int]) {
+            let ports = try (0..<5).map { _ in try freePort() }
+            let sale = """
+                sales:
+                  - id: drill
+                    title: Fire drill
+                    stock: \(stock)
+                    startsAt: now
+                    endsAt: +1h
+                    perUserLimit: 1
+                    admission: {requireToken: true}
+                    allocation: {percentages: {eu-west: 50, us-east: 30, ap-south: 20}}
+                """
+            try Data(sale.utf8).write(to: URL(fileURLWithPath: folder + "/sale.yaml"))
+            let cluster = """
+                folder: run
+                center: 127.0.0.1:\(ports[0])
+                units:
+                  - {id: eu-west-1, region: eu-west, listen: 127.0.0.1:\(ports[1])}
+                  - {id: eu-west-2, region: eu-west, listen: 127.0.0.1:\(ports[2])}
+                  - {id: us-east-1, region: us-east, listen: 127.0.0.1:\(ports[3])}
+                  - {id: ap-south-1, region: ap-south, listen: 127.0.0.1:\(ports[4])}
+                apply: [sale.yaml]
+                """
+            let file = folder + "/cluster.yaml"
+            try Data(cluster.utf8).write(to: URL(fileURLWithPath: file))
+            return (file, ports)
+        }
+
+        static func herd(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+            let bin = URL(fileURLWithPath: try Binaries.path("herd")).deletingLastPathComponent().path
+            return try await runProgram(try Binaries.path("herd"), arguments + ["--bin", bin], timeLimit: .seconds(180))
+        }
+
+        static func listening(_ port: Int) -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+
+        /// 900 buyers for 300 units while two units are killed and restarted, one is paused and the config-center
+        /// is paused: the whole stock sells, every check holds, every fault struck and healed, and herd stops the
+        /// cluster it started.
+        @Test func aSeededRehearsalWithFaultsKeepsEveryCheck() async throws {
+            let folder = try TestRun.makeFolder("herd-faults")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let (file, ports) = try Self.writeCluster(in: folder, stock: 300)
+            let json = folder + "/report.json"
+            let run = try await Self.herd([
+                "--cluster", file, "--sale", "drill", "--buyers", "900", "--concurrency", "60",
+                "--split", "eu-west=60,us-east=25,ap-south=15", "--faults", "kill=2,pause,pause-center",
+                "--fault-seed", "2026", "--fault-span", "2", "--time-limit", "90", "--settle-seconds", "15",
+                "--json", json, "--quiet",
+            ])
+            #expect(run.status == 0, "herd failed:\n\(run.out)\n\(run.err)")
+            #expect(run.out.contains("all 8 checks passed"), "\(run.out)")
+            #expect(run.out.contains("faults kill=2,pause,pause-center on the local cluster"), "\(run.out)")
+
+            let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+            #expect(report.passed && report.checks.count == 8)
+            #expect(report.checks.allSatisfy { $0.passed }, "\(report.checks.filter { !$0.passed })")
+            #expect(report.orders == 300, "the whole stock sold despite the faults")
+            #expect(report.outcomes["ordered"] == 300)
+            let faults = try #require(report.faults)
+            #expect(faults.seed == 2026)
+            #expect(faults.events.map(\.kind).sorted() == ["kill", "kill", "pause", "pause-center"])
+            for event in faults.events {
+                #expect(event.failure == nil, "\(event.kind) \(event.target): \(event.failure ?? "")")
+                let struck = try #require(event.struckAtMilliseconds)
+                let healed = try #require(event.healedAtMilliseconds)
+                #expect(healed - struck >= 500, "\(event.kind) \(event.target) lasted \(healed - struck) ms")
+            }
+            #expect(faults.events.filter { $0.kind == "pause-center" }.allSatisfy { $0.target == "config-center" })
+
+            // Each killed unit started twice on the same data: its log shows both starts.
+            for event in faults.events where event.kind == "kill" {
+                let log = try String(contentsOfFile: folder + "/run/logs/\(event.target).log", encoding: .utf8)
+                #expect(log.components(separatedBy: "Server started").count - 1 >= 2, "\(event.target) was not restarted")
+            }
+            // herd stopped what it started.
+            for port in ports { #expect(!Self.listening(port), "port \(port) still listening after herd exited") }
+        }
+
+        /// herd empties only a folder it made: a folder holding anything else stops the run before any process starts.
+        @Test func aFolderHerdDidNotMakeIsLeftAlone() async throws {
+            let folder = try TestRun.makeFolder("herd-folder")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let (file, ports) = try Self.writeCluster(in: folder, stock: 10)
+            try FileManager.default.createDirectory(atPath: folder + "/run", withIntermediateDirectories: true)
+            try Data("mine".utf8).write(to: URL(fileURLWithPath: folder + "/run/keep.txt"))
+            let run = try await Self.herd(["--cluster", file, "--sale", "drill", "--buyers", "10", "--faults", "kill", "--quiet"])
+            #expect(run.status == 1)
+            #expect(run.err.contains("herd did not make it"), "\(run.err)")
+            #expect(FileManager.default.fileExists(atPath: folder + "/run/keep.txt"))
+            for port in ports { #expect(!Self.listening(port)) }
+        }
+
+        /// Faults need processes herd may break; asking without saying which is a usage error.
+        @Test func faultsWithoutAClusterOrSystemdAreAUsageError() async throws {
+            let run = try await runProgram(try Binaries.path("herd"), ["--sale", "drill", "--faults", "kill"])
+            #expect(run.status == 64)
+            #expect(run.err.contains("--cluster FILE"), "\(run.err)")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+// The fault plan: drawn from a seed, inside its span, one fault at a time per process, and parsed strictly.
+
+import Testing
+
+@testable import Herd
+
+struct FaultPlanTests {
+    static let units = ["ap-south-1", "eu-west-1", "eu-west-2", "us-east-1"]
+
+    @Test func theSameSeedGivesTheSamePlanAndAnotherSeedAnother() throws {
+        let counts: [FaultKind: Int] = [.kill: 2, .pause: 2, .pauseCenter: 1]
+        let a = try FaultPlan(counts: counts, seed: 7, spanMilliseconds: 3_000, units: Self.units)
+        let b = try FaultPlan(counts: counts, seed: 7, spanMilliseconds: 3_000, units: Self.units.reversed())
+        let c = try FaultPlan(counts: counts, seed: 8, spanMilliseconds: 3_000, units: Self.units)
+        #expect(a == b, "the order units are listed in does not change the plan")
+        #expect(a != c)
+        #expect(a.faults.count == 5)
+        #expect(a.faults.filter { $0.kind == .kill }.count == 2)
+        #expect(a.faults.filter { $0.kind == .pauseCenter }.allSatisfy { $0.unit == nil && $0.targetName == "config-center" })
+        #expect(a.faults.filter { $0.kind != .pauseCenter }.allSatisfy { $0.unit.map(Self.units.contains) == true })
+    }
+
+    @Test func faultsStartInTheSpanLastTheirBoundsAndNeverOverlapOnOneProcess() throws {
+        for seed in UInt64(0)..<300 {
+            let plan = try FaultPlan(
+                counts: [.kill: 3, .pause: 3, .pauseCenter: 2], seed: seed, spanMilliseconds: 2_000, units: ["u1", "u2"])
+            #expect(plan.faults.map(\.atMilliseconds) == plan.faults.map(\.atMilliseconds).sorted())
+            for fault in plan.faults {
+                #expect(fault.atMilliseconds >= FaultPlan.firstMilliseconds)
+                #expect(FaultPlan.durationMilliseconds.contains(fault.forMilliseconds))
+            }
+            // Eight faults on three processes: some wait for the one before to end, none overlaps it.
+            for target in Set(plan.faults.map(\.targetName)) {
+                let own = plan.faults.filter { $0.targetName == target }
+                for (earlier, later) in zip(own, own.dropFirst()) {
+                    #expect(
+                        earlier.atMilliseconds + earlier.forMilliseconds + FaultPlan.gapMilliseconds <= later.atMilliseconds,
+                        "seed \(seed): \(target) struck again before it healed")
+                }
+            }
+            // Faults that did not have to wait start within the span.
+            #expect(plan.faults.first.map { $0.atMilliseconds <= 2_000 } ?? false)
+        }
+    }
+
+    @Test func aClusterWithoutUnitsCanOnlyPauseItsCenter() throws {
+        #expect(throws: FaultPlan.Invalid.self) { try FaultPlan(counts: [.kill: 1], seed: 1, spanMilliseconds: 1_000, units: []) }
+        let plan = try FaultPlan(counts: [.pauseCenter: 2], seed: 1, spanMilliseconds: 1_000, units: [])
+        #expect(plan.faults.count == 2)
+    }
+
+    @Test func theListIsParsedStrictly() throws {
+        #expect(try FaultKind.parseList("kill") == [.kill: 1])
+        #expect(try FaultKind.parseList("kill=2, pause ,pause-center=10") == [.kill: 2, .pause: 1, .pauseCenter: 10])
+        for bad in ["", ",", "explode", "kill=0", "kill=11", "kill=x", "kill,kill", "kill=2=3", "Kill"] {
+            #expect(throws: FaultPlan.Invalid.self, "\(bad)") { try FaultKind.parseList(bad) }
+        }
+    }
+}
+
+struct FaultReportTests {
+    @Test func eachFaultShowsTheAnswersAndOrdersOfItsOwnSpan() throws {
+        let plan = try FaultPlan(counts: [.kill: 1, .pause: 1], seed: 3, spanMilliseconds: 1_000, units: ["u1"])
+        var crowd = CrowdResult()
+        crowd.add(status: 201, code: nil, atMilliseconds: 50)
+        crowd.add(status: 0, code: "connect", atMilliseconds: 1_050)
+        crowd.add(status: 0, code: "connect", atMilliseconds: 1_150)
+        crowd.add(status: 201, code: nil, atMilliseconds: 1_160)
+        crowd.add(status: 503, code: "rebalancing", atMilliseconds: 5_000)
+        let records = [
+            FaultRecord(fault: plan.faults[0], struckAtMilliseconds: 1_020, healedAtMilliseconds: 1_199, failure: nil),
+            FaultRecord(fault: plan.faults[1], struckAtMilliseconds: nil, healedAtMilliseconds: nil, failure: "unit u1 is not running"),
+        ]
+        let report = FaultReport(
+            asked: "kill,pause", plan: plan, target: "test", records: records, crowd: crowd, orderTimes: [50, 1_160, 4_000])
+        #expect(report.events[0].answers == [
+            HerdReport.Answer(status: 0, code: "connect", count: 2), HerdReport.Answer(status: 201, code: nil, count: 1),
+        ])
+        #expect(report.events[0].orders == 1)
+        #expect(report.events[1].answers.isEmpty && report.events[1].orders == 0)
+        #expect(report.lastHealedMilliseconds == 1_199)
+        #expect(!report.check.passed && report.check.detail.contains("not running"), "a fault that did not happen fails the run")
+        #expect(FaultReport.summary(report.events[0].answers) == "0 connect 2, 201 1")
+    }
+}
+
+struct AnswerTimelineTests {
+    @Test func bucketsMergeAndATallyCoversEveryBucketItsSpanTouches() {
+        var a = AnswerTimeline()
+        var b = AnswerTimeline()
+        a.add(atMilliseconds: 99, status: 201, code: nil)
+        b.add(atMilliseconds: 100, status: 201, code: nil)
+        b.add(atMilliseconds: -3, status: 410, code: "sold-out")
+        a.merge(b)
+        #expect(a.tally(fromMilliseconds: 0, toMilliseconds: 0).total == 2)
+        #expect(a.tally(fromMilliseconds: 0, toMilliseconds: 100).total == 3)
+        #expect(a.tally(fromMilliseconds: 150, toMilliseconds: 10).total == 1, "an end before the start is the start")
+        #expect(a.tally(fromMilliseconds: 200, toMilliseconds: 900).total == 0)
+    }
+}
