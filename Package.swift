@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "flashsale-unit", targets: ["UnitMain"]),
         .executable(name: "config-center", targets: ["ConfigCenterCLI"]),
         .executable(name: "herd", targets: ["Herd"]),
+        // Loaded with LD_PRELOAD into units `herd --faults clock-jump` steps the wall clock of.
+        .library(name: "FaultShim", type: .dynamic, targets: ["FaultShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -149,6 +151,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(name: "FaultShim", linkerSettings: [.linkedLibrary("dl")]),
         // What the trust checks cost on one core (bench/signatures.sh); a benchmark, not shipped.
         .executableTarget(
             name: "SignatureBench",

@@ -60,8 +60,8 @@ struct HerdCommand: AsyncParsableCommand {
     @Flag(help: "Apply --faults to this host's systemd services (flashsale-unit@ID.service, config-center.service).")
     var systemd = false
     @Option(help: ArgumentHelp(
-        "Faults to apply during the crowd: kill, pause, pause-center, each with a count (e.g. kill=2,pause,pause-center).",
-        discussion: "kill: kill -9 a unit, then start it on the same data; pause: SIGSTOP a unit, then SIGCONT; pause-center: the same to the config-center. Each lasts 0.5-2 s. Needs --cluster or --systemd."))
+        "Faults to apply during the crowd: kill, pause, pause-center, clock-jump, each with a count (e.g. kill=2,pause,clock-jump).",
+        discussion: "kill: kill -9 a unit, then start it on the same data; pause: SIGSTOP a unit, then SIGCONT; pause-center: the same to the config-center; clock-jump: step a unit's wall clock 30 s to 10 min ahead or back, then back (--cluster only). Each lasts 0.5-2 s. Needs --cluster or --systemd."))
     var faults: String?
     @Option(help: "Seed of the fault plan (default: random; the report prints it, so a run can be repeated).")
     var faultSeed: UInt64?
@@ -113,7 +113,8 @@ struct HerdCommand: AsyncParsableCommand {
         do {
             if let cluster {
                 if !quiet { Self.printNote("starting the cluster of \(cluster)") }
-                local = try await LocalCluster.start(path: cluster, bin: bin ?? Self.ownFolder())
+                let clocks = try faults.map { try FaultKind.parseList($0)[.clockJump] != nil } ?? false
+                local = try await LocalCluster.start(path: cluster, bin: bin ?? Self.ownFolder(), steppableClocks: clocks)
             }
             result = .success(try await rehearse(http: http, local: local))
         } catch {

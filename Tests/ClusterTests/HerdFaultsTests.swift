@@ -83,8 +83,8 @@ extension ClusterProcessTests {
             }
         }
 
-        /// 900 buyers for 300 units while two units are killed and restarted, one is paused and the config-center
-        /// is paused: the whole stock sells, every check holds, every fault struck and healed, and herd stops the
+        /// 900 buyers for 300 units while two units are killed and restarted, one is paused, one's clock is stepped
+        /// and the config-center is paused: the whole stock sells, every check holds, every fault struck and healed, and herd stops the
         /// cluster it started.
         @Test func aSeededRehearsalWithFaultsKeepsEveryCheck() async throws {
             let folder = try TestRun.makeFolder("herd-faults")
@@ -93,22 +93,23 @@ extension ClusterProcessTests {
             let json = folder + "/report.json"
             let run = try await Self.herd([
                 "--cluster", file, "--sale", "drill", "--buyers", "900", "--concurrency", "60",
-                "--split", "eu-west=60,us-east=25,ap-south=15", "--faults", "kill=2,pause,pause-center",
+                "--split", "eu-west=60,us-east=25,ap-south=15", "--faults", "kill=2,pause,pause-center,clock-jump",
                 "--fault-seed", "2026", "--fault-span", "2", "--time-limit", "90", "--settle-seconds", "15",
                 "--json", json, "--quiet",
             ])
             #expect(run.status == 0, "herd failed:\n\(run.out)\n\(run.err)")
             #expect(run.out.contains("all 8 checks passed"), "\(run.out)")
-            #expect(run.out.contains("faults kill=2,pause,pause-center on the local cluster"), "\(run.out)")
+            #expect(run.out.contains("faults kill=2,pause,pause-center,clock-jump on the local cluster"), "\(run.out)")
 
             let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
             #expect(report.passed && report.checks.count == 8)
+            // (The checks are the sale's invariants read back after the faults healed, as after a rehearsal without.)
             #expect(report.checks.allSatisfy { $0.passed }, "\(report.checks.filter { !$0.passed })")
             #expect(report.orders == 300, "the whole stock sold despite the faults")
             #expect(report.outcomes["ordered"] == 300)
             let faults = try #require(report.faults)
             #expect(faults.seed == 2026)
-            #expect(faults.events.map(\.kind).sorted() == ["kill", "kill", "pause", "pause-center"])
+            #expect(faults.events.map(\.kind).sorted() == ["clock-jump", "kill", "kill", "pause", "pause-center"])
             for event in faults.events {
                 #expect(event.failure == nil, "\(event.kind) \(event.target): \(event.failure ?? "")")
                 let struck = try #require(event.struckAtMilliseconds)
@@ -124,6 +125,28 @@ extension ClusterProcessTests {
             }
             // herd stopped what it started.
             for port in ports { #expect(!Self.listening(port), "port \(port) still listening after herd exited") }
+        }
+
+        /// The clock shim steps CLOCK_REALTIME by the file's milliseconds, leaves a Swift program its arguments (which
+        /// libfaketime does not), and steps nothing without its file.
+        @Test func theClockShimStepsTheWallClockOfTheProcessItIsLoadedInto() async throws {
+            let shim = URL(fileURLWithPath: try Binaries.path("herd")).deletingLastPathComponent().path + "/libFaultShim.so"
+            try #require(FileManager.default.fileExists(atPath: shim), "build the FaultShim product")
+            let folder = try TestRun.makeFolder("clock-shim")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let step = folder + "/step"
+            try Data("-3600000\n".utf8).write(to: URL(fileURLWithPath: step))
+            let before = Int(Date().timeIntervalSince1970)
+            let stepped = try await runProgram(
+                "/bin/date", ["+%s"], environment: ["LD_PRELOAD": shim, "FLASHSALE_FAULT_CLOCK_FILE": step])
+            let seconds = try #require(Int(stepped.out.trimmingCharacters(in: .whitespacesAndNewlines)), "\(stepped)")
+            #expect(abs(seconds - (before - 3_600)) <= 5, "date printed \(seconds), expected about \(before - 3_600)")
+            let unstepped = try await runProgram("/bin/date", ["+%s"], environment: ["LD_PRELOAD": shim])
+            #expect(abs((Int(unstepped.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) - before) <= 5)
+            let help = try await runProgram(
+                try Binaries.path("config-center"), ["serve", "--help"],
+                environment: ["LD_PRELOAD": shim, "FLASHSALE_FAULT_CLOCK_FILE": step])
+            #expect(help.out.contains("USAGE: config-center serve"), "a Swift program keeps its arguments: \(help)")
         }
 
         /// herd empties only a folder it made: a folder holding anything else stops the run before any process starts.

@@ -43,6 +43,24 @@ struct FaultPlanTests {
         }
     }
 
+    @Test func clockJumpsStepEitherWayByTheirBoundsAndOtherFaultsNot() throws {
+        var signs: Set<Bool> = []
+        for seed in UInt64(0)..<50 {
+            let plan = try FaultPlan(counts: [.clockJump: 2, .kill: 1], seed: seed, spanMilliseconds: 3_000, units: Self.units)
+            for fault in plan.faults {
+                if fault.kind == .clockJump {
+                    let step = try #require(fault.clockStepSeconds)
+                    #expect(FaultPlan.clockStepSeconds.contains(abs(step)))
+                    signs.insert(step > 0)
+                    #expect(fault.label == "clock-jump \(step > 0 ? "+" : "")\(step) s")
+                } else {
+                    #expect(fault.clockStepSeconds == nil && fault.label == "kill")
+                }
+            }
+        }
+        #expect(signs == [true, false], "clocks step ahead and back")
+    }
+
     @Test func aClusterWithoutUnitsCanOnlyPauseItsCenter() throws {
         #expect(throws: FaultPlan.Invalid.self) { try FaultPlan(counts: [.kill: 1], seed: 1, spanMilliseconds: 1_000, units: []) }
         let plan = try FaultPlan(counts: [.pauseCenter: 2], seed: 1, spanMilliseconds: 1_000, units: [])
@@ -51,7 +69,7 @@ struct FaultPlanTests {
 
     @Test func theListIsParsedStrictly() throws {
         #expect(try FaultKind.parseList("kill") == [.kill: 1])
-        #expect(try FaultKind.parseList("kill=2, pause ,pause-center=10") == [.kill: 2, .pause: 1, .pauseCenter: 10])
+        #expect(try FaultKind.parseList("kill=2, pause ,pause-center=10,clock-jump") == [.kill: 2, .pause: 1, .pauseCenter: 10, .clockJump: 1])
         for bad in ["", ",", "explode", "kill=0", "kill=11", "kill=x", "kill,kill", "kill=2=3", "Kill"] {
             #expect(throws: FaultPlan.Invalid.self, "\(bad)") { try FaultKind.parseList(bad) }
         }

@@ -3,7 +3,7 @@
 import Foundation
 
 /// One kind of fault. Each is undone after its duration: a killed unit is restarted on the same data, a paused
-/// process continued.
+/// process continued, a stepped clock stepped back.
 enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
     /// `kill -9` a unit (no shutdown, orders in flight lost to the process), then start it again on the same data.
     case kill
@@ -12,18 +12,12 @@ enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
     case pause
     /// SIGSTOP the config-center: no witness for grants, no reports, no tokens; units keep selling their rights.
     case pauseCenter = "pause-center"
+    /// Step a unit's wall clock by minutes, ahead or back, then step it back: tokens, sale windows, payment
+    /// deadlines and its signed rows read that clock; its monotonic clock runs on, as after an NTP step.
+    case clockJump = "clock-jump"
 
     static func < (lhs: FaultKind, rhs: FaultKind) -> Bool {
         allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
-    }
-
-    /// What the fault does, for the report.
-    var verb: String {
-        switch self {
-        case .kill: "kill -9, restart"
-        case .pause: "SIGSTOP, SIGCONT"
-        case .pauseCenter: "SIGSTOP, SIGCONT"
-        }
     }
 
     /// Parses `kill,pause=2,pause-center`: kinds with an optional count each (1 when omitted).

@@ -14,15 +14,16 @@ struct FaultPlan: Codable, Equatable, Sendable {
         var atMilliseconds: Int
         /// How long until it is undone.
         var forMilliseconds: Int
+        /// For a clock jump: the step, in seconds (negative: back).
+        var clockStepSeconds: Int?
 
         /// The unit's id, or `config-center`.
         var targetName: String { unit ?? "config-center" }
 
-        var detail: String {
-            switch kind {
-            case .kill: return "down \(Figures.decimal(Double(forMilliseconds) / 1_000, places: 1)) s"
-            case .pause, .pauseCenter: return "stopped \(Figures.decimal(Double(forMilliseconds) / 1_000, places: 1)) s"
-            }
+        /// "kill", "pause", "clock-jump +312 s": the kind, with the step of a clock jump.
+        var label: String {
+            guard kind == .clockJump, let step = clockStepSeconds else { return kind.rawValue }
+            return "\(kind.rawValue) \(step >= 0 ? "+" : "")\(step) s"
         }
     }
 
@@ -34,6 +35,8 @@ struct FaultPlan: Codable, Equatable, Sendable {
     /// Shortest and longest time a fault lasts: longer than a few gossip rounds (200 ms), so peers notice; shorter
     /// than a sale's crowd, so the rehearsal sees the cluster heal.
     static let durationMilliseconds = 500...2_000
+    /// A clock step is 30 s to 10 minutes either way: past the skew a token check allows, inside a sale's window.
+    static let clockStepSeconds = 30...600
     /// No fault strikes in the first 200 ms: the crowd is under way first.
     static let firstMilliseconds = 200
     /// Pause between two faults on one process, so each is seen on its own.
@@ -45,7 +48,7 @@ struct FaultPlan: Codable, Equatable, Sendable {
     var faults: [Fault]
 
     /// Draws the plan: each fault's start uniformly within the span, its target among the processes not already
-    /// broken at that moment (when all are, it waits for the first to heal), and its duration.
+    /// broken at that moment (when all are, it waits for the first to heal), its duration and, for a clock jump, its step.
     init(counts: [FaultKind: Int], seed: UInt64, spanMilliseconds: Int, units: [String]) throws(Invalid) {
         guard !units.isEmpty || counts.keys.allSatisfy({ $0 == .pauseCenter }) else {
             throw Invalid(description: "the cluster has no unit to break")
@@ -75,8 +78,13 @@ struct FaultPlan: Codable, Equatable, Sendable {
                 at = busyUntil[target, default: at]
             }
             let duration = Int.random(in: Self.durationMilliseconds, using: &random)
+            var step: Int?
+            if draw.kind == .clockJump {
+                let size = Int.random(in: Self.clockStepSeconds, using: &random)
+                step = Bool.random(using: &random) ? size : -size
+            }
             busyUntil[target] = at + duration + Self.gapMilliseconds
-            faults.append(Fault(kind: draw.kind, unit: target.isEmpty ? nil : target, atMilliseconds: at, forMilliseconds: duration))
+            faults.append(Fault(kind: draw.kind, unit: target.isEmpty ? nil : target, atMilliseconds: at, forMilliseconds: duration, clockStepSeconds: step))
         }
         self.seed = seed
         self.spanMilliseconds = span

@@ -33,6 +33,7 @@ struct SystemdHost: FaultTarget {
 
     func refusal(_ kind: FaultKind) -> String? {
         switch kind {
+        case .clockJump: "herd cannot step the clock of a systemd service (it can in a cluster it starts: --cluster)"
         case .pauseCenter where !centerLoaded: "\(Self.centerService) is not loaded on this host"
         case .kill where units.isEmpty, .pause where units.isEmpty: "no flashsale-unit@ service of the cluster is loaded on this host"
         default: nil
@@ -44,6 +45,7 @@ struct SystemdHost: FaultTarget {
         switch fault.kind {
         case .kill: try await run(["kill", "--signal=SIGKILL", service])
         case .pause, .pauseCenter: try await run(["kill", "--signal=SIGSTOP", service])
+        case .clockJump: throw FaultFailure(description: refusal(.clockJump) ?? "")
         }
     }
 
@@ -54,6 +56,7 @@ struct SystemdHost: FaultTarget {
         switch fault.kind {
         case .kill: try await run(["start", service])
         case .pause, .pauseCenter: try await run(["kill", "--signal=SIGCONT", service])
+        case .clockJump: throw FaultFailure(description: refusal(.clockJump) ?? "")
         }
     }
 

@@ -18,6 +18,8 @@ actor LocalCluster: FaultTarget {
     nonisolated let ordersCredentialFile: String
     private let file: LocalClusterFile
     private let bin: String
+    /// The clock shim preloaded into every unit (`clock-jump`), or nil.
+    private let clockShim: String?
     /// How each process is started, so a killed one starts again the same way on the same data.
     private var launches: [String: Launch] = [:]
     private var running: [String: Process] = [:]
@@ -28,6 +30,8 @@ actor LocalCluster: FaultTarget {
         var arguments: [String]
         var log: String
         var address: LoopbackAddress
+        /// Added to herd's own environment.
+        var environment: [String: String] = [:]
     }
 
     /// Marks a folder herd made, the only kind it empties.
@@ -36,9 +40,10 @@ actor LocalCluster: FaultTarget {
     static let startLimit = Duration.seconds(20)
     static let stopLimit = Duration.seconds(10)
 
-    private init(file: LocalClusterFile, path: String, bin: String) {
+    private init(file: LocalClusterFile, path: String, bin: String, clockShim: String?) {
         self.file = file
         self.bin = bin
+        self.clockShim = clockShim
         name = "local cluster from \(path)"
         units = file.units.map(\.id)
         centerURL = "http://\(file.center)"
@@ -47,14 +52,19 @@ actor LocalCluster: FaultTarget {
     }
 
     /// Starts the cluster: a fresh folder, secrets, the config-center, its regions and units enrolled, the units,
-    /// then the cluster files of `apply`. On any failure what was started is stopped again.
-    static func start(path: String, bin: String) async throws(FaultFailure) -> LocalCluster {
+    /// then the cluster files of `apply`. On any failure what was started is stopped again. With `steppableClocks`
+    /// every unit runs with the clock shim (`libFaultShim.so` from `bin`), its step 0 until a fault writes one.
+    static func start(path: String, bin: String, steppableClocks: Bool) async throws(FaultFailure) -> LocalCluster {
         let file: LocalClusterFile
         do { file = try LocalClusterFile.load(path: path) } catch { throw FaultFailure(description: error.description) }
         for program in ["config-center", "flashsale-unit"] where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(program)") {
             throw FaultFailure(description: "no \(program) in \(bin) (build it, or name the folder with --bin)")
         }
-        let cluster = LocalCluster(file: file, path: path, bin: bin)
+        let shim = bin + "/libFaultShim.so"
+        if steppableClocks, !FileManager.default.fileExists(atPath: shim) {
+            throw FaultFailure(description: "clock-jump needs \(shim) (swift build --product FaultShim)")
+        }
+        let cluster = LocalCluster(file: file, path: path, bin: bin, clockShim: steppableClocks ? shim : nil)
         do {
             try await cluster.bringUp()
         } catch {
@@ -69,7 +79,9 @@ actor LocalCluster: FaultTarget {
         for secret in ["cluster-secret", "orders.credential", "payment-webhook.secret"] {
             try Self.writeSecret(file.folder + "/" + secret)
         }
-        try? FileManager.default.createDirectory(atPath: file.folder + "/logs", withIntermediateDirectories: true)
+        for sub in ["logs", "clocks"] {
+            try? FileManager.default.createDirectory(atPath: file.folder + "/" + sub, withIntermediateDirectories: true)
+        }
         guard let centerAddress = LoopbackAddress(file.center) else { throw FaultFailure(description: "bad center address") }
         try await launch("", Launch(
             program: bin + "/config-center",
@@ -92,9 +104,14 @@ actor LocalCluster: FaultTarget {
                 "--payment-webhook-secret-file", file.folder + "/payment-webhook.secret", "--plain-http",
             ]
             if let interval = file.gossipIntervalMs { arguments += ["--gossip-interval-ms", String(interval)] }
+            var extra: [String: String] = [:]
+            if let clockShim {
+                try Self.writeStep(0, to: clockFile(unit.id))
+                extra = ["LD_PRELOAD": clockShim, "FLASHSALE_FAULT_CLOCK_FILE": clockFile(unit.id)]
+            }
             try await launch(unit.id, Launch(
                 program: bin + "/flashsale-unit", arguments: arguments, log: file.folder + "/logs/\(unit.id).log",
-                address: address))
+                address: address, environment: extra))
         }
         try await waitUntilSeen()
         for path in file.apply ?? [] { try await cli(["apply", path]) }
@@ -153,6 +170,7 @@ actor LocalCluster: FaultTarget {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: launch.program)
         process.arguments = launch.arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { $1 }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
@@ -203,13 +221,16 @@ actor LocalCluster: FaultTarget {
 
     // MARK: FaultTarget
 
-    nonisolated func refusal(_ kind: FaultKind) -> String? { nil }
+    nonisolated func refusal(_ kind: FaultKind) -> String? {
+        kind == .clockJump && clockShim == nil ? "the cluster was started without the clock shim" : nil
+    }
 
     func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
         let key = fault.unit ?? ""
         switch fault.kind {
         case .kill: try await signal(key, SIGKILL)
         case .pause, .pauseCenter: try await signal(key, SIGSTOP)
+        case .clockJump: try await step(key, milliseconds: (fault.clockStepSeconds ?? 0) * 1_000)
         }
     }
 
@@ -218,7 +239,25 @@ actor LocalCluster: FaultTarget {
         switch fault.kind {
         case .kill: try await start(key)
         case .pause, .pauseCenter: try await signal(key, SIGCONT)
+        case .clockJump: try await step(key, milliseconds: 0)
         }
+    }
+
+    /// Sets unit `key`'s clock step and waits out the shim's 20 ms between reads, so it has taken effect.
+    private func step(_ key: String, milliseconds: Int) async throws(FaultFailure) {
+        guard clockShim != nil, !key.isEmpty else { throw FaultFailure(description: refusal(.clockJump) ?? "no unit") }
+        try Self.writeStep(milliseconds, to: clockFile(key))
+        try? await Task.sleep(for: .milliseconds(25))
+    }
+
+    private func clockFile(_ unit: String) -> String { file.folder + "/clocks/" + unit }
+
+    /// Writes a step whole (a new file renamed over the old), so the shim never reads half of one.
+    private static func writeStep(_ milliseconds: Int, to path: String) throws(FaultFailure) {
+        let partial = path + ".new"
+        guard FileManager.default.createFile(atPath: partial, contents: Data("\(milliseconds)\n".utf8)),
+            rename(partial, path) == 0
+        else { throw FaultFailure(description: "cannot write the clock step \(path)") }
     }
 
     // MARK: helpers

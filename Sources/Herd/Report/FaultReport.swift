@@ -5,7 +5,9 @@ struct FaultReport: Codable, Equatable, Sendable {
     struct Event: Codable, Equatable, Sendable {
         var kind: FaultKind
         var target: String
-        var detail: String
+        /// The kind, with the step of a clock jump.
+        var label: String
+        var clockStepSeconds: Int?
         var plannedAtMilliseconds: Int
         /// When it took effect and was undone, in milliseconds since the crowd started (nil: it did not happen).
         var struckAtMilliseconds: Int?
@@ -43,7 +45,8 @@ struct FaultReport: Codable, Equatable, Sendable {
                 orders = orderTimes.filter { span.contains($0) }.count
             }
             return Event(
-                kind: record.fault.kind, target: record.fault.targetName, detail: record.fault.detail,
+                kind: record.fault.kind, target: record.fault.targetName, label: record.fault.label,
+                clockStepSeconds: record.fault.clockStepSeconds,
                 plannedAtMilliseconds: record.fault.atMilliseconds, struckAtMilliseconds: record.struckAtMilliseconds,
                 healedAtMilliseconds: record.healedAtMilliseconds, failure: record.failure, answers: answers, orders: orders)
         }

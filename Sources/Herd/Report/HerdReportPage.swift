@@ -43,7 +43,7 @@ struct HerdReportPage {
                 ["From (s)", "To (s)", "Fault", "Target", "Orders", "Answers meanwhile"],
                 faults.events.map { event in
                     [
-                        seconds(event.struckAtMilliseconds), seconds(event.healedAtMilliseconds), event.kind.rawValue,
+                        seconds(event.struckAtMilliseconds), seconds(event.healedAtMilliseconds), event.label,
                         event.target, g(event.orders),
                         event.failure.map { "FAILED: \($0)" } ?? FaultReport.summary(event.answers, limit: 8),
                     ]
@@ -117,9 +117,9 @@ struct HerdReportPage {
             let x0 = left + plotWidth * min(Double(from) / totalMs, 1)
             let x1 = left + plotWidth * min(Double(max(to, from)) / totalMs, 1)
             svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(max(x1 - x0, 1)))\" height=\"\(f(plotHeight))\""
-                + " fill=\"#888\" fill-opacity=\"0.15\"><title>\(Self.escape("\(event.kind.rawValue) \(event.target)"))</title></rect>"
+                + " fill=\"#888\" fill-opacity=\"0.15\"><title>\(Self.escape("\(event.label) \(event.target)"))</title></rect>"
             svg += "<text x=\"\(f(x0 + 2))\" y=\"\(f(top + 12 + Double(index % 4) * 13))\">"
-                + "\(Self.escape("\(event.kind.rawValue) \(event.target)"))</text>\n"
+                + "\(Self.escape("\(event.label) \(event.target)"))</text>\n"
         }
         for step in 0...4 {
             let value = Int(yMax) * step / 4

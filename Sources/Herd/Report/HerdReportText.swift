@@ -81,7 +81,7 @@ struct HerdReportText {
             ["FROM S", "TO S", "FAULT", "TARGET", "ORDERS", "ANSWERS MEANWHILE"],
             faults.events.map { event in
                 [
-                    seconds(event.struckAtMilliseconds), seconds(event.healedAtMilliseconds), event.kind.rawValue, event.target,
+                    seconds(event.struckAtMilliseconds), seconds(event.healedAtMilliseconds), event.label, event.target,
                     Figures.grouped(event.orders),
                     event.failure.map { "FAILED: \($0)" } ?? FaultReport.summary(event.answers),
                 ]

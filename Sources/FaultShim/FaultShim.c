@@ -1,0 +1,109 @@
+// Steps the wall clock of one process, for `herd --faults clock-jump`: loaded with LD_PRELOAD into a unit that herd
+// starts, it adds an offset read from a file to CLOCK_REALTIME, as an NTP step would. The monotonic clocks are left
+// alone (NTP does not step them either), so timeouts and the event loops' timers run on.
+//
+// Why not libfaketime: under Debian's libfaketime 0.9.10 a Swift program sees no command-line arguments at all
+// (CommandLine.arguments is empty: the runtime finds argv next to the environment, which libfaketime moves).
+//
+// The file named by FLASHSALE_FAULT_CLOCK_FILE holds the step in milliseconds (a decimal integer, negative for
+// back); herd writes it whole with rename(2). It is read again at most every 20 ms of monotonic time. Without the
+// variable, or when the file cannot be read, the clock is not stepped.
+
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
+
+static _Atomic(clock_gettime_fn) real_clock_gettime_ptr;
+static _Atomic int64_t step_ns;
+static _Atomic int64_t next_read_ns;
+static _Atomic int read_in_progress;
+static const char *step_path;
+static pthread_once_t step_path_once = PTHREAD_ONCE_INIT;
+
+static void find_step_path(void) { step_path = getenv("FLASHSALE_FAULT_CLOCK_FILE"); }
+
+static clock_gettime_fn real_clock_gettime(void) {
+    clock_gettime_fn fn = atomic_load_explicit(&real_clock_gettime_ptr, memory_order_acquire);
+    if (fn == NULL) {
+        fn = (clock_gettime_fn)dlsym(RTLD_NEXT, "clock_gettime");
+        atomic_store_explicit(&real_clock_gettime_ptr, fn, memory_order_release);
+    }
+    return fn;
+}
+
+// Reads the step from the file when the last read is older than 20 ms; one thread reads, the others use the
+// value they find. Uses open/read, not stdio: nothing here may call back into the clock.
+static void refresh_step(void) {
+    pthread_once(&step_path_once, find_step_path);
+    const char *path = step_path;
+    if (path == NULL) return;
+    struct timespec mono;
+    if (real_clock_gettime()(CLOCK_MONOTONIC, &mono) != 0) return;
+    int64_t now = (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec;
+    if (now < atomic_load_explicit(&next_read_ns, memory_order_relaxed)) return;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&read_in_progress, &expected, 1)) return;
+    atomic_store_explicit(&next_read_ns, now + 20000000, memory_order_relaxed);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char text[32];
+        ssize_t length = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (length > 0) {
+            text[length] = 0;
+            char *end = NULL;
+            long long milliseconds = strtoll(text, &end, 10);
+            // At most a day either way: a step, not a way to overflow the arithmetic below.
+            if (end != text && milliseconds >= -86400000LL && milliseconds <= 86400000LL) {
+                atomic_store_explicit(&step_ns, (int64_t)milliseconds * 1000000, memory_order_relaxed);
+            }
+        }
+    }
+    atomic_store(&read_in_progress, 0);
+}
+
+static void add_step(struct timespec *time) {
+    refresh_step();
+    int64_t step = atomic_load_explicit(&step_ns, memory_order_relaxed);
+    if (step == 0) return;
+    int64_t total = (int64_t)time->tv_sec * 1000000000 + time->tv_nsec + step;
+    time->tv_sec = (time_t)(total / 1000000000);
+    time->tv_nsec = (long)(total % 1000000000);
+    if (time->tv_nsec < 0) {
+        time->tv_nsec += 1000000000;
+        time->tv_sec -= 1;
+    }
+}
+
+int clock_gettime(clockid_t clock, struct timespec *time) {
+    int result = real_clock_gettime()(clock, time);
+    if (result == 0 && (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE)) add_step(time);
+    return result;
+}
+
+int gettimeofday(struct timeval *restrict value, void *restrict zone) {
+    (void)zone;
+    struct timespec now;
+    int result = clock_gettime(CLOCK_REALTIME, &now);
+    if (result == 0) {
+        value->tv_sec = now.tv_sec;
+        value->tv_usec = (suseconds_t)(now.tv_nsec / 1000);
+    }
+    return result;
+}
+
+time_t time(time_t *out) {
+    struct timespec now;
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0) return (time_t)-1;
+    if (out != NULL) *out = now.tv_sec;
+    return now.tv_sec;
+}
