@@ -83,8 +83,8 @@ extension ClusterProcessTests {
             }
         }
 
-        /// 900 buyers for 300 units while two units are killed and restarted, one is paused, one's clock is stepped
-        /// and the config-center is paused: the whole stock sells, every check holds, every fault struck and healed, and herd stops the
+        /// 900 buyers for 300 units while two units are killed and restarted, one is paused, one's clock is stepped,
+        /// a region is cut off and the config-center is paused: the whole stock sells, every check holds, every fault struck and healed, and herd stops the
         /// cluster it started.
         @Test func aSeededRehearsalWithFaultsKeepsEveryCheck() async throws {
             let folder = try TestRun.makeFolder("herd-faults")
@@ -93,13 +93,13 @@ extension ClusterProcessTests {
             let json = folder + "/report.json"
             let run = try await Self.herd([
                 "--cluster", file, "--sale", "drill", "--buyers", "900", "--concurrency", "60",
-                "--split", "eu-west=60,us-east=25,ap-south=15", "--faults", "kill=2,pause,pause-center,clock-jump",
+                "--split", "eu-west=60,us-east=25,ap-south=15", "--faults", "kill=2,pause,pause-center,clock-jump,cut-region",
                 "--fault-seed", "2026", "--fault-span", "2", "--time-limit", "90", "--settle-seconds", "15",
                 "--json", json, "--quiet",
             ])
             #expect(run.status == 0, "herd failed:\n\(run.out)\n\(run.err)")
             #expect(run.out.contains("all 8 checks passed"), "\(run.out)")
-            #expect(run.out.contains("faults kill=2,pause,pause-center,clock-jump on the local cluster"), "\(run.out)")
+            #expect(run.out.contains("faults kill=2,pause,pause-center,clock-jump,cut-region on the local cluster"), "\(run.out)")
 
             let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
             #expect(report.passed && report.checks.count == 8)
@@ -109,7 +109,7 @@ extension ClusterProcessTests {
             #expect(report.outcomes["ordered"] == 300)
             let faults = try #require(report.faults)
             #expect(faults.seed == 2026)
-            #expect(faults.events.map(\.kind).sorted() == ["clock-jump", "kill", "kill", "pause", "pause-center"])
+            #expect(faults.events.map(\.kind).sorted() == ["clock-jump", "cut-region", "kill", "kill", "pause", "pause-center"])
             for event in faults.events {
                 #expect(event.failure == nil, "\(event.kind) \(event.target): \(event.failure ?? "")")
                 let struck = try #require(event.struckAtMilliseconds)
@@ -117,6 +117,7 @@ extension ClusterProcessTests {
                 #expect(healed - struck >= 500, "\(event.kind) \(event.target) lasted \(healed - struck) ms")
             }
             #expect(faults.events.filter { $0.kind == "pause-center" }.allSatisfy { $0.target == "config-center" })
+            #expect(faults.events.filter { $0.kind == "cut-region" }.allSatisfy { ["eu-west", "us-east", "ap-south"].contains($0.target) })
 
             // Each killed unit started twice on the same data: its log shows both starts.
             for event in faults.events where event.kind == "kill" {
@@ -147,6 +148,35 @@ extension ClusterProcessTests {
                 try Binaries.path("config-center"), ["serve", "--help"],
                 environment: ["LD_PRELOAD": shim, "FLASHSALE_FAULT_CLOCK_FILE": step])
             #expect(help.out.contains("USAGE: config-center serve"), "a Swift program keeps its arguments: \(help)")
+        }
+
+        /// The network cut refuses a connect to a listed address at once, and leaves every other address alone.
+        @Test func theNetworkCutRefusesConnectionsToTheAddressesItLists() async throws {
+            let shim = URL(fileURLWithPath: try Binaries.path("herd")).deletingLastPathComponent().path + "/libFaultShim.so"
+            try #require(FileManager.default.fileExists(atPath: shim), "build the FaultShim product")
+            let folder = try TestRun.makeFolder("net-shim")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            // A listener the kernel completes connections to (from its backlog) without an accept.
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let port = try freePort()
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try #require(bound == 0 && listen(fd, 8) == 0)
+            let cutFile = folder + "/net"
+            let probe = ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && echo connected"]
+            try Data("127.0.0.1:\(port)\n".utf8).write(to: URL(fileURLWithPath: cutFile))
+            let cut = try await runProgram("/bin/bash", probe, environment: ["LD_PRELOAD": shim, "FLASHSALE_FAULT_NET_FILE": cutFile])
+            #expect(cut.status != 0 && !cut.out.contains("connected"), "\(cut)")
+            #expect(cut.err.contains("unreachable"), "\(cut.err)")
+            try Data("127.0.0.1:\(port + 1)\n".utf8).write(to: URL(fileURLWithPath: cutFile))
+            let open = try await runProgram("/bin/bash", probe, environment: ["LD_PRELOAD": shim, "FLASHSALE_FAULT_NET_FILE": cutFile])
+            #expect(open.status == 0 && open.out.contains("connected"), "\(open)")
         }
 
         /// herd empties only a folder it made: a folder holding anything else stops the run before any process starts.

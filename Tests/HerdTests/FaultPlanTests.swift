@@ -61,6 +61,19 @@ struct FaultPlanTests {
         #expect(signs == [true, false], "clocks step ahead and back")
     }
 
+    @Test func regionsAreCutAndNothingElseIs() throws {
+        let plan = try FaultPlan(
+            counts: [.cutRegion: 3, .pause: 1], seed: 9, spanMilliseconds: 2_000, units: Self.units,
+            regions: ["eu-west", "us-east"])
+        let cuts = plan.faults.filter { $0.kind == .cutRegion }
+        #expect(cuts.count == 3)
+        #expect(cuts.allSatisfy { $0.unit == nil && ["eu-west", "us-east"].contains($0.region ?? "") && $0.targetName == $0.region })
+        #expect(plan.faults.filter { $0.kind == .pause }.allSatisfy { $0.region == nil && $0.unit != nil })
+        #expect(throws: FaultPlan.Invalid.self) {
+            try FaultPlan(counts: [.cutRegion: 1], seed: 1, spanMilliseconds: 1_000, units: Self.units, regions: [])
+        }
+    }
+
     @Test func aClusterWithoutUnitsCanOnlyPauseItsCenter() throws {
         #expect(throws: FaultPlan.Invalid.self) { try FaultPlan(counts: [.kill: 1], seed: 1, spanMilliseconds: 1_000, units: []) }
         let plan = try FaultPlan(counts: [.pauseCenter: 2], seed: 1, spanMilliseconds: 1_000, units: [])
@@ -69,7 +82,9 @@ struct FaultPlanTests {
 
     @Test func theListIsParsedStrictly() throws {
         #expect(try FaultKind.parseList("kill") == [.kill: 1])
-        #expect(try FaultKind.parseList("kill=2, pause ,pause-center=10,clock-jump") == [.kill: 2, .pause: 1, .pauseCenter: 10, .clockJump: 1])
+        #expect(try FaultKind.parseList("kill=2, pause ,pause-center=10,clock-jump,cut-region") == [
+            .kill: 2, .pause: 1, .pauseCenter: 10, .clockJump: 1, .cutRegion: 1,
+        ])
         for bad in ["", ",", "explode", "kill=0", "kill=11", "kill=x", "kill,kill", "kill=2=3", "Kill"] {
             #expect(throws: FaultPlan.Invalid.self, "\(bad)") { try FaultKind.parseList(bad) }
         }

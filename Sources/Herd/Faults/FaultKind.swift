@@ -3,7 +3,7 @@
 import Foundation
 
 /// One kind of fault. Each is undone after its duration: a killed unit is restarted on the same data, a paused
-/// process continued, a stepped clock stepped back.
+/// process continued, a stepped clock stepped back, a cut region joined again.
 enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
     /// `kill -9` a unit (no shutdown, orders in flight lost to the process), then start it again on the same data.
     case kill
@@ -15,6 +15,9 @@ enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
     /// Step a unit's wall clock by minutes, ahead or back, then step it back: tokens, sale windows, payment
     /// deadlines and its signed rows read that clock; its monotonic clock runs on, as after an NTP step.
     case clockJump = "clock-jump"
+    /// Cut a region off from the rest of the cluster (the config-center and the other regions' units) while its
+    /// buyers still reach it, then join it again: a partition, as when a region's link to the others fails.
+    case cutRegion = "cut-region"
 
     static func < (lhs: FaultKind, rhs: FaultKind) -> Bool {
         allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0

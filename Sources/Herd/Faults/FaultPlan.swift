@@ -8,8 +8,10 @@ struct FaultPlan: Codable, Equatable, Sendable {
     /// One planned fault.
     struct Fault: Codable, Equatable, Sendable {
         var kind: FaultKind
-        /// The unit it strikes; nil for the config-center.
+        /// The unit it strikes (kill, pause, clock-jump); nil for the config-center and a region.
         var unit: String?
+        /// The region it cuts off (cut-region).
+        var region: String? = nil
         /// When it strikes, in milliseconds after the crowd starts.
         var atMilliseconds: Int
         /// How long until it is undone.
@@ -17,8 +19,8 @@ struct FaultPlan: Codable, Equatable, Sendable {
         /// For a clock jump: the step, in seconds (negative: back).
         var clockStepSeconds: Int?
 
-        /// The unit's id, or `config-center`.
-        var targetName: String { unit ?? "config-center" }
+        /// The unit's id, the region's, or `config-center`.
+        var targetName: String { region ?? unit ?? "config-center" }
 
         /// "kill", "pause", "clock-jump +312 s": the kind, with the step of a clock jump.
         var label: String {
@@ -49,9 +51,9 @@ struct FaultPlan: Codable, Equatable, Sendable {
 
     /// Draws the plan: each fault's start uniformly within the span, its target among the processes not already
     /// broken at that moment (when all are, it waits for the first to heal), its duration and, for a clock jump, its step.
-    init(counts: [FaultKind: Int], seed: UInt64, spanMilliseconds: Int, units: [String]) throws(Invalid) {
-        guard !units.isEmpty || counts.keys.allSatisfy({ $0 == .pauseCenter }) else {
-            throw Invalid(description: "the cluster has no unit to break")
+    init(counts: [FaultKind: Int], seed: UInt64, spanMilliseconds: Int, units: [String], regions: [String] = []) throws(Invalid) {
+        for kind in counts.keys where Self.targets(of: kind, units: units, regions: regions).isEmpty {
+            throw Invalid(description: "the cluster has no \(kind == .cutRegion ? "region" : "unit") to break")
         }
         var random = SeededGenerator(seed: seed)
         let span = max(spanMilliseconds, Self.firstMilliseconds)
@@ -62,21 +64,17 @@ struct FaultPlan: Codable, Equatable, Sendable {
             }
         }
         drawn.sort { ($0.at, $0.kind) < ($1.at, $1.kind) }
-        // Keyed by unit id, the config-center under "" (no unit id is empty).
-        var busyUntil: [String: Int] = [:]
+        var busyUntil: [Target: Int] = [:]
         var faults: [Fault] = []
         for draw in drawn {
-            let candidates = draw.kind == .pauseCenter ? [""] : units.sorted()
+            let candidates = Self.targets(of: draw.kind, units: units, regions: regions)
             let free = candidates.filter { busyUntil[$0, default: Int.min] <= draw.at }
-            let target: String
             var at = draw.at
-            if let pick = free.randomElement(using: &random) {
-                target = pick
-            } else {
-                // `candidates` is never empty here: units was checked above, the config-center is always there.
-                target = candidates.min { busyUntil[$0, default: 0] < busyUntil[$1, default: 0] } ?? ""
-                at = busyUntil[target, default: at]
-            }
+            // `candidates` is never empty: checked above.
+            guard let target = free.randomElement(using: &random)
+                ?? candidates.min(by: { busyUntil[$0, default: 0] < busyUntil[$1, default: 0] })
+            else { continue }
+            if free.isEmpty { at = busyUntil[target, default: at] }
             let duration = Int.random(in: Self.durationMilliseconds, using: &random)
             var step: Int?
             if draw.kind == .clockJump {
@@ -84,10 +82,32 @@ struct FaultPlan: Codable, Equatable, Sendable {
                 step = Bool.random(using: &random) ? size : -size
             }
             busyUntil[target] = at + duration + Self.gapMilliseconds
-            faults.append(Fault(kind: draw.kind, unit: target.isEmpty ? nil : target, atMilliseconds: at, forMilliseconds: duration, clockStepSeconds: step))
+            var fault = Fault(kind: draw.kind, unit: nil, atMilliseconds: at, forMilliseconds: duration, clockStepSeconds: step)
+            switch target {
+            case .unit(let id): fault.unit = id
+            case .region(let id): fault.region = id
+            case .center: break
+            }
+            faults.append(fault)
         }
         self.seed = seed
         self.spanMilliseconds = span
         self.faults = faults.sorted { ($0.atMilliseconds, $0.targetName) < ($1.atMilliseconds, $1.targetName) }
+    }
+
+    /// What one fault can strike; each is broken by one fault at a time.
+    enum Target: Hashable, Comparable {
+        case center
+        case unit(String)
+        case region(String)
+    }
+
+    /// What a fault of `kind` may strike, in a fixed order (so the draw does not depend on the caller's order).
+    static func targets(of kind: FaultKind, units: [String], regions: [String]) -> [Target] {
+        switch kind {
+        case .pauseCenter: [.center]
+        case .cutRegion: regions.sorted().map(Target.region)
+        case .kill, .pause, .clockJump: units.sorted().map(Target.unit)
+        }
     }
 }

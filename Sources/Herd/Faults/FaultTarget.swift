@@ -7,6 +7,8 @@ protocol FaultTarget: Sendable {
     var name: String { get }
     /// Units that can be struck.
     var units: [String] { get }
+    /// Regions that can be cut off.
+    var regions: [String] { get }
     /// Why `kind` cannot be applied here, or nil when it can.
     func refusal(_ kind: FaultKind) -> String?
     func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure)

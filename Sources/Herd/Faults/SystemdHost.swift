@@ -7,6 +7,7 @@ import Foundation
 struct SystemdHost: FaultTarget {
     let name = "systemd services of this host"
     let units: [String]
+    let regions: [String] = []
     let centerLoaded: Bool
     let systemctl: String
 
@@ -34,6 +35,7 @@ struct SystemdHost: FaultTarget {
     func refusal(_ kind: FaultKind) -> String? {
         switch kind {
         case .clockJump: "herd cannot step the clock of a systemd service (it can in a cluster it starts: --cluster)"
+        case .cutRegion: "herd cannot cut a host's network (it can in a cluster it starts: --cluster)"
         case .pauseCenter where !centerLoaded: "\(Self.centerService) is not loaded on this host"
         case .kill where units.isEmpty, .pause where units.isEmpty: "no flashsale-unit@ service of the cluster is loaded on this host"
         default: nil
@@ -45,7 +47,7 @@ struct SystemdHost: FaultTarget {
         switch fault.kind {
         case .kill: try await run(["kill", "--signal=SIGKILL", service])
         case .pause, .pauseCenter: try await run(["kill", "--signal=SIGSTOP", service])
-        case .clockJump: throw FaultFailure(description: refusal(.clockJump) ?? "")
+        case .clockJump, .cutRegion: throw FaultFailure(description: refusal(fault.kind) ?? "")
         }
     }
 
@@ -56,7 +58,7 @@ struct SystemdHost: FaultTarget {
         switch fault.kind {
         case .kill: try await run(["start", service])
         case .pause, .pauseCenter: try await run(["kill", "--signal=SIGCONT", service])
-        case .clockJump: throw FaultFailure(description: refusal(.clockJump) ?? "")
+        case .clockJump, .cutRegion: throw FaultFailure(description: refusal(fault.kind) ?? "")
         }
     }
 

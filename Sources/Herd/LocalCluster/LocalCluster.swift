@@ -13,13 +13,16 @@ import Glibc
 actor LocalCluster: FaultTarget {
     nonisolated let name: String
     nonisolated let units: [String]
+    nonisolated let regions: [String]
     nonisolated let centerURL: String
     nonisolated let credentialFile: String
     nonisolated let ordersCredentialFile: String
     private let file: LocalClusterFile
     private let bin: String
-    /// The clock shim preloaded into every unit (`clock-jump`), or nil.
-    private let clockShim: String?
+    /// The fault shim preloaded into every process (`clock-jump`, `cut-region`), or nil.
+    private let shim: String?
+    /// Regions cut off now.
+    private var cut: Set<String> = []
     /// How each process is started, so a killed one starts again the same way on the same data.
     private var launches: [String: Launch] = [:]
     private var running: [String: Process] = [:]
@@ -40,31 +43,33 @@ actor LocalCluster: FaultTarget {
     static let startLimit = Duration.seconds(20)
     static let stopLimit = Duration.seconds(10)
 
-    private init(file: LocalClusterFile, path: String, bin: String, clockShim: String?) {
+    private init(file: LocalClusterFile, path: String, bin: String, shim: String?) {
         self.file = file
         self.bin = bin
-        self.clockShim = clockShim
+        self.shim = shim
         name = "local cluster from \(path)"
         units = file.units.map(\.id)
+        regions = Set(file.units.map(\.region)).sorted()
         centerURL = "http://\(file.center)"
         credentialFile = file.folder + "/center/admin.credential"
         ordersCredentialFile = file.folder + "/orders.credential"
     }
 
     /// Starts the cluster: a fresh folder, secrets, the config-center, its regions and units enrolled, the units,
-    /// then the cluster files of `apply`. On any failure what was started is stopped again. With `steppableClocks`
-    /// every unit runs with the clock shim (`libFaultShim.so` from `bin`), its step 0 until a fault writes one.
-    static func start(path: String, bin: String, steppableClocks: Bool) async throws(FaultFailure) -> LocalCluster {
+    /// then the cluster files of `apply`. With `shimmed` every process runs with the fault shim (`libFaultShim.so`
+    /// from `bin`; Sources/FaultShim), which steps a unit's clock and cuts connections as herd writes to its files,
+    /// and does nothing until then. On any failure what was started is stopped again.
+    static func start(path: String, bin: String, shimmed: Bool) async throws(FaultFailure) -> LocalCluster {
         let file: LocalClusterFile
         do { file = try LocalClusterFile.load(path: path) } catch { throw FaultFailure(description: error.description) }
         for program in ["config-center", "flashsale-unit"] where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(program)") {
             throw FaultFailure(description: "no \(program) in \(bin) (build it, or name the folder with --bin)")
         }
         let shim = bin + "/libFaultShim.so"
-        if steppableClocks, !FileManager.default.fileExists(atPath: shim) {
-            throw FaultFailure(description: "clock-jump needs \(shim) (swift build --product FaultShim)")
+        if shimmed, !FileManager.default.fileExists(atPath: shim) {
+            throw FaultFailure(description: "clock-jump and cut-region need \(shim) (swift build --product FaultShim)")
         }
-        let cluster = LocalCluster(file: file, path: path, bin: bin, clockShim: steppableClocks ? shim : nil)
+        let cluster = LocalCluster(file: file, path: path, bin: bin, shim: shimmed ? shim : nil)
         do {
             try await cluster.bringUp()
         } catch {
@@ -79,7 +84,7 @@ actor LocalCluster: FaultTarget {
         for secret in ["cluster-secret", "orders.credential", "payment-webhook.secret"] {
             try Self.writeSecret(file.folder + "/" + secret)
         }
-        for sub in ["logs", "clocks"] {
+        for sub in ["logs", "clocks", "net"] {
             try? FileManager.default.createDirectory(atPath: file.folder + "/" + sub, withIntermediateDirectories: true)
         }
         guard let centerAddress = LoopbackAddress(file.center) else { throw FaultFailure(description: "bad center address") }
@@ -87,7 +92,7 @@ actor LocalCluster: FaultTarget {
             program: bin + "/config-center",
             arguments: ["serve", "--listen", file.center, "--data", file.folder + "/center",
                         "--cluster-secret-file", file.folder + "/cluster-secret", "--plain-http"],
-            log: file.folder + "/logs/center.log", address: centerAddress))
+            log: file.folder + "/logs/center.log", address: centerAddress, environment: try shimEnvironment("")))
         try await cli(["apply", try declaration()])
         for unit in file.units {
             let data = file.folder + "/units/" + unit.id
@@ -104,14 +109,9 @@ actor LocalCluster: FaultTarget {
                 "--payment-webhook-secret-file", file.folder + "/payment-webhook.secret", "--plain-http",
             ]
             if let interval = file.gossipIntervalMs { arguments += ["--gossip-interval-ms", String(interval)] }
-            var extra: [String: String] = [:]
-            if let clockShim {
-                try Self.writeStep(0, to: clockFile(unit.id))
-                extra = ["LD_PRELOAD": clockShim, "FLASHSALE_FAULT_CLOCK_FILE": clockFile(unit.id)]
-            }
             try await launch(unit.id, Launch(
                 program: bin + "/flashsale-unit", arguments: arguments, log: file.folder + "/logs/\(unit.id).log",
-                address: address, environment: extra))
+                address: address, environment: try shimEnvironment(unit.id)))
         }
         try await waitUntilSeen()
         for path in file.apply ?? [] { try await cli(["apply", path]) }
@@ -222,7 +222,7 @@ actor LocalCluster: FaultTarget {
     // MARK: FaultTarget
 
     nonisolated func refusal(_ kind: FaultKind) -> String? {
-        kind == .clockJump && clockShim == nil ? "the cluster was started without the clock shim" : nil
+        (kind == .clockJump || kind == .cutRegion) && shim == nil ? "the cluster was started without the fault shim" : nil
     }
 
     func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
@@ -231,6 +231,7 @@ actor LocalCluster: FaultTarget {
         case .kill: try await signal(key, SIGKILL)
         case .pause, .pauseCenter: try await signal(key, SIGSTOP)
         case .clockJump: try await step(key, milliseconds: (fault.clockStepSeconds ?? 0) * 1_000)
+        case .cutRegion: try await cut(fault.region, off: true)
         }
     }
 
@@ -240,24 +241,55 @@ actor LocalCluster: FaultTarget {
         case .kill: try await start(key)
         case .pause, .pauseCenter: try await signal(key, SIGCONT)
         case .clockJump: try await step(key, milliseconds: 0)
+        case .cutRegion: try await cut(fault.region, off: false)
         }
     }
 
     /// Sets unit `key`'s clock step and waits out the shim's 20 ms between reads, so it has taken effect.
     private func step(_ key: String, milliseconds: Int) async throws(FaultFailure) {
-        guard clockShim != nil, !key.isEmpty else { throw FaultFailure(description: refusal(.clockJump) ?? "no unit") }
-        try Self.writeStep(milliseconds, to: clockFile(key))
+        guard shim != nil, !key.isEmpty else { throw FaultFailure(description: refusal(.clockJump) ?? "no unit") }
+        try Self.writeWhole("\(milliseconds)\n", to: clockFile(key))
         try? await Task.sleep(for: .milliseconds(25))
     }
 
-    private func clockFile(_ unit: String) -> String { file.folder + "/clocks/" + unit }
+    /// Cuts `region` off (or joins it again): every process's list of addresses it may not reach is written anew
+    /// from the regions cut now, then the shim's 20 ms between reads waited out.
+    private func cut(_ region: String?, off: Bool) async throws(FaultFailure) {
+        guard shim != nil, let region, regions.contains(region) else {
+            throw FaultFailure(description: refusal(.cutRegion) ?? "no region '\(region ?? "")' in this cluster")
+        }
+        if off { cut.insert(region) } else { cut.remove(region) }
+        let regionOf = Dictionary(uniqueKeysWithValues: file.units.map { ($0.id, $0.region) })
+        for key in launches.keys {
+            let mine = regionOf[key]  // nil: the config-center
+            let unreachable = launches.filter { other, _ in
+                other != key && cut.contains { cutRegion in
+                    (mine == cutRegion) != (regionOf[other] == cutRegion)
+                }
+            }.map { "\($0.value.address.host):\($0.value.address.port)" }.sorted()
+            try Self.writeWhole(unreachable.joined(separator: "\n") + "\n", to: netFile(key))
+        }
+        try? await Task.sleep(for: .milliseconds(25))
+    }
 
-    /// Writes a step whole (a new file renamed over the old), so the shim never reads half of one.
-    private static func writeStep(_ milliseconds: Int, to path: String) throws(FaultFailure) {
+    /// The shim's files for process `key` ("" for the config-center), written empty, and the environment that
+    /// points it at them; nothing without the shim.
+    private func shimEnvironment(_ key: String) throws(FaultFailure) -> [String: String] {
+        guard let shim else { return [:] }
+        try Self.writeWhole("0\n", to: clockFile(key))
+        try Self.writeWhole("", to: netFile(key))
+        return ["LD_PRELOAD": shim, "FLASHSALE_FAULT_CLOCK_FILE": clockFile(key), "FLASHSALE_FAULT_NET_FILE": netFile(key)]
+    }
+
+    private func clockFile(_ key: String) -> String { file.folder + "/clocks/" + (key.isEmpty ? "config-center" : key) }
+    private func netFile(_ key: String) -> String { file.folder + "/net/" + (key.isEmpty ? "config-center" : key) }
+
+    /// Writes a shim file whole (a new file renamed over the old), so the shim never reads half of one.
+    private static func writeWhole(_ text: String, to path: String) throws(FaultFailure) {
         let partial = path + ".new"
-        guard FileManager.default.createFile(atPath: partial, contents: Data("\(milliseconds)\n".utf8)),
-            rename(partial, path) == 0
-        else { throw FaultFailure(description: "cannot write the clock step \(path)") }
+        guard FileManager.default.createFile(atPath: partial, contents: Data(text.utf8)), rename(partial, path) == 0 else {
+            throw FaultFailure(description: "cannot write \(path)")
+        }
     }
 
     // MARK: helpers

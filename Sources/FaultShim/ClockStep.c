@@ -2,34 +2,28 @@
 // starts, it adds an offset read from a file to CLOCK_REALTIME, as an NTP step would. The monotonic clocks are left
 // alone (NTP does not step them either), so timeouts and the event loops' timers run on.
 //
-// Why not libfaketime: under Debian's libfaketime 0.9.10 a Swift program sees no command-line arguments at all
-// (CommandLine.arguments is empty: the runtime finds argv next to the environment, which libfaketime moves).
+// Why not libfaketime: under Debian's libfaketime 0.9.10 a Swift 6.3 program sees no command-line arguments at all
+// (CommandLine.arguments is empty, so a unit cannot even parse its options).
 //
 // The file named by FLASHSALE_FAULT_CLOCK_FILE holds the step in milliseconds (a decimal integer, negative for
-// back); herd writes it whole with rename(2). It is read again at most every 20 ms of monotonic time. Without the
-// variable, or when the file cannot be read, the clock is not stepped.
+// back); herd writes it whole with rename(2). It is read again at most every 20 ms (ShimFile.c). Without the
+// variable the clock is not stepped; while the file cannot be read, the last step read stays.
 
 #define _GNU_SOURCE
+#include "ShimFile.h"
+
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 
 static _Atomic(clock_gettime_fn) real_clock_gettime_ptr;
 static _Atomic int64_t step_ns;
-static _Atomic int64_t next_read_ns;
-static _Atomic int read_in_progress;
-static const char *step_path;
-static pthread_once_t step_path_once = PTHREAD_ONCE_INIT;
-
-static void find_step_path(void) { step_path = getenv("FLASHSALE_FAULT_CLOCK_FILE"); }
+static struct shim_file step_file = SHIM_FILE("FLASHSALE_FAULT_CLOCK_FILE");
 
 static clock_gettime_fn real_clock_gettime(void) {
     clock_gettime_fn fn = atomic_load_explicit(&real_clock_gettime_ptr, memory_order_acquire);
@@ -40,35 +34,16 @@ static clock_gettime_fn real_clock_gettime(void) {
     return fn;
 }
 
-// Reads the step from the file when the last read is older than 20 ms; one thread reads, the others use the
-// value they find. Uses open/read, not stdio: nothing here may call back into the clock.
+// Takes the step from the file when it is due; other threads meanwhile use the step they find.
 static void refresh_step(void) {
-    pthread_once(&step_path_once, find_step_path);
-    const char *path = step_path;
-    if (path == NULL) return;
-    struct timespec mono;
-    if (real_clock_gettime()(CLOCK_MONOTONIC, &mono) != 0) return;
-    int64_t now = (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec;
-    if (now < atomic_load_explicit(&next_read_ns, memory_order_relaxed)) return;
-    int expected = 0;
-    if (!atomic_compare_exchange_strong(&read_in_progress, &expected, 1)) return;
-    atomic_store_explicit(&next_read_ns, now + 20000000, memory_order_relaxed);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        char text[32];
-        ssize_t length = read(fd, text, sizeof text - 1);
-        close(fd);
-        if (length > 0) {
-            text[length] = 0;
-            char *end = NULL;
-            long long milliseconds = strtoll(text, &end, 10);
-            // At most a day either way: a step, not a way to overflow the arithmetic below.
-            if (end != text && milliseconds >= -86400000LL && milliseconds <= 86400000LL) {
-                atomic_store_explicit(&step_ns, (int64_t)milliseconds * 1000000, memory_order_relaxed);
-            }
-        }
+    char text[32];
+    if (shim_file_read(&step_file, text, sizeof text) <= 0) return;
+    char *end = NULL;
+    long long milliseconds = strtoll(text, &end, 10);
+    // At most a day either way: a step, not a way to overflow the arithmetic below.
+    if (end != text && milliseconds >= -86400000LL && milliseconds <= 86400000LL) {
+        atomic_store_explicit(&step_ns, (int64_t)milliseconds * 1000000, memory_order_relaxed);
     }
-    atomic_store(&read_in_progress, 0);
 }
 
 static void add_step(struct timespec *time) {
