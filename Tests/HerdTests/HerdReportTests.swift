@@ -7,7 +7,7 @@ import Testing
 @testable import Herd
 
 struct HerdReportTests {
-    static func report(readBack: ClusterReadBack = ClusterChecksTests.sound()) -> HerdReport {
+    static func report(readBack: ClusterReadBack = ClusterChecksTests.sound(), faultRun: FaultRun? = nil) -> HerdReport {
         var crowd = CrowdResult()
         crowd.buyersStarted = 12
         for (index, id) in ["eu-1-1-0", "eu-1-1-1", "eu-1-2-0", "eu-1-2-1"].enumerated() {
@@ -27,7 +27,36 @@ struct HerdReportTests {
                 timeLimitSeconds: 60, retries: 5, userPrefix: "herd-t-"),
             startedAt: Date(timeIntervalSince1970: 1_800_000_000), terms: (true, nil, 1), tokensMinted: 12,
             buyersPlannedByRegion: ["eu": 8, "us": 4], crowd: crowd, durationMilliseconds: 1_000, readBack: readBack,
-            regions: ["eu", "us"])
+            regions: ["eu", "us"], faultRun: faultRun)
+    }
+
+    /// Faults that outlast the crowd stretch the chart to their end; a fault that failed fails the report; the
+    /// text and the page show each fault with its label, and the page a lane per fault under the chart.
+    @Test func faultsAreReportedChartedAndChecked() throws {
+        let plan = try FaultPlan(
+            counts: [.clockJump: 1, .cutRegion: 1], seed: 4, spanMilliseconds: 1_000, units: ["eu-1"], regions: ["us"])
+        let records = plan.faults.map { fault in
+            FaultRecord(
+                fault: fault, struckAtMilliseconds: fault.atMilliseconds,
+                healedAtMilliseconds: fault.atMilliseconds + 2_000, failure: nil)
+        }
+        let report = Self.report(faultRun: FaultRun(asked: "clock-jump,cut-region", plan: plan, target: "test cluster", records: records))
+        #expect(report.passed && report.checks.count == 8 && report.checks.last?.name == "faults applied")
+        let last = try #require(report.faults?.lastHealedMilliseconds)
+        #expect(report.timeline.bucketCount * report.timeline.bucketMilliseconds > last, "the chart reaches the last heal")
+        let jump = try #require(plan.faults.first { $0.kind == .clockJump })
+        let text = HerdReportText(report).render()
+        #expect(text.contains("faults clock-jump,cut-region on the test cluster (seed 4"))
+        #expect(text.contains(jump.label) && text.contains("cut-region") && text.contains("all 8 checks passed"))
+        let page = HerdReportPage(report).render()
+        #expect(page.contains("<h2>Faults</h2>") && page.contains("\(jump.label) eu-1") && page.contains("cut-region us"))
+        #expect(page.contains("--fault-seed 4"))
+
+        var failed = records
+        failed[0].failure = "unit eu-1 is not running"
+        let broken = Self.report(faultRun: FaultRun(asked: "x", plan: plan, target: "t", records: failed))
+        #expect(!broken.passed)
+        #expect(HerdReportText(broken).render().contains("FAILED: unit eu-1 is not running"))
     }
 
     @Test func figuresComeFromDistinctOrdersAndTheClusterRecord() {

@@ -95,8 +95,12 @@ struct HerdReportPage {
 
     /// Cumulative orders per region against time, one polyline per region, axes with a few round ticks.
     func chart(_ timeline: SalesTimeline, faults: FaultReport? = nil) -> String {
-        let (width, height) = (720.0, 320.0)
-        let (left, right, top, bottom) = (56.0, 130.0, 12.0, 40.0)
+        // Below the time axis, one lane per fault: a bar from its strike to its heal, and its name.
+        let lanes = faults?.events.filter { $0.struckAtMilliseconds != nil } ?? []
+        let laneHeight = 16.0
+        let laneSpace = lanes.isEmpty ? 0 : laneHeight * Double(lanes.count) + 12
+        let (width, height) = (720.0, 320.0 + laneSpace)
+        let (left, right, top, bottom) = (56.0, 130.0, 12.0, 40.0 + laneSpace)
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
         let buckets = timeline.bucketCount
@@ -109,17 +113,20 @@ struct HerdReportPage {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\""
             + " viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"cumulative orders per region over time\">\n"
         svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n"
-        // Each fault a grey band from its strike to its heal, labelled, under the lines.
+        // Each fault a light band across the plot, under the lines, and a bar with its name in its own lane.
         let totalMs = Double(max(buckets * timeline.bucketMilliseconds, 1))
-        for (index, event) in (faults?.events ?? []).enumerated() {
-            guard let from = event.struckAtMilliseconds else { continue }
-            let to = event.healedAtMilliseconds ?? from
+        for (lane, event) in lanes.enumerated() {
+            let from = event.struckAtMilliseconds ?? 0
+            let to = max(event.healedAtMilliseconds ?? from, from)
             let x0 = left + plotWidth * min(Double(from) / totalMs, 1)
-            let x1 = left + plotWidth * min(Double(max(to, from)) / totalMs, 1)
+            let x1 = left + plotWidth * min(Double(to) / totalMs, 1)
+            let name = Self.escape("\(event.label) \(event.target)")
             svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(max(x1 - x0, 1)))\" height=\"\(f(plotHeight))\""
-                + " fill=\"#888\" fill-opacity=\"0.15\"><title>\(Self.escape("\(event.label) \(event.target)"))</title></rect>"
-            svg += "<text x=\"\(f(x0 + 2))\" y=\"\(f(top + 12 + Double(index % 4) * 13))\">"
-                + "\(Self.escape("\(event.label) \(event.target)"))</text>\n"
+                + " fill=\"#888\" fill-opacity=\"0.08\"><title>\(name)</title></rect>\n"
+            let laneY = top + plotHeight + 56 + laneHeight * Double(lane)
+            svg += "<rect x=\"\(f(x0))\" y=\"\(f(laneY - 9))\" width=\"\(f(max(x1 - x0, 2)))\" height=\"10\" fill=\"#b00020\""
+                + " fill-opacity=\"0.6\"><title>\(name)</title></rect>"
+            svg += "<text x=\"\(f(x1 + 4))\" y=\"\(f(laneY))\">\(name)</text>\n"
         }
         for step in 0...4 {
             let value = Int(yMax) * step / 4
@@ -129,7 +136,7 @@ struct HerdReportPage {
             let tx = left + plotWidth * Double(step) / 4
             svg += "<text x=\"\(f(tx))\" y=\"\(f(top + plotHeight + 16))\" text-anchor=\"middle\">\(Figures.decimal(time)) s</text>\n"
         }
-        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 4))\" text-anchor=\"middle\">"
+        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotHeight + 36))\" text-anchor=\"middle\">"
             + "time since the crowd started (\(timeline.bucketMilliseconds) ms buckets)</text>\n"
         for (index, region) in timeline.regions.enumerated() {
             let colour = Self.palette[index % Self.palette.count]
