@@ -89,7 +89,7 @@ up() {
     else
         say "building (release; the first build takes about 15 minutes on 2 cores, output in $RUN/logs/build.log)..."
         if ! (cd "$ROOT" && "${BUILD[@]}" --product config-center && "${BUILD[@]}" --product flashsale-unit \
-            && "${BUILD[@]}" --product herd) \
+            && "${BUILD[@]}" --product herd && "${BUILD[@]}" --product FaultShim) \
             >"$RUN/logs/build.log" 2>&1; then
             tail -30 "$RUN/logs/build.log" >&2
             die "build failed; see $RUN/logs/build.log"
