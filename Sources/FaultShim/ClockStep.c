@@ -6,16 +6,20 @@
 // (CommandLine.arguments is empty, so a unit cannot even parse its options).
 //
 // The file named by FLASHSALE_FAULT_CLOCK_FILE holds the step in milliseconds (a decimal integer, negative for
-// back); herd writes it whole with rename(2). It is read again at most every 20 ms (ShimFile.c). Without the
-// variable the clock is not stepped; while the file cannot be read, the last step read stays.
+// back); herd writes it whole with rename(2). It is read again at most every 20 ms when the process reads the wall
+// clock, and each new step acknowledged in "<file>.ack" (ShimFile.c). Without the variable the clock is not
+// stepped; while the file cannot be read, the last step read stays. Only clock_gettime, gettimeofday and time are
+// stepped: a kernel wait on an absolute CLOCK_REALTIME deadline is not (the project's code has none).
 
 #define _GNU_SOURCE
 #include "ShimFile.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -34,16 +38,21 @@ static clock_gettime_fn real_clock_gettime(void) {
     return fn;
 }
 
-// Takes the step from the file when it is due; other threads meanwhile use the step they find.
+__attribute__((constructor)) static void clock_step_setup(void) { shim_file_setup(&step_file); }
+
+// Takes the step from the file when it is due, and acknowledges it; other threads meanwhile use the step they find.
 static void refresh_step(void) {
     char text[32];
     if (shim_file_read(&step_file, text, sizeof text) <= 0) return;
+    int saved = errno;
     char *end = NULL;
     long long milliseconds = strtoll(text, &end, 10);
     // At most a day either way: a step, not a way to overflow the arithmetic below.
     if (end != text && milliseconds >= -86400000LL && milliseconds <= 86400000LL) {
         atomic_store_explicit(&step_ns, (int64_t)milliseconds * 1000000, memory_order_relaxed);
+        shim_file_acknowledge(&step_file, text);
     }
+    errno = saved;
 }
 
 static void add_step(struct timespec *time) {
@@ -66,7 +75,9 @@ int clock_gettime(clockid_t clock, struct timespec *time) {
 }
 
 int gettimeofday(struct timeval *restrict value, void *restrict zone) {
-    (void)zone;
+    // The obsolete time zone argument: glibc fills it with zeros.
+    // (`value` is declared nonnull by glibc's header: a caller passing NULL breaks libc's contract, not ours.)
+    if (zone != NULL) memset(zone, 0, sizeof(struct timezone));
     struct timespec now;
     int result = clock_gettime(CLOCK_REALTIME, &now);
     if (result == 0) {

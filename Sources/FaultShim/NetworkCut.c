@@ -4,12 +4,15 @@
 // cut: the units of a cut region get every address outside it (the config-center's, other regions' units'), every
 // other process the addresses of the cut region's units. A connect to a listed address fails at once
 // (ENETUNREACH, as when a router reports the network unreachable), and a connection already open to one fails its
-// next read or write (ECONNRESET). Only the side that connected checks: the addresses listed are listening ones,
+// next read or write (ECONNRESET). That fails fast, as when a router reports the network unreachable or a
+// firewall resets; a link that silently drops packets (timeouts instead of errors) is what the network-namespace
+// regions' links do (deploy/netns-cluster.sh). Only the side that connected checks: the addresses listed are listening ones,
 // so the accepting side's peers (ephemeral ports) are never listed, and buyers, who run no shim, still reach the
 // cut region's units.
 //
 // The file named by FLASHSALE_FAULT_NET_FILE holds "host:port" entries separated by white space (IPv4, at most
-// 64), empty when nothing is cut; read again at most every 20 ms (ShimFile.c). Without the variable nothing is cut.
+// 64), empty when nothing is cut; read again at most every 20 ms and acknowledged in "<file>.ack" (ShimFile.c).
+// Without the variable nothing is cut.
 
 #define _GNU_SOURCE
 #include "ShimFile.h"
@@ -34,9 +37,16 @@ static _Atomic uint64_t cut_entries[CUT_MAX];
 static _Atomic int cut_count;
 static struct shim_file cut_file = SHIM_FILE("FLASHSALE_FAULT_NET_FILE");
 
+__attribute__((constructor)) static void network_cut_setup(void) { shim_file_setup(&cut_file); }
+
+// Takes the list from the file when it is due, and acknowledges it (the text as read, entries it could not parse
+// included: herd writes only entries it can).
 static void refresh_cut(void) {
     char text[CUT_MAX * 24];
     if (shim_file_read(&cut_file, text, sizeof text) < 0) return;
+    int saved = errno;
+    char copy[sizeof text];
+    memcpy(copy, text, sizeof text);
     int count = 0;
     char *save = NULL;
     for (char *entry = strtok_r(text, " \t\r\n", &save); entry != NULL && count < CUT_MAX;
@@ -47,12 +57,14 @@ static void refresh_cut(void) {
         struct in_addr address;
         char *end = NULL;
         long port = strtol(colon + 1, &end, 10);
-        if (inet_pton(AF_INET, entry, &address) != 1 || end == colon + 1 || port < 1 || port > 65535) continue;
+        if (inet_pton(AF_INET, entry, &address) != 1 || end == colon + 1 || *end != 0 || port < 1 || port > 65535) continue;
         uint64_t key = ((uint64_t)ntohl(address.s_addr) << 16) | (uint64_t)port;
         atomic_store_explicit(&cut_entries[count], key, memory_order_relaxed);
         count += 1;
     }
     atomic_store_explicit(&cut_count, count, memory_order_release);
+    shim_file_acknowledge(&cut_file, copy);
+    errno = saved;
 }
 
 static int is_cut_address(const struct sockaddr *address, socklen_t length) {
@@ -66,14 +78,18 @@ static int is_cut_address(const struct sockaddr *address, socklen_t length) {
     return 0;
 }
 
-// Whether `fd` is a socket connected to a cut address. Costs nothing but the refresh while nothing is cut.
+// Whether `fd` is a socket connected to a cut address. While nothing is cut it costs the refresh (a coarse clock
+// read from the vDSO); while something is, a getpeername system call too, on every read and write of the process.
 static int is_cut_socket(int fd) {
     refresh_cut();
     if (atomic_load_explicit(&cut_count, memory_order_acquire) == 0) return 0;
+    int saved = errno;
     struct sockaddr_storage peer;
     socklen_t length = sizeof peer;
-    if (getpeername(fd, (struct sockaddr *)&peer, &length) != 0) return 0;
-    return is_cut_address((const struct sockaddr *)&peer, length);
+    int cut = getpeername(fd, (struct sockaddr *)&peer, &length) == 0
+        && is_cut_address((const struct sockaddr *)&peer, length);
+    errno = saved;
+    return cut;
 }
 
 // The next definition of `name` (libc's), looked up once.

@@ -3,28 +3,44 @@
 #define _GNU_SOURCE
 #include "ShimFile.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-static __thread struct shim_file *current;
+typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 
-static void find_path(void) { current->path = getenv(current->variable); }
+// libc's clock_gettime (the vDSO's, no system call), looked up by the constructor.
+static clock_gettime_fn monotonic_clock;
+
+void shim_file_setup(struct shim_file *file) {
+    if (monotonic_clock == NULL) monotonic_clock = (clock_gettime_fn)dlsym(RTLD_NEXT, "clock_gettime");
+    const char *path = getenv(file->variable);
+    if (path != NULL && strlen(path) < sizeof file->path) strcpy(file->path, path);
+}
 
 long shim_file_read(struct shim_file *file, char *text, size_t size) {
-    current = file;
-    pthread_once(&file->once, find_path);
-    if (file->path == NULL || size < 2) return -1;
+    if (file->path[0] == 0 || size < 2 || monotonic_clock == NULL) return -1;
+    int saved = errno;
     struct timespec mono;
-    // The raw system call: clock_gettime is interposed by ClockStep.c (it leaves CLOCK_MONOTONIC alone, but this
-    // must not depend on that).
-    if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &mono) != 0) return -1;
+    if (monotonic_clock(CLOCK_MONOTONIC_COARSE, &mono) != 0) {
+        errno = saved;
+        return -1;
+    }
     int64_t now = (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec;
-    if (now < atomic_load_explicit(&file->next_read_ns, memory_order_relaxed)) return -1;
+    if (now < atomic_load_explicit(&file->next_read_ns, memory_order_relaxed)) {
+        errno = saved;
+        return -1;
+    }
     int expected = 0;
-    if (!atomic_compare_exchange_strong(&file->reading, &expected, 1)) return -1;
+    if (!atomic_compare_exchange_strong(&file->reading, &expected, 1)) {
+        errno = saved;
+        return -1;
+    }
     atomic_store_explicit(&file->next_read_ns, now + 20000000, memory_order_relaxed);
     long length = -1;
     int fd = open(file->path, O_RDONLY | O_CLOEXEC);
@@ -38,5 +54,24 @@ long shim_file_read(struct shim_file *file, char *text, size_t size) {
         }
     }
     atomic_store(&file->reading, 0);
+    errno = saved;
     return length;
+}
+
+void shim_file_acknowledge(struct shim_file *file, const char *text) {
+    if (strncmp(file->last, text, sizeof file->last) == 0) return;
+    int saved = errno;
+    char ack[sizeof file->path + 8];
+    strcpy(ack, file->path);
+    strcat(ack, ".ack");
+    int fd = open(ack, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        size_t length = strlen(text);
+        // The system call itself: NetworkCut.c interposes write.
+        if (syscall(SYS_write, fd, text, length) == (long)length) {
+            strncpy(file->last, text, sizeof file->last - 1);
+        }
+        close(fd);
+    }
+    errno = saved;
 }

@@ -1,26 +1,36 @@
-// What both faults of the shim share: a small file read again at most every 20 ms of monotonic time.
+// What both faults of the shim share: a small file, named by an environment variable, read again at most every
+// 20 ms of monotonic time and acknowledged once applied.
 #ifndef SHIM_FILE_H
 #define SHIM_FILE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/// One file the shim follows: its path (from an environment variable, read once) and when to read it next.
+/// One file the shim follows. `path` is set once, by the library's constructor (before main, on one thread), so
+/// nothing here needs pthread_once or thread-local state and every function is safe inside a signal handler.
 struct shim_file {
     const char *variable;
-    const char *path;
-    pthread_once_t once;
+    char path[4096];
     _Atomic int64_t next_read_ns;
     _Atomic int reading;
+    /// What the file held when last acknowledged (to acknowledge a change once); starts as "\x01", which no file
+    /// holds, so the first read is acknowledged too.
+    char last[2048];
 };
 
-#define SHIM_FILE(name) { name, NULL, PTHREAD_ONCE_INIT, 0, 0 }
+#define SHIM_FILE(name) { name, {0}, 0, 0, {1} }
+
+/// Takes the path from the environment; called from the constructor only.
+void shim_file_setup(struct shim_file *file);
 
 /// Copies the file into `text` (NUL-terminated) when it is due, and returns its length; returns -1 when it is
-/// not due, another thread is reading it, there is no such variable, or the file cannot be read. Calls no
-/// function the shim interposes, so it can run inside any of them.
+/// not due, another thread is reading it, there is no such variable, or the file cannot be read. Calls no function
+/// the shim interposes, and leaves errno as it found it.
 long shim_file_read(struct shim_file *file, char *text, size_t size);
+
+/// Tells herd that `text` (what `shim_file_read` returned) has been applied: writes it to "<path>.ack" when it
+/// differs from what was acknowledged last. herd waits for the acknowledgement before it counts a fault as struck.
+void shim_file_acknowledge(struct shim_file *file, const char *text);
 
 #endif

@@ -7,9 +7,11 @@ import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 
-/// Parses the options and runs the phases in order: read the cluster, mint tokens, wait for the opening, fire the
-/// crowd, read the sale back, report. Exit 0 when every check passed, 1 when one failed, 69 when the
-/// config-center cannot be reached, 70 on an answer it cannot use.
+/// Parses the options and runs the phases in order: (start the cluster of --cluster,) read the cluster, mint tokens,
+/// wait for the opening, fire the crowd (and the faults), read the sale back, report. Exit 0 when every check
+/// passed, 1 when one failed, 64 on bad usage (a fault the cluster cannot take included), 65 on a bad file, 69 when
+/// the config-center cannot be reached, 70 on an answer it cannot use, 71 when the cluster of --cluster could not
+/// be started.
 @main
 struct HerdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +26,8 @@ struct HerdCommand: AsyncParsableCommand {
             limit, no oversell, no acknowledged order lost, stock conserved. Exits 1 when a check fails.
             """)
 
-    @Option(help: "Config-center URL (or FLASHSALE_CENTER).")
-    var center: String = ProcessInfo.processInfo.environment["FLASHSALE_CENTER"] ?? "https://127.0.0.1:7000"
+    @Option(help: "Config-center URL (or FLASHSALE_CENTER; default https://127.0.0.1:7000).")
+    var center: String?
     @Option(help: ArgumentHelp(
         "File holding an operator credential (or FLASHSALE_CREDENTIAL_FILE; FLASHSALE_CREDENTIAL holds the credential itself).",
         discussion: "An admin's when the sale needs buyer tokens (herd mints them), else a viewer's is enough."))
@@ -65,7 +67,10 @@ struct HerdCommand: AsyncParsableCommand {
     var faults: String?
     @Option(help: "Seed of the fault plan (default: random; the report prints it, so a run can be repeated).")
     var faultSeed: UInt64?
-    @Option(help: "Faults strike within this many seconds of the crowd's start (1-600).") var faultSpan: Int = 3
+    @Option(help: ArgumentHelp(
+        "Faults strike within this many seconds of the crowd's start (1-600; default 3).",
+        discussion: "A fault on a process still broken by the one before waits for it, so it can strike later."))
+    var faultSpan: Int?
     @OptionGroup(title: "TLS") var tls: ClientTLSOptions
 
     /// Mint requests in flight at once: the config-center signs each token, and it is not on the purchase path.
@@ -84,8 +89,18 @@ struct HerdCommand: AsyncParsableCommand {
                 userPrefix.utf8.allSatisfy({ Self.prefixBytes.contains($0) })
             else { throw ValidationError("--user-prefix must be 1-100 characters of A-Z a-z 0-9 - _ .") }
         }
-        guard (1...600).contains(faultSpan) else { throw ValidationError("--fault-span must be 1-600 seconds") }
+        guard (1...600).contains(faultSpan ?? 3) else { throw ValidationError("--fault-span must be 1-600 seconds") }
         guard cluster == nil || !systemd else { throw ValidationError("--cluster and --systemd exclude each other") }
+        if cluster != nil {
+            guard center == nil, credentialFile == nil, ordersCredentialFile == nil else {
+                throw ValidationError("--cluster starts its own config-center: --center and the credential files come from it")
+            }
+        } else if bin != nil {
+            throw ValidationError("--bin only says where --cluster finds its programs")
+        }
+        if faults == nil, faultSeed != nil || faultSpan != nil {
+            throw ValidationError("--fault-seed and --fault-span shape --faults; give --faults too")
+        }
         if let faults {
             do { _ = try FaultKind.parseList(faults) } catch { throw ValidationError("--faults: \(error)") }
             guard cluster != nil || systemd else {
@@ -109,13 +124,27 @@ struct HerdCommand: AsyncParsableCommand {
         configuration.tlsConfiguration = try tls.clientTLS()
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var local: LocalCluster?
+        var signals: [any DispatchSourceSignal] = []
         let result: Result<HerdReport, any Error>
         do {
             if let cluster {
+                let file: LocalClusterFile
+                do { file = try LocalClusterFile.load(path: cluster) } catch {
+                    Self.printError(error.description)
+                    throw ExitCode(65)
+                }
                 if !quiet { Self.printNote("starting the cluster of \(cluster)") }
                 let kinds: Set<FaultKind> = try faults.map { Set(try FaultKind.parseList($0).keys) } ?? []
-                local = try await LocalCluster.start(
-                    path: cluster, bin: bin ?? Self.ownFolder(), shimmed: kinds.contains(.clockJump) || kinds.contains(.cutRegion))
+                do {
+                    let started = try await LocalCluster.start(
+                        file: file, path: cluster, bin: bin ?? Self.ownFolder(),
+                        shimmed: kinds.contains(.clockJump) || kinds.contains(.cutRegion))
+                    local = started
+                    signals = Self.stopOnSignals(started)
+                } catch {
+                    Self.printError("the cluster of \(cluster) did not start: \(error.description)")
+                    throw ExitCode(71)
+                }
             }
             result = .success(try await rehearse(http: http, local: local))
         } catch {
@@ -124,6 +153,7 @@ struct HerdCommand: AsyncParsableCommand {
         if let local {
             if !quiet { Self.printNote("stopping the cluster of \(cluster ?? "")") }
             await local.stop()
+            for source in signals { source.cancel() }
         }
         try? await http.shutdown()
         let report: HerdReport
@@ -145,10 +175,10 @@ struct HerdCommand: AsyncParsableCommand {
             throw ExitCode(1)
         case .failure(let error as FaultFailure):
             Self.printError(error.description)
-            throw ExitCode(1)
+            throw ExitCode(64)
         case .failure(let error as FaultPlan.Invalid):
             Self.printError(error.description)
-            throw ExitCode(1)
+            throw ExitCode(64)
         case .failure(let error):
             throw error
         }
@@ -164,7 +194,7 @@ struct HerdCommand: AsyncParsableCommand {
 
     private func rehearse(http: HTTPClient, local: LocalCluster?) async throws -> HerdReport {
         let environment = ProcessInfo.processInfo.environment
-        let center = local?.centerURL ?? self.center
+        let center = local?.centerURL ?? self.center ?? environment["FLASHSALE_CENTER"] ?? "https://127.0.0.1:7000"
         let credential = try (local?.credentialFile ?? credentialFile ?? environment["FLASHSALE_CREDENTIAL_FILE"])
             .map { try SecretFile.read($0, what: "credential file") } ?? environment["FLASHSALE_CREDENTIAL"]
         let centerClient = ConfigCenterClient(baseURL: center, httpClient: http, credential: credential)
@@ -250,7 +280,7 @@ struct HerdCommand: AsyncParsableCommand {
         }
         let seed = faultSeed ?? UInt64.random(in: .min ... .max)
         let plan = try FaultPlan(
-            counts: counts, seed: seed, spanMilliseconds: faultSpan * 1_000,
+            counts: counts, seed: seed, spanMilliseconds: (faultSpan ?? 3) * 1_000,
             units: target.units.filter { map.unitURLs[$0] != nil }, regions: target.regions.filter(map.regions.contains))
         if !quiet {
             Self.printNote("faults (seed \(seed)): " + plan.faults.map {
@@ -258,6 +288,24 @@ struct HerdCommand: AsyncParsableCommand {
             }.joined(separator: ", "))
         }
         return (plan, target)
+    }
+
+    /// SIGINT, SIGTERM and SIGHUP stop the cluster herd started before herd exits (its children run in process
+    /// groups of their own, so a terminal's Ctrl-C reaches herd alone). Exits 128 + the signal, as a shell would.
+    static func stopOnSignals(_ cluster: LocalCluster) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM, SIGHUP].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                printNote("signal \(number): stopping the cluster")
+                Task {
+                    await cluster.stop()
+                    Foundation.exit(128 + number)
+                }
+            }
+            source.resume()
+            return source
+        }
     }
 
     /// The folder this executable is in, where a build puts config-center and flashsale-unit too.

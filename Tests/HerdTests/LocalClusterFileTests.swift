@@ -40,6 +40,8 @@ struct LocalClusterFileTests {
             Self.good.replacingOccurrences(of: "127.0.0.2:8111", with: "127.0.0.1:8111"),
             Self.good.replacingOccurrences(of: "127.0.0.1:7100", with: "127.0.0.1:70000"),
             Self.good.replacingOccurrences(of: "127.0.0.1:7100", with: "localhost:7100"),
+            Self.good.replacingOccurrences(of: "127.0.0.1:7100", with: "127.0.0.1:08111"),
+            Self.good.replacingOccurrences(of: "127.0.0.1:7100", with: "127.0.0.01:8111"),
             Self.good.replacingOccurrences(of: "us-east-1", with: "eu-west-1"),
             Self.good.replacingOccurrences(of: "us-east-1", with: "US east"),
             "folder: run\ncenter: 127.0.0.1:7100\nunits: []\n",
@@ -49,5 +51,8 @@ struct LocalClusterFileTests {
             #expect(throws: LocalClusterFile.Invalid.self, "\(text)") { try Self.load(text) }
         }
         #expect(LoopbackAddress("127.0.0.9:1").map { "\($0.host) \($0.port)" } == "127.0.0.9 1")
+        for bad in ["127.0.0.1.5:80", "127.0.0.1:+80", "127.0.0.1:080", "127.0.0.256:80", "127.0.0:80", "127.0.0.1", "127.0.0.1:0"] {
+            #expect(LoopbackAddress(bad) == nil, "\(bad)")
+        }
     }
 }

@@ -26,11 +26,11 @@ enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
     /// Parses `kill,pause=2,pause-center`: kinds with an optional count each (1 when omitted).
     static func parseList(_ text: String) throws(FaultPlan.Invalid) -> [FaultKind: Int] {
         var counts: [FaultKind: Int] = [:]
+        let names = allCases.map(\.rawValue).joined(separator: ", ")
         for part in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            let names = allCases.map(\.rawValue).joined(separator: ", ")
-            guard let kind = FaultKind(rawValue: pair[0]) else {
-                throw FaultPlan.Invalid(description: "'\(pair[0])' is not a fault (faults: \(names))")
+            let pair = part.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard (1...2).contains(pair.count), let kind = FaultKind(rawValue: pair[0]) else {
+                throw FaultPlan.Invalid(description: "'\(part)' is not a fault or fault=count (faults: \(names))")
             }
             var count = 1
             if pair.count == 2 {

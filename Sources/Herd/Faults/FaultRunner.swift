@@ -1,66 +1,61 @@
 // Applies a fault plan while the crowd runs, and records when each fault truly began and ended.
 
-/// One fault as it happened.
-struct FaultRecord: Codable, Equatable, Sendable {
-    var fault: FaultPlan.Fault
-    /// When it took effect, in milliseconds since the crowd started; nil when it could not be applied.
-    var struckAtMilliseconds: Int?
-    /// When it was undone (the unit listening again, the process continued).
-    var healedAtMilliseconds: Int?
-    /// Why it could not be applied or undone.
-    var failure: String?
-}
-
-/// Strikes each fault at its time and heals it after its duration, all faults concurrently. Runs every fault to
-/// its end even when the crowd is done first: a kill after the last sale still tests that no acknowledged order
-/// is lost. Healing runs outside the caller's cancellation, so a cancelled rehearsal leaves nothing stopped.
+/// Strikes each fault at its time and heals it after its duration, faults on different targets concurrently, those
+/// on one target one after another: a fault waits for the one before it on its target to heal (a restart can take
+/// longer than planned) and then for the plan's gap. Every fault runs to its end even when the crowd is done
+/// first: a kill after the last sale still tests that no acknowledged order is lost. Each strike is followed by its
+/// heal, also when the strike failed halfway, so nothing stays broken into the read-back.
 struct FaultRunner: Sendable {
     let plan: FaultPlan
     let target: any FaultTarget
     let started: ContinuousClock.Instant
 
     func run() async -> [FaultRecord] {
-        await withTaskGroup(of: FaultRecord.self) { group in
-            for fault in plan.faults {
-                group.addTask { await self.play(fault) }
+        let byTarget = Dictionary(grouping: plan.faults, by: \.targetName)
+        return await withTaskGroup(of: [FaultRecord].self) { group in
+            for faults in byTarget.values {
+                group.addTask {
+                    var records: [FaultRecord] = []
+                    var free = 0
+                    for fault in faults.sorted(by: { $0.atMilliseconds < $1.atMilliseconds }) {
+                        let record = await self.play(fault, notBefore: free)
+                        free = (record.healedAtMilliseconds ?? self.now()) + FaultPlan.gapMilliseconds
+                        records.append(record)
+                    }
+                    return records
+                }
             }
             var records: [FaultRecord] = []
-            for await record in group { records.append(record) }
+            for await some in group { records += some }
             return records.sorted {
                 ($0.fault.atMilliseconds, $0.fault.targetName) < ($1.fault.atMilliseconds, $1.fault.targetName)
             }
         }
     }
 
-    private func play(_ fault: FaultPlan.Fault) async -> FaultRecord {
+    private func play(_ fault: FaultPlan.Fault, notBefore: Int) async -> FaultRecord {
         var record = FaultRecord(fault: fault)
-        try? await Task.sleep(until: started + .milliseconds(fault.atMilliseconds), clock: .continuous)
+        try? await Task.sleep(until: started + .milliseconds(max(fault.atMilliseconds, notBefore)), clock: .continuous)
         let target = self.target
-        // Unstructured tasks: cancellation of the rehearsal must not cut a strike or a heal short.
-        if let failure = await Self.outside({ () async throws(FaultFailure) in try await target.strike(fault) }) {
-            record.failure = failure.description
-            return record
+        let strikeFailure = await Self.step { () async throws(FaultFailure) in try await target.strike(fault) }
+        if strikeFailure == nil {
+            record.struckAtMilliseconds = now()
+            try? await Task.sleep(until: started + .milliseconds(now() + fault.forMilliseconds), clock: .continuous)
         }
-        let struckAt = now()
-        record.struckAtMilliseconds = struckAt
-        try? await Task.sleep(until: started + .milliseconds(struckAt + fault.forMilliseconds), clock: .continuous)
-        if let failure = await Self.outside({ () async throws(FaultFailure) in try await target.heal(fault) }) {
-            record.failure = failure.description
-        }
-        record.healedAtMilliseconds = now()
+        let healFailure = await Self.step { () async throws(FaultFailure) in try await target.heal(fault) }
+        if healFailure == nil { record.healedAtMilliseconds = now() }
+        record.failure = (strikeFailure ?? healFailure)?.description
         return record
     }
 
-    /// Runs `step` in a task of its own (so the caller's cancellation does not reach it); its failure, if any.
-    private static func outside(_ step: @escaping @Sendable () async throws(FaultFailure) -> Void) async -> FaultFailure? {
-        await Task { () async -> FaultFailure? in
-            do throws(FaultFailure) {
-                try await step()
-                return nil
-            } catch {
-                return error
-            }
-        }.value
+    /// Runs `step` to its end; its failure, if any.
+    private static func step(_ step: @Sendable () async throws(FaultFailure) -> Void) async -> FaultFailure? {
+        do throws(FaultFailure) {
+            try await step()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     private func now() -> Int {

@@ -14,8 +14,3 @@ protocol FaultTarget: Sendable {
     func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure)
     func heal(_ fault: FaultPlan.Fault) async throws(FaultFailure)
 }
-
-/// A fault that could not be applied or undone, said plainly (it goes into the report).
-struct FaultFailure: Error, Equatable, CustomStringConvertible {
-    let description: String
-}

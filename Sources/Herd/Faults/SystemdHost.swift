@@ -2,64 +2,109 @@
 
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Units run as `flashsale-unit@ID.service` and the config-center as `config-center.service` (deploy/systemd).
-/// Only services loaded on this host are struck: run herd on the host whose units the plan should break.
+/// Only services active on this host are struck: run herd, as root, on the host whose units the plan should break.
 struct SystemdHost: FaultTarget {
     let name = "systemd services of this host"
     let units: [String]
     let regions: [String] = []
-    let centerLoaded: Bool
+    let centerActive: Bool
     let systemctl: String
+    /// Why no fault can be applied at all (not root), or nil.
+    let blocked: String?
 
     static let centerService = "config-center.service"
     static func unitService(_ id: String) -> String { "flashsale-unit@\(id).service" }
+    /// Longest wait for a killed service to be seen dead, or a started one to be active again.
+    static let settleLimit = Duration.seconds(20)
 
-    /// The cluster's units whose service is loaded here, and whether the config-center's is.
-    static func discover(units candidates: [String], systemctl: String = "/usr/bin/systemctl") async throws(FaultFailure) -> SystemdHost {
+    /// The cluster's units whose service is active here (a template instance is "loaded" for any id, so loaded
+    /// says nothing), and whether the config-center's is.
+    static func discover(
+        units candidates: [String], systemctl: String = "/usr/bin/systemctl", isRoot: Bool = geteuid() == 0
+    ) async throws(FaultFailure) -> SystemdHost {
         guard FileManager.default.isExecutableFile(atPath: systemctl) else {
             throw FaultFailure(description: "no systemctl at \(systemctl): --systemd needs a host run by systemd")
         }
-        var loaded: [String] = []
-        for id in candidates.sorted() where try await isLoaded(unitService(id), systemctl: systemctl) {
-            loaded.append(id)
+        var active: [String] = []
+        for id in candidates.sorted() where try await state(unitService(id), systemctl: systemctl).isActive {
+            active.append(id)
         }
-        return SystemdHost(units: loaded, centerLoaded: try await isLoaded(centerService, systemctl: systemctl), systemctl: systemctl)
+        return SystemdHost(
+            units: active, centerActive: try await state(centerService, systemctl: systemctl).isActive,
+            systemctl: systemctl, blocked: isRoot ? nil : "herd must run as root to signal and start systemd services")
     }
 
-    private static func isLoaded(_ service: String, systemctl: String) async throws(FaultFailure) -> Bool {
-        let state = try await ProgramRun.output(
-            systemctl, ["show", "--property=LoadState", "--value", service], environment: ProcessInfo.processInfo.environment)
-        return state.trimmingCharacters(in: .whitespacesAndNewlines) == "loaded"
+    /// A service's state and main process.
+    struct State: Equatable {
+        var active: String
+        var mainPID: Int
+        var isActive: Bool { active == "active" && mainPID > 0 }
+    }
+
+    static func state(_ service: String, systemctl: String) async throws(FaultFailure) -> State {
+        let text = try await ProgramRun.output(
+            systemctl, ["show", "--property=ActiveState", "--property=MainPID", service],
+            environment: ProcessInfo.processInfo.environment)
+        var state = State(active: "", mainPID: 0)
+        for line in text.split(separator: "\n") {
+            let pair = line.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { continue }
+            if pair[0] == "ActiveState" { state.active = pair[1] }
+            if pair[0] == "MainPID" { state.mainPID = Int(pair[1]) ?? 0 }
+        }
+        return state
     }
 
     func refusal(_ kind: FaultKind) -> String? {
+        if let blocked { return blocked }
         switch kind {
-        case .clockJump: "herd cannot step the clock of a systemd service (it can in a cluster it starts: --cluster)"
-        case .cutRegion: "herd cannot cut a host's network (it can in a cluster it starts: --cluster)"
-        case .pauseCenter where !centerLoaded: "\(Self.centerService) is not loaded on this host"
-        case .kill where units.isEmpty, .pause where units.isEmpty: "no flashsale-unit@ service of the cluster is loaded on this host"
-        default: nil
+        case .clockJump: return "herd cannot step the clock of a systemd service (it can in a cluster it starts: --cluster)"
+        case .cutRegion: return "herd cannot cut a host's network (it can in a cluster it starts: --cluster)"
+        case .pauseCenter: return centerActive ? nil : "\(Self.centerService) is not active on this host"
+        case .kill, .pause: return units.isEmpty ? "no flashsale-unit@ service of the cluster is active on this host" : nil
         }
     }
 
+    /// A kill is struck once the service's main process is gone (systemd may already be restarting it:
+    /// `Restart=on-failure` after `RestartSec=1`); a pause once SIGSTOP went to the main process.
     func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
         let service = fault.unit.map(Self.unitService) ?? Self.centerService
         switch fault.kind {
-        case .kill: try await run(["kill", "--signal=SIGKILL", service])
-        case .pause, .pauseCenter: try await run(["kill", "--signal=SIGSTOP", service])
+        case .kill:
+            let before = try await Self.state(service, systemctl: systemctl)
+            guard before.isActive else { throw FaultFailure(description: "\(service) is not active") }
+            try await run(["kill", "--kill-whom=main", "--signal=SIGKILL", service])
+            try await settle(service, "its main process \(before.mainPID) to die") { $0.mainPID != before.mainPID }
+        case .pause, .pauseCenter: try await run(["kill", "--kill-whom=main", "--signal=SIGSTOP", service])
         case .clockJump, .cutRegion: throw FaultFailure(description: refusal(fault.kind) ?? "")
         }
     }
 
-    /// A killed service is started (systemd may have restarted it already: `Restart=on-failure`, then this does
-    /// nothing); a paused one continued.
+    /// A killed service is started and healed once active again (with `Type=exec` that is when it runs, shortly
+    /// before it listens); a paused one continued.
     func heal(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
         let service = fault.unit.map(Self.unitService) ?? Self.centerService
         switch fault.kind {
-        case .kill: try await run(["start", service])
-        case .pause, .pauseCenter: try await run(["kill", "--signal=SIGCONT", service])
+        case .kill:
+            try await run(["start", service])
+            try await settle(service, "it to be active again") { $0.isActive }
+        case .pause, .pauseCenter: try await run(["kill", "--kill-whom=main", "--signal=SIGCONT", service])
         case .clockJump, .cutRegion: throw FaultFailure(description: refusal(fault.kind) ?? "")
         }
+    }
+
+    private func settle(_ service: String, _ what: String, until done: (State) -> Bool) async throws(FaultFailure) {
+        let deadline = ContinuousClock.now + Self.settleLimit
+        while ContinuousClock.now < deadline {
+            if done(try await Self.state(service, systemctl: systemctl)) { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        throw FaultFailure(description: "\(service): waited \(Self.settleLimit) for \(what)")
     }
 
     private func run(_ arguments: [String]) async throws(FaultFailure) {

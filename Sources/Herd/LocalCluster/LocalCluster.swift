@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 /// The processes of one local cluster. Plain HTTP on loopback: the cluster lives for one rehearsal, its secrets
-/// in a folder only this user reads. Every process is stopped by `stop()`, by process id.
+/// in a folder only this user reads. Every process is stopped by `stop()`, by process id; herd calls it on its way
+/// out, also on SIGINT, SIGTERM and SIGHUP, and a run that died anyway has its leftovers stopped by the next.
 actor LocalCluster: FaultTarget {
     nonisolated let name: String
     nonisolated let units: [String]
@@ -18,35 +19,37 @@ actor LocalCluster: FaultTarget {
     nonisolated let credentialFile: String
     nonisolated let ordersCredentialFile: String
     private let file: LocalClusterFile
+    private let folder: ClusterFolder
     private let bin: String
     /// The fault shim preloaded into every process (`clock-jump`, `cut-region`), or nil.
     private let shim: String?
-    /// Regions cut off now.
-    private var cut: Set<String> = []
-    /// How each process is started, so a killed one starts again the same way on the same data.
+    /// How each process is started ("" is the config-center), so a killed one starts again the same way.
     private var launches: [String: Launch] = [:]
     private var running: [String: Process] = [:]
+    private var paused: Set<String> = []
+    /// Regions cut off now.
+    private var cut: Set<String> = []
 
-    /// How a process is started; the key is its unit id, or "" for the config-center.
     struct Launch: Sendable {
         var program: String
         var arguments: [String]
-        var log: String
         var address: LoopbackAddress
+        var region: String?
         /// Added to herd's own environment.
         var environment: [String: String] = [:]
     }
 
-    /// Marks a folder herd made, the only kind it empties.
-    static let marker = ".herd-cluster"
     /// Longest wait for a process to listen, or to exit after SIGKILL or SIGTERM.
     static let startLimit = Duration.seconds(20)
     static let stopLimit = Duration.seconds(10)
+    /// Longest wait for the shim of every running process to acknowledge a new clock step or cut.
+    static let acknowledgeLimit = Duration.seconds(2)
 
     private init(file: LocalClusterFile, path: String, bin: String, shim: String?) {
         self.file = file
         self.bin = bin
         self.shim = shim
+        folder = ClusterFolder(path: file.folder)
         name = "local cluster from \(path)"
         units = file.units.map(\.id)
         regions = Set(file.units.map(\.region)).sorted()
@@ -59,15 +62,19 @@ actor LocalCluster: FaultTarget {
     /// then the cluster files of `apply`. With `shimmed` every process runs with the fault shim (`libFaultShim.so`
     /// from `bin`; Sources/FaultShim), which steps a unit's clock and cuts connections as herd writes to its files,
     /// and does nothing until then. On any failure what was started is stopped again.
-    static func start(path: String, bin: String, shimmed: Bool) async throws(FaultFailure) -> LocalCluster {
-        let file: LocalClusterFile
-        do { file = try LocalClusterFile.load(path: path) } catch { throw FaultFailure(description: error.description) }
+    static func start(file: LocalClusterFile, path: String, bin: String, shimmed: Bool) async throws(FaultFailure) -> LocalCluster {
         for program in ["config-center", "flashsale-unit"] where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(program)") {
             throw FaultFailure(description: "no \(program) in \(bin) (build it, or name the folder with --bin)")
         }
         let shim = bin + "/libFaultShim.so"
-        if shimmed, !FileManager.default.fileExists(atPath: shim) {
-            throw FaultFailure(description: "clock-jump and cut-region need \(shim) (swift build --product FaultShim)")
+        if shimmed {
+            guard FileManager.default.fileExists(atPath: shim) else {
+                throw FaultFailure(description: "clock-jump and cut-region need \(shim) (swift build --product FaultShim)")
+            }
+            // LD_PRELOAD splits its list at spaces and colons.
+            guard !shim.contains(" "), !shim.contains(":") else {
+                throw FaultFailure(description: "the shim's path \(shim) holds a space or a colon, which LD_PRELOAD cannot take")
+            }
         }
         let cluster = LocalCluster(file: file, path: path, bin: bin, shim: shimmed ? shim : nil)
         do {
@@ -80,22 +87,21 @@ actor LocalCluster: FaultTarget {
     }
 
     private func bringUp() async throws(FaultFailure) {
-        try Self.freshFolder(file.folder)
-        for secret in ["cluster-secret", "orders.credential", "payment-webhook.secret"] {
-            try Self.writeSecret(file.folder + "/" + secret)
-        }
-        for sub in ["logs", "clocks", "net"] {
-            try? FileManager.default.createDirectory(atPath: file.folder + "/" + sub, withIntermediateDirectories: true)
+        try folder.prepare()
+        for secret in ["cluster-secret", "orders.credential", "payment-webhook.secret"] { try folder.writeSecret(secret) }
+        let addresses = [file.center] + file.units.map(\.listen)
+        for address in addresses.compactMap(LoopbackAddress.init) where Self.listens(address) {
+            throw FaultFailure(description: "something already listens on \(address); stop it or change the cluster file")
         }
         guard let centerAddress = LoopbackAddress(file.center) else { throw FaultFailure(description: "bad center address") }
         try await launch("", Launch(
             program: bin + "/config-center",
-            arguments: ["serve", "--listen", file.center, "--data", file.folder + "/center",
-                        "--cluster-secret-file", file.folder + "/cluster-secret", "--plain-http"],
-            log: file.folder + "/logs/center.log", address: centerAddress, environment: try shimEnvironment("")))
+            arguments: ["serve", "--listen", file.center, "--data", folder.path + "/center",
+                        "--cluster-secret-file", folder.path + "/cluster-secret", "--plain-http"],
+            address: centerAddress, region: nil, environment: try shimEnvironment("")))
         try await cli(["apply", try declaration()])
         for unit in file.units {
-            let data = file.folder + "/units/" + unit.id
+            let data = folder.path + "/units/" + unit.id
             let key = try await ProgramRun.output(bin + "/flashsale-unit", ["key", "--data", data], environment: environment)
             try await cli([
                 "unit", "add", unit.id, "--region", unit.region, "--url", "http://\(unit.listen)",
@@ -104,14 +110,14 @@ actor LocalCluster: FaultTarget {
             guard let address = LoopbackAddress(unit.listen) else { throw FaultFailure(description: "bad address \(unit.listen)") }
             var arguments = [
                 "--id", unit.id, "--region", unit.region, "--listen", unit.listen, "--data", data,
-                "--center", centerURL, "--cluster-secret-file", file.folder + "/cluster-secret",
+                "--center", centerURL, "--cluster-secret-file", folder.path + "/cluster-secret",
                 "--orders-credential-file", ordersCredentialFile,
-                "--payment-webhook-secret-file", file.folder + "/payment-webhook.secret", "--plain-http",
+                "--payment-webhook-secret-file", folder.path + "/payment-webhook.secret", "--plain-http",
             ]
             if let interval = file.gossipIntervalMs { arguments += ["--gossip-interval-ms", String(interval)] }
             try await launch(unit.id, Launch(
-                program: bin + "/flashsale-unit", arguments: arguments, log: file.folder + "/logs/\(unit.id).log",
-                address: address, environment: try shimEnvironment(unit.id)))
+                program: bin + "/flashsale-unit", arguments: arguments, address: address, region: unit.region,
+                environment: try shimEnvironment(unit.id)))
         }
         try await waitUntilSeen()
         for path in file.apply ?? [] { try await cli(["apply", path]) }
@@ -119,25 +125,24 @@ actor LocalCluster: FaultTarget {
 
     /// The regions and units of the file as a cluster file of the config-center's own format.
     private func declaration() throws(FaultFailure) -> String {
-        let regions = Set(file.units.map(\.region)).sorted()
         var text = "regions:\n" + regions.map { "  - id: \($0)\n" }.joined() + "units:\n"
         text += file.units.map { "  - id: \($0.id)\n    region: \($0.region)\n" }.joined()
-        let path = file.folder + "/cluster.yaml"
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-            throw FaultFailure(description: "cannot write \(path)")
-        }
-        return path
+        try folder.write(text, to: "cluster.yaml")
+        return folder.path + "/cluster.yaml"
     }
 
     /// Waits for every unit's first signed heartbeat, so the sale is allocated to units the config-center knows.
     private func waitUntilSeen() async throws(FaultFailure) {
         let deadline = ContinuousClock.now + Self.startLimit
         while ContinuousClock.now < deadline {
-            let list = try await cli(["unit", "list"])
-            if !list.contains("never") { return }
+            let lines = try await cli(["unit", "list"]).split(separator: "\n")
+            let seen = units.allSatisfy { id in
+                lines.contains { $0.split(separator: " ").first.map(String.init) == id && !$0.hasSuffix("never") }
+            }
+            if seen { return }
             try? await Task.sleep(for: .milliseconds(200))
         }
-        throw FaultFailure(description: "units never reported to the config-center; see \(file.folder)/logs")
+        throw FaultFailure(description: "units never reported to the config-center; see \(folder.path)/logs")
     }
 
     private var environment: [String: String] {
@@ -150,73 +155,6 @@ actor LocalCluster: FaultTarget {
     @discardableResult
     private func cli(_ arguments: [String]) async throws(FaultFailure) -> String {
         try await ProgramRun.output(bin + "/config-center", arguments, environment: environment)
-    }
-
-    // MARK: processes
-
-    private func launch(_ key: String, _ launch: Launch) async throws(FaultFailure) {
-        launches[key] = launch
-        try await start(key)
-    }
-
-    /// Starts the process `key` as launched before, its output appended to its log, and waits until it listens.
-    private func start(_ key: String) async throws(FaultFailure) {
-        guard let launch = launches[key] else { throw FaultFailure(description: "no process '\(key)' in this cluster") }
-        if !FileManager.default.fileExists(atPath: launch.log) {
-            _ = FileManager.default.createFile(atPath: launch.log, contents: nil)
-        }
-        guard let log = FileHandle(forWritingAtPath: launch.log) else { throw FaultFailure(description: "cannot write \(launch.log)") }
-        log.seekToEndOfFile()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launch.program)
-        process.arguments = launch.arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { $1 }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw FaultFailure(description: "cannot start \(launch.program): \(error)")
-        }
-        try? log.close()
-        running[key] = process
-        let deadline = ContinuousClock.now + Self.startLimit
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else {
-                throw FaultFailure(description: "\(Self.label(key)) exited (\(process.terminationStatus)) at start; see \(launch.log)")
-            }
-            if Self.listens(launch.address) { return }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        throw FaultFailure(description: "\(Self.label(key)) did not listen on \(launch.address.host):\(launch.address.port); see \(launch.log)")
-    }
-
-    /// Sends `signal` to the process `key` (SIGCONT first for SIGTERM and SIGKILL, so a paused one can exit) and,
-    /// for those two, waits for it to exit.
-    private func signal(_ key: String, _ signal: Int32) async throws(FaultFailure) {
-        guard let process = running[key], process.isRunning else {
-            throw FaultFailure(description: "\(Self.label(key)) is not running")
-        }
-        let pid = process.processIdentifier
-        let ends = signal == SIGKILL || signal == SIGTERM
-        if ends { kill(pid, SIGCONT) }
-        guard kill(pid, signal) == 0 else { throw FaultFailure(description: "kill \(signal) \(pid): errno \(errno)") }
-        guard ends else { return }
-        let deadline = ContinuousClock.now + Self.stopLimit
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        }
-        running[key] = nil
-    }
-
-    /// Stops every process: SIGTERM, then SIGKILL after `stopLimit`.
-    func stop() async {
-        for key in running.keys.sorted(by: { $0 > $1 }) {  // units first, the config-center ("") last
-            try? await signal(key, SIGTERM)
-        }
     }
 
     // MARK: FaultTarget
@@ -235,66 +173,164 @@ actor LocalCluster: FaultTarget {
         }
     }
 
+    /// Undoes `fault`; also when its strike failed halfway, so nothing stays broken (each heal is idempotent).
     func heal(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
         let key = fault.unit ?? ""
         switch fault.kind {
-        case .kill: try await start(key)
+        case .kill: if running[key] == nil { try await start(key) }
         case .pause, .pauseCenter: try await signal(key, SIGCONT)
         case .clockJump: try await step(key, milliseconds: 0)
         case .cutRegion: try await cut(fault.region, off: false)
         }
     }
 
-    /// Sets unit `key`'s clock step and waits out the shim's 20 ms between reads, so it has taken effect.
+    // MARK: the shim's files
+
+    /// Sets unit `key`'s clock step; returns once its shim acknowledged it.
     private func step(_ key: String, milliseconds: Int) async throws(FaultFailure) {
         guard shim != nil, !key.isEmpty else { throw FaultFailure(description: refusal(.clockJump) ?? "no unit") }
-        try Self.writeWhole("\(milliseconds)\n", to: clockFile(key))
-        try? await Task.sleep(for: .milliseconds(25))
+        let text = "\(milliseconds)\n"
+        try folder.write(text, to: Self.clockFile(key))
+        try await acknowledged([(key, Self.clockFile(key), text)])
     }
 
     /// Cuts `region` off (or joins it again): every process's list of addresses it may not reach is written anew
-    /// from the regions cut now, then the shim's 20 ms between reads waited out.
+    /// from the regions cut now (`RegionCut`); returns once every running process's shim acknowledged its list.
     private func cut(_ region: String?, off: Bool) async throws(FaultFailure) {
         guard shim != nil, let region, regions.contains(region) else {
             throw FaultFailure(description: refusal(.cutRegion) ?? "no region '\(region ?? "")' in this cluster")
         }
         if off { cut.insert(region) } else { cut.remove(region) }
-        let regionOf = Dictionary(uniqueKeysWithValues: file.units.map { ($0.id, $0.region) })
-        for key in launches.keys {
-            let mine = regionOf[key]  // nil: the config-center
-            let unreachable = launches.filter { other, _ in
-                other != key && cut.contains { cutRegion in
-                    (mine == cutRegion) != (regionOf[other] == cutRegion)
-                }
-            }.map { "\($0.value.address.host):\($0.value.address.port)" }.sorted()
-            try Self.writeWhole(unreachable.joined(separator: "\n") + "\n", to: netFile(key))
+        let processes = launches.mapValues { RegionCut.Process(region: $0.region, address: $0.address.description) }
+        var written: [(key: String, file: String, text: String)] = []
+        for key in launches.keys.sorted() {
+            let text = RegionCut.unreachable(from: key, processes: processes, cut: cut).map { $0 + "\n" }.joined()
+            try folder.write(text, to: Self.netFile(key))
+            written.append((key, Self.netFile(key), text))
         }
-        try? await Task.sleep(for: .milliseconds(25))
+        try await acknowledged(written)
     }
 
-    /// The shim's files for process `key` ("" for the config-center), written empty, and the environment that
-    /// points it at them; nothing without the shim.
+    /// Waits until the shim of every listed process that runs and is not paused has written back what herd wrote
+    /// (a stopped or dead process reads its file when it runs again, before anything else it does).
+    private func acknowledged(_ files: [(key: String, file: String, text: String)]) async throws(FaultFailure) {
+        let deadline = ContinuousClock.now + Self.acknowledgeLimit
+        var waiting = files
+        while true {
+            waiting.removeAll { entry in
+                running[entry.key] == nil || paused.contains(entry.key) || folder.read(entry.file + ".ack") == entry.text
+            }
+            if waiting.isEmpty { return }
+            guard ContinuousClock.now < deadline else {
+                let names = waiting.map { Self.label($0.key) }.joined(separator: ", ")
+                throw FaultFailure(description: "the fault shim of \(names) did not take the change within \(Self.acknowledgeLimit)")
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// The shim's files for process `key`, written empty, and the environment that points it at them; nothing
+    /// without the shim.
     private func shimEnvironment(_ key: String) throws(FaultFailure) -> [String: String] {
         guard let shim else { return [:] }
-        try Self.writeWhole("0\n", to: clockFile(key))
-        try Self.writeWhole("", to: netFile(key))
-        return ["LD_PRELOAD": shim, "FLASHSALE_FAULT_CLOCK_FILE": clockFile(key), "FLASHSALE_FAULT_NET_FILE": netFile(key)]
+        try folder.write("0\n", to: Self.clockFile(key))
+        try folder.write("", to: Self.netFile(key))
+        return [
+            "LD_PRELOAD": shim,
+            "FLASHSALE_FAULT_CLOCK_FILE": folder.path + "/" + Self.clockFile(key),
+            "FLASHSALE_FAULT_NET_FILE": folder.path + "/" + Self.netFile(key),
+        ]
     }
 
-    private func clockFile(_ key: String) -> String { file.folder + "/clocks/" + (key.isEmpty ? "config-center" : key) }
-    private func netFile(_ key: String) -> String { file.folder + "/net/" + (key.isEmpty ? "config-center" : key) }
+    private static func clockFile(_ key: String) -> String { "clocks/" + processName(key) }
+    private static func netFile(_ key: String) -> String { "net/" + processName(key) }
+    private static func processName(_ key: String) -> String { key.isEmpty ? "config-center" : key }
+    static func label(_ key: String) -> String { key.isEmpty ? "the config-center" : "unit \(key)" }
 
-    /// Writes a shim file whole (a new file renamed over the old), so the shim never reads half of one.
-    private static func writeWhole(_ text: String, to path: String) throws(FaultFailure) {
-        let partial = path + ".new"
-        guard FileManager.default.createFile(atPath: partial, contents: Data(text.utf8)), rename(partial, path) == 0 else {
-            throw FaultFailure(description: "cannot write \(path)")
+    // MARK: processes
+
+    private func launch(_ key: String, _ launch: Launch) async throws(FaultFailure) {
+        launches[key] = launch
+        try await start(key)
+    }
+
+    /// Starts the process `key` as launched before, its output appended to its log, and waits until it listens
+    /// (with the shim loaded, when there is one).
+    private func start(_ key: String) async throws(FaultFailure) {
+        guard let launch = launches[key] else { throw FaultFailure(description: "no process '\(key)' in this cluster") }
+        let log = folder.path + "/logs/" + Self.processName(key) + ".log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        guard let output = FileHandle(forWritingAtPath: log) else { throw FaultFailure(description: "cannot write \(log)") }
+        output.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: launch.program)
+        process.arguments = launch.arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { $1 }
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw FaultFailure(description: "cannot start \(launch.program): \(error)")
         }
+        try? output.close()
+        running[key] = process
+        paused.remove(key)
+        try folder.record(pid: process.processIdentifier, of: Self.processName(key))
+        let deadline = ContinuousClock.now + Self.startLimit
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                running[key] = nil
+                throw FaultFailure(description: "\(Self.label(key)) exited (\(process.terminationStatus)) at start; see \(log)")
+            }
+            if Self.listens(launch.address), process.isRunning {
+                if let shim, !Self.maps(process.processIdentifier, shim) {
+                    throw FaultFailure(description: "\(Self.label(key)) runs without the fault shim \(shim); see \(log)")
+                }
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        throw FaultFailure(description: "\(Self.label(key)) did not listen on \(launch.address); see \(log)")
     }
+
+    /// Sends `signal` to the process `key` and, for SIGTERM and SIGKILL, waits for it to exit (SIGCONT first, so a
+    /// paused one can). SIGCONT to a process that is not paused does nothing.
+    private func signal(_ key: String, _ signal: Int32) async throws(FaultFailure) {
+        guard let process = running[key], process.isRunning else {
+            if signal == SIGCONT { return }
+            throw FaultFailure(description: "\(Self.label(key)) is not running")
+        }
+        let pid = process.processIdentifier
+        let ends = signal == SIGKILL || signal == SIGTERM
+        if ends { kill(pid, SIGCONT) }
+        guard kill(pid, signal) == 0 else { throw FaultFailure(description: "kill \(signal) \(pid): errno \(errno)") }
+        switch signal {
+        case SIGSTOP: paused.insert(key)
+        case SIGCONT: paused.remove(key)
+        default: break
+        }
+        guard ends else { return }
+        let deadline = ContinuousClock.now + Self.stopLimit
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        running[key] = nil
+        paused.remove(key)
+    }
+
+    /// Stops every process: SIGTERM, then SIGKILL after `stopLimit`; units first, the config-center last.
+    func stop() async {
+        for key in running.keys.sorted(by: { $0 > $1 }) { try? await signal(key, SIGTERM) }
+    }
+
+    /// Pids of every process running now, for a signal handler that has no time to ask the actor nicely.
+    func processIdentifiers() -> [Int32] { running.values.map(\.processIdentifier) }
 
     // MARK: helpers
-
-    private static func label(_ key: String) -> String { key.isEmpty ? "the config-center" : "unit \(key)" }
 
     /// Whether something accepts TCP connections at `address` (a loopback connect answers at once).
     private static func listens(_ address: LoopbackAddress) -> Bool {
@@ -312,30 +348,9 @@ actor LocalCluster: FaultTarget {
         }
     }
 
-    /// Empties `folder` for a new run: only when it does not exist or herd made it (it holds the marker).
-    private static func freshFolder(_ folder: String) throws(FaultFailure) {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: folder) {
-            let contents = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
-            guard contents.isEmpty || contents.contains(marker) else {
-                throw FaultFailure(description: "\(folder) exists and herd did not make it; name another folder in the cluster file")
-            }
-            try? manager.removeItem(atPath: folder)
-        }
-        do {
-            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw FaultFailure(description: "cannot make \(folder): \(error)")
-        }
-        _ = manager.createFile(atPath: folder + "/" + marker, contents: Data("made by herd --cluster; emptied at its next start\n".utf8))
-    }
-
-    /// 32 random bytes in hex, readable by this user only.
-    private static func writeSecret(_ path: String) throws(FaultFailure) {
-        var generator = SystemRandomNumberGenerator()
-        let hex = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        guard FileManager.default.createFile(atPath: path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw FaultFailure(description: "cannot write \(path)")
-        }
+    /// Whether process `pid` has `library` mapped (the dynamic loader skips a preload it cannot load, saying so
+    /// only on the process's stderr).
+    private static func maps(_ pid: Int32, _ library: String) -> Bool {
+        ProcFile.read("/proc/\(pid)/maps")?.contains(library) ?? false
     }
 }

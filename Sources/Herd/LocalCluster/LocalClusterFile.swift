@@ -25,6 +25,9 @@ struct LocalClusterFile: Decodable, Sendable {
     /// Milliseconds between gossip rounds (the units' default when absent).
     var gossipIntervalMs: Int?
 
+    /// Most units a file may start: the network shim holds at most 64 addresses a process may not reach.
+    static let unitsMax = 60
+
     struct Invalid: Error, CustomStringConvertible {
         let description: String
     }
@@ -51,36 +54,22 @@ struct LocalClusterFile: Decodable, Sendable {
     private func check(path: String) throws(Invalid) {
         guard !units.isEmpty else { throw Invalid(description: "\(path): no units") }
         var ids: Set<String> = []
-        var addresses: Set<String> = [center]
+        var addresses: Set<LoopbackAddress> = []
+        for address in [center] + units.map(\.listen) {
+            guard let parsed = LoopbackAddress(address) else {
+                throw Invalid(description: "\(path): '\(address)' is not host:port on 127.0.0.0/8 (herd starts clusters on loopback only)")
+            }
+            guard addresses.insert(parsed).inserted else { throw Invalid(description: "\(path): address \(address) is used twice") }
+        }
         for unit in units {
             guard IdentifierRule.isValidID(unit.id), IdentifierRule.isValidID(unit.region) else {
                 throw Invalid(description: "\(path): unit '\(unit.id)' in '\(unit.region)': ids are a-z, 0-9 and '-'")
             }
             guard ids.insert(unit.id).inserted else { throw Invalid(description: "\(path): unit '\(unit.id)' appears twice") }
-            guard addresses.insert(unit.listen).inserted else {
-                throw Invalid(description: "\(path): address \(unit.listen) is used twice")
-            }
         }
-        for address in addresses where LoopbackAddress(address) == nil {
-            throw Invalid(description: "\(path): '\(address)' is not host:port on 127.0.0.0/8 (herd starts clusters on loopback only)")
-        }
+        guard units.count <= Self.unitsMax else { throw Invalid(description: "\(path): at most \(Self.unitsMax) units") }
         if let gossipIntervalMs, !(20...10_000).contains(gossipIntervalMs) {
             throw Invalid(description: "\(path): gossipIntervalMs must be 20-10000")
         }
-    }
-}
-
-/// host:port on 127.0.0.0/8, parsed.
-struct LoopbackAddress: Equatable, Sendable {
-    var host: String
-    var port: Int
-
-    init?(_ text: String) {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]), (1...65_535).contains(port) else { return nil }
-        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
-        guard octets.count == 4, octets[0] == 127 else { return nil }
-        host = String(parts[0])
-        self.port = port
     }
 }

@@ -1,40 +1,50 @@
-// One run of a command-line program herd needs while it sets a cluster up (`config-center apply`, `unit add`).
+// One run of a command-line program herd needs while it sets a cluster up or breaks one (`config-center apply`,
+// `flashsale-unit key`, `systemctl`).
 
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs a program to its end and returns what it printed; a non-zero exit is a failure carrying its output.
+/// Output goes to a file, not a pipe, so waiting never blocks a thread and a chatty program never stalls.
 enum ProgramRun {
-    /// Longest a setup command may take: each is one request to a config-center on this host.
+    /// Longest a program may take: each is one request to a process on this host.
     static let timeLimit = Duration.seconds(30)
 
     static func output(_ program: String, _ arguments: [String], environment: [String: String]) async throws(FaultFailure) -> String {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("herd-run-\(UUID().uuidString)").path
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let output = FileHandle(forWritingAtPath: outputPath)
+        else { throw FaultFailure(description: "cannot write \(outputPath)") }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.environment = environment
-        let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         do {
             try process.run()
         } catch {
+            try? output.close()
             throw FaultFailure(description: "cannot run \(program): \(error)")
         }
-        // Read while it runs, so a chatty program never blocks on a full pipe.
-        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+        try? output.close()
         let deadline = ContinuousClock.now + timeLimit
-        while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        let name = URL(fileURLWithPath: program).lastPathComponent
         if process.isRunning {
-            process.terminate()
-            throw FaultFailure(description: "\(program) \(arguments.joined(separator: " ")) took longer than \(timeLimit)")
+            kill(process.processIdentifier, SIGKILL)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+            throw FaultFailure(description: "\(name) \(arguments.prefix(2).joined(separator: " ")) took longer than \(timeLimit); killed")
         }
-        let text = String(decoding: await reader.value, as: UTF8.self)
+        let text = FileManager.default.contents(atPath: outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
         guard process.terminationStatus == 0 else {
             throw FaultFailure(
-                description: "\(URL(fileURLWithPath: program).lastPathComponent) \(arguments.prefix(2).joined(separator: " ")) failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+                description: "\(name) \(arguments.prefix(2).joined(separator: " ")) failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return text
     }

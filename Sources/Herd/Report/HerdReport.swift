@@ -128,11 +128,3 @@ struct HerdReport: Codable, Equatable, Sendable {
         passed = checks.allSatisfy(\.passed)
     }
 }
-
-/// The fault plan of a run and what became of it, as the report takes it in.
-struct FaultRun: Sendable {
-    var asked: String
-    var plan: FaultPlan
-    var target: String
-    var records: [FaultRecord]
-}
