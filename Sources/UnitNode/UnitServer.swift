@@ -186,7 +186,7 @@ public enum UnitServer {
             ordersCredential: settings.ordersCredential, paymentWebhookSecret: settings.paymentWebhookSecret, nodeKey: key)
         // With gossip, a dry unit asks peers for stock at once and holds its buyers a moment meanwhile (issue 16).
         let pulls = seal == nil ? nil : StockPulls(rule: PullRule(horizonMs: max(settings.gossipInterval.milliseconds, 1)))
-        let hold = seal == nil ? nil : StockHold(stock: { desk.snapshot(sale: $0)?.available ?? 0 })
+        let hold = seal == nil ? nil : StockHold(stock: { desk.heldRetries(sale: $0) })
         let front = PurchaseFront(desk: desk, gate: gate, metrics: metrics, access: access, pulls: pulls, hold: hold, nowMs: nowMs)
         let router = UnitRoutes.router(front: front, store: store, writer: writer, region: settings.region, nowMs: nowMs)
         OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)

@@ -2,6 +2,7 @@
 
 import FlashSaleAPI
 import FlashSaleCore
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -14,19 +15,20 @@ import TestSupport
     static let peer: NodeID = "eu-west-2"
     let seal = GossipSeal(secret: Array(DryUnitDemandTests.secret.utf8))!
 
-    /// The peer's message: the config-center's row (it gave the peer 10, this unit nothing), signed by the center.
-    func peerMessage() throws -> Data {
+    /// The peer's message: the config-center's row (it gave the peer 10, this unit nothing), signed by the center,
+    /// and the peer's own row, with `sold` of its 10 sold.
+    func peerMessage(sold: Int64 = 0) throws -> Data {
         let now = Date().millisecondsSince1970
         let digest = TestKeys.signingRows(GossipDigest(
             sale: TestUnit.saleID, from: Self.peer,
-            rows: [Self.peer: LedgerRow(), .center: TestUnit.centerRow(stock: 0, giving: [Self.peer: 10])],
-            pulse: Pulse(node: Self.peer, available: 10, demandPerSecond: 0, heartbeatMs: now)))
+            rows: [Self.peer: LedgerRow(consumed: sold), .center: TestUnit.centerRow(stock: 0, giving: [Self.peer: 10])],
+            pulse: Pulse(node: Self.peer, available: 10 - sold, demandPerSecond: 0, heartbeatMs: now)))
         return try WireJSON.encoder.encode(GossipEnvelope(from: Self.peer, sentAtMs: now, nonce: UUID().uuidString, digests: [digest]))
     }
 
     /// This unit's pulse, as it answers the peer's gossip.
-    func pulse(_ client: some TestClientProtocol) async throws -> Pulse? {
-        let body = try peerMessage()
+    func pulse(_ client: some TestClientProtocol, peerSold: Int64 = 0) async throws -> Pulse? {
+        let body = try peerMessage(sold: peerSold)
         let answer = try await client.execute(
             uri: "/v1/gossip", method: .post, headers: TestKeys.gossipHeaders(body, from: Self.peer.rawValue, seal: seal),
             body: ByteBuffer(bytes: body))
@@ -74,6 +76,36 @@ import TestSupport
             let metrics = try await MetricsScrape.of(client)
             #expect(metrics.values["flashsale_purchase_holds_total{ended=\"timed-out\"}"] == 1)
             #expect((metrics.values["flashsale_stock_pulls_total"] ?? 0) >= 1, "the unit asked the peer")
+        }
+    }
+
+    /// A held buyer is answered as soon as no stock can come any more: here the peer sells its last 10 while the
+    /// buyer waits, and the buyer hears "sold out" then, not at the end of the hold.
+    @Test func aHeldBuyerHearsSoldOutAsSoonAsTheStockIsGoneEverywhere() async throws {
+        let unit = try TestUnit(stock: 0, peers: [Self.peer.rawValue], clusterSecret: Self.secret)
+        defer { unit.remove() }
+        try await unit.withLiveUnit { client in
+            _ = try await pulse(client)
+            let units = [TestUnit.unitID, Self.peer.rawValue]
+            let user = try #require((0..<200).map { "buyer-\($0)" }.first { UnitOwnership.owner(of: $0, among: units) == TestUnit.unitID })
+            // The held purchase on a connection of its own, so the peer's gossip is not queued behind it.
+            let port = try #require(client.port)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)")
+            request.method = .POST
+            let started = ContinuousClock.now
+            async let answer = http.execute(request, timeout: .seconds(10))
+            try await Task.sleep(for: .milliseconds(60))
+            _ = try await pulse(client, peerSold: 10)
+            let final = try await answer
+            let waited = ContinuousClock.now - started
+            let body = try await final.body.collect(upTo: 1 << 16)
+            try await http.shutdown()
+            #expect(final.status == .gone, "\(final.status)")
+            #expect(try WireJSON.decoder.decode(Problem.self, from: Data(buffer: body)).code == .soldOut)
+            #expect(waited < .milliseconds(250), "answered when the stock was gone, not at the hold's end (\(waited))")
+            let metrics = try await MetricsScrape.of(client)
+            #expect(metrics.values["flashsale_purchase_holds_total{ended=\"served\"}"] == 1)
         }
     }
 }

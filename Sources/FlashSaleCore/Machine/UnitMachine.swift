@@ -203,6 +203,16 @@ public struct UnitMachine: Sendable {
         sales[saleID].map { SaleSnapshot(terms: $0.book.terms, available: $0.book.available) }
     }
 
+    /// How many purchases held for stock of `saleID` (they were answered `.rebalancing`) to decide again at
+    /// `nowMs`: as many as there is stock here, or all of them once their answer no longer waits for stock (the sale
+    /// is not open, unknown, or sold out everywhere), so a held buyer hears "sold out" or "paused" at once rather
+    /// than at the end of the hold.
+    public func heldRetries(sale saleID: String, nowMs: Int64) -> Int64 {
+        guard let book = sales[saleID]?.book, Self.phaseAnswer(book, nowMs: nowMs) == nil else { return .max }
+        if book.available > 0 { return book.available }
+        return outOfStock(book) == .rebalancing ? 0 : .max
+    }
+
     /// Every sale's snapshot, by sale id.
     public var snapshots: [SaleSnapshot] {
         sales.values.map { SaleSnapshot(terms: $0.book.terms, available: $0.book.available) }.sorted { $0.terms.id < $1.terms.id }

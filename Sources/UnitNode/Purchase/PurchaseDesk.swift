@@ -74,6 +74,12 @@ public final class PurchaseDesk: Sendable {
 
     public func snapshots() -> [SaleSnapshot] { machine.withLock { $0.snapshots } }
 
+    /// How many held purchases of `saleID` to decide again now (`UnitMachine.heldRetries`).
+    func heldRetries(sale saleID: String) -> Int64 {
+        let now = nowMs()
+        return machine.withLock { $0.heldRetries(sale: saleID, nowMs: now) }
+    }
+
     /// Rights this unit holds per sale (sold stock excluded, orders in flight included), for the metrics.
     func rightsHeld() -> [String: Int64] {
         let unit = unit

@@ -8,7 +8,8 @@ import Synchronization
 /// donor's grant lands within a few exchanges, and a held buyer is then decided again and most never see a retry.
 ///
 /// Each held purchase is a `Retry`. Every `sweepEvery` the hold retries, in arrival order, as many purchases of each
-/// sale as it has stock here again (`last: false`: a purchase refused again is held again, until its own deadline;
+/// sale as it has stock here again, or all of them once the sale's answer no longer waits for stock (sold out
+/// everywhere, paused, ended) (`last: false`: a purchase refused again is held again, until its own deadline;
 /// one returned order does not wake ten thousand buyers to compete for it), and
 /// the purchases whose time ran out (`last: true`: their answer is final). At most `capacity` are held: past it a
 /// buyer is answered at once, so a crowd cannot make the unit keep unbounded state. Nothing is held across I/O: a
@@ -42,7 +43,8 @@ final class StockHold: Service, Sendable {
     /// Milliseconds on a clock that never jumps: a wall clock set back an hour must not hold a buyer an hour.
     private let clockMs: @Sendable () -> Int64
 
-    /// `stock` says how much of a sale this unit can sell now (the desk's snapshot); `clockMs` is monotonic.
+    /// `stock` says how many held purchases of a sale to decide again now (`UnitMachine.heldRetries`: its stock
+    /// here, or `Int64.max` when no stock is awaited any more); `clockMs` is monotonic.
     init(
         holdMs: Int64 = 300, capacity: Int = 10_000, stock: @escaping @Sendable (String) -> Int64,
         clockMs: @escaping @Sendable () -> Int64 = StockHold.monotonicMs
