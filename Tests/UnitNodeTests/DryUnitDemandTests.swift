@@ -26,6 +26,11 @@ import TestSupport
         return try WireJSON.encoder.encode(GossipEnvelope(from: Self.peer, sentAtMs: now, nonce: UUID().uuidString, digests: [digest]))
     }
 
+    /// Buyers this unit owns (the peer is in its region): the others are sent to the peer with 421.
+    static let ownedBuyers = (0..<200).map { "buyer-\($0)" }.filter {
+        UnitOwnership.owner(of: $0, among: [TestUnit.unitID, peer.rawValue]) == TestUnit.unitID
+    }
+
     /// This unit's pulse, as it answers the peer's gossip.
     func pulse(_ client: some TestClientProtocol, peerSold: Int64 = 0) async throws -> Pulse? {
         let body = try peerMessage(sold: peerSold)
@@ -43,10 +48,7 @@ import TestSupport
         defer { unit.remove() }
         try await unit.withLiveUnit { client in
             #expect(try await pulse(client)?.demandPerSecond == 0)
-            // Buyers this unit owns (the peer is in its region): the others are sent to the peer with 421.
-            let units = [TestUnit.unitID, Self.peer.rawValue]
-            let mine = (0..<200).map { "buyer-\($0)" }.filter { UnitOwnership.owner(of: $0, among: units) == TestUnit.unitID }
-            for user in mine.prefix(5) {
+            for user in Self.ownedBuyers.prefix(5) {
                 let answer = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", method: .post)
                 #expect(answer.status == .serviceUnavailable)
                 #expect(try answer.decoded(Problem.self).code == .rebalancing)
@@ -64,8 +66,7 @@ import TestSupport
         try await unit.withLiveUnit { client in
             // The peer's pulse says it has 10 to spare: the unit knows whom to ask.
             _ = try await pulse(client)
-            let units = [TestUnit.unitID, Self.peer.rawValue]
-            let user = try #require((0..<200).map { "buyer-\($0)" }.first { UnitOwnership.owner(of: $0, among: units) == TestUnit.unitID })
+            let user = try #require(Self.ownedBuyers.first)
             let started = ContinuousClock.now
             let answer = try await client.execute(uri: "/v1/sales/\(TestUnit.saleID)/purchases?user=\(user)", method: .post)
             let waited = ContinuousClock.now - started
@@ -86,8 +87,7 @@ import TestSupport
         defer { unit.remove() }
         try await unit.withLiveUnit { client in
             _ = try await pulse(client)
-            let units = [TestUnit.unitID, Self.peer.rawValue]
-            let user = try #require((0..<200).map { "buyer-\($0)" }.first { UnitOwnership.owner(of: $0, among: units) == TestUnit.unitID })
+            let user = try #require(Self.ownedBuyers.first)
             // The held purchase on a connection of its own, so the peer's gossip is not queued behind it.
             let port = try #require(client.port)
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -97,13 +97,18 @@ import TestSupport
             async let answer = http.execute(request, timeout: .seconds(10))
             try await Task.sleep(for: .milliseconds(60))
             _ = try await pulse(client, peerSold: 10)
+            let gossiped = ContinuousClock.now
             let final = try await answer
-            let waited = ContinuousClock.now - started
+            let answered = ContinuousClock.now
             let body = try await final.body.collect(upTo: 1 << 16)
             try await http.shutdown()
             #expect(final.status == .gone, "\(final.status)")
             #expect(try WireJSON.decoder.decode(Problem.self, from: Data(buffer: body)).code == .soldOut)
-            #expect(waited < .milliseconds(250), "answered when the stock was gone, not at the hold's end (\(waited))")
+            // Measured from the gossip that took the stock away (on a loaded machine that may itself come late): the
+            // hold sweeps every 10 ms; before this, the buyer waited for the hold's end, about 230 ms after it.
+            #expect(
+                answered - gossiped < .milliseconds(150),
+                "answered \(answered - gossiped) after the stock was gone (\(answered - started) after the purchase)")
             let metrics = try await MetricsScrape.of(client)
             #expect(metrics.values["flashsale_purchase_holds_total{ended=\"served\"}"] == 1)
         }

@@ -262,19 +262,9 @@ actor LocalCluster: FaultTarget {
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         guard let output = FileHandle(forWritingAtPath: log) else { throw FaultFailure(description: "cannot write \(log)") }
         output.seekToEndOfFile()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launch.program)
-        process.arguments = launch.arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(launch.environment) { $1 }
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw FaultFailure(description: "cannot start \(launch.program): \(error)")
-        }
-        try? output.close()
+        let process = try ProgramRun.spawn(
+            launch.program, launch.arguments,
+            environment: ProcessInfo.processInfo.environment.merging(launch.environment) { $1 }, output: output)
         running[key] = process
         paused.remove(key)
         try folder.record(pid: process.processIdentifier, of: Self.processName(key))

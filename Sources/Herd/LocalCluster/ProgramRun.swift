@@ -13,12 +13,12 @@ enum ProgramRun {
     /// Longest a program may take: each is one request to a process on this host.
     static let timeLimit = Duration.seconds(30)
 
-    static func output(_ program: String, _ arguments: [String], environment: [String: String]) async throws(FaultFailure) -> String {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("herd-run-\(UUID().uuidString)").path
-        guard FileManager.default.createFile(atPath: outputPath, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let output = FileHandle(forWritingAtPath: outputPath)
-        else { throw FaultFailure(description: "cannot write \(outputPath)") }
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    /// Starts `program` with its output and errors into `output` (closed here once the child has its copy) and
+    /// nothing on its input.
+    static func spawn(
+        _ program: String, _ arguments: [String], environment: [String: String], output: FileHandle
+    ) throws(FaultFailure) -> Process {
+        defer { try? output.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
@@ -29,10 +29,18 @@ enum ProgramRun {
         do {
             try process.run()
         } catch {
-            try? output.close()
             throw FaultFailure(description: "cannot run \(program): \(error)")
         }
-        try? output.close()
+        return process
+    }
+
+    static func output(_ program: String, _ arguments: [String], environment: [String: String]) async throws(FaultFailure) -> String {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("herd-run-\(UUID().uuidString)").path
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let output = FileHandle(forWritingAtPath: outputPath)
+        else { throw FaultFailure(description: "cannot write \(outputPath)") }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let process = try spawn(program, arguments, environment: environment, output: output)
         let deadline = ContinuousClock.now + timeLimit
         while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         let name = URL(fileURLWithPath: program).lastPathComponent
