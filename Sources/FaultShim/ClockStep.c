@@ -43,15 +43,14 @@ __attribute__((constructor)) static void clock_step_setup(void) { shim_file_setu
 // Takes the step from the file when it is due, and acknowledges it; other threads meanwhile use the step they find.
 static void refresh_step(void) {
     char text[32];
-    if (shim_file_read(&step_file, text, sizeof text) <= 0) return;
+    if (shim_file_read(&step_file, text, sizeof text) < 0) return;
     int saved = errno;
     char *end = NULL;
     long long milliseconds = strtoll(text, &end, 10);
     // At most a day either way: a step, not a way to overflow the arithmetic below.
-    if (end != text && milliseconds >= -86400000LL && milliseconds <= 86400000LL) {
-        atomic_store_explicit(&step_ns, (int64_t)milliseconds * 1000000, memory_order_relaxed);
-        shim_file_acknowledge(&step_file, text);
-    }
+    int valid = end != text && milliseconds >= -86400000LL && milliseconds <= 86400000LL;
+    if (valid) atomic_store_explicit(&step_ns, (int64_t)milliseconds * 1000000, memory_order_relaxed);
+    shim_file_done(&step_file, valid ? text : NULL);
     errno = saved;
 }
 

@@ -63,7 +63,7 @@ static void refresh_cut(void) {
         count += 1;
     }
     atomic_store_explicit(&cut_count, count, memory_order_release);
-    shim_file_acknowledge(&cut_file, copy);
+    shim_file_done(&cut_file, copy);
     errno = saved;
 }
 

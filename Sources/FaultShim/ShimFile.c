@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -53,25 +54,32 @@ long shim_file_read(struct shim_file *file, char *text, size_t size) {
             length = (long)got;
         }
     }
-    atomic_store(&file->reading, 0);
+    if (length < 0) atomic_store(&file->reading, 0);
     errno = saved;
     return length;
 }
 
-void shim_file_acknowledge(struct shim_file *file, const char *text) {
-    if (strncmp(file->last, text, sizeof file->last) == 0) return;
-    int saved = errno;
-    char ack[sizeof file->path + 8];
-    strcpy(ack, file->path);
-    strcat(ack, ".ack");
-    int fd = open(ack, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        size_t length = strlen(text);
-        // The system call itself: NetworkCut.c interposes write.
-        if (syscall(SYS_write, fd, text, length) == (long)length) {
-            strncpy(file->last, text, sizeof file->last - 1);
+void shim_file_done(struct shim_file *file, const char *applied) {
+    if (applied != NULL && strncmp(file->last, applied, sizeof file->last) != 0) {
+        int saved = errno;
+        char ack[sizeof file->path + 8];
+        char partial[sizeof file->path + 12];
+        strcpy(ack, file->path);
+        strcat(ack, ".ack");
+        strcpy(partial, ack);
+        strcat(partial, ".new");
+        int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            size_t length = strlen(applied);
+            // The system call itself: NetworkCut.c interposes write.
+            long written = syscall(SYS_write, fd, applied, length);
+            close(fd);
+            if (written == (long)length && rename(partial, ack) == 0) {
+                strncpy(file->last, applied, sizeof file->last - 1);
+                file->last[sizeof file->last - 1] = 0;
+            }
         }
-        close(fd);
+        errno = saved;
     }
-    errno = saved;
+    atomic_store(&file->reading, 0);
 }

@@ -25,12 +25,15 @@ struct shim_file {
 void shim_file_setup(struct shim_file *file);
 
 /// Copies the file into `text` (NUL-terminated) when it is due, and returns its length; returns -1 when it is
-/// not due, another thread is reading it, there is no such variable, or the file cannot be read. Calls no function
+/// not due, another thread is reading it, there is no such variable, or the file cannot be read. On a length of 0
+/// or more the caller holds the file: no other thread reads it until the caller has applied what it read and called
+/// `shim_file_done`, so a thread that read an older text can never apply it after a newer one. Calls no function
 /// the shim interposes, and leaves errno as it found it.
 long shim_file_read(struct shim_file *file, char *text, size_t size);
 
-/// Tells herd that `text` (what `shim_file_read` returned) has been applied: writes it to "<path>.ack" when it
-/// differs from what was acknowledged last. herd waits for the acknowledgement before it counts a fault as struck.
-void shim_file_acknowledge(struct shim_file *file, const char *text);
+/// Releases the file after `shim_file_read`. With `applied` (the text read, now in force) it tells herd so:
+/// the text goes to "<path>.ack", written whole (a new file renamed over the old) when it differs from what was
+/// acknowledged last. herd waits for the acknowledgement before it counts a fault as struck or healed.
+void shim_file_done(struct shim_file *file, const char *applied);
 
 #endif

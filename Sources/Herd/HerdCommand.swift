@@ -124,7 +124,9 @@ struct HerdCommand: AsyncParsableCommand {
         configuration.tlsConfiguration = try tls.clientTLS()
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var local: LocalCluster?
-        var signals: [any DispatchSourceSignal] = []
+        let teardown = Teardown()
+        // Before anything is started or broken, so a signal at any moment leaves nothing behind.
+        let signals = cluster != nil || faults != nil ? Self.undoOnSignals(teardown) : []
         let result: Result<HerdReport, any Error>
         do {
             if let cluster {
@@ -136,25 +138,26 @@ struct HerdCommand: AsyncParsableCommand {
                 if !quiet { Self.printNote("starting the cluster of \(cluster)") }
                 let kinds: Set<FaultKind> = try faults.map { Set(try FaultKind.parseList($0).keys) } ?? []
                 do {
-                    let started = try await LocalCluster.start(
+                    let made = try LocalCluster.make(
                         file: file, path: cluster, bin: bin ?? Self.ownFolder(),
                         shimmed: kinds.contains(.clockJump) || kinds.contains(.cutRegion))
-                    local = started
-                    signals = Self.stopOnSignals(started)
+                    local = made
+                    await teardown.adopt(made)
+                    try await made.bringUp()
                 } catch {
                     Self.printError("the cluster of \(cluster) did not start: \(error.description)")
                     throw ExitCode(71)
                 }
             }
-            result = .success(try await rehearse(http: http, local: local))
+            result = .success(try await rehearse(http: http, local: local, teardown: teardown))
         } catch {
             result = .failure(error)
         }
         if let local {
             if !quiet { Self.printNote("stopping the cluster of \(cluster ?? "")") }
             await local.stop()
-            for source in signals { source.cancel() }
         }
+        for source in signals { source.cancel() }
         try? await http.shutdown()
         let report: HerdReport
         switch result {
@@ -192,7 +195,7 @@ struct HerdCommand: AsyncParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
-    private func rehearse(http: HTTPClient, local: LocalCluster?) async throws -> HerdReport {
+    private func rehearse(http: HTTPClient, local: LocalCluster?, teardown: Teardown) async throws -> HerdReport {
         let environment = ProcessInfo.processInfo.environment
         let center = local?.centerURL ?? self.center ?? environment["FLASHSALE_CENTER"] ?? "https://127.0.0.1:7000"
         let credential = try (local?.credentialFile ?? credentialFile ?? environment["FLASHSALE_CREDENTIAL_FILE"])
@@ -234,6 +237,7 @@ struct HerdCommand: AsyncParsableCommand {
         }
 
         let faultPlan = try await planFaults(map: map, local: local)
+        if let faultPlan { await teardown.breaking(faultPlan.target) }
         try await waitForOpening(map.terms)
 
         let counters = CrowdCounters()
@@ -245,7 +249,7 @@ struct HerdCommand: AsyncParsableCommand {
             deadline: started + .seconds(timeLimit))
         let faultTask = Task { () -> [FaultRecord] in
             guard let faultPlan else { return [] }
-            return await FaultRunner(plan: faultPlan.plan, target: faultPlan.target, started: started).run()
+            return await FaultRunner(plan: faultPlan.plan, target: faultPlan.target, started: started, teardown: teardown).run()
         }
         let result = try await withProgress(counters, total: buyers, phase: "buyers") { await run.run() }
         let durationMilliseconds = Int(PurchaseClient.nanoseconds(ContinuousClock.now - started) / 1_000_000)
@@ -290,16 +294,17 @@ struct HerdCommand: AsyncParsableCommand {
         return (plan, target)
     }
 
-    /// SIGINT, SIGTERM and SIGHUP stop the cluster herd started before herd exits (its children run in process
-    /// groups of their own, so a terminal's Ctrl-C reaches herd alone). Exits 128 + the signal, as a shell would.
-    static func stopOnSignals(_ cluster: LocalCluster) -> [any DispatchSourceSignal] {
+    /// On SIGINT, SIGTERM and SIGHUP herd undoes what it did (`Teardown`: the cluster it started is stopped, the
+    /// faults in force on a host's services healed) before it exits, 128 + the signal, as a shell would report it.
+    /// (The cluster's processes run in process groups of their own, so a terminal's Ctrl-C reaches herd alone.)
+    static func undoOnSignals(_ teardown: Teardown) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM, SIGHUP].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                printNote("signal \(number): stopping the cluster")
+                printNote("signal \(number): undoing what herd started and broke")
                 Task {
-                    await cluster.stop()
+                    await teardown.run()
                     Foundation.exit(128 + number)
                 }
             }

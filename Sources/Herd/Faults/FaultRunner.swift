@@ -9,6 +9,8 @@ struct FaultRunner: Sendable {
     let plan: FaultPlan
     let target: any FaultTarget
     let started: ContinuousClock.Instant
+    /// Told of every fault in force, so a signal can undo it.
+    var teardown: Teardown? = nil
 
     func run() async -> [FaultRecord] {
         let byTarget = Dictionary(grouping: plan.faults, by: \.targetName)
@@ -38,11 +40,14 @@ struct FaultRunner: Sendable {
         try? await Task.sleep(until: started + .milliseconds(max(fault.atMilliseconds, notBefore)), clock: .continuous)
         let target = self.target
         let strikeFailure = await Self.step { () async throws(FaultFailure) in try await target.strike(fault) }
-        if strikeFailure == nil {
+        let struck = strikeFailure == nil
+        let open = await teardown?.struck(fault)
+        if struck {
             record.struckAtMilliseconds = now()
             try? await Task.sleep(until: started + .milliseconds(now() + fault.forMilliseconds), clock: .continuous)
         }
-        let healFailure = await Self.step { () async throws(FaultFailure) in try await target.heal(fault) }
+        let healFailure = await Self.step { () async throws(FaultFailure) in try await target.heal(fault, struck: struck) }
+        if let open { await teardown?.healed(open) }
         if healFailure == nil { record.healedAtMilliseconds = now() }
         record.failure = (strikeFailure ?? healFailure)?.description
         return record

@@ -12,5 +12,7 @@ protocol FaultTarget: Sendable {
     /// Why `kind` cannot be applied here, or nil when it can.
     func refusal(_ kind: FaultKind) -> String?
     func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure)
-    func heal(_ fault: FaultPlan.Fault) async throws(FaultFailure)
+    /// Undoes `fault`; `struck` is false when its strike failed (a heal then undoes only what the strike may have
+    /// done halfway, and starts nothing it did not stop).
+    func heal(_ fault: FaultPlan.Fault, struck: Bool) async throws(FaultFailure)
 }

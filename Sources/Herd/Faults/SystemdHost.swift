@@ -13,7 +13,8 @@ struct SystemdHost: FaultTarget {
     let units: [String]
     let regions: [String] = []
     let centerActive: Bool
-    let systemctl: String
+    /// Runs systemctl with its arguments and returns what it printed (ProgramRun; a stand-in in tests).
+    let systemctl: @Sendable ([String]) async throws(FaultFailure) -> String
     /// Why no fault can be applied at all (not root), or nil.
     let blocked: String?
 
@@ -25,11 +26,20 @@ struct SystemdHost: FaultTarget {
     /// The cluster's units whose service is active here (a template instance is "loaded" for any id, so loaded
     /// says nothing), and whether the config-center's is.
     static func discover(
-        units candidates: [String], systemctl: String = "/usr/bin/systemctl", isRoot: Bool = geteuid() == 0
+        units candidates: [String], systemctlPath: String = "/usr/bin/systemctl", isRoot: Bool = geteuid() == 0
     ) async throws(FaultFailure) -> SystemdHost {
-        guard FileManager.default.isExecutableFile(atPath: systemctl) else {
-            throw FaultFailure(description: "no systemctl at \(systemctl): --systemd needs a host run by systemd")
+        guard FileManager.default.isExecutableFile(atPath: systemctlPath) else {
+            throw FaultFailure(description: "no systemctl at \(systemctlPath): --systemd needs a host run by systemd")
         }
+        return try await discover(units: candidates, isRoot: isRoot) { arguments throws(FaultFailure) in
+            try await ProgramRun.output(systemctlPath, arguments, environment: ProcessInfo.processInfo.environment)
+        }
+    }
+
+    /// The same, with `systemctl` run by the given function.
+    static func discover(
+        units candidates: [String], isRoot: Bool, systemctl: @escaping @Sendable ([String]) async throws(FaultFailure) -> String
+    ) async throws(FaultFailure) -> SystemdHost {
         var active: [String] = []
         for id in candidates.sorted() where try await state(unitService(id), systemctl: systemctl).isActive {
             active.append(id)
@@ -46,10 +56,10 @@ struct SystemdHost: FaultTarget {
         var isActive: Bool { active == "active" && mainPID > 0 }
     }
 
-    static func state(_ service: String, systemctl: String) async throws(FaultFailure) -> State {
-        let text = try await ProgramRun.output(
-            systemctl, ["show", "--property=ActiveState", "--property=MainPID", service],
-            environment: ProcessInfo.processInfo.environment)
+    static func state(
+        _ service: String, systemctl: @Sendable ([String]) async throws(FaultFailure) -> String
+    ) async throws(FaultFailure) -> State {
+        let text = try await systemctl(["show", "--property=ActiveState", "--property=MainPID", service])
         var state = State(active: "", mainPID: 0)
         for line in text.split(separator: "\n") {
             let pair = line.split(separator: "=", maxSplits: 1).map(String.init)
@@ -85,12 +95,13 @@ struct SystemdHost: FaultTarget {
         }
     }
 
-    /// A killed service is started and healed once active again (with `Type=exec` that is when it runs, shortly
+    /// A killed service is started (only when herd killed it) and healed once active again (with `Type=exec` that is when it runs, shortly
     /// before it listens); a paused one continued.
-    func heal(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
+    func heal(_ fault: FaultPlan.Fault, struck: Bool) async throws(FaultFailure) {
         let service = fault.unit.map(Self.unitService) ?? Self.centerService
         switch fault.kind {
         case .kill:
+            guard struck else { return }  // herd did not kill it: it has nothing to start
             try await run(["start", service])
             try await settle(service, "it to be active again") { $0.isActive }
         case .pause, .pauseCenter: try await run(["kill", "--kill-whom=main", "--signal=SIGCONT", service])
@@ -108,6 +119,6 @@ struct SystemdHost: FaultTarget {
     }
 
     private func run(_ arguments: [String]) async throws(FaultFailure) {
-        _ = try await ProgramRun.output(systemctl, arguments, environment: ProcessInfo.processInfo.environment)
+        _ = try await systemctl(arguments)
     }
 }

@@ -3,6 +3,7 @@
 // into the next).
 
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,7 @@ struct ClusterFolder: Sendable {
         var isFolder: ObjCBool = false
         if manager.fileExists(atPath: path, isDirectory: &isFolder) {
             guard isFolder.boolValue else { throw FaultFailure(description: "\(path) is a file, not a folder; name a folder in the cluster file") }
+            try lock()
             let contents: [String]
             do { contents = try manager.contentsOfDirectory(atPath: path) } catch {
                 throw FaultFailure(description: "cannot list \(path): \(error)")
@@ -44,6 +46,7 @@ struct ClusterFolder: Sendable {
             } catch {
                 throw FaultFailure(description: "cannot make \(path): \(error)")
             }
+            try lock()
         }
         try write("made by herd --cluster; emptied at its next start\n", to: Self.marker)
         for sub in ["logs", "pids", "clocks", "net"] {
@@ -76,13 +79,31 @@ struct ClusterFolder: Sendable {
     /// Records that process `name` runs as `pid`.
     func record(pid: Int32, of name: String) throws(FaultFailure) { try write("\(pid)\n", to: "pids/" + name) }
 
+    /// Locks the folder for this herd's lifetime (flock on the folder itself, released when herd exits, however it
+    /// exits), so a second herd on the same cluster file is refused instead of emptying a running cluster's folder.
+    private func lock() throws(FaultFailure) {
+        guard Self.locked.withLock({ !$0.contains(path) }) else { return }  // this herd holds it already
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FaultFailure(description: "cannot open \(path): errno \(errno)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw FaultFailure(description: "another herd is running a cluster in \(path)")
+        }
+        // Left open on purpose: the lock lasts as long as this process.
+        Self.locked.withLock { _ = $0.insert(path) }
+    }
+
+    /// Folders this process has locked.
+    private static let locked = Mutex<Set<String>>([])
+
     /// Kills (SIGKILL) what a previous run recorded and left running: only a live process whose command line
-    /// names this folder, so a recycled process id is never hit.
+    /// has an argument inside this folder, so a recycled process id is never hit.
     private func stopLeftovers() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path + "/pids")) ?? []
         for name in names {
             guard let text = read("pids/" + name), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
-                let command = ProcFile.read("/proc/\(pid)/cmdline"), command.contains(path)
+                let command = ProcFile.read("/proc/\(pid)/cmdline"),
+                command.split(separator: "\0").contains(where: { $0.hasPrefix(path + "/") })
             else { continue }
             kill(pid, SIGKILL)
             for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }

@@ -27,6 +27,8 @@ actor LocalCluster: FaultTarget {
     private var launches: [String: Launch] = [:]
     private var running: [String: Process] = [:]
     private var paused: Set<String> = []
+    /// Set by `stop`: nothing starts any more (a heal's restart racing a shutdown would outlive herd).
+    private var stopping = false
     /// Regions cut off now.
     private var cut: Set<String> = []
 
@@ -58,11 +60,10 @@ actor LocalCluster: FaultTarget {
         ordersCredentialFile = file.folder + "/orders.credential"
     }
 
-    /// Starts the cluster: a fresh folder, secrets, the config-center, its regions and units enrolled, the units,
-    /// then the cluster files of `apply`. With `shimmed` every process runs with the fault shim (`libFaultShim.so`
-    /// from `bin`; Sources/FaultShim), which steps a unit's clock and cuts connections as herd writes to its files,
-    /// and does nothing until then. On any failure what was started is stopped again.
-    static func start(file: LocalClusterFile, path: String, bin: String, shimmed: Bool) async throws(FaultFailure) -> LocalCluster {
+    /// The cluster of `file`, checked but not started (`bringUp` starts it). With `shimmed` every process will run
+    /// with the fault shim (`libFaultShim.so` from `bin`; Sources/FaultShim), which steps a unit's clock and cuts
+    /// connections as herd writes to its files, and does nothing until then.
+    static func make(file: LocalClusterFile, path: String, bin: String, shimmed: Bool) throws(FaultFailure) -> LocalCluster {
         for program in ["config-center", "flashsale-unit"] where !FileManager.default.isExecutableFile(atPath: "\(bin)/\(program)") {
             throw FaultFailure(description: "no \(program) in \(bin) (build it, or name the folder with --bin)")
         }
@@ -76,17 +77,12 @@ actor LocalCluster: FaultTarget {
                 throw FaultFailure(description: "the shim's path \(shim) holds a space or a colon, which LD_PRELOAD cannot take")
             }
         }
-        let cluster = LocalCluster(file: file, path: path, bin: bin, shim: shimmed ? shim : nil)
-        do {
-            try await cluster.bringUp()
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        return cluster
+        return LocalCluster(file: file, path: path, bin: bin, shim: shimmed ? shim : nil)
     }
 
-    private func bringUp() async throws(FaultFailure) {
+    /// Starts the cluster: a fresh folder, secrets, the config-center, its regions and units enrolled, the units,
+    /// then the cluster files of `apply`. On a failure the caller stops what was started (`stop`).
+    func bringUp() async throws(FaultFailure) {
         try folder.prepare()
         for secret in ["cluster-secret", "orders.credential", "payment-webhook.secret"] { try folder.writeSecret(secret) }
         let addresses = [file.center] + file.units.map(\.listen)
@@ -174,7 +170,7 @@ actor LocalCluster: FaultTarget {
     }
 
     /// Undoes `fault`; also when its strike failed halfway, so nothing stays broken (each heal is idempotent).
-    func heal(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
+    func heal(_ fault: FaultPlan.Fault, struck: Bool) async throws(FaultFailure) {
         let key = fault.unit ?? ""
         switch fault.kind {
         case .kill: if running[key] == nil { try await start(key) }
@@ -211,14 +207,17 @@ actor LocalCluster: FaultTarget {
         try await acknowledged(written)
     }
 
-    /// Waits until the shim of every listed process that runs and is not paused has written back what herd wrote
-    /// (a stopped or dead process reads its file when it runs again, before anything else it does).
+    /// Waits until the shim of every listed process that runs and is not paused has written back what its file
+    /// holds now (a stopped or dead process reads its file when it runs again, before anything else it does). What
+    /// the file holds now, not what this call wrote: a cut of another region may have rewritten it meanwhile (the
+    /// actor runs other calls while this one waits), and the newer text includes this change.
     private func acknowledged(_ files: [(key: String, file: String, text: String)]) async throws(FaultFailure) {
         let deadline = ContinuousClock.now + Self.acknowledgeLimit
         var waiting = files
         while true {
             waiting.removeAll { entry in
-                running[entry.key] == nil || paused.contains(entry.key) || folder.read(entry.file + ".ack") == entry.text
+                running[entry.key]?.isRunning != true || paused.contains(entry.key)
+                    || folder.read(entry.file + ".ack") == folder.read(entry.file)
             }
             if waiting.isEmpty { return }
             guard ContinuousClock.now < deadline else {
@@ -258,6 +257,7 @@ actor LocalCluster: FaultTarget {
     /// (with the shim loaded, when there is one).
     private func start(_ key: String) async throws(FaultFailure) {
         guard let launch = launches[key] else { throw FaultFailure(description: "no process '\(key)' in this cluster") }
+        guard !stopping else { throw FaultFailure(description: "the cluster is stopping") }
         let log = folder.path + "/logs/" + Self.processName(key) + ".log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         guard let output = FileHandle(forWritingAtPath: log) else { throw FaultFailure(description: "cannot write \(log)") }
@@ -312,13 +312,14 @@ actor LocalCluster: FaultTarget {
         paused.remove(key)
     }
 
-    /// Stops every process: SIGTERM, then SIGKILL after `stopLimit`; units first, the config-center last.
+    /// Stops every process: SIGTERM, then SIGKILL after `stopLimit`; units first, the config-center last. Nothing
+    /// starts after it began, and it goes on until no process is left (a restart may have begun meanwhile).
     func stop() async {
-        for key in running.keys.sorted(by: { $0 > $1 }) { try? await signal(key, SIGTERM) }
+        stopping = true
+        while let key = running.keys.sorted(by: { $0 > $1 }).first {
+            do { try await signal(key, SIGTERM) } catch { running[key] = nil }
+        }
     }
-
-    /// Pids of every process running now, for a signal handler that has no time to ask the actor nicely.
-    func processIdentifiers() -> [Int32] { running.values.map(\.processIdentifier) }
 
     // MARK: helpers
 
