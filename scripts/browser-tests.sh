@@ -147,7 +147,9 @@ done
 
 # The crowd for the dashboard test: the herd when it is built, otherwise the test's own bounded loop.
 LOAD_COMMAND=""
-if [ -x "$BIN/herd" ] && "$BIN/herd" --help 2>/dev/null | grep -q -- --buyers; then
+# The help is read whole before it is searched: `grep -q` stops reading at the first match, and with pipefail a help
+# longer than the pipe's buffer then fails by SIGPIPE.
+if [ -x "$BIN/herd" ] && [[ "$("$BIN/herd" --help 2>/dev/null)" == *--buyers* ]]; then
     LOAD_COMMAND="$BIN/herd --center $CENTER --sale $SALE --buyers $BUYERS --concurrency 32 --split eu=85,us=15 --time-limit 60 --quiet"
 fi
 
