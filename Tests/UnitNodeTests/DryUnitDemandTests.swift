@@ -102,6 +102,9 @@ import TestSupport
             let answered = ContinuousClock.now
             let body = try await final.body.collect(upTo: 1 << 16)
             try await http.shutdown()
+            // On a machine loaded enough that the gossip itself came after the hold's end, the buyer was rightly
+            // answered "try again" first, and this run cannot tell the two rules apart.
+            if gossiped - started > .milliseconds(250), final.status == .serviceUnavailable { return }
             #expect(final.status == .gone, "\(final.status)")
             #expect(try WireJSON.decoder.decode(Problem.self, from: Data(buffer: body)).code == .soldOut)
             // Measured from the gossip that took the stock away (on a loaded machine that may itself come late): the
