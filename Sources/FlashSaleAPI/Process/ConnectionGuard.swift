@@ -4,7 +4,8 @@ public import HummingbirdCore
 import HummingbirdTLS
 import Logging
 public import NIOCore
-import NIOHTTPTypes
+public import NIOHTTP1
+import NIOHTTPTypesHTTP1
 public import NIOSSL
 import Synchronization
 
@@ -22,24 +23,21 @@ public final class ConnectionGate: Sendable {
     }
 
     /// The HTTP/1 server with this gate on every connection: `ConnectionGuardHandler` first in the pipeline (it sees
-    /// the bytes as they come), `RequestProgressHandler` after the HTTP codec (it sees where requests and answers
-    /// end), then `handlers` (the unit's purchase handler), then Hummingbird. The server's own idle timeout is not
-    /// used: the guard times requests and idle connections itself.
+    /// the bytes as they come), then NIOHTTP1's encoder and parser, then `RequestProgressHandler` (it sees where
+    /// requests and answers end), then `handlers` (the unit's purchase handler, on NIOHTTP1's parts, before the
+    /// HTTP-types codec), then the codec and Hummingbird. The server's own idle timeout is not used: the guard times
+    /// requests and idle connections itself.
     public func http1(handlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }) -> HTTPServerBuilder {
         let gate = self
         return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(
-                http1: HTTP1Channel(
-                    responder: responder,
-                    configuration: .init(additionalChannelHandlers: [RequestProgressHandler()] + handlers())),
-                gate: gate)
+            GuardedHTTP1Channel(http1: HTTP1Channel(responder: responder), gate: gate, handlers: handlers)
         }
     }
 
     /// The server with this gate on every connection, over TLS when `tls` is given: the TLS handler comes right after
     /// the guard, so the guard counts and times the connection from its first handshake byte (a client that never
     /// finishes its handshake is closed like one that never finishes its request head). `handlers` go into every
-    /// connection's pipeline after the HTTP codec, before Hummingbird.
+    /// connection's pipeline after NIOHTTP1's parser, before the HTTP-types codec and Hummingbird.
     public func server(
         tls: TLSConfiguration?, handlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }
     ) throws -> HTTPServerBuilder {
@@ -74,10 +72,12 @@ public final class ConnectionGate: Sendable {
     }
 }
 
-/// HTTP/1 with a `ConnectionGuardHandler` placed before everything else in each connection's pipeline.
+/// HTTP/1 with a `ConnectionGuardHandler` placed before everything else in each connection's pipeline, and
+/// `RequestProgressHandler` and `handlers` placed between NIOHTTP1's parser and the HTTP-types codec.
 struct GuardedHTTP1Channel: ServerChildChannel {
     let http1: HTTP1Channel
     let gate: ConnectionGate
+    let handlers: @Sendable () -> [any RemovableChannelHandler]
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
         do {
@@ -85,7 +85,14 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return http1.setup(channel: channel, logger: logger)
+        // Hummingbird's setup completes on the channel's event loop at once, so this runs before any byte is read.
+        let handlers = handlers
+        return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let pipeline = channel.pipeline.syncOperations
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandlers([RequestProgressHandler()] + handlers(), position: .before(codec))
+            return value
+        }
     }
 
     func handle(value: HTTP1Channel.Value, logger: Logger) async {
@@ -244,24 +251,31 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 }
 
-/// After the HTTP codec: tells the connection's `ConnectionGuardHandler` where each request and each answer ends.
-final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+/// Right after NIOHTTP1's parser: tells the connection's `ConnectionGuardHandler` where each request and each answer
+/// ends, and writes the answers a handler behind it encoded whole (`writeEncoded`) past NIOHTTP1's encoder.
+public final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPServerRequestPart
+    public typealias InboundOut = HTTPServerRequestPart
+    public typealias OutboundIn = HTTPServerResponsePart
+    public typealias OutboundOut = HTTPServerResponsePart
 
     private var guardHandler: ConnectionGuardHandler?
+    /// NIOHTTP1's encoder: bytes written on its context go on toward the socket without passing through it.
+    private var encoder: ChannelHandlerContext?
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public init() {}
+
+    public func handlerAdded(context: ChannelHandlerContext) {
         guardHandler = try? context.pipeline.syncOperations.handler(type: ConnectionGuardHandler.self)
+        encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         guardHandler = nil
+        encoder = nil
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head: guardHandler?.requestHead()
         case .body: break
@@ -270,8 +284,18 @@ final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) { guardHandler?.answerEnded() }
         context.write(data, promise: promise)
+    }
+
+    /// Writes `response`, one whole HTTP/1.1 answer already encoded (status line, fields, body), and counts it as an
+    /// answer's end. Called on the event loop by a handler behind this one, between answers (never while another is
+    /// partly written). False, writing nothing, when the pipeline has no NIOHTTP1 encoder: the caller writes parts.
+    public func writeEncoded(_ response: ByteBuffer) -> Bool {
+        guard let encoder else { return false }
+        encoder.write(NIOAny(response), promise: nil)
+        guardHandler?.answerEnded()
+        return true
     }
 }

@@ -131,7 +131,12 @@ final class BuyerGate: Sendable {
     /// The client an address rate limit counts a request by: the TCP peer, or, from a trusted proxy, the client it
     /// names in X-Forwarded-For.
     func clientAddress(peer: SocketAddress?, headers: HTTPFields) -> String {
-        trustedProxies.clientKey(peer: peer, forwardedFor: headers[values: Self.forwardedFor])
+        clientAddress(peer: peer, forwardedFor: headers[values: Self.forwardedFor])
+    }
+
+    /// The same, from the values of every `X-Forwarded-For` field, in order.
+    func clientAddress(peer: SocketAddress?, forwardedFor: [String]) -> String {
+        trustedProxies.clientKey(peer: peer, forwardedFor: forwardedFor)
     }
 
     /// The literal is a valid field name, so the initializer cannot fail (no input reaches it).

@@ -2,19 +2,22 @@
 
 import FlashSaleAPI
 import FlashSaleCore
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Answers `POST /v1/sales/{sale}/purchases` on the connection's event loop and passes every other request on to
-/// Hummingbird. It sits after NIOHTTP1's parser (through the HTTP-types codec) and the connection guard's progress
-/// handler, so keep-alive, pipelining, chunked bodies, the guard's timeouts and the parser's limits stay what they
-/// were; only the purchase skips Hummingbird's router, middleware and two hops through Swift concurrency, which were
-/// the unit's ceiling (DESIGN: the cost of a refusal decides how big a crowd one core takes).
+/// Hummingbird. It sits right after NIOHTTP1's parser and the connection guard's progress handler, in front of the
+/// HTTP-types codec, so keep-alive, pipelining, chunked bodies, the guard's timeouts and the parser's limits stay what
+/// they were; only the purchase skips the codec's conversions, Hummingbird's router, middleware and two hops through
+/// Swift concurrency, which were the unit's ceiling (DESIGN: the cost of a refusal decides how big a crowd one core
+/// takes).
 ///
 /// The decision is `PurchaseFront.decide`, synchronous. A refusal is written at once, from pre-encoded bytes for
 /// the common ones. An admitted order goes to the group-commit writer, and its 201 is written when the writer hands
-/// the order back, on this channel's event loop (`NIOLoopBound`): after its commit, as before.
+/// the order back, on this channel's event loop (`NIOLoopBound`): after its commit, as before. Each answer goes out
+/// as one buffer, the whole HTTP/1.1 response (`EncodedAnswer`), written past NIOHTTP1's encoder by the progress
+/// handler, which counts it as an answer for the connection's guard. Without a progress handler in the pipeline
+/// this handler passes every request on.
 ///
 /// HTTP/1 answers in request order. So at any moment either Hummingbird owes answers on this connection (a purchase
 /// that comes then is passed on too, and the Hummingbird route answers it with the same front), or this handler does
@@ -23,10 +26,10 @@ import NIOHTTPTypes
 /// cannot cross. Reads also stop while the channel is not writable: a client that sends without reading cannot make
 /// answers pile up. After `Connection: close` nothing more is decided.
 final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// A purchase request whose head has come.
     private struct Reading {
@@ -60,7 +63,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests passed on to Hummingbird whose answer has not ended.
     private var hummingbirdOwes = 0
     /// Parts that came while an answer waited on the writer, handled in order once it is written.
-    private var held = CircularBuffer<HTTPRequestPart>()
+    private var held = CircularBuffer<HTTPServerRequestPart>()
     /// Inbound events held while a purchase was under way (graceful shutdown, the client closing its side), passed on
     /// once it is answered: Hummingbird would otherwise close the connection before its 201 is written.
     private var heldEvents: [Any] = []
@@ -72,10 +75,16 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var needsFlush = false
     private var removed = false
     private var date = HTTPDate()
+    /// Writes this handler's answers whole, past NIOHTTP1's encoder; nil: not in a guarded pipeline.
+    private var progress: RequestProgressHandler?
 
     init(front: PurchaseFront, serverName: String) {
         self.front = front
         self.serverName = serverName
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        progress = try? context.pipeline.syncOperations.handler(type: RequestProgressHandler.self)
     }
 
     // MARK: Inbound
@@ -94,18 +103,18 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch (state, part) {
         case (.closed, _):
             return
         case (.idle, .head(let head)):
-            let close = head.headerFields[.connection]?.lowercased() == "close"
-            if hummingbirdOwes == 0, let ask = Self.purchase(head, peer: context.remoteAddress) {
+            let close = !head.isKeepAlive
+            if hummingbirdOwes == 0, progress != nil, let ask = Self.purchase(head, peer: context.remoteAddress) {
                 state = .reading(Reading(ask: ask, keepsBody: front.needsBody(ask), close: close))
                 body = nil
-                if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                     // The client waits for a go-ahead before it sends the body.
-                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
                 }
             } else {
                 hummingbirdOwes += 1
@@ -254,15 +263,12 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(_ answer: WireAnswer, context: ChannelHandlerContext, close: Bool) {
-        var fields = answer.headers
-        fields[.contentLength] = String(answer.body.readableBytes)
-        fields[.date] = date.now()
-        fields[.server] = serverName
-        if close { fields[.connection] = "close" }
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
+        let response = EncodedAnswer.bytes(
+            answer, date: date.now(), server: serverName, close: close, allocator: context.channel.allocator)
+        // A purchase is taken only with a progress handler in the pipeline (`handle`), so this writes.
+        _ = progress?.writeEncoded(response)
         if close {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.flush()
             // As Hummingbird does: the sending side closes once what was written is out (a full close would drop
             // unsent answers); the client closes its side, or the guard's idle time does.
             state = .closed
@@ -271,7 +277,6 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closed.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
             context.close(mode: .output, promise: closed)
         } else {
-            context.write(wrapOutboundOut(.end(nil)), promise: nil)
             needsFlush = true
         }
     }
@@ -286,9 +291,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The purchase in `head`, or nil for any other request: exactly `POST /v1/sales/{sale}/purchases`, with or
     /// without a query (what Hummingbird's router would send to the purchase route; anything else stays its own).
-    private static func purchase(_ head: HTTPRequest, peer: SocketAddress?) -> PurchaseAsk? {
-        guard head.method == .post, let path = head.path, let sale = sale(inPurchasePath: path) else { return nil }
-        return PurchaseAsk(sale: sale, target: path, headers: head.headerFields, peer: peer)
+    private static func purchase(_ head: HTTPRequestHead, peer: SocketAddress?) -> PurchaseAsk? {
+        guard head.method == .POST, let sale = sale(inPurchasePath: head.uri) else { return nil }
+        return PurchaseAsk(sale: sale, target: head.uri, headers: .nio(head.headers), peer: peer)
     }
 
     static let prefix = Array("/v1/sales/".utf8)

@@ -23,7 +23,7 @@ enum UnitRoutes {
 
         router.post("/v1/sales/{sale}/purchases") { request, context in
             let ask = PurchaseAsk(
-                sale: context.parameters.get("sale") ?? "", target: request.uri.string, headers: request.headers,
+                sale: context.parameters.get("sale") ?? "", target: request.uri.string, headers: .fields(request.headers),
                 peer: context.remoteAddress)
             var body = PurchaseBody.bytes(ByteBuffer())
             if front.needsBody(ask) {

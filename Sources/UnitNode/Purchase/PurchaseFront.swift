@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
+import NIOHTTP1
 
 /// A purchase request's head, as either HTTP layer read it. The parts are read from it only when the decision needs
 /// them: a sold-out sale answers before the query, the token or the client's address are looked at.
@@ -13,8 +14,31 @@ struct PurchaseAsk: Sendable {
     let sale: String
     /// The request target (path and query) as sent.
     let target: String
-    let headers: HTTPFields
+    let headers: Headers
     let peer: SocketAddress?
+
+    /// The request's header fields as the layer that read them holds them: NIOHTTP1's (the purchase handler, in
+    /// front of the HTTP-types codec) or HTTP-types' (the Hummingbird route). Looked up by name, case-insensitively,
+    /// only when the decision needs a field.
+    enum Headers: Sendable {
+        case nio(HTTPHeaders)
+        case fields(HTTPFields)
+
+        subscript(name: HTTPField.Name) -> String? {
+            switch self {
+            case .nio(let headers): headers.first(name: name.canonicalName)
+            case .fields(let fields): fields[name]
+            }
+        }
+
+        /// Every value of `name`, in order.
+        subscript(values name: HTTPField.Name) -> [String] {
+            switch self {
+            case .nio(let headers): headers[name.canonicalName]
+            case .fields(let fields): fields[values: name]
+            }
+        }
+    }
 
     /// The `Idempotency-Key` header as sent (checked by the front).
     var idempotencyKey: String? { headers[PurchaseAnswers.idempotencyKey] }
@@ -115,7 +139,7 @@ final class PurchaseFront: Sendable {
         let request = PurchaseRequest(
             sale: sale, namedUser: namedUser, token: Self.bearerToken(ask.headers[.authorization]),
             captcha: ask.headers[PurchaseAnswers.altcha], idempotencyKey: key,
-            clientAddress: gate.clientAddress(peer: ask.peer, headers: ask.headers))
+            clientAddress: gate.clientAddress(peer: ask.peer, forwardedFor: ask.headers[values: BuyerGate.forwardedFor]))
         let now = nowMs()
         let identity: BuyerIdentity
         switch gate.identify(request, rules: rules, nowMs: now) {
