@@ -3,8 +3,9 @@
 #
 #   bench_start NAME CENTER_PORT UNIT_PORT [flashsale-unit flags...]
 #
-# Needs ROOT; SCRATCH_PATH (optional) goes to swift build as --scratch-path. Sets BIN WORK CPID UPID SRV LOAD
-# UNIT_URL and exports FLASHSALE_CENTER.
+# Needs ROOT; SCRATCH_PATH (optional) goes to swift build as --scratch-path; UNIT_BIN (optional) is another
+# flashsale-unit binary to run instead of the tree's (to compare two builds in one run, each against the peer). Sets
+# BIN WORK CPID UPID SRV LOAD UNIT_URL and exports FLASHSALE_CENTER.
 
 bench_start() {
     local name=$1 center_port=$2 unit_port=$3; shift 3
@@ -14,6 +15,8 @@ bench_start() {
     local build=(swift build -c release ${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
     (cd "$ROOT" && "${build[@]}" >/dev/null 2>&1) || (cd "$ROOT" && "${build[@]}")
     BIN=$(cd "$ROOT" && "${build[@]}" --show-bin-path)
+    local unit_bin=${UNIT_BIN:-$BIN/flashsale-unit}
+    [ -x "$unit_bin" ] || { echo "error: no flashsale-unit at $unit_bin" >&2; exit 1; }
     WORK=$(mktemp -d "/tmp/flashsale-$name.XXXXXX")
     CPID=; UPID=
     trap bench_stop EXIT
@@ -27,8 +30,8 @@ bench_start() {
     export FLASHSALE_CREDENTIAL_FILE="$WORK/center/admin.credential"
     "$BIN/config-center" region add bench >/dev/null
     "$BIN/config-center" unit add bench-1 --region bench --url "$UNIT_URL" \
-        --public-key "$("$BIN/flashsale-unit" key --data "$WORK/unit")" >/dev/null
-    $SRV "$BIN/flashsale-unit" --id bench-1 --region bench --listen "127.0.0.1:$unit_port" --data "$WORK/unit" --plain-http "$@" \
+        --public-key "$("$unit_bin" key --data "$WORK/unit")" >/dev/null
+    $SRV "$unit_bin" --id bench-1 --region bench --listen "127.0.0.1:$unit_port" --data "$WORK/unit" --plain-http "$@" \
         >"$WORK/unit.log" 2>&1 &
     UPID=$!
     for _ in $(seq 100); do "$BIN/config-center" unit list | grep -q 'bench-1.*ago' && break; sleep 0.1; done
