@@ -9,6 +9,26 @@ import NIOCore
 /// HTTP-types and NIOHTTP1 heads on the way out (the sold-out path's cost is per request, so those conversions were a
 /// share of it).
 enum EncodedAnswer {
+    /// One connection's last refusal, encoded. In a crowd nearly every answer on a connection is the same refusal
+    /// (sold out, ended) within the same second: written again as the same bytes (a buffer is copied on write, so
+    /// writing it again costs a reference), it is not encoded again. Created orders are never kept: each is its own.
+    struct Cache {
+        private var last: (answer: WireAnswer, date: String, close: Bool, bytes: ByteBuffer)?
+
+        mutating func bytes(
+            _ answer: WireAnswer, date: String, server: String, close: Bool, allocator: ByteBufferAllocator
+        ) -> ByteBuffer {
+            if let last, last.close == close, last.date == date, last.answer.status == answer.status,
+                last.answer.body == answer.body, last.answer.headers == answer.headers
+            {
+                return last.bytes
+            }
+            let bytes = EncodedAnswer.bytes(answer, date: date, server: server, close: close, allocator: allocator)
+            if answer.status != .created { last = (answer, date, close, bytes) }
+            return bytes
+        }
+    }
+
     static func bytes(
         _ answer: WireAnswer, date: String, server: String, close: Bool, allocator: ByteBufferAllocator
     ) -> ByteBuffer {

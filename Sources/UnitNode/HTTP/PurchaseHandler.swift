@@ -75,6 +75,8 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var needsFlush = false
     private var removed = false
     private var date = HTTPDate()
+    /// The last refusal written, encoded: the next one is most often the same within the second (`EncodedAnswer.Cache`).
+    private var encoded = EncodedAnswer.Cache()
     /// Writes this handler's answers whole, past NIOHTTP1's encoder; nil: not in a guarded pipeline.
     private var progress: RequestProgressHandler?
 
@@ -109,7 +111,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         case (.idle, .head(let head)):
             let close = !head.isKeepAlive
-            if hummingbirdOwes == 0, progress != nil, let ask = Self.purchase(head, peer: context.remoteAddress) {
+            if hummingbirdOwes == 0, progress != nil, let ask = Self.purchase(head, peer: context.channel.remoteAddress) {
                 state = .reading(Reading(ask: ask, keepsBody: front.needsBody(ask), close: close))
                 body = nil
                 if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
@@ -263,7 +265,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(_ answer: WireAnswer, context: ChannelHandlerContext, close: Bool) {
-        let response = EncodedAnswer.bytes(
+        let response = encoded.bytes(
             answer, date: date.now(), server: serverName, close: close, allocator: context.channel.allocator)
         // A purchase is taken only with a progress handler in the pipeline (`handle`), so this writes.
         _ = progress?.writeEncoded(response)
@@ -301,12 +303,20 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The `{sale}` of a purchase path (`/v1/sales/{sale}/purchases`, then nothing or a query), or nil.
     static func sale(inPurchasePath path: String) -> String? {
-        var utf8 = Substring(path).utf8
-        if let query = utf8.firstIndex(of: UInt8(ascii: "?")) { utf8 = utf8[..<query] }
-        guard utf8.count > prefix.count + suffix.count, utf8.starts(with: prefix), utf8.reversed().starts(with: suffix.reversed())
+        // A native string's bytes are contiguous: compared in place (this runs for every request).
+        if let sale = path.utf8.withContiguousStorageIfAvailable({ sale(inPurchasePathBytes: $0) }) { return sale }
+        return sale(inPurchasePathBytes: Array(path.utf8))
+    }
+
+    private static func sale(inPurchasePathBytes bytes: some RandomAccessCollection<UInt8>) -> String? {
+        let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        let length = bytes.distance(from: bytes.startIndex, to: end)
+        guard length > prefix.count + suffix.count else { return nil }
+        let saleStart = bytes.index(bytes.startIndex, offsetBy: prefix.count)
+        let saleEnd = bytes.index(end, offsetBy: -suffix.count)
+        guard bytes[bytes.startIndex..<saleStart].elementsEqual(prefix), bytes[saleEnd..<end].elementsEqual(suffix),
+            !bytes[saleStart..<saleEnd].contains(UInt8(ascii: "/"))
         else { return nil }
-        let sale = utf8.dropFirst(prefix.count).dropLast(suffix.count)
-        guard !sale.contains(UInt8(ascii: "/")) else { return nil }
-        return String(Substring(sale))
+        return String(decoding: bytes[saleStart..<saleEnd], as: UTF8.self)
     }
 }
