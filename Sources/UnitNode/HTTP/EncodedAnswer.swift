@@ -13,18 +13,24 @@ enum EncodedAnswer {
     /// (sold out, ended) within the same second: written again as the same bytes (a buffer is copied on write, so
     /// writing it again costs a reference), it is not encoded again. Created orders are never kept: each is its own.
     struct Cache {
-        private var last: (answer: WireAnswer, date: String, close: Bool, bytes: ByteBuffer)?
+        // Kept apart and compared in place: binding one tuple would copy (retain) every part on every answer.
+        private var answer: WireAnswer?
+        private var date = ""
+        private var close = false
+        private var encoded = ByteBuffer()
 
         mutating func bytes(
             _ answer: WireAnswer, date: String, server: String, close: Bool, allocator: ByteBufferAllocator
         ) -> ByteBuffer {
-            if let last, last.close == close, last.date == date, last.answer.status == answer.status,
-                last.answer.body == answer.body, last.answer.headers == answer.headers
+            if self.answer?.status == answer.status, self.close == close, self.date == date,
+                self.answer?.body == answer.body, self.answer?.headers == answer.headers
             {
-                return last.bytes
+                return encoded
             }
             let bytes = EncodedAnswer.bytes(answer, date: date, server: server, close: close, allocator: allocator)
-            if answer.status != .created { last = (answer, date, close, bytes) }
+            if answer.status != .created {
+                (self.answer, self.date, self.close, encoded) = (answer, date, close, bytes)
+            }
             return bytes
         }
     }
