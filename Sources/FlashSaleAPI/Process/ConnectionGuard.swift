@@ -289,6 +289,9 @@ public final class RequestProgressHandler: ChannelDuplexHandler, RemovableChanne
         context.write(data, promise: promise)
     }
 
+    /// Whether `writeEncoded` can write: the pipeline has NIOHTTP1's encoder before this handler.
+    public var writesEncoded: Bool { encoder != nil }
+
     /// Writes `response`, one whole HTTP/1.1 answer already encoded (status line, fields, body), and counts it as an
     /// answer's end. Called on the event loop by a handler behind this one, between answers (never while another is
     /// partly written). False, writing nothing, when the pipeline has no NIOHTTP1 encoder: the caller writes parts.

@@ -16,8 +16,8 @@ import NIOHTTP1
 /// the common ones. An admitted order goes to the group-commit writer, and its 201 is written when the writer hands
 /// the order back, on this channel's event loop (`NIOLoopBound`): after its commit, as before. Each answer goes out
 /// as one buffer, the whole HTTP/1.1 response (`EncodedAnswer`), written past NIOHTTP1's encoder by the progress
-/// handler, which counts it as an answer for the connection's guard. Without a progress handler in the pipeline
-/// this handler passes every request on.
+/// handler, which counts it as an answer for the connection's guard. Without a progress handler that can write
+/// them (`RequestProgressHandler.writesEncoded`) this handler passes every request on.
 ///
 /// HTTP/1 answers in request order. So at any moment either Hummingbird owes answers on this connection (a purchase
 /// that comes then is passed on too, and the Hummingbird route answers it with the same front), or this handler does
@@ -77,7 +77,8 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var date = HTTPDate()
     /// The last refusal written, encoded: the next one is most often the same within the second (`EncodedAnswer.Cache`).
     private var encoded = EncodedAnswer.Cache()
-    /// Writes this handler's answers whole, past NIOHTTP1's encoder; nil: not in a guarded pipeline.
+    /// Writes this handler's answers whole, past NIOHTTP1's encoder; nil (or unable to): not in a guarded pipeline,
+    /// and every request is passed on.
     private var progress: RequestProgressHandler?
 
     init(front: PurchaseFront, serverName: String) {
@@ -111,7 +112,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         case (.idle, .head(let head)):
             let close = !head.isKeepAlive
-            if hummingbirdOwes == 0, progress != nil, let ask = Self.purchase(head, peer: context.channel.remoteAddress) {
+            if hummingbirdOwes == 0, progress?.writesEncoded == true, let ask = Self.purchase(head, peer: context.channel.remoteAddress) {
                 state = .reading(Reading(ask: ask, keepsBody: front.needsBody(ask), close: close))
                 body = nil
                 if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
@@ -267,7 +268,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func write(_ answer: WireAnswer, context: ChannelHandlerContext, close: Bool) {
         let response = encoded.bytes(
             answer, date: date.now(), server: serverName, close: close, allocator: context.channel.allocator)
-        // A purchase is taken only with a progress handler in the pipeline (`handle`), so this writes.
+        // A purchase is taken only when the progress handler can write encoded answers (`handle`), so this writes.
         _ = progress?.writeEncoded(response)
         if close {
             context.flush()
