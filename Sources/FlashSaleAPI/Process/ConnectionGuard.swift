@@ -85,7 +85,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        // Hummingbird's setup completes on the channel's event loop at once, so this runs before any byte is read.
+        // Part of the child channel's initializer: done before the channel is registered and reads a byte.
         let handlers = handlers
         return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
