@@ -45,11 +45,25 @@ public struct SaleConfig: Sendable, Codable, Equatable {
     /// (a unit that joins later owns none, so nobody's orders are left behind at a unit they no longer reach). Nil
     /// (a config-center from before owners were kept): the region's units now.
     public var owners: [String: [String]]?
+    /// Owners the config-center retired from this sale, by region, first retired first: silent long enough that the
+    /// others took their buyers over, for the rest of the sale (`CustodyView`, `RetirementRule`). Nil: none.
+    public var retired: [String: [String]]?
 
-    public init(terms: SaleTerms, centerRow: LedgerRow, unitRows: [NodeID: LedgerRow]? = nil, owners: [String: [String]]? = nil) {
+    public init(
+        terms: SaleTerms, centerRow: LedgerRow, unitRows: [NodeID: LedgerRow]? = nil, owners: [String: [String]]? = nil,
+        retired: [String: [String]]? = nil
+    ) {
         self.terms = terms
         self.centerRow = centerRow
         self.unitRows = unitRows
         self.owners = owners
+        self.retired = retired
+    }
+
+    /// Who serves and guards this sale's buyers in `region` (`CustodyView`): nil when the sale keeps no owners there,
+    /// or when the configuration names a retired unit that is no owner (no config-center writes that).
+    public func custodyView(region: String) -> CustodyView? {
+        guard let owners = owners?[region], !owners.isEmpty else { return nil }
+        return CustodyView(owners: owners.map { NodeID($0) }, retired: (retired?[region] ?? []).map { NodeID($0) })
     }
 }

@@ -19,12 +19,16 @@ public struct UnitReport: Sendable, Codable, Equatable {
     public var knownSignatures: [String: [NodeID: String]]?
     /// The unit's soft state per sale (stock it can promise, demand), shown in the config-center's status.
     public var pulses: [String: Pulse]?
+    /// Per sale, the unit's view of who serves its region's buyers and the guardians it still owes copies: the
+    /// config-center retires no unit while another owes a copy to anyone else (`RetirementRule`).
+    public var custody: [String: CustodyStatus]?
 
     public init(
         unit: String, region: String, url: String, configVersion: Int64, sales: [String: LedgerRow],
         knownRows: [String: [NodeID: LedgerRow]]? = nil, knownSignatures: [String: [NodeID: String]]? = nil,
-        pulses: [String: Pulse]? = nil
+        pulses: [String: Pulse]? = nil, custody: [String: CustodyStatus]? = nil
     ) {
+        self.custody = custody
         self.knownSignatures = knownSignatures
         self.unit = unit
         self.region = region
@@ -38,7 +42,7 @@ public struct UnitReport: Sendable, Codable, Equatable {
 
 extension UnitReport {
     private enum CodingKeys: String, CodingKey {
-        case unit, region, url, configVersion, sales, knownRows, knownSignatures, pulses
+        case unit, region, url, configVersion, sales, knownRows, knownSignatures, pulses, custody
     }
 
     /// Refuses a report with more sales, rows or pulses than a message may carry, or a version out of range; the
@@ -63,12 +67,39 @@ extension UnitReport {
         guard (pulses?.count ?? 0) <= max else {
             throw DecodingError.dataCorruptedError(forKey: .pulses, in: container, debugDescription: "more than \(max) entries")
         }
+        let custody = try container.decodeIfPresent([String: CustodyStatus].self, forKey: .custody)
+        guard (custody?.count ?? 0) <= max else {
+            throw DecodingError.dataCorruptedError(forKey: .custody, in: container, debugDescription: "more than \(max) entries")
+        }
         self.init(
             unit: try container.decode(String.self, forKey: .unit, maxBytes: IdentifierRule.idMaxLength),
             region: try container.decode(String.self, forKey: .region, maxBytes: IdentifierRule.idMaxLength),
             url: try container.decode(String.self, forKey: .url, maxBytes: 512),
             configVersion: try container.decode(Int64.self, forKey: .configVersion, in: 0...Int64.max),
             sales: try container.decode([String: LedgerRow].self, forKey: .sales, maxCount: max),
-            knownRows: knownRows, knownSignatures: knownSignatures, pulses: pulses)
+            knownRows: knownRows, knownSignatures: knownSignatures, pulses: pulses, custody: custody)
+    }
+}
+
+/// A unit's custody of one sale's buyers, as it reports it (`Custody`).
+public struct CustodyStatus: Sendable, Codable, Equatable {
+    /// The number of the unit's view (`CustodyView.number`: how many owners of its region it knows retired).
+    public var view: Int
+    /// The guardians that may lack an order the unit acknowledged (`Custody.owedGuardians`), sorted.
+    public var owed: [NodeID]
+
+    public init(view: Int, owed: [NodeID]) {
+        self.view = view
+        self.owed = owed
+    }
+
+    private enum CodingKeys: String, CodingKey { case view, owed }
+
+    /// Bounded: a view number no region reaches, and no more guardians than a message carries entries.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            view: Int(try container.decode(Int64.self, forKey: .view, in: 0...Int64(WireBounds.entriesMax))),
+            owed: try container.decode([NodeID].self, forKey: .owed, maxCount: WireBounds.entriesMax))
     }
 }

@@ -22,6 +22,13 @@ public enum UnitOwnership {
         return best?.unit
     }
 
+    /// The unit that scores `user` second among `units`: the one that would own them if their owner left (their
+    /// guardian in `CustodyView`). Nil with fewer than two distinct units.
+    public static func successor(of user: String, among units: [String]) -> String? {
+        guard let first = owner(of: user, among: units) else { return nil }
+        return owner(of: user, among: units.filter { $0 != first })
+    }
+
     /// The score of `unit` for `user`: FNV-1a 64 over the UTF-8 bytes of `user`, a zero byte, and the UTF-8
     /// bytes of `unit`, then the SplitMix64 finalizer. Public so other tools can reproduce the ranking.
     public static func weight(of user: String, on unit: String) -> UInt64 {
