@@ -19,11 +19,16 @@ public struct CenterSettings: Sendable {
     public var connectionLimits: ConnectionLimits
     /// The certificate and key it serves HTTPS with (`TLSFiles.server`); nil: plain HTTP.
     public var tls: TLSConfiguration?
+    /// How long an owner of an open sale is silent (no report heard while the config-center was awake) before it is
+    /// retired and its region's other owners take its buyers for the rest of the sale (`OwnerRetirement`).
+    public var retireAfterMs: Int64
 
     public init(
         host: String = "127.0.0.1", port: Int = 7000, dataDirectory: String, clusterSecret: String? = nil,
-        connectionLimits: ConnectionLimits = ConnectionLimits(), tls: TLSConfiguration? = nil
+        connectionLimits: ConnectionLimits = ConnectionLimits(), tls: TLSConfiguration? = nil,
+        retireAfterMs: Int64 = CenterSettings.retireAfterDefaultMs
     ) {
+        self.retireAfterMs = retireAfterMs
         self.tls = tls
         self.host = host
         self.port = port
@@ -36,6 +41,14 @@ public struct CenterSettings: Sendable {
 extension CenterSettings {
     /// The file in the data directory that holds the first admin's credential, written at first start.
     public static let adminCredentialFileName = "admin.credential"
+
+    /// Five seconds: five missed reports at the units' default interval, more than a restart or the 0.5-2 s pauses
+    /// `herd --faults` makes, yet short enough that a down unit's buyers are not kept waiting.
+    public static let retireAfterDefaultMs: Int64 = 5_000
+
+    /// The shortest silence span taken: below it, a unit's ordinary report jitter and a garbage-collection-sized
+    /// pause of its host would cost it its buyers for the rest of the sale.
+    public static let retireAfterMinimumMs: Int64 = 1_000
 }
 
 public enum CenterServer {
@@ -65,8 +78,15 @@ public enum CenterServer {
             server: try ConnectionGate(limits: settings.connectionLimits).server(tls: settings.tls),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "config-center"),
             logger: logger)
-        // Shut down in reverse order: long-polls are answered first, so the server's connections can finish.
-        try await ServerGroup.make(services: [app, LongPollRelease(watch: store.watch)], logger: logger).run()
+        guard settings.retireAfterMs >= CenterSettings.retireAfterMinimumMs else {
+            throw CenterSettingsError(
+                description: "the retirement span must be at least \(CenterSettings.retireAfterMinimumMs) ms")
+        }
+        let retirement = OwnerRetirement(store: store, silenceMs: settings.retireAfterMs, logger: logger)
+        // Shut down in reverse order: retirement stops first (while the server drains, no report is heard, and nobody
+        // should be retired for it), then long-polls are answered, so the server's connections can finish.
+        let services: [any Service] = [app, LongPollRelease(watch: store.watch), retirement]
+        try await ServerGroup.make(services: services, logger: logger).run()
     }
 }
 

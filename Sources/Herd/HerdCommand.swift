@@ -221,7 +221,9 @@ struct HerdCommand: AsyncParsableCommand {
             guard let url = map.entryURL(region: region, buyerIndex: number) else {
                 throw ClusterMap.Invalid(description: "region '\(region)' has no endpoint")
             }
-            crowd.append(Buyer(index: index, user: "\(prefix)\(index + 1)", region: region, token: nil, entryURL: url))
+            let others = (map.entryURLs[region] ?? []).filter { $0 != url }
+            crowd.append(
+                Buyer(index: index, user: "\(prefix)\(index + 1)", region: region, token: nil, entryURL: url, fallbackURLs: others))
         }
 
         var tokensMinted = 0

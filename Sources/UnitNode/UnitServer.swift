@@ -150,7 +150,8 @@ public enum UnitServer {
             UnitMachine(
                 unit: unit, lastOrderID: lastOrderID, gossiping: seal != nil,
                 recovery: recovering ? RecoveryProgress(patienceMs: settings.recoveryPatience.milliseconds) : nil))
-        let writer = GroupCommitWriter(store: store, machine: machine, metrics: metrics, logger: logger)
+        let guardianWait = GuardianWait()
+        let writer = GroupCommitWriter(store: store, machine: machine, metrics: metrics, logger: logger, guardianWait: guardianWait)
         let desk = PurchaseDesk(machine: machine, writer: writer, nowMs: nowMs)
         var captchaKey = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
@@ -162,6 +163,7 @@ public enum UnitServer {
             try gate.update(savedConfig)
             // Before any service runs, so straight from the store: the writer is not running yet.
             machine.apply(try await store.loaded(savedConfig.sales.map(\.terms), unit: unit))
+            machine.apply(try await store.custodyEvents(savedConfig, unit: unit, region: settings.region))
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
         }
         // The unit's own key signs what it sends the config-center, which accepts it once an operator enrolled the
@@ -190,9 +192,20 @@ public enum UnitServer {
         let front = PurchaseFront(desk: desk, gate: gate, metrics: metrics, access: access, pulls: pulls, hold: hold, nowMs: nowMs)
         let router = UnitRoutes.router(front: front, store: store, writer: writer, region: settings.region, nowMs: nowMs)
         OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
+        // The custody of the region's buyers (issue 16): copies to guardians, a retired unit's questions.
+        let unitKeys = { @Sendable in GossipMembers.keys(units: follower.units, centerKey: centerKey.key).filter { $0.key != .center } }
+        CustodyRoutes.add(to: router, unit: unit, machine: machine, writer: writer, key: key, members: unitKeys, nowMs: nowMs)
+        let courier = CustodyCourier(
+            unit: unit, machine: machine, wait: guardianWait, writer: writer, http: http, key: key,
+            peers: {
+                CustodyCourier.Peers(
+                    urls: Dictionary(follower.units.compactMap { spec in spec.url.map { (NodeID(spec.id), $0) } }) { first, _ in first },
+                    keys: unitKeys())
+            },
+            nowMs: nowMs, logger: logger)
         let sweeper = ExpirySweeper(
             desk: desk, writer: writer, interval: settings.expiryInterval, nowMs: nowMs, metrics: metrics, logger: logger)
-        var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter, sweeper]
+        var services: [any Service] = [HTTPClientCloser(client: http), writer, follower, reporter, sweeper, courier]
         if let seal, let pulls, let hold {
             let intervalMs = settings.gossipInterval.milliseconds
             services.append(hold)

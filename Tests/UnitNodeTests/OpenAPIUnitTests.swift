@@ -30,7 +30,7 @@ import Testing
         "GET /v1/sales/{sale}/challenge 500", "POST /v1/sales/{sale}/purchases 500", "GET /v1/orders 500",
         "GET /v1/orders/stream 500", "GET /v1/orders/stream 409", "GET /v1/orders/{order} 500",
         "POST /v1/orders/{order}/pay 500", "POST /v1/orders/{order}/cancel 500", "POST /v1/gossip 500",
-        "GET /readyz 500", "GET /metrics 500",
+        "GET /readyz 500", "GET /metrics 500", "POST /v1/custody/{sale}/copies 500", "POST /v1/custody/{sale}/held 500",
     ]
 
     /// Whether a test of one group must produce this documented answer itself: 413 is driven for every operation
@@ -44,6 +44,7 @@ import Testing
         "orders": ["GET /v1/orders", "GET /v1/orders/stream"],
         "lifecycle": ["GET /v1/orders/{order}", "POST /v1/orders/{order}/pay", "POST /v1/orders/{order}/cancel"],
         "gossip": ["POST /v1/gossip"],
+        "custody": ["POST /v1/custody/{sale}/copies", "POST /v1/custody/{sale}/held"],
         // Driven by BuyerPageTests.
         "pages": BuyerPageTests.operations,
         "operations": ["GET /readyz", "GET /metrics"],
@@ -492,15 +493,19 @@ import Testing
         let api = try await checked(unit) { unit in
             let body = Data(#"{"id": "\#(String(repeating: "a", count: 5 << 20))"}"#.utf8)
             let operations = unit.api.operationsWithBody
-            #expect(operations.count == 3)
+            #expect(operations.count == 5)
             for operation in operations {
                 let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
                 // No `?user=`: the purchase reads its buyer from the body, which is too large to read. Gossip names a
                 // member as its sender: a stranger's body is not read at all (401).
                 let uri = parts[1].replacing("{sale}", with: TestUnit.saleID).replacing("{order}", with: "\(TestUnit.unitID)-1-0")
+                // Custody names a member, a time and a signature (checked once the body is read).
+                var headers: HTTPFields = [.contentType: "application/json", GossipSenderSignature.senderHeaderName: Self.peer]
+                headers[NodeRequestSignature.nodeHeader] = Self.peer
+                headers[NodeRequestSignature.timeHeader] = String(Date().millisecondsSince1970)
+                headers[NodeRequestSignature.signatureHeader] = String(repeating: "0", count: 128)
                 try await unit.call(
-                    HTTPRequest.Method(parts[0]) ?? .post, uri,
-                    headers: [.contentType: "application/json", GossipSenderSignature.senderHeaderName: Self.peer], body: body,
+                    HTTPRequest.Method(parts[0]) ?? .post, uri, headers: headers, body: body,
                     expect: .contentTooLarge, code: .payloadTooLarge)
             }
             let sale = try await unit.call(.get, "/v1/sales/\(TestUnit.saleID)", expect: .ok)
@@ -554,6 +559,62 @@ import Testing
                                 expect: .notFound, code: .notFound)
         }
         #expect(api.unseen(operations: Self.groups["gossip"]).filter(Self.drivenHere) == [])
+    }
+
+    /// Copies between units of a region (issue 16's takeover): signed by an enrolled unit, answered under this unit's
+    /// signature; accepted from the buyer's owner under this unit's view, refused otherwise; a retired unit's question
+    /// answered null while it is not retired here.
+    @Test func custodyAnswersAsDocumented() async throws {
+        let guardian = try TestUnit(stock: 3, peers: [Self.peer], owners: [TestUnit.unitID, Self.peer])
+        defer { guardian.remove() }
+        let view = try #require(CustodyView(owners: [NodeID(TestUnit.unitID), NodeID(Self.peer)]))
+        let buyer = try #require((0..<1_000).map { "custody-buyer-\($0)" }.first { view.owner(of: $0) == NodeID(Self.peer) })
+        let api = try await checked(guardian) { unit in
+            let copy = Order(id: OrderID(unit: NodeID(Self.peer), milliseconds: 1_000, sequence: 1), saleID: TestUnit.saleID, userID: buyer, idempotencyKey: "k1")
+            let message = CustodyMessage(sale: TestUnit.saleID, view: view, buyers: [.init(user: buyer, version: 1, orders: [copy])])
+            let body = try WireJSON.encoder.encode(CustodyCopies(message))
+            let path = "/v1/custody/\(TestUnit.saleID)/copies"
+            let (headers, requestSignature) = try Self.signed(body, path: path, by: Self.peer)
+            let accepted = try await unit.call(.post, path, headers: headers, body: body, expect: .ok)
+            #expect(try accepted.decoded(CustodyCopiesAnswer.self).isAccepted)
+            #expect(CustodyAnswerSignature.isValid(
+                accepted.headers[CustodyAnswerSignature.header], requestSignature: requestSignature, body: Data(buffer: accepted.body),
+                publicKey: try NodeKey.loadOrCreate(file: guardian.directory + "/" + NodeKey.fileName).privateKey.publicKey))
+            // From a unit that does not own the buyer (here: one that signs as the peer but sends another's buyer).
+            let mine = try #require((0..<1_000).map { "custody-buyer-\($0)" }.first { view.owner(of: $0) == NodeID(TestUnit.unitID) })
+            let wrong = try WireJSON.encoder.encode(CustodyCopies(CustodyMessage(sale: TestUnit.saleID, view: view, buyers: [.init(user: mine, version: 1, orders: [])])))
+            let refused = try await unit.call(.post, path, headers: try Self.signed(wrong, path: path, by: Self.peer).0, body: wrong, expect: .ok)
+            #expect(try refused.decoded(CustodyCopiesAnswer.self) == CustodyCopiesAnswer(.refused(.notGuardian(user: mine))))
+            // Unsigned, or signed for another body.
+            try await unit.call(.post, path, headers: [.contentType: "application/json"], body: body, expect: .unauthorized, code: .unauthorized)
+            try await unit.call(.post, path, headers: headers, body: wrong, expect: .unauthorized, code: .unauthorized)
+            let garbage = Data(#"{"retired": 1}"#.utf8)
+            try await unit.call(.post, path, headers: try Self.signed(garbage, path: path, by: Self.peer).0, body: garbage, expect: .badRequest, code: .invalidInput)
+
+            let heldPath = "/v1/custody/\(TestUnit.saleID)/held"
+            let question = try WireJSON.encoder.encode(CustodyHeldQuestion(orders: [copy.id]))
+            let held = try await unit.call(.post, heldPath, headers: try Self.signed(question, path: heldPath, by: Self.peer).0, body: question, expect: .ok)
+            #expect(try held.decoded(CustodyHeldAnswer.self).held == nil, "the peer is not retired here")
+            try await unit.call(.post, heldPath, headers: [.contentType: "application/json"], body: question, expect: .unauthorized, code: .unauthorized)
+            try await unit.call(.post, heldPath, headers: try Self.signed(garbage, path: heldPath, by: Self.peer).0, body: garbage, expect: .badRequest, code: .invalidInput)
+
+            // The copy counts: once the peer is retired, its buyer is this unit's and already holds the limit.
+            try await unit.call(.post, "/v1/sales/\(TestUnit.saleID)/purchases?user=\(buyer)", expect: .misdirectedRequest, code: .wrongUnit)
+        }
+        #expect(api.unseen(operations: Self.groups["custody"]).filter(Self.drivenHere) == [])
+    }
+
+    /// Headers signing `body` for `path` as `node` (`NodeRequestSignature`), and the signature.
+    static func signed(_ body: Data, path: String, by node: String) throws -> (HTTPFields, String) {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        var signature = ""
+        for header in try NodeRequestSignature.headers(
+            node: node, key: TestKeys.key(node), method: "POST", path: path, timeMs: Date().millisecondsSince1970, body: body)
+        {
+            if let name = HTTPField.Name(header.name) { fields[name] = header.value }
+            if header.name == NodeRequestSignature.signatureHeader.rawName { signature = header.value }
+        }
+        return (fields, signature)
     }
 
     @Test func readinessAndMetricsAnswerAsDocumented() async throws {

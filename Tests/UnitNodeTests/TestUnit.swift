@@ -40,7 +40,7 @@ struct TestUnit {
     init(stock: Int64, perUserLimit: Int = 1, startsAtMs: Int64? = nil, endsAtMs: Int64? = nil,
          peers: [String] = [], clusterSecret: String? = nil, admission: AdmissionRules? = nil,
          tokenKeys: [BuyerTokenKey] = [], tokenIssuer: TokenIssuer? = nil, blacklist: [String] = [], paymentWindowMs: Int64? = nil,
-         otherAdmission: AdmissionRules? = nil,
+         otherAdmission: AdmissionRules? = nil, owners: [String]? = nil,
          expiryInterval: Duration = .milliseconds(50),
          nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
         self.clusterSecret = clusterSecret
@@ -68,7 +68,9 @@ struct TestUnit {
                     id: "us-east-1", region: Self.otherRegion.id, url: "http://us-east-1.example",
                     publicKey: TestKeys.key("us-east-1").publicKey)],
             sales: [terms, other].map { terms in
-                SaleConfig(terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]))
+                SaleConfig(
+                    terms: terms, centerRow: LedgerRow(minted: stock, grantedTo: [NodeID(Self.unitID): stock]),
+                    owners: owners.map { [Self.region: $0] })
             },
             buyerTokenKeys: tokenKeys, blacklist: blacklist, tokenIssuer: tokenIssuer)
         // The config-center's key, as if pinned at first contact: a test can gossip as the center with its test key.

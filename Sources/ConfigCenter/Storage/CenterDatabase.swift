@@ -126,6 +126,22 @@ public enum CenterDatabase {
             // Sales seen open: their owners stay fixed even if their start is moved later.
             try db.execute(sql: "CREATE TABLE sale_opened (sale_id TEXT PRIMARY KEY NOT NULL, seen_ms INTEGER NOT NULL)")
         }
+        migrator.registerMigration("v11-sale-retired") { db in
+            // Owners the config-center retired from an open sale, per region, for the rest of the sale (`SaleRetired`).
+            // `position` orders them (a view is the owners less the first n retired), so it is unique per region.
+            try db.execute(
+                sql: """
+                    CREATE TABLE sale_retired (
+                        sale_id TEXT NOT NULL,
+                        region_id TEXT NOT NULL,
+                        unit_id TEXT NOT NULL,
+                        position INTEGER NOT NULL CHECK (position >= 0),
+                        retired_ms INTEGER NOT NULL,
+                        PRIMARY KEY (sale_id, region_id, unit_id)
+                    );
+                    CREATE UNIQUE INDEX sale_retired_position ON sale_retired(sale_id, region_id, position);
+                    """)
+        }
         return migrator
     }
 }

@@ -20,6 +20,10 @@ public final class CenterStore: Sendable {
     let nowMs: @Sendable () -> Int64
     /// The units' latest pulses by sale and unit: soft state, kept in memory only.
     let pulses = Mutex<[String: [NodeID: Pulse]]>([:])
+    /// Milliseconds on a monotonic clock (`MonotonicTime`): when reports were heard, for retiring silent owners.
+    let monotonicMs: @Sendable () -> Int64
+    /// Each unit's last accepted report, for retiring silent owners (`OwnerRetirement`).
+    let heard = HeardReports()
     /// Writes committed so far: the configuration as last rendered is good while no write came after it.
     private let writes = Atomic<UInt64>(0)
     /// The configuration's JSON as last rendered (or being rendered), and the count of writes it was read after.
@@ -27,9 +31,13 @@ public final class CenterStore: Sendable {
     /// Times the configuration was read and encoded (`configBody`), for the metrics and the tests.
     private let renders = Atomic<Int>(0)
 
-    public init(pool: DatabasePool, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 }) throws {
+    public init(
+        pool: DatabasePool, nowMs: @escaping @Sendable () -> Int64 = { Date().millisecondsSince1970 },
+        monotonicMs: @escaping @Sendable () -> Int64 = MonotonicTime.sinceStartMs
+    ) throws {
         self.pool = pool
         self.nowMs = nowMs
+        self.monotonicMs = monotonicMs
         let now = nowMs()
         try pool.write { db in try Self.ensureTokenKey(nowMs: now, db) }
         self.watch = VersionWatch(version: try pool.read(CenterQueries.configVersion))
@@ -55,11 +63,12 @@ public final class CenterStore: Sendable {
     public func config() async throws -> ClusterConfig {
         try await pool.read { db in
             let owners = try SaleOwners.all(db)
+            let retired = try SaleRetired.all(db)
             let sales = try CenterQueries.allSaleTerms(db).map { terms in
                 let ledger = try LedgerTables.load(saleID: terms.id, db)
                 return SaleConfig(
                     terms: terms, centerRow: ledger.row(.center), unitRows: ledger.rows.filter { $0.key != .center },
-                    owners: owners[terms.id])
+                    owners: owners[terms.id], retired: retired[terms.id])
             }
             return ClusterConfig(
                 version: try CenterQueries.configVersion(db), regions: try CenterQueries.regions(db),
@@ -223,15 +232,20 @@ public final class CenterStore: Sendable {
                     throw CenterError.conflict("unit '\(unit)' reports more for sale '\(saleID)' than it was granted")
                 }
             }
-            let known = try Set((report.pulses ?? [:]).keys.filter { try CenterQueries.saleTerms($0, db) != nil })
+            let named = Set((report.pulses ?? [:]).keys).union((report.custody ?? [:]).keys)
+            let known = try Set(named.filter { try CenterQueries.saleTerms($0, db) != nil })
             return (try CenterQueries.unit(report.unit, db) ?? UnitSpec(id: report.unit, region: report.region), known)
         }
-        // Only pulses of sales that exist are kept: any other sale id would grow this map with every report.
+        // Only pulses and custody of sales that exist are kept: any other sale id would grow these maps with every report.
         pulses.withLock { pulses in
             for (sale, pulse) in report.pulses ?? [:] where knownSales.contains(sale) && pulse.node.rawValue == report.unit {
                 pulses[sale, default: [:]][pulse.node] = pulse
             }
         }
+        // Stamped once taken, not when the bytes came: a queue at the config-center makes no unit look more silent.
+        heard.record(
+            unit: NodeID(report.unit), custody: (report.custody ?? [:]).filter { knownSales.contains($0.key) },
+            atMs: monotonicMs())
         await changes.advance()
         return spec
     }

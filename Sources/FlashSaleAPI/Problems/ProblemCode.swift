@@ -19,6 +19,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case alreadyBought = "already-bought"
     case soldOut = "sold-out"
     case orderNotPersisted = "order-not-persisted"
+    case custodyPending = "custody-pending"
     case rebalancing = "rebalancing"
     case unitRecovering = "unit-recovering"
     case notReady = "not-ready"
@@ -62,7 +63,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .saleEnded, .alreadyBought, .alreadyExists, .conflict, .allocationExceedsStock, .regionWithoutUnits:
             .conflict
         case .soldOut: .gone
-        case .orderNotPersisted, .rebalancing, .unitRecovering, .salePaused, .notReady: .serviceUnavailable
+        case .orderNotPersisted, .custodyPending, .rebalancing, .unitRecovering, .salePaused, .notReady: .serviceUnavailable
         case .unauthorized, .tokenRequired, .tokenInvalid, .tokenExpired, .tokenNotYetValid: .unauthorized
         case .wrongRegion, .wrongUnit: .misdirectedRequest
         case .rateLimited: .tooManyRequests
@@ -93,6 +94,7 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
         case .alreadyBought: "You already hold the most this sale allows"
         case .soldOut: "Sold out"
         case .orderNotPersisted: "The order could not be saved; nothing was sold"
+        case .custodyPending: "Your order's safekeeping is changing hands; try again with the same Idempotency-Key"
         case .rebalancing: "No stock here right now; stock is being moved here from other units"
         case .unitRecovering: "This unit is restoring its state; try again shortly"
         case .notReady: "Not ready to serve yet"

@@ -66,8 +66,12 @@ public struct Custody: Sendable {
 
     /// Orders of `user` that hold stock at other units, as far as this unit holds copies: they count against the
     /// buyer's limit here.
-    public func heldElsewhere(by user: String) -> Int {
-        elsewhere[user]?.values.reduce(0) { $0 + ($1.status.holdsStock ? 1 : 0) } ?? 0
+    public func heldElsewhere(by user: String) -> Int { copies(of: user).count }
+
+    /// The copies of `user`'s orders at other units that hold stock, oldest first.
+    public func copies(of user: String) -> [Order] {
+        guard let known = elsewhere[user] else { return [] }
+        return known.values.filter(\.status.holdsStock).sorted { $0.id < $1.id }
     }
 
     /// The order another unit made with `key` for `user`, when this unit holds its copy: a retry after a takeover
@@ -145,7 +149,7 @@ public struct Custody: Sendable {
 
     /// Every order of `user` this unit knows that holds stock: its own and its copies.
     private func orders(of user: String) -> [Order] {
-        (here[user] ?? []) + (elsewhere[user].map { $0.values.filter(\.status.holdsStock).sorted { $0.id < $1.id } } ?? [])
+        (here[user] ?? []) + copies(of: user)
     }
 
     // MARK: Guarding

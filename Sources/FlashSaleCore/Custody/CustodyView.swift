@@ -38,12 +38,15 @@ public struct CustodyView: Sendable, Hashable, CustomStringConvertible {
 
     /// The member that serves `user`.
     public func owner(of user: String) -> NodeID? {
-        UnitOwnership.owner(of: user, among: memberIDs).map { NodeID($0) }
+        // A region of one unit (every single-unit region, asked on every purchase) needs no hash.
+        if members.count == 1 { return members[0] }
+        return UnitOwnership.owner(of: user, among: memberIDs).map { NodeID($0) }
     }
 
     /// The member that holds a copy of `user`'s orders, nil when one member is left.
     public func guardian(of user: String) -> NodeID? {
-        UnitOwnership.successor(of: user, among: memberIDs).map { NodeID($0) }
+        guard members.count > 1 else { return nil }
+        return UnitOwnership.successor(of: user, among: memberIDs).map { NodeID($0) }
     }
 
     /// This view with `unit` retired as well; nil when it is no member or the last one (a region keeps one owner).

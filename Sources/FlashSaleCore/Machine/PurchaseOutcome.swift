@@ -26,4 +26,7 @@ public enum PurchaseOutcome: Sendable, Equatable {
     case recovering
     /// The order could not be written; its stock went back and nothing was sold.
     case notPersisted
+    /// The buyer's custody is changing (this unit is taking them over, or was retired), or their order is written and
+    /// its copy is not yet at their guardian (`Custody`): try again shortly, with the same Idempotency-Key.
+    case custodyPending
 }

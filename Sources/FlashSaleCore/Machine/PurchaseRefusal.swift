@@ -38,10 +38,11 @@ public enum PurchaseRefusal: String, Sendable, CaseIterable {
     case soldOut = "sold-out"
     case rebalancing
     case orderNotPersisted = "order-not-persisted"
+    case custodyPending = "custody-pending"
 
     /// Position in `allCases`, for counters kept in an array (a refusal flood pays no hashing to be counted).
     public var ordinal: Int {
-        // A comparison of enum tags per case: at most 27, no string is read.
+        // A comparison of enum tags per case: at most 28, no string is read.
         Self.allCases.firstIndex(of: self) ?? 0
     }
 }
@@ -62,6 +63,7 @@ extension PurchaseOutcome {
         case .unknownSale: .unknownSale
         case .recovering: .unitRecovering
         case .notPersisted: .orderNotPersisted
+        case .custodyPending: .custodyPending
         }
     }
 }

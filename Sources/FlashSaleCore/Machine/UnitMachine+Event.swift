@@ -30,6 +30,9 @@ extension UnitMachine {
         case heard(from: NodeID)
         /// A recovering unit's books were rebuilt from the disk (`.loaded` for every sale, in the same batch): it sells.
         case recovered
+        /// The stored configuration's custody view of a sale in this unit's region, with the copies and the caught-up
+        /// flag on the disk (`custody(sale:view:copies:caughtUp:)`); after the sale's `.loaded`.
+        case custody(sale: String, view: CustodyView, copies: [Order], caughtUp: Bool)
     }
 
     /// Applies `event` (see `Event`).
@@ -46,6 +49,7 @@ extension UnitMachine {
         case .centerRestored(let peers, let nowMs): centerRestored(peers: peers, atMs: nowMs)
         case .heard(let node): heard(from: node)
         case .recovered: finishRecovery()
+        case .custody(let sale, let view, let copies, let caughtUp): custody(sale: sale, view: view, copies: copies, caughtUp: caughtUp)
         }
     }
 }

@@ -17,6 +17,9 @@ public struct UnitMachine: Sendable {
     public struct Sale: Sendable {
         public var book: PurchaseBook
         public var meter: DemandMeter
+        /// Who serves and guards the sale's buyers in this unit's region, when this unit is one of its owners
+        /// (`Custody`): the orders it acknowledges wait for their guardian's copy.
+        public var custody: Custody?
     }
 
     /// What to do with a purchase.
@@ -33,7 +36,7 @@ public struct UnitMachine: Sendable {
     /// Set while a unit that started on a new database waits for its own row from the other nodes: it sells nothing.
     public private(set) var recovery: RecoveryProgress?
     public var isRecovering: Bool { recovery != nil }
-    public private(set) var sales: [String: Sale] = [:]
+    public internal(set) var sales: [String: Sale] = [:]
     private var sequence: OrderIDSequence
     /// Idempotency keys of every sale at this unit (a key names one request of one user, whatever the sale).
     private var keys = IdempotencyIndex()
@@ -61,7 +64,8 @@ public struct UnitMachine: Sendable {
         sales[saleID]?.meter.record(buyer: user, atMs: nowMs)
         if let refusal = refusal(sale: saleID, user: user, nowMs: nowMs) { return .answer(refusal) }
         let order = Order(id: sequence.next(nowMs: nowMs), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
-        sales[saleID]?.book.hold(order)
+        let elsewhere = sales[saleID]?.custody?.copies(of: user) ?? []
+        sales[saleID]?.book.hold(order, elsewhere: elsewhere)
         keys.begin(order)
         return .persist(order)
     }
@@ -70,6 +74,7 @@ public struct UnitMachine: Sendable {
     public mutating func persisted(_ order: Order) {
         precondition(sales[order.saleID] != nil, "invariant: an order persisted belongs to a sale of the machine")
         sales[order.saleID]?.book.committed(count: 1)
+        sales[order.saleID]?.custody?.recorded(order)
         keys.finish(order)
     }
 
@@ -80,12 +85,15 @@ public struct UnitMachine: Sendable {
         keys.abandon(order)
     }
 
-    /// What a known idempotency key answers, before any other check. Nil when there is no key or it is new.
+    /// What a known idempotency key answers, before any other check. Nil when there is no key or it is new. An
+    /// order of a buyer whose guardian does not hold all their orders yet is not shown (`custodyPending`); a key
+    /// another unit of the region used for an order this unit holds a copy of replays that order (a takeover).
     public func replay(sale saleID: String, user: String, idempotencyKey: String?) -> PurchaseOutcome? {
         guard let idempotencyKey else { return nil }
+        let custody = sales[saleID]?.custody
         switch keys.lookup(user: user, key: idempotencyKey, sale: saleID) {
-        case .new: return nil
-        case .replay(let order): return .replayed(order)
+        case .new: return custody?.copy(user: user, idempotencyKey: idempotencyKey).map { .replayed($0) }
+        case .replay(let order): return custody?.isGuarded(user) == false ? .custodyPending : .replayed(order)
         case .inProgress: return .idempotencyInProgress
         case .mismatch: return .idempotencyKeyMismatch
         }
@@ -121,12 +129,16 @@ public struct UnitMachine: Sendable {
     public mutating func released(sale saleID: String, orders: [Order]) {
         guard !orders.isEmpty else { return }
         sales[saleID]?.book.released(orders)
-        for order in orders { keys.update(order) }
+        for order in orders {
+            keys.update(order)
+            sales[saleID]?.custody?.recorded(order)
+        }
     }
 
     /// `order` was paid, durably.
     public mutating func paid(_ order: Order) {
         sales[order.saleID]?.book.paid(order)
+        sales[order.saleID]?.custody?.recorded(order)
         keys.update(order)
     }
 
@@ -175,7 +187,10 @@ public struct UnitMachine: Sendable {
             // own row as well would count them twice, so only the other nodes' rows are merged.
             merge(sale: terms.id, others: ledger)
         } else {
-            sales[terms.id] = Sale(book: PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders), meter: DemandMeter())
+            // A recovering unit's books are rebuilt whole; its custody (view, copies) stays.
+            sales[terms.id] = Sale(
+                book: PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders), meter: DemandMeter(),
+                custody: sales[terms.id]?.custody)
         }
     }
 
@@ -230,13 +245,18 @@ public struct UnitMachine: Sendable {
 
     // MARK: Decisions
 
-    /// Why `user` cannot buy in `saleID` at `nowMs` (unknown, not open, limit reached, none left), or nil.
+    /// Why `user` cannot buy in `saleID` at `nowMs` (unknown, not open, not theirs to serve yet, limit reached, none
+    /// left), or nil. The orders they hold at other units of the region count against the limit, and their orders
+    /// here are not shown while the guardian lacks a copy.
     private func refusal(sale saleID: String, user: String, nowMs: Int64) -> PurchaseOutcome? {
-        guard let book = sales[saleID]?.book else { return .unknownSale }
+        guard let sale = sales[saleID] else { return .unknownSale }
+        let book = sale.book
         if let answer = Self.phaseAnswer(book, nowMs: nowMs) { return answer }
-        switch book.admission(for: user) {
+        if let custody = sale.custody, !custody.serves(user) { return .custodyPending }
+        switch book.admission(for: user, elsewhere: sale.custody?.copies(of: user) ?? []) {
         case .admit: return nil
-        case .limitReached(let existing): return .alreadyBought(existing: existing)
+        case .limitReached(let existing):
+            return sale.custody?.isGuarded(user) == false ? .custodyPending : .alreadyBought(existing: existing)
         case .soldOut: return outOfStock(book)
         }
     }

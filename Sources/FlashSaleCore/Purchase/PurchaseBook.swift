@@ -42,17 +42,22 @@ public struct PurchaseBook: Sendable {
     /// The orders `user` holds here.
     public func orders(of user: String) -> [Order] { holdings[user] ?? [] }
 
-    /// The verdict on a purchase by `user`; changes nothing.
-    public func admission(for user: String) -> Admission {
-        if let held = holdings[user], held.count >= terms.perUserLimit, let first = held.first {
+    /// Every order that holds stock here (in flight included).
+    public var heldOrders: [Order] { holdings.values.flatMap { $0 } }
+
+    /// The verdict on a purchase by `user`, who also holds `elsewhere` (orders at other units of the region that this
+    /// unit holds copies of, `Custody`); changes nothing.
+    public func admission(for user: String, elsewhere: [Order] = []) -> Admission {
+        let held = holdings[user] ?? []
+        if held.count + elsewhere.count >= terms.perUserLimit, let first = held.first ?? elsewhere.first {
             return .limitReached(existing: first)
         }
         return available > 0 ? .admit : .soldOut
     }
 
     /// Reserves stock for `order`, which `admission(for:)` just admitted.
-    public mutating func hold(_ order: Order) {
-        precondition(admission(for: order.userID) == .admit, "hold without admission")
+    public mutating func hold(_ order: Order, elsewhere: [Order] = []) {
+        precondition(admission(for: order.userID, elsewhere: elsewhere) == .admit, "hold without admission")
         holdings[order.userID, default: []].append(order)
         inFlight += 1
         precondition(available >= 0, "invariant: orders in flight never exceed the unit's rights")

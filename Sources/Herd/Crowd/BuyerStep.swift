@@ -49,7 +49,7 @@ enum BuyerStep: Equatable, Sendable {
     /// failures without an answer (the Idempotency-Key makes a blind retry safe).
     private static func isWorthRetrying(status: Int, code: String?) -> Bool {
         switch code {
-        case "rebalancing", "unit-recovering", "order-not-persisted", "sale-paused", "rate-limited",
+        case "rebalancing", "unit-recovering", "order-not-persisted", "custody-pending", "sale-paused", "rate-limited",
             "sale-not-started", "idempotency-in-progress", "captcha-expired", "captcha-reused":
             return true
         default:

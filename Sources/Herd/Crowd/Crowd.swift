@@ -43,6 +43,7 @@ struct Crowd: Sendable {
     /// One buyer, from its first request to its final answer.
     private func buy(_ buyer: Buyer, into result: inout CrowdResult) async -> BuyerOutcome {
         var url = buyer.entryURL
+        var fallback = 0
         var budget = BuyerStep.Budget(retriesLeft: retries, redirectsLeft: redirects)
         while true {
             guard let timeout = timeLeft() else { return .timeLimit }
@@ -74,6 +75,13 @@ struct Crowd: Sendable {
                     CrowdResult.Acknowledged(
                         id: order.id, unit: order.unit, user: order.user, buyerRegion: buyer.region,
                         atMilliseconds: milliseconds(since: started)))
+            }
+            if answer.status == 0, !buyer.fallbackURLs.isEmpty {
+                // No answer: the unit may be down for good. Start again at another of the region's entries, whose
+                // 421 names the buyer's owner now (another unit, once the config-center retired the silent one).
+                fallback += 1
+                url = ([buyer.entryURL] + buyer.fallbackURLs)[fallback % (buyer.fallbackURLs.count + 1)]
+                budget.redirectsLeft = redirects
             }
             if let outcome = await next(after: answer, budget: &budget, url: &url) { return outcome }
         }

@@ -40,11 +40,17 @@ final class BuyerGate: Sendable {
         var tokenIssuer: TokenIssuer?
         /// Each sale's owners by region, fixed when it opened (`SaleConfig.owners`).
         var ownersBySale: [String: [String: [String]]] = [:]
+        /// Owners the config-center retired from each sale, by region (`SaleConfig.retired`): their buyers belong to
+        /// the others for the rest of the sale.
+        var retiredBySale: [String: [String: [String]]] = [:]
 
-        /// The units whose hash decides who owns `sale`'s buyers in `region`: the sale's owners, or the region's
-        /// units now for a sale that has none.
+        /// The units whose hash decides who owns `sale`'s buyers in `region`: the sale's owners less those retired,
+        /// or the region's units now for a sale that has none.
         func owners(sale: String, region: String) -> [String] {
-            if let fixed = ownersBySale[sale]?[region], !fixed.isEmpty { return fixed }
+            if let fixed = ownersBySale[sale]?[region], !fixed.isEmpty {
+                let retired = retiredBySale[sale]?[region] ?? []
+                return retired.isEmpty ? fixed : fixed.filter { !retired.contains($0) }
+            }
             return unitsByRegion[region] ?? []
         }
     }
@@ -104,7 +110,10 @@ final class BuyerGate: Sendable {
             if let url = spec.url { next.unitURLs[spec.id] = url }
         }
         for region in config.regions { if let endpoint = region.endpoint { next.regionEndpoints[region.id] = endpoint } }
-        for sale in config.sales { if let owners = sale.owners { next.ownersBySale[sale.terms.id] = owners } }
+        for sale in config.sales {
+            if let owners = sale.owners { next.ownersBySale[sale.terms.id] = owners }
+            if let retired = sale.retired { next.retiredBySale[sale.terms.id] = retired }
+        }
         next.tokenKeys = config.buyerTokenKeys ?? []
         next.tokenIssuer = config.tokenIssuer
         // The configuration is signed by the config-center, which checks these; checked again, as every number is.

@@ -111,6 +111,7 @@ final class ConfigFollower: Service, Sendable {
         let known = desk.knownSales()
         let peers = gossiping ? Set(config.units.map { NodeID($0.id) }).subtracting([unit]) : []
         let now = nowMs()
+        let region = gate.region
         try gate.update(config)
         let recovering = try await writer.perform { db in
             try UnitRecords.save(config, db)
@@ -134,6 +135,7 @@ final class ConfigFollower: Service, Sendable {
                 }
             }
             var events = try UnitRecords.loaded(config.sales.map(\.terms), unit: unit, known: known, db)
+            events += try UnitRecords.custodyEvents(config, unit: unit, region: region, db)
             if recovering { events.append(.centerRestored(peers: peers, atMs: now)) }
             return (recovering, events)
         }

@@ -48,6 +48,7 @@ final class Reporter: Service, Sendable {
                         uniqueKeysWithValues: report.sales.keys.compactMap { sale in
                             self.desk.pulse(sale: sale, nowMs: now).map { (sale, $0) }
                         })
+                    report.custody = self.desk.custodyStatus()
                     try await self.client.report(report)
                     failing = false
                 } catch ConfigCenterClientError.refused(let problem) {

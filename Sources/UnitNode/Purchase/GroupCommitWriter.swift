@@ -49,6 +49,8 @@ final class GroupCommitWriter: Service, Sendable {
 
     private let store: UnitStore
     private let machine: LockedMachine
+    /// Where a committed order waits when its buyer's guardian lacks a copy (`Custody`), instead of hearing 201.
+    private let guardianWait: GuardianWait?
     private let logger: Logger
     private let metrics: UnitMetrics
     private let queue = Mutex<(pending: [Pending], closed: Bool)>(([], false))
@@ -60,9 +62,10 @@ final class GroupCommitWriter: Service, Sendable {
     let commits = VersionWatch(version: 0)
     private let committedBatches = Atomic<Int64>(0)
 
-    init(store: UnitStore, machine: LockedMachine, metrics: UnitMetrics, logger: Logger) {
+    init(store: UnitStore, machine: LockedMachine, metrics: UnitMetrics, logger: Logger, guardianWait: GuardianWait? = nil) {
         self.store = store
         self.machine = machine
+        self.guardianWait = guardianWait
         self.metrics = metrics
         self.logger = logger
         (rings, doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -174,19 +177,30 @@ final class GroupCommitWriter: Service, Sendable {
         }
     }
 
-    /// The machine learns what `written` made durable, under one lock; then every caller is resumed.
+    /// The machine learns what `written` made durable, under one lock; then every caller is resumed, but a buyer
+    /// whose guardian lacks a copy of their orders waits for it (`GuardianWait`).
     private func committed(_ written: [Written]) {
-        machine.withLock { machine in
+        let unguarded = machine.withLock { machine -> Set<OrderID> in
+            var unguarded: Set<OrderID> = []
             for entry in written {
                 switch entry {
                 case .order(let order, _): machine.persisted(order)
                 case .change(let events, _): for event in events { machine.apply(event) }
                 }
             }
+            for entry in written {
+                if case .order(let order, _) = entry, !machine.isGuarded(order) { unguarded.insert(order.id) }
+            }
+            return unguarded
         }
         for entry in written {
             switch entry {
-            case .order(let order, let completion): completion(.created(order))
+            case .order(let order, let completion):
+                if unguarded.contains(order.id), let guardianWait {
+                    guardianWait.park(order, completion: completion)
+                } else {
+                    completion(.created(order))
+                }
             case .change(_, let resume): resume()
             }
         }

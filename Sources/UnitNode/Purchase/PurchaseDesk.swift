@@ -1,5 +1,6 @@
 // The unit's machine behind one lock: what the routes, the writer and the services feed events into.
 
+import FlashSaleAPI
 import FlashSaleCore
 import Foundation
 
@@ -96,6 +97,11 @@ public final class PurchaseDesk: Sendable {
     /// The row of `owner` for `saleID` as the desk knows it (this unit's own included), or nil.
     func knownRow(sale saleID: String, owner: NodeID) -> LedgerRow? {
         machine.withLock { $0.sales[saleID]?.book.ledger.rows[owner] }
+    }
+
+    /// Per sale with custody, what the config-center needs to retire a unit (`RetirementRule`).
+    func custodyStatus() -> [String: CustodyStatus] {
+        machine.withLock { $0.custodyStatus }.mapValues { CustodyStatus(view: $0.view, owed: $0.owed.sorted()) }
     }
 
     /// The unit's own durable ledger row per sale, for heartbeats (and later gossip).

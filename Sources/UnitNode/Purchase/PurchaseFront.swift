@@ -211,6 +211,10 @@ final class PurchaseFront: Sendable {
         if case .rebalancing = outcome, let pulls, !pulls.isUnderway(sale: sale, nowMs: nowMs()) {
             return PurchaseAnswers.rebalancingUnasked
         }
+        // An order another unit of the region holds (a replay after a takeover): its secret is that unit's to give.
+        if case .replayed(let order) = outcome, order.id.unit != desk.unit {
+            return PurchaseAnswers.answer(outcome, sale: sale, terms: terms, access: nil)
+        }
         return PurchaseAnswers.answer(outcome, sale: sale, terms: terms, access: access)
     }
 

@@ -140,6 +140,10 @@ public enum UnitDatabase {
                 ALTER TABLE local_node ADD COLUMN recovering INTEGER NOT NULL DEFAULT 0 CHECK (recovering IN (0, 1));
                 """)
         }
+        migrator.registerMigration("v7-custody") { db in
+            // Copies of the orders of buyers this unit guards for another unit of its region (issue 16's takeover).
+            try UnitRecords.createCustodyTables(db)
+        }
         return migrator
     }
 }

@@ -37,6 +37,11 @@ struct UnitStore: Sendable {
         }
     }
 
+    /// The custody of `config`'s sales in `region` as the disk has it (`UnitRecords.custodyEvents`).
+    func custodyEvents(_ config: ClusterConfig, unit: NodeID, region: String) async throws -> [UnitMachine.Event] {
+        try await database.read { db in try UnitRecords.custodyEvents(config, unit: unit, region: region, db) }
+    }
+
     /// `sales` as the disk has them, as `.loaded` events (`UnitRecords.loaded`).
     func loaded(_ sales: [SaleTerms], unit: NodeID, known: Set<String> = []) async throws -> [UnitMachine.Event] {
         try await database.read { db in try UnitRecords.loaded(sales, unit: unit, known: known, db) }

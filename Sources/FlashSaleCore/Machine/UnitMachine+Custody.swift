@@ -1,0 +1,65 @@
+// The unit's part in the custody of its region's buyers, under the machine's one lock (`Custody`).
+
+extension UnitMachine {
+    /// Installs `view` for `saleID` (a sale the machine has): a unit that is one of the view's owners starts its
+    /// custody with the orders it holds, the copies it wrote and whether it had caught up before it stopped; a unit
+    /// that has one moves to `view` if it is later. Written first: the view is in the stored configuration, the copies
+    /// and the flag in SQLite.
+    public mutating func custody(sale saleID: String, view: CustodyView, copies: [Order], caughtUp: Bool) {
+        guard let sale = sales[saleID], view.owners.contains(unit) else { return }
+        if sale.custody == nil {
+            sales[saleID]?.custody = Custody(
+                unit: unit, sale: saleID, view: view, orders: sale.book.heldOrders, copies: copies, caughtUp: caughtUp)
+        } else {
+            sales[saleID]?.custody?.adopt(view)
+        }
+    }
+
+    /// Whether `order`'s buyer may hear of it: their guardian holds a copy of all their orders, or there is none.
+    public func isGuarded(_ order: Order) -> Bool {
+        sales[order.saleID]?.custody?.isGuarded(order.userID) ?? true
+    }
+
+    /// The copies to send now, by sale and guardian (`Custody.outbox`).
+    public func custodyOutbox() -> [(guardian: NodeID, message: CustodyMessage)] {
+        sales.keys.sorted().flatMap { sales[$0]?.custody?.outbox() ?? [] }
+    }
+
+    /// `guardian` accepted `message`.
+    public mutating func custodyConfirmed(_ message: CustodyMessage, by guardian: NodeID) {
+        sales[message.sale]?.custody?.confirmed(message, by: guardian)
+    }
+
+    /// A copy from `sender`, decided under this unit's view (`Custody.receive`). Accepted copies count at once; the
+    /// node writes them before it answers.
+    public mutating func receiveCopy(_ message: CustodyMessage, from sender: NodeID) -> CustodyVerdict {
+        guard sales[message.sale]?.custody != nil else { return .refused(.unknownSale) }
+        return sales[message.sale]?.custody?.receive(message, from: sender) ?? .refused(.unknownSale)
+    }
+
+    /// Of `orders` held by the retired `holder`, those this unit holds copies of; nil while `holder` is not retired
+    /// in this unit's view of `saleID` (`Custody.heldCopies`).
+    public func heldCopies(sale saleID: String, of orders: [OrderID], from holder: NodeID) -> [OrderID]? {
+        sales[saleID]?.custody?.heldCopies(of: orders, from: holder)
+    }
+
+    /// A retired unit's questions: per sale, its reserved orders by the unit that now serves their buyer.
+    public func custodyQuestions() -> [(sale: String, owner: NodeID, orders: [OrderID])] {
+        sales.keys.sorted().flatMap { sale in
+            (sales[sale]?.custody?.reconciliation() ?? []).map { (sale, $0.owner, $0.orders) }
+        }
+    }
+
+    /// The answer to a question: the orders to cancel (`Custody.reconciled`).
+    public mutating func reconciled(sale saleID: String, asked: [OrderID], held: [OrderID]) -> [Order] {
+        sales[saleID]?.custody?.reconciled(asked: asked, held: held) ?? []
+    }
+
+    /// Per sale with custody: the view's number, the guardians still owed a copy, and whether none is.
+    public var custodyStatus: [String: (view: Int, owed: Set<NodeID>)] {
+        sales.compactMapValues { sale in sale.custody.map { ($0.view.number, $0.owedGuardians) } }
+    }
+
+    /// The view of `saleID`, when this unit keeps custody of it.
+    public func custodyView(sale saleID: String) -> CustodyView? { sales[saleID]?.custody?.view }
+}
