@@ -163,7 +163,9 @@ public enum UnitServer {
             try gate.update(savedConfig)
             // Before any service runs, so straight from the store: the writer is not running yet.
             machine.apply(try await store.loaded(savedConfig.sales.map(\.terms), unit: unit))
-            machine.apply(try await store.custodyEvents(savedConfig, unit: unit, region: settings.region))
+            machine.apply(
+                try await store.custodyEvents(
+                    savedConfig, unit: unit, region: settings.region, recovering: recovering, nowMs: nowMs()))
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
         }
         // The unit's own key signs what it sends the config-center, which accepts it once an operator enrolled the

@@ -79,6 +79,9 @@ struct CustodyTests {
         let first = try #require(owner.outbox().first?.message)
         #expect(guardian.receive(first, from: "eu-1") == .accepted)
         owner.confirmed(first, by: "eu-2")
+        // Counted at once, shown only once written.
+        #expect(guardian.heldElsewhere(by: buyer) == 1 && guardian.copy(user: buyer, idempotencyKey: "k1") == nil)
+        guardian.copiesWritten([OrderID(unit: "eu-1", milliseconds: 1_000, sequence: 1)])
 
         let retired = try #require(view.retiring("eu-1"))
         let adopted = guardian.adopt(retired)
@@ -146,6 +149,8 @@ struct CustodyTests {
 
         let retired = try #require(view.retiring("eu-1"))
         guardian.adopt(retired)
+        #expect(guardian.heldCopies(of: [acknowledged.id], from: "eu-1") == [], "not before the copy is written")
+        guardian.copiesWritten([acknowledged.id])
         var old = Custody(unit: "eu-1", sale: "s", view: view, orders: [acknowledged, unacknowledged])
         #expect(old.reconciliation().isEmpty, "a member reconciles nothing")
         old.adopt(retired)
@@ -159,5 +164,27 @@ struct CustodyTests {
         old.recorded(cancelled)
         #expect(old.reconciliation().isEmpty, "the kept order is not asked about again")
         #expect(!old.serves(buyer) && old.outbox().isEmpty)
+        // What a retired unit may still show its buyers: the orders the new owner holds copies of.
+        #expect(old.mayShow(acknowledged) && !old.mayShow(unacknowledged))
+    }
+
+    @Test("a buyer's orders are not shown while one is being written, nor by a unit that does not serve them")
+    func notShownWhileWrittenOrNotServed() throws {
+        let buyer = user(ownedBy: "eu-1", guardedBy: "eu-2", in: view)
+        var owner = Custody(unit: "eu-1", sale: "s", view: view)
+        let first = order("eu-1", 1, user: buyer)
+        owner.admitted(first)
+        #expect(!owner.isGuarded(buyer), "in flight")
+        owner.persisted(first)
+        let copy = try #require(owner.outbox().first?.message)
+        owner.confirmed(copy, by: "eu-2")
+        #expect(owner.isGuarded(buyer) && owner.mayShow(first))
+        let second = order("eu-1", 2, user: buyer)
+        owner.admitted(second)
+        #expect(!owner.isGuarded(buyer), "the first order is not shown while the second is written")
+        owner.abandoned(second)
+        #expect(owner.isGuarded(buyer))
+        let guardian = Custody(unit: "eu-2", sale: "s", view: view)
+        #expect(!guardian.isGuarded(buyer), "eu-2 does not serve this buyer")
     }
 }

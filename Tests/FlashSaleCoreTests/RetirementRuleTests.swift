@@ -44,6 +44,17 @@ struct RetirementRuleTests {
         #expect(rule.retiree(view: next, heard: reports, awakeSinceMs: 0, nowMs: 20_000) == "b")
     }
 
+    @Test("nobody is retired while another member lost the copies it kept; the silent one losing its own does not matter")
+    func waitsWhileCopiesAreLost() {
+        var reports: [NodeID: RetirementRule.Heard] = [
+            "a": RetirementRule.Heard(atMs: 8_500, view: 0, owed: [], copiesLost: true), "b": heard(8_800), "c": heard(1_000),
+        ]
+        #expect(rule.retiree(view: view, heard: reports, awakeSinceMs: 0, nowMs: 9_000) == nil)
+        reports["a"] = heard(8_500)
+        reports["c"] = RetirementRule.Heard(atMs: 1_000, view: 0, owed: [], copiesLost: true)
+        #expect(rule.retiree(view: view, heard: reports, awakeSinceMs: 0, nowMs: 9_000) == "c")
+    }
+
     @Test("the last member is never retired")
     func lastMemberStays() {
         let alone = view.retiring("a")!.retiring("b")!

@@ -38,7 +38,8 @@ extension [NodeID: HeardReports.Entry] {
         for unit in members {
             guard let entry = self[unit] else { continue }
             let status = entry.custody[sale]
-            heard[unit] = RetirementRule.Heard(atMs: entry.atMs, view: status?.view ?? 0, owed: Set(status?.owed ?? []))
+            heard[unit] = RetirementRule.Heard(
+                atMs: entry.atMs, view: status?.view ?? 0, owed: Set(status?.owed ?? []), copiesLost: status?.copiesLost ?? false)
         }
         return heard
     }

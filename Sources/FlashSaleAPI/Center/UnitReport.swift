@@ -87,19 +87,23 @@ public struct CustodyStatus: Sendable, Codable, Equatable {
     public var view: Int
     /// The guardians that may lack an order the unit acknowledged (`Custody.owedGuardians`), sorted.
     public var owed: [NodeID]
+    /// The unit started on a new database after the sale opened: the copies it kept for others are gone.
+    public var copiesLost: Bool?
 
-    public init(view: Int, owed: [NodeID]) {
+    public init(view: Int, owed: [NodeID], copiesLost: Bool? = nil) {
         self.view = view
         self.owed = owed
+        self.copiesLost = copiesLost
     }
 
-    private enum CodingKeys: String, CodingKey { case view, owed }
+    private enum CodingKeys: String, CodingKey { case view, owed, copiesLost }
 
     /// Bounded: a view number no region reaches, and no more guardians than a message carries entries.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             view: Int(try container.decode(Int64.self, forKey: .view, in: 0...Int64(WireBounds.entriesMax))),
-            owed: try container.decode([NodeID].self, forKey: .owed, maxCount: WireBounds.entriesMax))
+            owed: try container.decode([NodeID].self, forKey: .owed, maxCount: WireBounds.entriesMax),
+            copiesLost: try container.decodeIfPresent(Bool.self, forKey: .copiesLost))
     }
 }

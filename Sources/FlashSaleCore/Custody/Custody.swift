@@ -25,6 +25,9 @@ public struct Custody: Sendable {
     public let unit: NodeID
     public let sale: String
     public private(set) var view: CustodyView
+    /// This unit started on a new database after the sale opened: the copies it kept are gone (reported, so the
+    /// config-center retires nobody whose buyers it guards, `RetirementRule`).
+    public let copiesLost: Bool
     /// Orders this unit holds that hold stock, by user.
     private var here: [String: [Order]] = [:]
     /// Copies of orders other units hold, by user and order id.
@@ -35,6 +38,14 @@ public struct Custody: Sendable {
     /// Buyers whose guardian may lack an order already acknowledged (after a view change, or a restart before the
     /// unit had caught up), with the version the guardian must confirm: what the config-center waits for.
     private var owed: [String: Int64] = [:]
+    /// Buyers whose guardian has not confirmed their latest version: the outbox, without scanning every buyer.
+    private var dirty: Set<String> = []
+    /// Orders admitted here and not yet written, by user: while one is, the buyer's orders are not shown.
+    private var inFlight: [String: Int] = [:]
+    /// Copies accepted and not yet written (by order id, with their user), and how many per user: not shown, not
+    /// told to a retired unit, until the node has written them (`copiesWritten`).
+    private var unwritten: [OrderID: String] = [:]
+    private var unwrittenByUser: [String: Int] = [:]
     /// A retired unit's reserved orders that their buyer's new owner holds a copy of: acknowledged, or as good as.
     private var kept: Set<OrderID> = []
 
@@ -45,16 +56,21 @@ public struct Custody: Sendable {
     /// to be guarded, so every buyer of its own is sent to their guardian again before anything is acknowledged.
     /// `caughtUp` says whether the unit had caught up at `view` before it stopped (`isCaughtUp`, written by the
     /// node): if not, its guardians may lack acknowledged orders, and it owes them copies.
-    public init(unit: NodeID, sale: String, view: CustodyView, orders: [Order] = [], copies: [Order] = [], caughtUp: Bool = true) {
+    public init(
+        unit: NodeID, sale: String, view: CustodyView, orders: [Order] = [], copies: [Order] = [], caughtUp: Bool = true,
+        copiesLost: Bool = false
+    ) {
         self.unit = unit
         self.sale = sale
         self.view = view
+        self.copiesLost = copiesLost
         for order in orders where order.saleID == sale && order.status.holdsStock {
             here[order.userID, default: []].append(order)
         }
         for copy in copies where copy.saleID == sale { merge(copy) }
         for user in Set(here.keys).union(elsewhere.keys) {
             version[user] = 1
+            if serves(user) { dirty.insert(user) }
             if !caughtUp { owed[user] = 1 }
         }
     }
@@ -74,10 +90,30 @@ public struct Custody: Sendable {
         return known.values.filter(\.status.holdsStock).sorted { $0.id < $1.id }
     }
 
-    /// The order another unit made with `key` for `user`, when this unit holds its copy: a retry after a takeover
-    /// gets the order its first attempt made.
+    /// The order another unit made with `key` for `user`, when this unit holds its copy on disk: a retry after a
+    /// takeover gets the order its first attempt made.
     public func copy(user: String, idempotencyKey key: String) -> Order? {
-        elsewhere[user]?.values.first { $0.idempotencyKey == key }
+        elsewhere[user]?.values.first { $0.idempotencyKey == key && unwritten[$0.id] == nil }
+    }
+
+    /// `order` was admitted here and is being written: until it is, none of its buyer's orders is shown.
+    public mutating func admitted(_ order: Order) {
+        guard order.saleID == sale else { return }
+        inFlight[order.userID, default: 0] += 1
+    }
+
+    /// `order`, admitted, is written: it must reach the buyer's guardian before it is acknowledged.
+    public mutating func persisted(_ order: Order) {
+        leaveFlight(order)
+        recorded(order)
+    }
+
+    /// `order`, admitted, could not be written.
+    public mutating func abandoned(_ order: Order) { leaveFlight(order) }
+
+    private mutating func leaveFlight(_ order: Order) {
+        guard order.saleID == sale, let count = inFlight[order.userID] else { return }
+        inFlight[order.userID] = count > 1 ? count - 1 : nil
     }
 
     /// `order`, held here, was written (new, paid, cancelled or expired): a new or changed order that holds stock
@@ -89,14 +125,24 @@ public struct Custody: Sendable {
         if order.status.holdsStock {
             orders.append(order)
             version[order.userID, default: 0] += 1
+            dirty.insert(order.userID)
         }
         here[order.userID] = orders.isEmpty ? nil : orders
     }
 
-    /// Whether every order of `user` here may be acknowledged: their guardian holds a copy, or there is none.
+    /// Whether `user`'s orders here may be shown to them (a 201, a replay, the order an `already-bought` names): this
+    /// unit serves them, none of their orders or copies here is still being written, and their guardian holds a copy
+    /// of all of them (or there is none).
     public func isGuarded(_ user: String) -> Bool {
+        guard serves(user), inFlight[user] == nil, unwrittenByUser[user] == nil else { return false }
         guard view.guardian(of: user) != nil else { return true }
         return guarded[user, default: 0] >= version[user, default: 0]
+    }
+
+    /// Whether `order`, held here, may be shown to its buyer (looked up, paid): as `isGuarded` while this unit is a
+    /// member; once it is retired, only orders the new owner said it holds copies of (`reconciled`).
+    public func mayShow(_ order: Order) -> Bool {
+        view.retired.contains(unit) ? kept.contains(order.id) : isGuarded(order.userID)
     }
 
     // MARK: Copies to guardians
@@ -106,8 +152,8 @@ public struct Custody: Sendable {
     public func outbox() -> [(guardian: NodeID, message: CustodyMessage)] {
         guard view.isMember(unit) else { return [] }
         var byGuardian: [NodeID: [CustodyMessage.Buyer]] = [:]
-        for (user, changes) in version where changes > guarded[user, default: 0] && serves(user) {
-            guard let guardian = view.guardian(of: user) else { continue }
+        for user in dirty where serves(user) {
+            guard let guardian = view.guardian(of: user), let changes = version[user] else { continue }
             byGuardian[guardian, default: []].append(CustodyMessage.Buyer(user: user, version: changes, orders: orders(of: user)))
         }
         var messages: [(NodeID, CustodyMessage)] = []
@@ -127,6 +173,7 @@ public struct Custody: Sendable {
         guard message.view == view else { return }
         for buyer in message.buyers where view.guardian(of: buyer.user) == guardian {
             guarded[buyer.user] = max(guarded[buyer.user, default: 0], buyer.version)
+            if guarded[buyer.user, default: 0] >= version[buyer.user, default: 0] { dirty.remove(buyer.user) }
             if let needed = owed[buyer.user], buyer.version >= needed { owed[buyer.user] = nil }
         }
     }
@@ -166,9 +213,20 @@ public struct Custody: Sendable {
             else { return .refused(.notGuardian(user: buyer.user)) }
         }
         for buyer in message.buyers {
-            for order in buyer.orders where order.status.holdsStock { merge(order) }
+            for order in buyer.orders where order.status.holdsStock {
+                merge(order)
+                if unwritten.updateValue(buyer.user, forKey: order.id) == nil { unwrittenByUser[buyer.user, default: 0] += 1 }
+            }
         }
         return .accepted
+    }
+
+    /// The node wrote the accepted copies `orders`: they may be shown and told from now on.
+    public mutating func copiesWritten(_ orders: [OrderID]) {
+        for id in orders {
+            guard let user = unwritten.removeValue(forKey: id), let count = unwrittenByUser[user] else { continue }
+            unwrittenByUser[user] = count > 1 ? count - 1 : nil
+        }
     }
 
     /// Keeps `copy`, moving a known copy on only: reserved to paid, or to returned, never back.
@@ -192,6 +250,11 @@ public struct Custody: Sendable {
             if previous.guardian(of: user) != next.guardian(of: user) || servedBefore != serves(user) {
                 version[user, default: 0] += 1
                 owed[user] = version[user]
+            }
+            if serves(user) && guarded[user, default: 0] < version[user, default: 0] {
+                dirty.insert(user)
+            } else {
+                dirty.remove(user)
             }
         }
         return true
@@ -217,8 +280,12 @@ public struct Custody: Sendable {
     /// unit's view (this unit may still accept its copies, so the answer could change).
     public func heldCopies(of orders: [OrderID], from holder: NodeID) -> [OrderID]? {
         guard view.retired.contains(holder) else { return nil }
-        let known = Set(elsewhere.values.flatMap(\.keys))
-        return orders.filter { $0.unit == holder && known.contains($0) }
+        let asked = Set(orders)
+        var held: [OrderID] = []
+        for copies in elsewhere.values {
+            for id in copies.keys where asked.contains(id) && id.unit == holder && unwritten[id] == nil { held.append(id) }
+        }
+        return held.sorted()
     }
 
     /// For a retired unit, after an owner answered `held` to the question about `asked`: the reserved orders to

@@ -3,8 +3,9 @@
 /// The config-center's decision, pure: which member of a region's `CustodyView` to retire now, if any. A unit is
 /// retired when it has been silent for `silenceMs` while the config-center was awake and heard another member of
 /// its region (a region cut off, or a config-center that was paused, retires nobody), and when every member's last
-/// report is at the current view and owes a copy to nobody but that unit (`Custody.owedGuardians`): then each of its
-/// buyers' guardians holds every order it acknowledged, and becomes their owner. One unit per view; never the last.
+/// report is at the current view and owes a copy to nobody but that unit (`Custody.owedGuardians`), and no other
+/// member lost the copies it kept with its disk: then each of its buyers' guardians holds every order it acknowledged,
+/// and becomes their owner. One unit per view; never the last.
 public struct RetirementRule: Sendable {
     /// What the config-center last heard from a unit about one sale.
     public struct Heard: Sendable, Equatable {
@@ -14,11 +15,15 @@ public struct RetirementRule: Sendable {
         public let view: Int
         /// The guardians the unit still owed a copy.
         public let owed: Set<NodeID>
+        /// The unit lost the copies it kept (it started on a new database after the sale opened): the buyers it
+        /// guards have no complete copy anywhere but at their owner.
+        public let copiesLost: Bool
 
-        public init(atMs: Int64, view: Int, owed: Set<NodeID>) {
+        public init(atMs: Int64, view: Int, owed: Set<NodeID>, copiesLost: Bool = false) {
             self.atMs = atMs
             self.view = view
             self.owed = owed
+            self.copiesLost = copiesLost
         }
     }
 
@@ -38,7 +43,9 @@ public struct RetirementRule: Sendable {
         for candidate in view.members where isSilent(candidate) {
             let othersHeard = view.members.contains { $0 != candidate && !isSilent($0) }
             let caughtUp = view.members.allSatisfy { last($0).view == view.number && last($0).owed.isSubset(of: [candidate]) }
-            if othersHeard && caughtUp { return candidate }
+            // A guardian that lost its copies may be the candidate's buyers' only hope: nobody is retired while one has.
+            let copiesWhole = view.members.allSatisfy { $0 == candidate || !last($0).copiesLost }
+            if othersHeard && caughtUp && copiesWhole { return candidate }
         }
         return nil
     }

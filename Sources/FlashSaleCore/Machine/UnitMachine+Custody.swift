@@ -3,13 +3,20 @@
 extension UnitMachine {
     /// Installs `view` for `saleID` (a sale the machine has): a unit that is one of the view's owners starts its
     /// custody with the orders it holds, the copies it wrote and whether it had caught up before it stopped; a unit
-    /// that has one moves to `view` if it is later. Written first: the view is in the stored configuration, the copies
-    /// and the flag in SQLite.
-    public mutating func custody(sale saleID: String, view: CustodyView, copies: [Order], caughtUp: Bool) {
-        guard let sale = sales[saleID], view.owners.contains(unit) else { return }
-        if sale.custody == nil {
+    /// that has one moves to `view` if it is later. A sale with one owner in the region has no custody (nobody can
+    /// take over, and its purchases pay nothing for it); owners that differ from the custody's (the region's units
+    /// changed before the sale opened, when the owners still follow them) start it again. Written first: the view is
+    /// in the stored configuration, the copies and the flag in SQLite.
+    public mutating func custody(sale saleID: String, view: CustodyView, copies: [Order], caughtUp: Bool, copiesLost: Bool = false) {
+        guard let sale = sales[saleID] else { return }
+        guard view.owners.count > 1, view.owners.contains(unit) else {
+            sales[saleID]?.custody = nil
+            return
+        }
+        if sale.custody == nil || sale.custody?.view.owners != view.owners {
             sales[saleID]?.custody = Custody(
-                unit: unit, sale: saleID, view: view, orders: sale.book.heldOrders, copies: copies, caughtUp: caughtUp)
+                unit: unit, sale: saleID, view: view, orders: sale.book.heldOrders, copies: copies, caughtUp: caughtUp,
+                copiesLost: copiesLost)
         } else {
             sales[saleID]?.custody?.adopt(view)
         }
@@ -24,6 +31,14 @@ extension UnitMachine {
     public func custodyOutbox() -> [(guardian: NodeID, message: CustodyMessage)] {
         sales.keys.sorted().flatMap { sales[$0]?.custody?.outbox() ?? [] }
     }
+
+    /// The node wrote the copies of `orders` it accepted for `saleID` (`Custody.copiesWritten`).
+    public mutating func copiesWritten(sale saleID: String, orders: [OrderID]) {
+        sales[saleID]?.custody?.copiesWritten(orders)
+    }
+
+    /// Whether `order`, held here, may be shown to its buyer (`Custody.mayShow`); always without custody.
+    public func mayShow(_ order: Order) -> Bool { sales[order.saleID]?.custody?.mayShow(order) ?? true }
 
     /// `guardian` accepted `message`.
     public mutating func custodyConfirmed(_ message: CustodyMessage, by guardian: NodeID) {
@@ -55,9 +70,10 @@ extension UnitMachine {
         sales[saleID]?.custody?.reconciled(asked: asked, held: held) ?? []
     }
 
-    /// Per sale with custody: the view's number, the guardians still owed a copy, and whether none is.
-    public var custodyStatus: [String: (view: Int, owed: Set<NodeID>)] {
-        sales.compactMapValues { sale in sale.custody.map { ($0.view.number, $0.owedGuardians) } }
+    /// Per sale with custody: the view's number, the guardians still owed a copy, and whether this unit lost the
+    /// copies it kept.
+    public var custodyStatus: [String: (view: Int, owed: Set<NodeID>, copiesLost: Bool)] {
+        sales.compactMapValues { sale in sale.custody.map { ($0.view.number, $0.owedGuardians, $0.copiesLost) } }
     }
 
     /// The view of `saleID`, when this unit keeps custody of it.

@@ -32,7 +32,9 @@ extension UnitMachine {
         case recovered
         /// The stored configuration's custody view of a sale in this unit's region, with the copies and the caught-up
         /// flag on the disk (`custody(sale:view:copies:caughtUp:)`); after the sale's `.loaded`.
-        case custody(sale: String, view: CustodyView, copies: [Order], caughtUp: Bool)
+        case custody(sale: String, view: CustodyView, copies: [Order], caughtUp: Bool, copiesLost: Bool)
+        /// Copies accepted from an owner (`receiveCopy`) were written.
+        case copiesWritten(sale: String, orders: [OrderID])
     }
 
     /// Applies `event` (see `Event`).
@@ -49,7 +51,9 @@ extension UnitMachine {
         case .centerRestored(let peers, let nowMs): centerRestored(peers: peers, atMs: nowMs)
         case .heard(let node): heard(from: node)
         case .recovered: finishRecovery()
-        case .custody(let sale, let view, let copies, let caughtUp): custody(sale: sale, view: view, copies: copies, caughtUp: caughtUp)
+        case .custody(let sale, let view, let copies, let caughtUp, let copiesLost):
+            custody(sale: sale, view: view, copies: copies, caughtUp: caughtUp, copiesLost: copiesLost)
+        case .copiesWritten(let sale, let orders): copiesWritten(sale: sale, orders: orders)
         }
     }
 }

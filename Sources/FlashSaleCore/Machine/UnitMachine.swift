@@ -66,6 +66,7 @@ public struct UnitMachine: Sendable {
         let order = Order(id: sequence.next(nowMs: nowMs), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
         let elsewhere = sales[saleID]?.custody?.copies(of: user) ?? []
         sales[saleID]?.book.hold(order, elsewhere: elsewhere)
+        sales[saleID]?.custody?.admitted(order)
         keys.begin(order)
         return .persist(order)
     }
@@ -74,7 +75,7 @@ public struct UnitMachine: Sendable {
     public mutating func persisted(_ order: Order) {
         precondition(sales[order.saleID] != nil, "invariant: an order persisted belongs to a sale of the machine")
         sales[order.saleID]?.book.committed(count: 1)
-        sales[order.saleID]?.custody?.recorded(order)
+        sales[order.saleID]?.custody?.persisted(order)
         keys.finish(order)
     }
 
@@ -82,6 +83,7 @@ public struct UnitMachine: Sendable {
     public mutating func notPersisted(_ order: Order) {
         precondition(sales[order.saleID] != nil, "invariant: an order abandoned belongs to a sale of the machine")
         sales[order.saleID]?.book.abandoned(order)
+        sales[order.saleID]?.custody?.abandoned(order)
         keys.abandon(order)
     }
 
@@ -92,11 +94,24 @@ public struct UnitMachine: Sendable {
         guard let idempotencyKey else { return nil }
         let custody = sales[saleID]?.custody
         switch keys.lookup(user: user, key: idempotencyKey, sale: saleID) {
-        case .new: return custody?.copy(user: user, idempotencyKey: idempotencyKey).map { .replayed($0) }
+        case .new: return copyReplay(sale: saleID, user: user, idempotencyKey: idempotencyKey)
         case .replay(let order): return custody?.isGuarded(user) == false ? .custodyPending : .replayed(order)
         case .inProgress: return .idempotencyInProgress
         case .mismatch: return .idempotencyKeyMismatch
         }
+    }
+
+    /// A key this unit never saw, but another unit of the region used for an order this unit holds a copy of: that
+    /// order (a takeover), once this unit serves the buyer; a mismatch when the copy is of another sale (a key names
+    /// one request, whichever unit took it).
+    private func copyReplay(sale saleID: String, user: String, idempotencyKey: String) -> PurchaseOutcome? {
+        if let custody = sales[saleID]?.custody, let copy = custody.copy(user: user, idempotencyKey: idempotencyKey) {
+            return custody.isGuarded(user) ? .replayed(copy) : .custodyPending
+        }
+        for (other, sale) in sales where other != saleID && sale.custody?.copy(user: user, idempotencyKey: idempotencyKey) != nil {
+            return .idempotencyKeyMismatch
+        }
+        return nil
     }
 
     /// What a purchase of `saleID` meets before any buyer filter runs.

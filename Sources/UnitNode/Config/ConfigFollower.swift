@@ -135,7 +135,9 @@ final class ConfigFollower: Service, Sendable {
                 }
             }
             var events = try UnitRecords.loaded(config.sales.map(\.terms), unit: unit, known: known, db)
-            events += try UnitRecords.custodyEvents(config, unit: unit, region: region, db)
+            let custody = try UnitRecords.custodyEvents(config, unit: unit, region: region, recovering: recovering, nowMs: now, db)
+            try UnitRecords.markCopiesLost(custody, db)
+            events += custody
             if recovering { events.append(.centerRestored(peers: peers, atMs: now)) }
             return (recovering, events)
         }

@@ -106,6 +106,8 @@ final class CustodyCourier: Service, Sendable {
         else { return }
         if decoded.isAccepted {
             machine.withLock { $0.custodyConfirmed(message, by: guardian) }
+            // At once: a slow guardian elsewhere in the round does not hold these buyers' 201s.
+            wait.release(machine)
         } else {
             logger.debug("copies refused", metadata: ["guardian": "\(guardian)", "sale": "\(message.sale)", "reason": "\(decoded.reason ?? "")"])
         }

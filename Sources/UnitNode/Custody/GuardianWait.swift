@@ -17,18 +17,24 @@ final class GuardianWait: Sendable {
 
     static let patience = Duration.seconds(2)
 
-    private let parked = Mutex<[Parked]>([])
+    /// The orders waiting, or nil once the wait has finished (the unit is stopping).
+    private let parked = Mutex<[Parked]?>([])
     private let bell: AsyncStream<Void>.Continuation
     /// Rung when an order is parked: the courier sends copies at once.
     let rings: AsyncStream<Void>
 
     init() { (rings, bell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1)) }
 
-    var count: Int { parked.withLock { $0.count } }
+    var count: Int { parked.withLock { $0?.count ?? 0 } }
 
-    /// Holds `order`'s answer until its buyer is guarded.
+    /// Holds `order`'s answer until its buyer is guarded; answers `custody-pending` at once once the wait has finished.
     func park(_ order: Order, completion: @escaping GroupCommitWriter.OrderCompletion) {
-        parked.withLock { $0.append(Parked(order: order, completion: completion, deadline: .now + Self.patience)) }
+        let held = parked.withLock { parked -> Bool in
+            guard parked != nil else { return false }
+            parked?.append(Parked(order: order, completion: completion, deadline: .now + Self.patience))
+            return true
+        }
+        guard held else { return completion(.custodyPending) }
         bell.yield()
     }
 
@@ -36,8 +42,8 @@ final class GuardianWait: Sendable {
     /// keeps the rest.
     func release(_ machine: LockedMachine) {
         let waiting = parked.withLock { parked in
-            defer { parked.removeAll() }
-            return parked
+            defer { if parked != nil { parked = [] } }
+            return parked ?? []
         }
         guard !waiting.isEmpty else { return }
         let guarded = machine.withLock { machine in waiting.map { machine.isGuarded($0.order) } }
@@ -52,14 +58,20 @@ final class GuardianWait: Sendable {
                 kept.append(entry)
             }
         }
-        if !kept.isEmpty { parked.withLock { $0.append(contentsOf: kept) } }
+        guard !kept.isEmpty else { return }
+        let late = parked.withLock { parked -> [Parked] in
+            guard parked != nil else { return kept }
+            parked?.append(contentsOf: kept)
+            return []
+        }
+        for entry in late { entry.completion(.custodyPending) }
     }
 
     /// Stops: every order still waiting is answered `custody-pending`.
     func finish() {
         let waiting = parked.withLock { parked in
-            defer { parked.removeAll() }
-            return parked
+            defer { parked = nil }
+            return parked ?? []
         }
         for entry in waiting { entry.completion(.custodyPending) }
         bell.finish()

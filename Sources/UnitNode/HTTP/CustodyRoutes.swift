@@ -38,7 +38,7 @@ enum CustodyRoutes {
                 }
                 try await writer.perform { db in
                     try UnitRecords.saveCopies(orders, db)
-                    return ((), [])
+                    return ((), [.copiesWritten(sale: sale, orders: orders.map(\.id))])
                 }
             }
             return try answer(CustodyCopiesAnswer(verdict), to: requestSignature, key: key)
@@ -61,8 +61,10 @@ enum CustodyRoutes {
         guard let node = headers[NodeRequestSignature.nodeHeader], IdentifierRule.isValidID(node), node != unit.rawValue,
             let publicKey = members[NodeID(node)]
         else { throw Problem(.unauthorized, "only another enrolled unit of the cluster may send this") }
+        // Compared without subtracting: any Int64 a caller sends must not overflow the arithmetic.
         guard let time = headers[NodeRequestSignature.timeHeader].flatMap(Int64.init),
-            abs(time &- nowMs) <= NodeRequestSignature.clockSkewMs,
+            time >= nowMs.subtractingReportingOverflow(NodeRequestSignature.clockSkewMs).partialValue,
+            time <= nowMs.addingReportingOverflow(NodeRequestSignature.clockSkewMs).partialValue,
             let signature = headers[NodeRequestSignature.signatureHeader]
         else { throw Problem(.unauthorized, "the request must be signed (X-Flashsale-Node, -Time within a minute, -Node-Signature)") }
         let buffer = try await request.body.collect(upTo: bodyMaxBytes)

@@ -22,15 +22,20 @@ enum OrderLifecycleRoutes {
                 throw Problem(.unknownOrder, "no order \(id)")
             }
             let terms = desk.terms(sale: order.saleID)
-            if !access.isConsumer(request) && !access.hasOrderSecret(request, for: id.description) {
-                try await requireBuyer(order, of: request, context, terms: terms, gate: gate, nowMs: nowMs)
+            if !access.isConsumer(request) {
+                if !access.hasOrderSecret(request, for: id.description) {
+                    try await requireBuyer(order, of: request, context, terms: terms, gate: gate, nowMs: nowMs)
+                }
+                guard desk.mayShow(order) else { throw PurchaseAnswers.custodyPendingProblem }
             }
             return try WireResponse.json(UnitRoutes.view(order, terms: terms))
         }
         router.post("/v1/orders/{order}/pay") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             try access.requirePaymentProvider(request, path: request.uri.path, body: body.readableBytesView, nowMs: nowMs())
-            let (id, _, terms) = try await existing(context, desk: desk, store: store)
+            let (id, order, terms) = try await existing(context, desk: desk, store: store)
+            // An order its buyer cannot have been told of yet (its copy is not at their guardian) is not paid now.
+            guard desk.mayShow(order) else { throw PurchaseAnswers.custodyPendingProblem }
             let now = nowMs()
             let change = try await writer.perform { db in
                 let change = try UnitRecords.pay(id, terms: terms, nowMs: now, db)

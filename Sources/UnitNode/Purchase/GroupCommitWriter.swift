@@ -196,10 +196,13 @@ final class GroupCommitWriter: Service, Sendable {
         for entry in written {
             switch entry {
             case .order(let order, let completion):
-                if unguarded.contains(order.id), let guardianWait {
+                if !unguarded.contains(order.id) {
+                    completion(.created(order))
+                } else if let guardianWait {
                     guardianWait.park(order, completion: completion)
                 } else {
-                    completion(.created(order))
+                    // Nobody to wait with: the buyer is not told of an order its guardian lacks.
+                    completion(.custodyPending)
                 }
             case .change(_, let resume): resume()
             }

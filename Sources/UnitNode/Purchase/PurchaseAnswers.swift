@@ -12,11 +12,11 @@ enum PurchaseAnswers {
     static let ended = Problem(.saleEnded, "the sale has ended").answer
     static let paused = Problem(.salePaused, "the operator paused this sale; it may resume", retryAfterSeconds: 5).answer
     static let notPersisted = Problem(.orderNotPersisted, "try again", retryAfterSeconds: 1).answer
-    static let custodyPending = Problem(
+    static let custodyPendingProblem = Problem(
         .custodyPending,
         "this buyer's orders are on their way to the unit that keeps their copy, or another unit of the region is taking this buyer over; try again with the same Idempotency-Key",
-        retryAfterSeconds: 1
-    ).answer
+        retryAfterSeconds: 1)
+    static let custodyPending = custodyPendingProblem.answer
     static let recovering = Problem(
         .unitRecovering, "this unit is restoring its sales from the cluster before it sells again; try again",
         retryAfterSeconds: 1

@@ -99,9 +99,15 @@ public final class PurchaseDesk: Sendable {
         machine.withLock { $0.sales[saleID]?.book.ledger.rows[owner] }
     }
 
+    /// Whether `order`, held here, may be shown to its buyer or paid (`Custody.mayShow`): not while its buyer's
+    /// guardian lacks a copy, nor at a retired unit before the new owner said it holds one.
+    func mayShow(_ order: Order) -> Bool { machine.withLock { $0.mayShow(order) } }
+
     /// Per sale with custody, what the config-center needs to retire a unit (`RetirementRule`).
     func custodyStatus() -> [String: CustodyStatus] {
-        machine.withLock { $0.custodyStatus }.mapValues { CustodyStatus(view: $0.view, owed: $0.owed.sorted()) }
+        machine.withLock { $0.custodyStatus }.mapValues {
+            CustodyStatus(view: $0.view, owed: $0.owed.sorted(), copiesLost: $0.copiesLost ? true : nil)
+        }
     }
 
     /// The unit's own durable ledger row per sale, for heartbeats (and later gossip).

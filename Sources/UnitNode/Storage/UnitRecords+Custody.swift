@@ -20,7 +20,9 @@ extension UnitRecords {
             CREATE TABLE custody_state (
                 sale_id TEXT PRIMARY KEY NOT NULL,
                 view INTEGER NOT NULL CHECK (view >= 0),
-                caught_up INTEGER NOT NULL CHECK (caught_up IN (0, 1))
+                caught_up INTEGER NOT NULL CHECK (caught_up IN (0, 1)),
+                -- Set once this database started after the sale opened: the copies kept before it are gone.
+                copies_lost INTEGER NOT NULL DEFAULT 0 CHECK (copies_lost IN (0, 1))
             );
             """)
     }
@@ -49,14 +51,33 @@ extension UnitRecords {
 
     /// The custody of every sale of `config` whose owners in `region` include `unit`, as the disk has it: after the
     /// sales' `.loaded` events. A unit that never wrote its state caught up at view 0 (nothing was retired, so every
-    /// order it acknowledged went to the guardian it has now).
-    static func custodyEvents(_ config: ClusterConfig, unit: NodeID, region: String, _ db: Database) throws -> [UnitMachine.Event] {
+    /// order it acknowledged went to the guardian it has now). A unit on a database that is still `recovering` (new,
+    /// or lost) at `nowMs` has lost the copies of every sale that had opened: `markCopiesLost` keeps that.
+    static func custodyEvents(
+        _ config: ClusterConfig, unit: NodeID, region: String, recovering: Bool, nowMs: Int64, _ db: Database
+    ) throws -> [UnitMachine.Event] {
         try config.sales.compactMap { sale -> UnitMachine.Event? in
             guard let view = sale.custodyView(region: region), view.owners.contains(unit) else { return nil }
             let saleID = sale.terms.id
-            let state = try Row.fetchOne(db, sql: "SELECT view, caught_up FROM custody_state WHERE sale_id = ?", arguments: [saleID])
+            let state = try Row.fetchOne(
+                db, sql: "SELECT view, caught_up, copies_lost FROM custody_state WHERE sale_id = ?", arguments: [saleID])
             let caughtUp = state.map { $0["view"] == view.number && $0["caught_up"] == 1 } ?? (view.number == 0)
-            return .custody(sale: saleID, view: view, copies: try copies(saleID: saleID, db), caughtUp: caughtUp)
+            let lostBefore = state.map { $0["copies_lost"] == 1 } ?? false
+            let copiesLost = lostBefore || (recovering && sale.terms.startsAtMs <= nowMs)
+            return .custody(
+                sale: saleID, view: view, copies: try copies(saleID: saleID, db), caughtUp: caughtUp, copiesLost: copiesLost)
+        }
+    }
+
+    /// Writes down the sales of `events` whose copies were lost, for good.
+    static func markCopiesLost(_ events: [UnitMachine.Event], _ db: Database) throws {
+        for case .custody(let sale, _, _, _, true) in events {
+            try db.execute(
+                sql: """
+                    INSERT INTO custody_state (sale_id, view, caught_up, copies_lost) VALUES (?, 0, 0, 1)
+                    ON CONFLICT (sale_id) DO UPDATE SET copies_lost = 1
+                    """,
+                arguments: [sale])
         }
     }
 

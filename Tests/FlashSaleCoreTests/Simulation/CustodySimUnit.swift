@@ -84,14 +84,16 @@ struct CustodySimUnit {
     /// A copy from `sender`: accepted ones are written before the answer (unless the mutation says otherwise).
     mutating func receive(_ message: CustodyMessage, from sender: NodeID) -> CustodyVerdict {
         let verdict = custody.receive(message, from: sender)
-        if verdict == .accepted, writesCopies {
-            for buyer in message.buyers {
-                for order in buyer.orders where order.status.holdsStock {
-                    if let known = diskCopies[order.id], known.status != .reserved { continue }
-                    diskCopies[order.id] = order
-                }
+        guard verdict == .accepted else { return verdict }
+        let accepted = message.buyers.flatMap { $0.orders.filter(\.status.holdsStock) }
+        if writesCopies {
+            for order in accepted {
+                if let known = diskCopies[order.id], known.status != .reserved { continue }
+                diskCopies[order.id] = order
             }
         }
+        // The mutation says "written" all the same.
+        custody.copiesWritten(accepted.map(\.id))
         return verdict
     }
 
