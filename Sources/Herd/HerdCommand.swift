@@ -62,8 +62,8 @@ struct HerdCommand: AsyncParsableCommand {
     @Flag(help: "Apply --faults to this host's systemd services (flashsale-unit@ID.service, config-center.service).")
     var systemd = false
     @Option(help: ArgumentHelp(
-        "Faults to apply during the crowd: kill, pause, pause-center, clock-jump, cut-region, each with a count (e.g. kill=2,pause,cut-region).",
-        discussion: "kill: kill -9 a unit, then start it on the same data; pause: SIGSTOP a unit, then SIGCONT; pause-center: the same to the config-center; clock-jump: step a unit's wall clock 30 s to 10 min ahead or back, then back; cut-region: cut a region off from the config-center and the other regions while its buyers still reach it (these two --cluster only). Each lasts 0.5-2 s. Needs --cluster or --systemd."))
+        "Faults to apply during the crowd: kill, pause, pause-center, clock-jump, cut-region, down, each with a count (e.g. kill=2,pause,cut-region).",
+        discussion: "kill: kill -9 a unit, then start it on the same data; pause: SIGSTOP a unit, then SIGCONT; pause-center: the same to the config-center; clock-jump: step a unit's wall clock 30 s to 10 min ahead or back, then back; cut-region: cut a region off from the config-center and the other regions while its buyers still reach it; down: kill -9 a unit of a region with other units and keep it down 8-10 s, past the config-center's --retire-after, so its region's other units take its buyers over (these three --cluster only). The others last 0.5-2 s. Needs --cluster or --systemd."))
     var faults: String?
     @Option(help: "Seed of the fault plan (default: random; the report prints it, so a run can be repeated).")
     var faultSeed: UInt64?
@@ -287,7 +287,8 @@ struct HerdCommand: AsyncParsableCommand {
         let seed = faultSeed ?? UInt64.random(in: .min ... .max)
         let plan = try FaultPlan(
             counts: counts, seed: seed, spanMilliseconds: (faultSpan ?? 3) * 1_000,
-            units: target.units.filter { map.unitURLs[$0] != nil }, regions: target.regions.filter(map.regions.contains))
+            units: target.units.filter { map.unitURLs[$0] != nil }, regions: target.regions.filter(map.regions.contains),
+            regionOfUnit: map.regionOfUnit)
         if !quiet {
             Self.printNote("faults (seed \(seed)): " + plan.faults.map {
                 "\($0.kind.rawValue) \($0.targetName) at \(Figures.decimal(Double($0.atMilliseconds) / 1_000, places: 2)) s"

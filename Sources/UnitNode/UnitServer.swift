@@ -163,9 +163,7 @@ public enum UnitServer {
             try gate.update(savedConfig)
             // Before any service runs, so straight from the store: the writer is not running yet.
             machine.apply(try await store.loaded(savedConfig.sales.map(\.terms), unit: unit))
-            machine.apply(
-                try await store.custodyEvents(
-                    savedConfig, unit: unit, region: settings.region, recovering: recovering, nowMs: nowMs()))
+            machine.apply(try await store.custodyEvents(savedConfig, unit: unit, region: settings.region))
             logger.info("resumed from the saved config", metadata: ["version": "\(savedConfig.version)"])
         }
         // The unit's own key signs what it sends the config-center, which accepts it once an operator enrolled the
@@ -191,7 +189,9 @@ public enum UnitServer {
         // With gossip, a dry unit asks peers for stock at once and holds its buyers a moment meanwhile (issue 16).
         let pulls = seal == nil ? nil : StockPulls(rule: PullRule(horizonMs: max(settings.gossipInterval.milliseconds, 1)))
         let hold = seal == nil ? nil : StockHold(stock: { desk.heldRetries(sale: $0) })
-        let front = PurchaseFront(desk: desk, gate: gate, metrics: metrics, access: access, pulls: pulls, hold: hold, nowMs: nowMs)
+        let front = PurchaseFront(
+            desk: desk, gate: gate, metrics: metrics, access: access, pulls: pulls, hold: hold, guardianWait: guardianWait,
+            nowMs: nowMs)
         let router = UnitRoutes.router(front: front, store: store, writer: writer, region: settings.region, nowMs: nowMs)
         OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
         // The custody of the region's buyers (issue 16): copies to guardians, a retired unit's questions.

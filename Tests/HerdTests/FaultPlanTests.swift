@@ -20,6 +20,23 @@ struct FaultPlanTests {
         #expect(a.faults.filter { $0.kind != .pauseCenter }.allSatisfy { $0.unit.map(Self.units.contains) == true })
     }
 
+    /// `down` keeps a unit down past the config-center's retirement span, and only a unit whose region has another
+    /// unit to take its buyers over; a cluster without one is told so.
+    @Test func downStrikesOnlyUnitsWithARegionalPeerAndLastsPastRetirement() throws {
+        let regions = ["ap-south-1": "ap-south", "eu-west-1": "eu-west", "eu-west-2": "eu-west", "us-east-1": "us-east"]
+        for seed in UInt64(0)..<100 {
+            let plan = try FaultPlan(
+                counts: [.down: 2, .kill: 1], seed: seed, spanMilliseconds: 1_000, units: Self.units, regionOfUnit: regions)
+            for fault in plan.faults where fault.kind == .down {
+                #expect(["eu-west-1", "eu-west-2"].contains(fault.unit ?? ""), "seed \(seed): \(fault.targetName)")
+                #expect(FaultPlan.downMilliseconds.contains(fault.forMilliseconds))
+            }
+        }
+        #expect(throws: FaultPlan.Invalid.self) {
+            try FaultPlan(counts: [.down: 1], seed: 1, spanMilliseconds: 1_000, units: ["a-1", "b-1"], regionOfUnit: ["a-1": "a", "b-1": "b"])
+        }
+    }
+
     @Test func faultsStartInTheSpanLastTheirBoundsAndNeverOverlapOnOneProcess() throws {
         for seed in UInt64(0)..<300 {
             let plan = try FaultPlan(

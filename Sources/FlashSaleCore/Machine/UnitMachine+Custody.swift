@@ -22,6 +22,15 @@ extension UnitMachine {
         }
     }
 
+    /// The order this unit made with `key` for `user`, when it serves them and may not show it yet (its copy is on the
+    /// way to their guardian): a retry that can wait for it rather than hear `custody-pending` at once.
+    public func unguardedReplay(sale saleID: String, user: String, idempotencyKey key: String) -> Order? {
+        guard let custody = sales[saleID]?.custody, custody.serves(user), !custody.isGuarded(user),
+            case .replay(let order) = keys.lookup(user: user, key: key, sale: saleID)
+        else { return nil }
+        return order
+    }
+
     /// Whether `order`'s buyer may hear of it: their guardian holds a copy of all their orders, or there is none.
     public func isGuarded(_ order: Order) -> Bool {
         sales[order.saleID]?.custody?.isGuarded(order.userID) ?? true

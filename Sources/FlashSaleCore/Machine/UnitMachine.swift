@@ -39,7 +39,7 @@ public struct UnitMachine: Sendable {
     public internal(set) var sales: [String: Sale] = [:]
     private var sequence: OrderIDSequence
     /// Idempotency keys of every sale at this unit (a key names one request of one user, whatever the sale).
-    private var keys = IdempotencyIndex()
+    private(set) var keys = IdempotencyIndex()
 
     /// A unit on a new database starts with `recovery` (how long it waits for silent peers): it may have sold before.
     public init(unit: NodeID, lastOrderID: OrderID? = nil, gossiping: Bool = false, recovery: RecoveryProgress? = nil) {

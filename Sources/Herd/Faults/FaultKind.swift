@@ -3,7 +3,7 @@
 import Foundation
 
 /// One kind of fault. Each is undone after its duration: a killed unit is restarted on the same data, a paused
-/// process continued, a stepped clock stepped back, a cut region joined again.
+/// process continued, a stepped clock stepped back, a cut region joined again, a unit kept down started again.
 enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
     /// `kill -9` a unit (no shutdown, orders in flight lost to the process), then start it again on the same data.
     case kill
@@ -18,6 +18,10 @@ enum FaultKind: String, CaseIterable, Codable, Sendable, Comparable {
     /// Cut a region off from the rest of the cluster (the config-center and the other regions' units) while its
     /// buyers still reach it, then join it again: a partition, as when a region's link to the others fails.
     case cutRegion = "cut-region"
+    /// `kill -9` a unit of a region with other units and keep it down past the config-center's `--retire-after`
+    /// (default 5 s): the config-center retires it and its region's other units take its buyers over (issue 16's
+    /// takeover). Then it is started again on the same data, retired for the rest of the sale.
+    case down
 
     static func < (lhs: FaultKind, rhs: FaultKind) -> Bool {
         allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0

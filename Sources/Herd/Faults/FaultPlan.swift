@@ -37,6 +37,8 @@ struct FaultPlan: Codable, Equatable, Sendable {
     /// Shortest and longest time a fault lasts: longer than a few gossip rounds (200 ms), so peers notice; shorter
     /// than a sale's crowd, so the rehearsal sees the cluster heal.
     static let durationMilliseconds = 500...2_000
+    /// How long `down` keeps a unit down: past the config-center's default `--retire-after` (5 s) and a report or two.
+    static let downMilliseconds = 8_000...10_000
     /// A clock step is 30 s to 10 minutes either way: past the skew a token check allows, inside a sale's window.
     static let clockStepSeconds = 30...600
     /// No fault strikes in the first 200 ms: the crowd is under way first.
@@ -51,9 +53,18 @@ struct FaultPlan: Codable, Equatable, Sendable {
 
     /// Draws the plan: each fault's start uniformly within the span, its target among the processes not already
     /// broken at that moment (when all are, it waits for the first to heal), its duration and, for a clock jump, its step.
-    init(counts: [FaultKind: Int], seed: UInt64, spanMilliseconds: Int, units: [String], regions: [String] = []) throws(Invalid) {
-        for kind in counts.keys where Self.targets(of: kind, units: units, regions: regions).isEmpty {
-            throw Invalid(description: "the cluster has no \(kind == .cutRegion ? "region" : "unit") to break")
+    /// `regionOfUnit` names each unit's region: `down` strikes only units whose region has another unit.
+    init(
+        counts: [FaultKind: Int], seed: UInt64, spanMilliseconds: Int, units: [String], regions: [String] = [],
+        regionOfUnit: [String: String] = [:]
+    ) throws(Invalid) {
+        for kind in counts.keys where Self.targets(of: kind, units: units, regions: regions, regionOfUnit: regionOfUnit).isEmpty {
+            let what = switch kind {
+            case .cutRegion: "region"
+            case .down: "unit with another unit in its region"
+            default: "unit"
+            }
+            throw Invalid(description: "the cluster has no \(what) to break")
         }
         var random = SeededGenerator(seed: seed)
         let span = max(spanMilliseconds, Self.firstMilliseconds)
@@ -67,7 +78,7 @@ struct FaultPlan: Codable, Equatable, Sendable {
         var busyUntil: [Target: Int] = [:]
         var faults: [Fault] = []
         for draw in drawn {
-            let candidates = Self.targets(of: draw.kind, units: units, regions: regions)
+            let candidates = Self.targets(of: draw.kind, units: units, regions: regions, regionOfUnit: regionOfUnit)
             let free = candidates.filter { busyUntil[$0, default: Int.min] <= draw.at }
             var at = draw.at
             // `candidates` is never empty: checked above.
@@ -75,7 +86,7 @@ struct FaultPlan: Codable, Equatable, Sendable {
                 ?? candidates.min(by: { busyUntil[$0, default: 0] < busyUntil[$1, default: 0] })
             else { continue }
             if free.isEmpty { at = busyUntil[target, default: at] }
-            let duration = Int.random(in: Self.durationMilliseconds, using: &random)
+            let duration = Int.random(in: draw.kind == .down ? Self.downMilliseconds : Self.durationMilliseconds, using: &random)
             var step: Int?
             if draw.kind == .clockJump {
                 let size = Int.random(in: Self.clockStepSeconds, using: &random)
@@ -103,11 +114,16 @@ struct FaultPlan: Codable, Equatable, Sendable {
     }
 
     /// What a fault of `kind` may strike, in a fixed order (so the draw does not depend on the caller's order).
-    static func targets(of kind: FaultKind, units: [String], regions: [String]) -> [Target] {
+    static func targets(of kind: FaultKind, units: [String], regions: [String], regionOfUnit: [String: String] = [:]) -> [Target] {
         switch kind {
         case .pauseCenter: [.center]
         case .cutRegion: regions.sorted().map(Target.region)
         case .kill, .pause, .clockJump: units.sorted().map(Target.unit)
+        case .down:
+            units.filter { unit in
+                guard let region = regionOfUnit[unit] else { return false }
+                return units.contains { $0 != unit && regionOfUnit[$0] == region }
+            }.sorted().map(Target.unit)
         }
     }
 }

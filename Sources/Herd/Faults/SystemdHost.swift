@@ -75,6 +75,7 @@ struct SystemdHost: FaultTarget {
         switch kind {
         case .clockJump: return "herd cannot step the clock of a systemd service (it can in a cluster it starts: --cluster)"
         case .cutRegion: return "herd cannot cut a host's network (it can in a cluster it starts: --cluster)"
+        case .down: return "herd keeps a unit down only in a cluster it starts (--cluster): systemd would restart the service"
         case .pauseCenter: return centerActive ? nil : "\(Self.centerService) is not active on this host"
         case .kill, .pause: return units.isEmpty ? "no flashsale-unit@ service of the cluster is active on this host" : nil
         }
@@ -91,7 +92,7 @@ struct SystemdHost: FaultTarget {
             try await run(["kill", "--kill-whom=main", "--signal=SIGKILL", service])
             try await settle(service, "its main process \(before.mainPID) to die") { $0.mainPID != before.mainPID }
         case .pause, .pauseCenter: try await run(["kill", "--kill-whom=main", "--signal=SIGSTOP", service])
-        case .clockJump, .cutRegion: throw FaultFailure(description: refusal(fault.kind) ?? "")
+        case .clockJump, .cutRegion, .down: throw FaultFailure(description: refusal(fault.kind) ?? "")
         }
     }
 
@@ -105,7 +106,7 @@ struct SystemdHost: FaultTarget {
             try await run(["start", service])
             try await settle(service, "it to be active again") { $0.isActive }
         case .pause, .pauseCenter: try await run(["kill", "--kill-whom=main", "--signal=SIGCONT", service])
-        case .clockJump, .cutRegion: throw FaultFailure(description: refusal(fault.kind) ?? "")
+        case .clockJump, .cutRegion, .down: throw FaultFailure(description: refusal(fault.kind) ?? "")
         }
     }
 

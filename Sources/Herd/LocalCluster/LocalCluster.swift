@@ -162,7 +162,7 @@ actor LocalCluster: FaultTarget {
     func strike(_ fault: FaultPlan.Fault) async throws(FaultFailure) {
         let key = fault.unit ?? ""
         switch fault.kind {
-        case .kill: try await signal(key, SIGKILL)
+        case .kill, .down: try await signal(key, SIGKILL)
         case .pause, .pauseCenter: try await signal(key, SIGSTOP)
         case .clockJump: try await step(key, milliseconds: (fault.clockStepSeconds ?? 0) * 1_000)
         case .cutRegion: try await cut(fault.region, off: true)
@@ -173,7 +173,7 @@ actor LocalCluster: FaultTarget {
     func heal(_ fault: FaultPlan.Fault, struck: Bool) async throws(FaultFailure) {
         let key = fault.unit ?? ""
         switch fault.kind {
-        case .kill: if running[key] == nil { try await start(key) }
+        case .kill, .down: if running[key] == nil { try await start(key) }
         case .pause, .pauseCenter: try await signal(key, SIGCONT)
         case .clockJump: try await step(key, milliseconds: 0)
         case .cutRegion: try await cut(fault.region, off: false)

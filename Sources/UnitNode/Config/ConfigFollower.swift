@@ -135,7 +135,7 @@ final class ConfigFollower: Service, Sendable {
                 }
             }
             var events = try UnitRecords.loaded(config.sales.map(\.terms), unit: unit, known: known, db)
-            let custody = try UnitRecords.custodyEvents(config, unit: unit, region: region, recovering: recovering, nowMs: now, db)
+            let custody = try UnitRecords.custodyEvents(config, unit: unit, region: region, db)
             try UnitRecords.markCopiesLost(custody, db)
             events += custody
             if recovering { events.append(.centerRestored(peers: peers, atMs: now)) }

@@ -99,6 +99,11 @@ public final class PurchaseDesk: Sendable {
         machine.withLock { $0.sales[saleID]?.book.ledger.rows[owner] }
     }
 
+    /// A retry's order that waits for its buyer's guardian (`UnitMachine.unguardedReplay`).
+    func unguardedReplay(sale saleID: String, user: String, idempotencyKey key: String) -> Order? {
+        machine.withLock { $0.unguardedReplay(sale: saleID, user: user, idempotencyKey: key) }
+    }
+
     /// Whether `order`, held here, may be shown to its buyer or paid (`Custody.mayShow`): not while its buyer's
     /// guardian lacks a copy, nor at a retired unit before the new owner said it holds one.
     func mayShow(_ order: Order) -> Bool { machine.withLock { $0.mayShow(order) } }

@@ -84,12 +84,15 @@ final class PurchaseFront: Sendable {
     /// that buyer a moment instead (`StockHold`). Nil without gossip (the machine then never says "try again").
     let pulls: StockPulls?
     let hold: StockHold?
+    /// Where a retry waits for its order's copy to reach the buyer's guardian, as the first request did.
+    let guardianWait: GuardianWait?
     private let nowMs: @Sendable () -> Int64
 
     init(
         desk: PurchaseDesk, gate: BuyerGate, metrics: UnitMetrics, access: OrderAccess, pulls: StockPulls? = nil,
-        hold: StockHold? = nil, nowMs: @escaping @Sendable () -> Int64
+        hold: StockHold? = nil, guardianWait: GuardianWait? = nil, nowMs: @escaping @Sendable () -> Int64
     ) {
+        self.guardianWait = guardianWait
         self.desk = desk
         self.gate = gate
         self.metrics = metrics
@@ -145,6 +148,15 @@ final class PurchaseFront: Sendable {
         switch gate.identify(request, rules: rules, nowMs: now) {
         case .success(let known): identity = known
         case .failure(let problem): return refused(problem)
+        }
+        // A retry of an order whose copy is still on its way waits for it (up to `GuardianWait.patience`), as the first
+        // request did, rather than spend one of the buyer's retries on a 503 straight away.
+        if let key, let guardianWait, let order = desk.unguardedReplay(sale: sale, user: identity.user, idempotencyKey: key) {
+            guardianWait.park(order) { outcome in
+                let replayed: PurchaseOutcome = if case .created(let order) = outcome { .replayed(order) } else { outcome }
+                then(PurchaseCompletion(outcome: replayed, sale: sale, terms: terms))
+            }
+            return nil
         }
         if let replay = desk.replay(sale: sale, user: identity.user, idempotencyKey: key) {
             return answer(replay, sale: sale, terms: terms)

@@ -24,6 +24,8 @@ extension UnitRecords {
                 -- Set once this database started after the sale opened: the copies kept before it are gone.
                 copies_lost INTEGER NOT NULL DEFAULT 0 CHECK (copies_lost IN (0, 1))
             );
+            -- When this database was made (0: before this column, so before any sale it could tell of).
+            ALTER TABLE local_node ADD COLUMN created_ms INTEGER NOT NULL DEFAULT 0;
             """)
     }
 
@@ -51,19 +53,18 @@ extension UnitRecords {
 
     /// The custody of every sale of `config` whose owners in `region` include `unit`, as the disk has it: after the
     /// sales' `.loaded` events. A unit that never wrote its state caught up at view 0 (nothing was retired, so every
-    /// order it acknowledged went to the guardian it has now). A unit on a database that is still `recovering` (new,
-    /// or lost) at `nowMs` has lost the copies of every sale that had opened: `markCopiesLost` keeps that.
-    static func custodyEvents(
-        _ config: ClusterConfig, unit: NodeID, region: String, recovering: Bool, nowMs: Int64, _ db: Database
-    ) throws -> [UnitMachine.Event] {
-        try config.sales.compactMap { sale -> UnitMachine.Event? in
-            guard let view = sale.custodyView(region: region), view.owners.contains(unit) else { return nil }
+    /// order it acknowledged went to the guardian it has now). A database made after a sale opened, at a unit that
+    /// owns the sale's buyers, replaced one that was lost: the copies it kept are gone (`markCopiesLost` keeps that).
+    static func custodyEvents(_ config: ClusterConfig, unit: NodeID, region: String, _ db: Database) throws -> [UnitMachine.Event] {
+        let createdMs = try Int64.fetchOne(db, sql: "SELECT created_ms FROM local_node WHERE id = 1") ?? 0
+        return try config.sales.compactMap { sale -> UnitMachine.Event? in
+            guard let view = sale.custodyView(region: region), view.owners.count > 1, view.owners.contains(unit) else { return nil }
             let saleID = sale.terms.id
             let state = try Row.fetchOne(
                 db, sql: "SELECT view, caught_up, copies_lost FROM custody_state WHERE sale_id = ?", arguments: [saleID])
             let caughtUp = state.map { $0["view"] == view.number && $0["caught_up"] == 1 } ?? (view.number == 0)
             let lostBefore = state.map { $0["copies_lost"] == 1 } ?? false
-            let copiesLost = lostBefore || (recovering && sale.terms.startsAtMs <= nowMs)
+            let copiesLost = lostBefore || createdMs > sale.terms.startsAtMs
             return .custody(
                 sale: saleID, view: view, copies: try copies(saleID: saleID, db), caughtUp: caughtUp, copiesLost: copiesLost)
         }

@@ -12,7 +12,7 @@ enum UnitRecords {
     /// true while the database has not recovered the unit's row: it is new (the unit may have sold before, with a
     /// database it lost), or the unit stopped before recovery finished (`finishedRecovering`).
     @discardableResult
-    static func claim(unit: NodeID, region: String, _ db: Database) throws -> Bool {
+    static func claim(unit: NodeID, region: String, nowMs: Int64 = Date().millisecondsSince1970, _ db: Database) throws -> Bool {
         if let row = try Row.fetchOne(db, sql: "SELECT unit_id, region_id, recovering FROM local_node WHERE id = 1") {
             let owner: String = row["unit_id"]
             let ownerRegion: String = row["region_id"]
@@ -22,8 +22,8 @@ enum UnitRecords {
             return row["recovering"] == 1
         }
         try db.execute(
-            sql: "INSERT INTO local_node (id, unit_id, region_id, recovering) VALUES (1, ?, ?, 1)",
-            arguments: [unit.rawValue, region])
+            sql: "INSERT INTO local_node (id, unit_id, region_id, recovering, created_ms) VALUES (1, ?, ?, 1, ?)",
+            arguments: [unit.rawValue, region, nowMs])
         return true
     }
 

@@ -38,12 +38,8 @@ struct UnitStore: Sendable {
     }
 
     /// The custody of `config`'s sales in `region` as the disk has it (`UnitRecords.custodyEvents`).
-    func custodyEvents(
-        _ config: ClusterConfig, unit: NodeID, region: String, recovering: Bool, nowMs: Int64
-    ) async throws -> [UnitMachine.Event] {
-        try await database.read { db in
-            try UnitRecords.custodyEvents(config, unit: unit, region: region, recovering: recovering, nowMs: nowMs, db)
-        }
+    func custodyEvents(_ config: ClusterConfig, unit: NodeID, region: String) async throws -> [UnitMachine.Event] {
+        try await database.read { db in try UnitRecords.custodyEvents(config, unit: unit, region: region, db) }
     }
 
     /// `sales` as the disk has them, as `.loaded` events (`UnitRecords.loaded`).
