@@ -64,7 +64,9 @@ extension UnitRecords {
                 db, sql: "SELECT view, caught_up, copies_lost FROM custody_state WHERE sale_id = ?", arguments: [saleID])
             let caughtUp = state.map { $0["view"] == view.number && $0["caught_up"] == 1 } ?? (view.number == 0)
             let lostBefore = state.map { $0["copies_lost"] == 1 } ?? false
-            let copiesLost = lostBefore || createdMs > sale.terms.startsAtMs
+            // A second of slack: a sale's start is kept to the second, and a unit started within the second a sale
+            // was created with "now" as its start (a rehearsal, a test) had nothing to lose.
+            let copiesLost = lostBefore || createdMs > sale.terms.startsAtMs &+ 1_000
             return .custody(
                 sale: saleID, view: view, copies: try copies(saleID: saleID, db), caughtUp: caughtUp, copiesLost: copiesLost)
         }
