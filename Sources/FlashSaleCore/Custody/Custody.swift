@@ -70,7 +70,7 @@ public struct Custody: Sendable {
         for copy in copies where copy.saleID == sale { merge(copy) }
         for user in Set(here.keys).union(elsewhere.keys) {
             version[user] = 1
-            if serves(user) { dirty.insert(user) }
+            if serves(user) && view.guardian(of: user) != nil { dirty.insert(user) }
             if !caughtUp { owed[user] = 1 }
         }
     }
@@ -125,7 +125,7 @@ public struct Custody: Sendable {
         if order.status.holdsStock {
             orders.append(order)
             version[order.userID, default: 0] += 1
-            dirty.insert(order.userID)
+            if view.guardian(of: order.userID) != nil { dirty.insert(order.userID) }
         }
         here[order.userID] = orders.isEmpty ? nil : orders
     }
@@ -251,7 +251,8 @@ public struct Custody: Sendable {
                 version[user, default: 0] += 1
                 owed[user] = version[user]
             }
-            if serves(user) && guarded[user, default: 0] < version[user, default: 0] {
+            // With no guardian (one member left) nothing is owed a copy: the outbox never needs the buyer again.
+            if serves(user) && next.guardian(of: user) != nil && guarded[user, default: 0] < version[user, default: 0] {
                 dirty.insert(user)
             } else {
                 dirty.remove(user)

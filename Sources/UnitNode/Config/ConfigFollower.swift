@@ -112,6 +112,7 @@ final class ConfigFollower: Service, Sendable {
         let peers = gossiping ? Set(config.units.map { NodeID($0.id) }).subtracting([unit]) : []
         let now = nowMs()
         let region = gate.region
+        let keptOwners = desk.custodyOwners()
         try gate.update(config)
         let recovering = try await writer.perform { db in
             try UnitRecords.save(config, db)
@@ -135,7 +136,7 @@ final class ConfigFollower: Service, Sendable {
                 }
             }
             var events = try UnitRecords.loaded(config.sales.map(\.terms), unit: unit, known: known, db)
-            let custody = try UnitRecords.custodyEvents(config, unit: unit, region: region, db)
+            let custody = try UnitRecords.custodyEvents(config, unit: unit, region: region, keptOwners: keptOwners, db)
             try UnitRecords.markCopiesLost(custody, db)
             events += custody
             if recovering { events.append(.centerRestored(peers: peers, atMs: now)) }

@@ -25,17 +25,15 @@ enum CustodyRoutes {
             let (sender, body, requestSignature) = try await signed(request, unit: unit, members: members(), nowMs: nowMs())
             let sale = try context.parameters.require("sale")
             let copies = try decoded(CustodyCopies.self, from: body)
-            let verdict = try machine.withLock { machine throws(Problem) -> CustodyVerdict in
-                guard let owners = machine.custodyView(sale: sale)?.owners else { return .refused(.unknownSale) }
+            let (verdict, message) = try machine.withLock { machine throws(Problem) -> (CustodyVerdict, CustodyMessage?) in
+                guard let owners = machine.custodyView(sale: sale)?.owners else { return (.refused(.unknownSale), nil) }
                 guard let message = copies.message(sale: sale, owners: owners) else {
                     throw Problem(.invalidInput, "the copies name no view of this sale's owners, or an order id that is none")
                 }
-                return machine.receiveCopy(message, from: sender)
+                return (machine.receiveCopy(message, from: sender), message)
             }
-            if verdict == .accepted {
-                let orders = copies.buyers.flatMap { buyer in
-                    buyer.orders.compactMap { $0.order(user: buyer.user, sale: sale) }.filter(\.status.holdsStock)
-                }
+            if verdict == .accepted, let message {
+                let orders = message.buyers.flatMap { $0.orders.filter(\.status.holdsStock) }
                 try await writer.perform { db in
                     try UnitRecords.saveCopies(orders, db)
                     return ((), [.copiesWritten(sale: sale, orders: orders.map(\.id))])

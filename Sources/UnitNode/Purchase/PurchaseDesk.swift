@@ -99,6 +99,11 @@ public final class PurchaseDesk: Sendable {
         machine.withLock { $0.sales[saleID]?.book.ledger.rows[owner] }
     }
 
+    /// The owners of each sale whose custody the machine keeps (`UnitRecords.custodyEvents` reads no copies for them).
+    func custodyOwners() -> [String: [NodeID]] {
+        machine.withLock { machine in machine.sales.compactMapValues { $0.custody?.view.owners } }
+    }
+
     /// A retry's order that waits for its buyer's guardian (`UnitMachine.unguardedReplay`).
     func unguardedReplay(sale saleID: String, user: String, idempotencyKey key: String) -> Order? {
         machine.withLock { $0.unguardedReplay(sale: saleID, user: user, idempotencyKey: key) }

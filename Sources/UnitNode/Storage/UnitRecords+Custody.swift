@@ -55,7 +55,12 @@ extension UnitRecords {
     /// sales' `.loaded` events. A unit that never wrote its state caught up at view 0 (nothing was retired, so every
     /// order it acknowledged went to the guardian it has now). A database made after a sale opened, at a unit that
     /// owns the sale's buyers, replaced one that was lost: the copies it kept are gone (`markCopiesLost` keeps that).
-    static func custodyEvents(_ config: ClusterConfig, unit: NodeID, region: String, _ db: Database) throws -> [UnitMachine.Event] {
+    /// `keptOwners` are the owners of the sales whose custody the machine already keeps: for those the copies are not
+    /// read again (the machine only moves to the new view), so a configuration change does not read every copy inside
+    /// the writer's transaction.
+    static func custodyEvents(
+        _ config: ClusterConfig, unit: NodeID, region: String, keptOwners: [String: [NodeID]] = [:], _ db: Database
+    ) throws -> [UnitMachine.Event] {
         let createdMs = try Int64.fetchOne(db, sql: "SELECT created_ms FROM local_node WHERE id = 1") ?? 0
         return try config.sales.compactMap { sale -> UnitMachine.Event? in
             guard let view = sale.custodyView(region: region), view.owners.count > 1, view.owners.contains(unit) else { return nil }
@@ -68,7 +73,8 @@ extension UnitRecords {
             // was created with "now" as its start (a rehearsal, a test) had nothing to lose.
             let copiesLost = lostBefore || createdMs > sale.terms.startsAtMs &+ 1_000
             return .custody(
-                sale: saleID, view: view, copies: try copies(saleID: saleID, db), caughtUp: caughtUp, copiesLost: copiesLost)
+                sale: saleID, view: view, copies: keptOwners[saleID] == view.owners ? [] : try copies(saleID: saleID, db),
+                caughtUp: caughtUp, copiesLost: copiesLost)
         }
     }
 
