@@ -73,6 +73,10 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     private var resuming = false
     private var needsFlush = false
+    /// A part went on to Hummingbird since the last end of a read was passed on. When none did, the end of a read
+    /// stops here: the handlers behind this one have nothing new to deliver, and passing it on through them cost a
+    /// hop each for every refusal.
+    private var passedOn = false
     private var removed = false
     private var date = HTTPDate()
     /// The last refusal written, encoded: the next one is most often the same within the second (`EncodedAnswer.Cache`).
@@ -103,7 +107,19 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushIfNeeded(context)
+        readCompleteIfPassedOn(context)
+    }
+
+    private func readCompleteIfPassedOn(_ context: ChannelHandlerContext) {
+        guard passedOn else { return }
+        passedOn = false
         context.fireChannelReadComplete()
+    }
+
+    /// Hands `part` to Hummingbird (through the HTTP-types codec).
+    private func passOn(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        passedOn = true
+        context.fireChannelRead(wrapInboundOut(part))
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -122,7 +138,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 hummingbirdOwes += 1
                 state = .passing(close: close)
-                context.fireChannelRead(wrapInboundOut(part))
+                passOn(part, context: context)
             }
         case (.reading(var reading), .body(var chunk)):
             guard reading.keepsBody, !reading.tooLarge else { return }
@@ -139,10 +155,10 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             decide(reading, context: context)
         case (.passing(let close), .end):
             state = close ? .closed : .idle
-            context.fireChannelRead(wrapInboundOut(part))
+            passOn(part, context: context)
         default:
             // The parser gives head, body..., end; anything else (or a request Hummingbird reads) goes on as it came.
-            context.fireChannelRead(wrapInboundOut(part))
+            passOn(part, context: context)
         }
     }
 
@@ -188,7 +204,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             handle(held.removeFirst(), context: context)
         }
         // What was passed on is delivered to Hummingbird at the end of a read, as it would have been.
-        if replaying { context.fireChannelReadComplete() }
+        if replaying { readCompleteIfPassedOn(context) }
         flushIfNeeded(context)
         if isWaiting { return }
         if case .reading = state {
@@ -287,7 +303,8 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func flushIfNeeded(_ context: ChannelHandlerContext) {
         guard needsFlush else { return }
         needsFlush = false
-        context.flush()
+        // From the encoder's place, past the handlers between (none of them holds writes back).
+        if progress?.flushEncoded() != true { context.flush() }
     }
 
     // MARK: Which requests
