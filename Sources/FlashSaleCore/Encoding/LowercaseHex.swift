@@ -4,14 +4,26 @@
 /// one spelling; a signature is the key of `SpentChallenges`, and two spellings of one signature would spend twice.
 public enum LowercaseHex {
     public static func string(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            utf8.append(digits[Int(byte >> 4)])
-            utf8.append(digits[Int(byte & 0x0f)])
+        if let hex = bytes.withContiguousStorageIfAvailable({ string(UnsafeRawBufferPointer($0)) }) { return hex }
+        return Array(bytes).withUnsafeBytes { string($0) }
+    }
+
+    /// `bytes` in hex, written straight into the string's storage: one allocation (an order's secret is made for
+    /// every 201).
+    public static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { utf8 in
+            var index = 0
+            for byte in bytes {
+                utf8[index] = digit(byte >> 4)
+                utf8[index + 1] = digit(byte & 0x0f)
+                index += 2
+            }
+            return index
         }
-        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    private static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
     }
 
     /// The bytes of `hex`, or nil when it has an odd length or anything but `0-9a-f`.

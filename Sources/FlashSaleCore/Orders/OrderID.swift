@@ -34,7 +34,16 @@ public struct OrderID: Hashable, Comparable, Sendable, CustomStringConvertible {
         return Int64(text)
     }
 
-    public var description: String { "\(unit.rawValue)-\(milliseconds)-\(sequence)" }
+    public var description: String {
+        // Appended, not interpolated: this names every order the unit writes and answers.
+        var text = unit.rawValue
+        text.reserveCapacity(text.utf8.count + 42)
+        text.append("-")
+        text.append(String(milliseconds))
+        text.append("-")
+        text.append(String(sequence))
+        return text
+    }
 
     /// Position in the unit's log; ids of different units are ordered by unit first.
     public static func < (lhs: OrderID, rhs: OrderID) -> Bool {

@@ -37,7 +37,7 @@ struct OrderAccess: Sendable {
     func orderSecret(for id: String) -> String {
         var mac = secretMAC
         mac.update(data: Array(id.utf8))
-        return String(LowercaseHex.string(mac.finalize()).prefix(32))
+        return mac.finalize().withUnsafeBytes { LowercaseHex.string(UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
     }
 
     /// Whether `request` carries order `id`'s secret.
