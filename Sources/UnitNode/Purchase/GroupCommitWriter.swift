@@ -1,7 +1,9 @@
 // The group-commit writer: every write that arrives while a transaction commits goes into the next one.
 
+import Dispatch
 import FlashSaleAPI
 import FlashSaleCore
+import Foundation
 import GRDB
 import Logging
 import Metrics
@@ -14,8 +16,12 @@ import Synchronization
 /// acquisition of its lock for the whole batch, and only then is each waiting caller resumed: a buyer hears `201`,
 /// a grant is counted as given, a merged row can be sold from. A batch that fails is retried one write at a time, so
 /// one bad write cannot sink its neighbours; a write that still fails tells the machine it was abandoned. On shutdown
-/// it drains what is queued, then refuses new writes; that last drain runs in a task of its own, not cancelled with
-/// the service (GRDB interrupts the writes of a cancelled task, and what was admitted must still be written).
+/// (or when the service's task is cancelled) it drains what is queued, then refuses new writes.
+///
+/// It writes on a thread of its own, which sleeps while nothing is queued: a batch is taken, written and committed
+/// (GRDB runs the transaction on the calling thread), and its callers resumed there, with no hop through Swift
+/// concurrency or another queue on the way. On a loaded unit that thread and the event loops share the cores, and
+/// every hop was a wake-up and a context switch per batch.
 final class GroupCommitWriter: Service, Sendable {
     /// A write other than an order.
     struct Change: Sendable {
@@ -53,9 +59,20 @@ final class GroupCommitWriter: Service, Sendable {
     private let guardianWait: GuardianWait?
     private let logger: Logger
     private let metrics: UnitMetrics
-    private let queue = Mutex<(pending: [Pending], closed: Bool)>(([], false))
-    private let rings: AsyncStream<Void>
-    private let doorbell: AsyncStream<Void>.Continuation
+    private struct Queue {
+        var pending: [Pending] = []
+        /// Writes are refused: the writer drained and ended.
+        var closed = false
+        /// The writer's thread sleeps on `bell` (or is about to): the next write rings it.
+        var asleep = false
+        /// The writer is asked to end: it drains what is queued, then closes.
+        var stopping = false
+    }
+
+    private let queue = Mutex(Queue())
+    private let bell = DispatchSemaphore(value: 0)
+    /// A task is on its way to publish the latest batch to `commits` (at most one at a time: it reads the latest).
+    private let publishing = Atomic<Bool>(false)
     /// Orders in the largest batch committed so far (for tests and metrics).
     private let largestBatch = Atomic<Int>(0)
     /// Batches committed so far: the order stream's followers wait on it for new orders.
@@ -68,7 +85,6 @@ final class GroupCommitWriter: Service, Sendable {
         self.guardianWait = guardianWait
         self.metrics = metrics
         self.logger = logger
-        (rings, doorbell) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Queues `order`; `completion` hears `.created` once it is committed, `.notPersisted` if it cannot be. Returns
@@ -97,56 +113,86 @@ final class GroupCommitWriter: Service, Sendable {
         }
     }
 
-    /// Appends `pending` and rings the writer; false, queueing nothing, once the writer has closed.
+    /// Appends `pending` and rings the writer if it sleeps; false, queueing nothing, once the writer has closed.
     private func queued(_ pending: Pending) -> Bool {
-        guard queue.withLock({ queue in
-            if queue.closed { return false }
+        let ring = queue.withLock { queue -> Bool? in
+            if queue.closed { return nil }
             queue.pending.append(pending)
-            return true
-        }) else { return false }
-        doorbell.yield()
+            defer { queue.asleep = false }
+            return queue.asleep
+        }
+        guard let ring else { return false }
+        if ring { bell.signal() }
         return true
     }
 
     var largestBatchSize: Int { largestBatch.load(ordering: .relaxed) }
 
+    /// Starts the writer's thread and returns once it has drained and closed, after a graceful shutdown or the
+    /// cancellation of this task.
     func run() async throws {
         await withGracefulShutdownHandler {
-            for await _ in rings { await drain() }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
+                    let thread = Thread { [self] in
+                        loop()
+                        ended.resume()
+                    }
+                    thread.name = "group-commit"
+                    thread.start()
+                }
+            } onCancel: {
+                self.stop()
+            }
         } onGracefulShutdown: {
-            self.doorbell.finish()
+            self.stop()
         }
-        await Task { await self.close() }.value
+        await commits.close()
     }
 
-    /// Writes what is queued, then refuses what comes later; what raced in before the flag is written too.
-    private func close() async {
-        await drain()
+    /// Asks the writer's thread to drain and close.
+    private func stop() {
+        let ring = queue.withLock { queue in
+            queue.stopping = true
+            defer { queue.asleep = false }
+            return queue.asleep
+        }
+        if ring { bell.signal() }
+    }
+
+    /// The writer's thread: writes what is queued, batch after batch, sleeping while nothing is; once asked to stop
+    /// and drained, refuses what comes later, but writes what raced in before the flag.
+    private func loop() {
+        while true {
+            let (batch, stop) = queue.withLock { queue -> ([Pending], Bool) in
+                if queue.pending.isEmpty {
+                    if queue.stopping { return ([], true) }
+                    queue.asleep = true
+                    return ([], false)
+                }
+                defer { queue.pending.removeAll(keepingCapacity: true) }
+                return (queue.pending, false)
+            }
+            if stop { break }
+            if batch.isEmpty {
+                bell.wait()
+            } else {
+                write(batch)
+            }
+        }
         let late = queue.withLock { queue in
             queue.closed = true
             defer { queue.pending.removeAll() }
             return queue.pending
         }
-        if !late.isEmpty { await write(late) }
-        await commits.close()
+        if !late.isEmpty { write(late) }
     }
 
-    private func drain() async {
-        while true {
-            let batch = queue.withLock { queue in
-                defer { queue.pending.removeAll(keepingCapacity: true) }
-                return queue.pending
-            }
-            if batch.isEmpty { return }
-            await write(batch)
-        }
-    }
-
-    private func write(_ batch: [Pending]) async {
+    private func write(_ batch: [Pending]) {
         let started = ContinuousClock.now
         let orders = batch.reduce(0) { if case .order = $1 { $0 + 1 } else { $0 } }
         do {
-            let written = try await store.write { db in try batch.map { try Self.write($0, db) } }
+            let written = try store.writeBlocking { db in try batch.map { try Self.write($0, db) } }
             if orders > 0 {
                 metrics.commitSeconds.record(duration: started.duration(to: .now))
                 metrics.batchOrders.record(orders)
@@ -157,13 +203,13 @@ final class GroupCommitWriter: Service, Sendable {
             logger.warning("batch of \(batch.count) writes failed, writing them one by one", metadata: ["error": "\(error)"])
             for pending in batch {
                 do {
-                    committed([try await store.write { db in try Self.write(pending, db) }])
+                    committed([try store.writeBlocking { db in try Self.write(pending, db) }])
                 } catch {
                     abandon(pending, error)
                 }
             }
         }
-        if orders > 0 { await published() }
+        if orders > 0 { published() }
     }
 
     private static func write(_ pending: Pending, _ db: Database) throws -> Written {
@@ -222,8 +268,15 @@ final class GroupCommitWriter: Service, Sendable {
         }
     }
 
-    /// Tells the order stream's followers that new orders may be in SQLite.
-    private func published() async {
-        await commits.publish(committedBatches.add(1, ordering: .relaxed).newValue)
+    /// Tells the order stream's followers that new orders may be in SQLite. `commits` is an actor: a task publishes
+    /// the latest count, one at a time, so the writer's thread never waits on it. A batch that lands while a task is
+    /// on its way is published by that task (it clears the flag before it reads the count).
+    private func published() {
+        committedBatches.add(1, ordering: .sequentiallyConsistent)
+        guard !publishing.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        Task { [self] in
+            publishing.store(false, ordering: .sequentiallyConsistent)
+            await commits.publish(committedBatches.load(ordering: .sequentiallyConsistent))
+        }
     }
 }

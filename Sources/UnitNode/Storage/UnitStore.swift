@@ -25,6 +25,13 @@ struct UnitStore: Sendable {
         try await database.write(updates)
     }
 
+    /// `write`, on the calling thread, blocking it until the commit: for `GroupCommitWriter`'s own thread only (GRDB
+    /// runs it there, under its writer's lock, with no hop to another thread and back). Never from an event loop or a
+    /// task.
+    func writeBlocking<T>(_ updates: (Database) throws -> T) throws -> T {
+        try database.write(updates)
+    }
+
     // MARK: Startup
 
     /// Claims the database for `unit` (`UnitRecords.claim`): whether the unit must recover its row first (a new
