@@ -131,6 +131,7 @@ let package = Package(
             dependencies: [
                 "UnitNode", "FlashSaleAPI", "FlashSaleStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(

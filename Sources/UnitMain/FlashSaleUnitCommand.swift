@@ -5,6 +5,7 @@ import FlashSaleAPI
 import FlashSaleStorage
 import Foundation
 import Logging
+import NIOCore
 import UnitNode
 
 @main
@@ -121,6 +122,10 @@ struct RunUnit: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // One event loop per CPU the unit may run on (before anything starts the loops; see `CPUAffinity`).
+        if let loops = CPUAffinity.eventLoops(coreCount: System.coreCount, environment: ProcessInfo.processInfo.environment) {
+            NIOSingletons.groupLoopCountSuggestion = loops
+        }
         let secret: String?
         do {
             secret = try ClusterSecret.read(file: clusterSecretFile)
