@@ -75,34 +75,41 @@ extension OrderView {
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
-    /// `"yyyy-MM-ddTHH:mm:ssZ"`, the whole second the instant falls in.
+    /// `"yyyy-MM-ddTHH:mm:ssZ"`, the whole second the instant falls in: 22 bytes written in place in one go (a
+    /// write per digit cost more than the rest of the order's JSON).
     private static func write(_ date: Date, into buffer: inout ByteBuffer) {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        buffer.writeInteger(UInt8(ascii: "\""))
-        writeDigits(Int(parts.tm_year) + 1900, count: 4, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        writeDigits(Int(parts.tm_mon) + 1, count: 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        writeDigits(Int(parts.tm_mday), count: 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "T"))
-        writeDigits(Int(parts.tm_hour), count: 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        writeDigits(Int(parts.tm_min), count: 2, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        writeDigits(Int(parts.tm_sec), count: 2, into: &buffer)
-        buffer.writeStaticString("Z\"")
-    }
-
-    private static func writeDigits(_ value: Int, count: Int, into buffer: inout ByteBuffer) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 22) { out in
+            var at = 0
+            func put(_ byte: UInt8) {
+                out[at] = byte
+                at += 1
+            }
+            func digits(_ value: Int, count: Int) {
+                var rest = value
+                for index in stride(from: at + count - 1, through: at, by: -1) {
+                    out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                at += count
+            }
+            put(UInt8(ascii: "\""))
+            digits(Int(parts.tm_year) + 1900, count: 4)
+            put(UInt8(ascii: "-"))
+            digits(Int(parts.tm_mon) + 1, count: 2)
+            put(UInt8(ascii: "-"))
+            digits(Int(parts.tm_mday), count: 2)
+            put(UInt8(ascii: "T"))
+            digits(Int(parts.tm_hour), count: 2)
+            put(UInt8(ascii: ":"))
+            digits(Int(parts.tm_min), count: 2)
+            put(UInt8(ascii: ":"))
+            digits(Int(parts.tm_sec), count: 2)
+            put(UInt8(ascii: "Z"))
+            put(UInt8(ascii: "\""))
+            return at
         }
     }
 }
