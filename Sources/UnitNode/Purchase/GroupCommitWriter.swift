@@ -35,7 +35,7 @@ final class GroupCommitWriter: Service, Sendable {
     }
 
     /// Hears how an order ended: `.created` once committed, `.notPersisted` if it could not be. Called on the
-    /// writer's task, once.
+    /// writer's thread, once.
     typealias OrderCompletion = @Sendable (PurchaseOutcome) -> Void
 
     private enum Pending: Sendable {

@@ -35,7 +35,7 @@ public final class PurchaseDesk: Sendable {
     }
 
     /// The same purchase without suspending, for the purchase handler on the event loop: the answer now, or nil
-    /// when the order was queued for the writer, which calls `then` after its commit (on the writer's task).
+    /// when the order was queued for the writer, which calls `then` after its commit (on the writer's thread).
     func purchase(
         sale saleID: String, user: String, idempotencyKey: String?,
         then: @escaping GroupCommitWriter.OrderCompletion

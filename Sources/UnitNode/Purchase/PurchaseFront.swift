@@ -111,7 +111,7 @@ final class PurchaseFront: Sendable {
     }
 
     /// The answer to `ask` now, or nil when an order was queued: `then` hears how it ended, after its commit (on
-    /// the writer's task), and `answer(_:)` turns that into the buyer's answer.
+    /// the writer's thread), and `answer(_:)` turns that into the buyer's answer.
     func decide(
         _ ask: PurchaseAsk, body: PurchaseBody, then: @escaping @Sendable (PurchaseCompletion) -> Void
     ) -> WireAnswer? {
