@@ -68,6 +68,12 @@ final class GroupCommitWriter: Service, Sendable {
         var asleep = false
         /// The writer is asked to end: it drains what is queued, then closes.
         var stopping = false
+
+        /// Whether the writer sleeps and needs ringing; it is counted awake from here, so only one caller rings.
+        mutating func wake() -> Bool {
+            defer { asleep = false }
+            return asleep
+        }
     }
 
     private let queue = Mutex(Queue())
@@ -126,8 +132,7 @@ final class GroupCommitWriter: Service, Sendable {
         let ring = queue.withLock { queue -> Bool? in
             if queue.closed { return nil }
             queue.pending.append(pending)
-            defer { queue.asleep = false }
-            return queue.asleep
+            return queue.wake()
         }
         guard let ring else { return false }
         if ring {
@@ -168,8 +173,7 @@ final class GroupCommitWriter: Service, Sendable {
     private func stop() {
         let ring = queue.withLock { queue in
             queue.stopping = true
-            defer { queue.asleep = false }
-            return queue.asleep
+            return queue.wake()
         }
         if ring { bell.signal() }
     }
