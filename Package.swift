@@ -72,10 +72,12 @@ let package = Package(
         .target(
             name: "FlashSaleStorage",
             dependencies: [
-                "FlashSaleCore",
+                "FlashSaleCore", "SQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // sqlite3_config, which Swift cannot call (it is variadic): the process-wide settings SQLiteFile makes.
+        .target(name: "SQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Typed HTTP client of the config-center API (CLI, units, tests).
         .target(
             name: "ConfigCenterClient",
