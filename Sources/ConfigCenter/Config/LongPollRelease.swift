@@ -10,6 +10,6 @@ struct LongPollRelease: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        await watch.close()
+        watch.close()
     }
 }

@@ -100,7 +100,7 @@ extension CenterStore {
                 }
             }
         }
-        await changes.advance()
+        changes.advance()
         return refused
     }
 

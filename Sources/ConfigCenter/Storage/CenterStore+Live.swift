@@ -26,7 +26,7 @@ extension CenterStore {
 
     /// How many changes (writes and pulses) the store has seen: read it before a snapshot, then wait past it.
     public var changeCount: Int64 {
-        get async { await changes.version }
+        get async { changes.version }
     }
 
     /// Returns once a change after `seen` happened, or after `timeout`, or at shutdown (see `closeChangeWaits`).
@@ -36,11 +36,11 @@ extension CenterStore {
 
     /// Whether the change waits were closed (graceful shutdown): a follower should end.
     public var changeWaitsClosed: Bool {
-        get async { await changes.isClosed }
+        get async { changes.isClosed }
     }
 
     /// Answers every change wait now and from now on, so streams end and the server can stop.
     public func closeChangeWaits() async {
-        await changes.close()
+        changes.close()
     }
 }

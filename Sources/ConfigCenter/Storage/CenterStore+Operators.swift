@@ -79,7 +79,7 @@ extension CenterStore {
             try db.execute(sql: "DELETE FROM operator WHERE name = ?", arguments: [name])
         }
         // Wakes open status streams, which check their credential again and end if it was this one.
-        await changes.advance()
+        changes.advance()
         return try await operators()
     }
 

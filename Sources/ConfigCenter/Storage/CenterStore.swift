@@ -52,8 +52,8 @@ public final class CenterStore: Sendable {
             return (result, try CenterQueries.configVersion(db))
         }
         writes.add(1, ordering: .sequentiallyConsistent)
-        await watch.publish(version)
-        await changes.advance()
+        watch.publish(version)
+        changes.advance()
         return result
     }
 
@@ -246,7 +246,7 @@ public final class CenterStore: Sendable {
         heard.record(
             unit: NodeID(report.unit), custody: (report.custody ?? [:]).filter { knownSales.contains($0.key) },
             atMs: monotonicMs())
-        await changes.advance()
+        changes.advance()
         return spec
     }
 

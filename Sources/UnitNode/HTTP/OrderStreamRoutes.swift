@@ -63,7 +63,7 @@ enum OrderStreamRoutes {
         try await withGracefulShutdownHandler {
             while !Task.isCancelled {
                 // Read the commit count first: a batch committed while this page is read wakes the wait below.
-                let seen = await commits.version
+                let seen = commits.version
                 let after = cursor
                 let page = try await store.orders(after: after, count: Int(pageMax))
                 if !page.isEmpty {
@@ -76,15 +76,15 @@ enum OrderStreamRoutes {
                     cursor = page.last?.id
                     if page.count == Int(pageMax) { continue }
                 }
-                if await commits.isClosed { return }
+                if commits.isClosed { return }
                 await commits.wait(after: seen, timeout: keepAlive)
-                if await commits.version == seen, !(await commits.isClosed) {
+                if commits.version == seen, !commits.isClosed {
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                 }
             }
         } onGracefulShutdown: {
             // Wakes this follower (and every other); it sends what is committed and ends.
-            Task { await commits.close() }
+            commits.close()
         }
     }
 

@@ -80,13 +80,10 @@ final class GroupCommitWriter: Service, Sendable {
     /// The writer wakes at least this often to look at its queue, rung or not.
     private static let longestSleepMilliseconds = 20
     private let bell = DispatchSemaphore(value: 0)
-    /// A task is on its way to publish the latest batch to `commits` (at most one at a time: it reads the latest).
-    private let publishing = Atomic<Bool>(false)
     /// Orders in the largest batch committed so far (for tests and metrics).
     private let largestBatch = Atomic<Int>(0)
     /// Batches committed so far: the order stream's followers wait on it for new orders.
     let commits = VersionWatch(version: 0)
-    private let committedBatches = Atomic<Int64>(0)
 
     init(store: UnitStore, machine: LockedMachine, metrics: UnitMetrics, logger: Logger, guardianWait: GuardianWait? = nil) {
         self.store = store
@@ -166,7 +163,7 @@ final class GroupCommitWriter: Service, Sendable {
         } onGracefulShutdown: {
             self.stop()
         }
-        await commits.close()
+        commits.close()
     }
 
     /// Asks the writer's thread to drain and close.
@@ -228,7 +225,8 @@ final class GroupCommitWriter: Service, Sendable {
                 }
             }
         }
-        if orders > 0 { published() }
+        // The order stream's followers: new orders may be in SQLite.
+        if orders > 0 { commits.advance() }
     }
 
     private static func write(_ pending: Pending, _ db: Database) throws -> Written {
@@ -284,18 +282,6 @@ final class GroupCommitWriter: Service, Sendable {
             logger.error("write not made", metadata: ["error": "\(error)"])
             machine.apply(change.abandoned)
             change.fail(error)
-        }
-    }
-
-    /// Tells the order stream's followers that new orders may be in SQLite. `commits` is an actor: a task publishes
-    /// the latest count, one at a time, so the writer's thread never waits on it. A batch that lands while a task is
-    /// on its way is published by that task (it clears the flag before it reads the count).
-    private func published() {
-        committedBatches.add(1, ordering: .sequentiallyConsistent)
-        guard !publishing.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        Task { [self] in
-            publishing.store(false, ordering: .sequentiallyConsistent)
-            await commits.publish(committedBatches.load(ordering: .sequentiallyConsistent))
         }
     }
 }
