@@ -2,6 +2,7 @@
 
 import FlashSaleCore
 import GRDB
+import GRDBSQLite
 
 /// The one place the unit turns an `Order` into a stored row and back: the group-commit writer inserts through it;
 /// the order log, the stream, startup, payment, cancellation and expiry all read orders through it. An id or a status
@@ -14,18 +15,51 @@ struct OrderRecord: FetchableRecord {
 
     init(_ order: Order) { self.order = order }
 
-    /// Appends the order to the log (a statement prepared once per connection: the writer's hot path).
+    static let insertSQL = """
+        INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Appends the order to the log: the writer's hot path, once per order. The statement is prepared once per
+    /// connection (GRDB's cache); its values are bound and it is stepped through SQLite's C API on GRDB's own
+    /// statement, which GRDB documents for what it does not wrap. Its `execute(arguments:)` boxed each of the seven
+    /// values and bound, checked and cleared them in generic code: about 2 % of a unit's CPU on the full path.
     func insert(_ db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-        try statement.execute(arguments: [
-            order.id.description, order.saleID, order.userID, order.id.milliseconds, order.id.sequence,
-            order.status.rawValue, order.idempotencyKey,
-        ])
+        let statement = try db.cachedStatement(sql: Self.insertSQL).sqliteStatement
+        sqlite3_reset(statement)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        let bound = [
+            Self.bind(order.id.description, at: 1, statement),
+            Self.bind(order.saleID, at: 2, statement),
+            Self.bind(order.userID, at: 3, statement),
+            sqlite3_bind_int64(statement, 4, order.id.milliseconds),
+            sqlite3_bind_int64(statement, 5, order.id.sequence),
+            Self.bind(order.status.rawValue, at: 6, statement),
+            order.idempotencyKey.map { Self.bind($0, at: 7, statement) } ?? sqlite3_bind_null(statement, 7),
+        ]
+        // A value SQLite cannot take (too big, out of memory) fails the insert, as the step's own errors do.
+        let code = bound.first { $0 != SQLITE_OK } ?? sqlite3_step(statement)
+        guard code == SQLITE_DONE else {
+            let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: Self.insertSQL)
+        }
     }
+
+    /// Binds `text` as parameter `index`, copied by SQLite before the call returns (`SQLITE_TRANSIENT`).
+    private static func bind(_ text: String, at index: Int32, _ statement: SQLiteStatement) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+            return sqlite3_bind_text(
+                statement, index, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+        }
+    }
+
+    /// SQLite's `SQLITE_TRANSIENT`, a macro Swift does not import (GRDB defines it the same way).
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
     init(row: Row) throws {
         let text: String = row["id"]
