@@ -25,7 +25,7 @@ public enum SQLiteFile {
 
     /// SQLite's process-wide settings, made once, before the first connection opens (`flashsale_sqlite_configure`):
     /// no mutex around each call on a connection (GRDB hands a connection to one thread at a time) and none around
-    /// each allocation, which the group-commit writer paid for every order. Should SQLite already be in use in this process (a test that opened it first), nothing changes and
-    /// it runs as before, serialized.
+    /// each allocation, which the group-commit writer paid for every order. Should SQLite already be in use in this
+    /// process (a test that opened it first), nothing changes and it runs as before, serialized.
     private static let tuned: Int32 = flashsale_sqlite_configure()
 }

@@ -24,7 +24,8 @@ import TestSupport
 
     /// Inserts as the group-commit writer does (`OrderRecord.insert`, SQLite's C API on GRDB's statement).
     private func insertOrder(_ db: Database, user: String, seq: Int64, key: String? = nil) throws {
-        let order = Order(id: OrderID(unit: NodeID("u1"), milliseconds: 1000, sequence: seq), saleID: "phone", userID: user, idempotencyKey: key)
+        let id = OrderID(unit: NodeID("u1"), milliseconds: 1000, sequence: seq)
+        let order = Order(id: id, saleID: "phone", userID: user, idempotencyKey: key)
         try OrderRecord(order).insert(db)
     }
 
@@ -107,15 +108,22 @@ import TestSupport
         let (pool, directory) = try database()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try pool.write { db in try insertOrder(db, user: "a", seq: 0, key: "k-\u{e9}") }
-        let refusal = #expect(throws: DatabaseError.self) { try pool.write { db in try insertOrder(db, user: "a", seq: 1) } }
+        let refusal = #expect(throws: DatabaseError.self) {
+            try pool.write { db in try insertOrder(db, user: "a", seq: 1) }
+        }
         #expect(refusal?.resultCode == .SQLITE_CONSTRAINT)
         #expect(refusal?.message == "per-user limit reached")
         try pool.write { db in try insertOrder(db, user: "", seq: 2) }
         let stored = try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key FROM orders ORDER BY stream_seq")
+            try Row.fetchAll(
+                db, sql: "SELECT id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key FROM orders ORDER BY stream_seq")
         }
         #expect(stored.count == 2)
-        #expect(stored.first == ["id": "u1-1000-0", "sale_id": "phone", "user_id": "a", "stream_ms": 1000, "stream_seq": 0, "status": "reserved", "idempotency_key": "k-\u{e9}"])
+        #expect(
+            stored.first == [
+                "id": "u1-1000-0", "sale_id": "phone", "user_id": "a", "stream_ms": 1000, "stream_seq": 0,
+                "status": "reserved", "idempotency_key": "k-\u{e9}",
+            ])
         #expect(stored.last?["user_id"] == "")
         #expect(stored.last?["idempotency_key"] == DatabaseValue.null)
     }

@@ -53,8 +53,8 @@ struct OrderRecord: FetchableRecord {
         var text = text
         return text.withUTF8 { bytes in
             guard let start = bytes.baseAddress else { return sqlite3_bind_text(statement, index, "", 0, transient) }
-            return sqlite3_bind_text(
-                statement, index, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+            let characters = UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self)
+            return sqlite3_bind_text(statement, index, characters, Int32(bytes.count), transient)
         }
     }
 
