@@ -23,8 +23,8 @@ import NIOHTTP1
 /// that comes then is passed on too, and the Hummingbird route answers it with the same front), or this handler does
 /// (a 201 waits on the writer): then what comes next is held (requests, the client closing its side, a graceful
 /// shutdown), reads stop once a part is held, and once the answer is written the held parts are handled in order.
-/// Never both, so answers cannot cross. Reads also stop while the channel is not writable: a client that sends without reading cannot make
-/// answers pile up. After `Connection: close` nothing more is decided.
+/// Never both, so answers cannot cross. Reads also stop while the channel is not writable: a client that sends without
+/// reading cannot make answers pile up. After `Connection: close` nothing more is decided.
 final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart

@@ -15,7 +15,7 @@ struct OrderRecord: FetchableRecord {
 
     init(_ order: Order) { self.order = order }
 
-    static let insertSQL = """
+    private static let insertSQL = """
         INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """
