@@ -41,12 +41,15 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var close: Bool
     }
 
+    /// Where the connection is. No payload that counts references: it is read and set several times per request, and a
+    /// copy of a purchase's head in it cost a retain and a release each time (the request is in `reading`).
     private enum State {
         /// Between requests.
         case idle
         /// Passing the current request's parts on to Hummingbird; `close`: it asked for `Connection: close`.
         case passing(close: Bool)
-        case reading(Reading)
+        /// A purchase's head came (`reading` holds it); its body or end is next.
+        case reading
         /// A purchase was read whole and its order is being written; `close` as in `Reading`.
         case waiting(close: Bool)
         /// A request asked for `Connection: close` and was answered (or is being answered by Hummingbird): whatever
@@ -57,6 +60,8 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let front: PurchaseFront
     private let serverName: String
     private var state = State.idle
+    /// The purchase being read, while `state` is `.reading`.
+    private var reading: Reading?
     /// The body of the purchase being read, when it is kept. A property, not part of `State`, so that appending a
     /// chunk never copies what came before.
     private var body: ByteBuffer?
@@ -85,6 +90,13 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes this handler's answers whole, past NIOHTTP1's encoder; nil (or unable to): not in a guarded pipeline,
     /// and every request is passed on.
     private var progress: RequestProgressHandler?
+    /// What the writer calls when an order of this connection is decided: made once per connection (it binds this
+    /// handler to its event loop), not once per request. Dropped when the handler is removed (it holds the handler).
+    private var completion: (@Sendable (PurchaseCompletion) -> Void)?
+    /// The client's address, asked of the channel once (it takes the channel's lock) and kept for the connection.
+    private var peer: SocketAddress?
+    private var peerKnown = false
+    private var allocator = ByteBufferAllocator()
 
     init(front: PurchaseFront, serverName: String) {
         self.front = front
@@ -93,6 +105,15 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         progress = try? context.pipeline.syncOperations.handler(type: RequestProgressHandler.self)
+        allocator = context.channel.allocator
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let front = front
+        completion = { completion in
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.completed(front.answer(completion), context: context)
+            }
+        }
     }
 
     // MARK: Inbound
@@ -129,8 +150,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         case (.idle, .head(let head)):
             let close = !head.isKeepAlive
-            if hummingbirdOwes == 0, progress?.writesEncoded == true, let ask = Self.purchase(head, peer: context.channel.remoteAddress) {
-                state = .reading(Reading(ask: ask, keepsBody: front.needsBody(ask), close: close))
+            if hummingbirdOwes == 0, progress?.writesEncoded == true, let ask = Self.purchase(head, peer: peer(context)) {
+                state = .reading
+                reading = Reading(ask: ask, keepsBody: front.needsBody(ask), close: close)
                 body = nil
                 if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                     // The client waits for a go-ahead before it sends the body.
@@ -141,18 +163,19 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 state = .passing(close: close)
                 passOn(part, context: context)
             }
-        case (.reading(var reading), .body(var chunk)):
-            guard reading.keepsBody, !reading.tooLarge else { return }
+        case (.reading, .body(var chunk)):
+            guard reading?.keepsBody == true, reading?.tooLarge == false else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
-                reading.tooLarge = true
+                reading?.tooLarge = true
                 body = nil
-                state = .reading(reading)
             } else if body == nil {
                 body = chunk
             } else {
                 body?.writeBuffer(&chunk)
             }
-        case (.reading(let reading), .end):
+        case (.reading, .end):
+            // `.reading` always has its request; taken out, not copied.
+            guard let reading = reading.take() else { preconditionFailure("invariant: a purchase being read has its head") }
             decide(reading, context: context)
         case (.passing(let close), .end):
             state = close ? .closed : .idle
@@ -166,14 +189,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func decide(_ reading: Reading, context: ChannelHandlerContext) {
         let given: PurchaseBody = reading.tooLarge ? .tooLarge : .bytes(body ?? ByteBuffer())
         body = nil
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let front = front
-        let answer = front.decide(reading.ask, body: given) { completion in
-            bound.eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.completed(front.answer(completion), context: context)
-            }
-        }
+        // Set from `handlerAdded` until `handlerRemoved`; a removed handler is given no request.
+        guard let completion else { preconditionFailure("invariant: a handler in a pipeline has its completion") }
+        let answer = front.decide(reading.ask, body: given, then: completion)
         if let answer {
             state = .idle
             write(answer, context: context, close: reading.close)
@@ -251,6 +269,15 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         removed = true
+        completion = nil
+    }
+
+    private func peer(_ context: ChannelHandlerContext) -> SocketAddress? {
+        if !peerKnown, let address = context.channel.remoteAddress {
+            peer = address
+            peerKnown = true
+        }
+        return peer
     }
 
     private var isWaiting: Bool {
@@ -293,8 +320,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(_ answer: WireAnswer, context: ChannelHandlerContext, close: Bool) {
-        let response = encoded.bytes(
-            answer, date: date.now(), server: serverName, close: close, allocator: context.channel.allocator)
+        let response = encoded.bytes(answer, date: date.now(), server: serverName, close: close, allocator: allocator)
         // A purchase is taken only when the progress handler can write encoded answers (`handle`), so this writes.
         _ = progress?.writeEncoded(response)
         if close {
