@@ -5,6 +5,7 @@ import FlashSaleAPI
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import Synchronization
 import Testing
 import TestSupport
@@ -42,6 +43,17 @@ import Glibc
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             try outcome.get()
+        }
+    }
+
+    /// The guard's deadlines are set from the coarse clock: the same clock as NIO's timers, never ahead of it, and
+    /// behind it by a kernel tick at most (so a deadline fires no more than a tick early).
+    @Test func theCoarseClockIsNIOsClockAtATicksResolution() {
+        for _ in 0..<1_000 {
+            let coarse = CoarseClock.now()
+            let precise = NIODeadline.now()
+            #expect(coarse <= precise)
+            #expect(precise - coarse < .milliseconds(20))
         }
     }
 

@@ -135,9 +135,17 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// as a refusal of a body too large; HTTP/1 pipelining allows several).
     private var unanswered = 0
     private var context: ChannelHandlerContext?
+    private let requestTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
 
     init(gate: ConnectionGate) {
         self.gate = gate
+        requestTimeout = Self.timeAmount(gate.limits.requestTimeout)
+        idleTimeout = Self.timeAmount(gate.limits.idleTimeout)
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -153,7 +161,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         slot = key
-        arm(gate.limits.idleTimeout)
+        arm(idleTimeout)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -172,7 +180,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             // A new request's first byte: its head has `requestTimeout` from now.
             reading = true
             inBody = false
-            arm(gate.limits.requestTimeout)
+            arm(requestTimeout)
         } else if inBody {
             // The body moves: the client is not silent. The clock starts again when the server next asks.
             disarm()
@@ -182,7 +190,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func read(context: ChannelHandlerContext) {
         waitingForBytes = true
-        if reading, inBody, expiresAt == nil { arm(gate.limits.requestTimeout) }
+        if reading, inBody, expiresAt == nil { arm(requestTimeout) }
         context.read()
     }
 
@@ -192,25 +200,25 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         unanswered += 1
         reading = true
         inBody = true
-        if waitingForBytes { arm(gate.limits.requestTimeout) } else { disarm() }
+        if waitingForBytes { arm(requestTimeout) } else { disarm() }
     }
 
     /// A request has been read whole: it is answered with no deadline, or, already answered, the idle time starts.
     func requestEnded() {
         reading = false
         inBody = false
-        if unanswered > 0 { disarm() } else { arm(gate.limits.idleTimeout) }
+        if unanswered > 0 { disarm() } else { arm(idleTimeout) }
     }
 
     /// An answer has gone out whole: when none is left to give and no request is coming in, the idle time starts.
     func answerEnded() {
         unanswered = max(unanswered - 1, 0)
-        if unanswered == 0, !reading { arm(gate.limits.idleTimeout) }
+        if unanswered == 0, !reading { arm(idleTimeout) }
     }
 
-    private func arm(_ timeout: Duration) {
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        let at = NIODeadline.now() + .nanoseconds(nanoseconds)
+    /// Runs twice per request (its start, its answer's end), so it reads the coarse clock (`CoarseClock`).
+    private func arm(_ timeout: TimeAmount) {
+        let at = CoarseClock.now() + timeout
         expiresAt = at
         if let timerAt, timerAt <= at { return }
         schedule(at)

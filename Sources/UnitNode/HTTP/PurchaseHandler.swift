@@ -144,45 +144,61 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(part))
     }
 
+    /// The parser gives head, body..., end. A part this handler does not take (a request Hummingbird reads, or one
+    /// out of that order) goes on as it came. The state is switched on first and the part in place: a tuple of the
+    /// two would copy the part (a retain of its head) for every part.
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch (state, part) {
-        case (.closed, _):
+        switch state {
+        case .closed:
             return
-        case (.idle, .head(let head)):
-            let close = !head.isKeepAlive
-            if hummingbirdOwes == 0, progress?.writesEncoded == true, let ask = Self.purchase(head, peer: peer(context)) {
-                state = .reading
-                reading = Reading(ask: ask, keepsBody: front.needsBody(ask), close: close)
-                body = nil
-                if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                    // The client waits for a go-ahead before it sends the body.
-                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
-                }
-            } else {
-                hummingbirdOwes += 1
-                state = .passing(close: close)
-                passOn(part, context: context)
+        case .idle:
+            guard case .head(let head) = part else { return passOn(part, context: context) }
+            start(head, part, context: context)
+        case .reading:
+            switch part {
+            case .body(var chunk): read(&chunk)
+            case .end:
+                // `.reading` always has its request; taken out, not copied.
+                guard let reading = reading.take() else { preconditionFailure("invariant: a purchase being read has its head") }
+                decide(reading, context: context)
+            case .head: passOn(part, context: context)
             }
-        case (.reading, .body(var chunk)):
-            guard reading?.keepsBody == true, reading?.tooLarge == false else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
-                reading?.tooLarge = true
-                body = nil
-            } else if body == nil {
-                body = chunk
-            } else {
-                body?.writeBuffer(&chunk)
+        case .passing(let close):
+            if case .end = part { state = close ? .closed : .idle }
+            passOn(part, context: context)
+        case .waiting:
+            passOn(part, context: context)
+        }
+    }
+
+    /// A request's head, between requests: a purchase is read here, anything else goes on to Hummingbird.
+    private func start(_ head: HTTPRequestHead, _ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        let close = !head.isKeepAlive
+        if hummingbirdOwes == 0, progress?.writesEncoded == true, let ask = Self.purchase(head, peer: peer(context)) {
+            state = .reading
+            reading = Reading(ask: ask, keepsBody: front.needsBody(ask), close: close)
+            body = nil
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // The client waits for a go-ahead before it sends the body.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
             }
-        case (.reading, .end):
-            // `.reading` always has its request; taken out, not copied.
-            guard let reading = reading.take() else { preconditionFailure("invariant: a purchase being read has its head") }
-            decide(reading, context: context)
-        case (.passing(let close), .end):
-            state = close ? .closed : .idle
+        } else {
+            hummingbirdOwes += 1
+            state = .passing(close: close)
             passOn(part, context: context)
-        default:
-            // The parser gives head, body..., end; anything else (or a request Hummingbird reads) goes on as it came.
-            passOn(part, context: context)
+        }
+    }
+
+    /// A chunk of a purchase's body: kept when the decision reads the body, up to its limit.
+    private func read(_ chunk: inout ByteBuffer) {
+        guard reading?.keepsBody == true, reading?.tooLarge == false else { return }
+        if (body?.readableBytes ?? 0) + chunk.readableBytes > PurchaseFront.bodyMaxBytes {
+            reading?.tooLarge = true
+            body = nil
+        } else if body == nil {
+            body = chunk
+        } else {
+            body?.writeBuffer(&chunk)
         }
     }
 
