@@ -238,7 +238,7 @@ public enum UnitServer {
         let connections = ConnectionGate(limits: settings.connectionLimits, trustedProxies: settings.trustedProxies)
         let server = Application(
             router: router,
-            server: try connections.server(tls: settings.tls) { [PurchaseHandler(front: front, serverName: serverName)] },
+            server: try connections.server(tls: settings.tls) { PurchaseHandler(front: front, serverName: serverName) },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: serverName),
             logger: logger)
         return (server, services)

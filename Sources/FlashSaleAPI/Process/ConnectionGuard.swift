@@ -23,26 +23,27 @@ public final class ConnectionGate: Sendable {
     }
 
     /// The HTTP/1 server with this gate on every connection: `ConnectionGuardHandler` first in the pipeline (it sees
-    /// the bytes as they come), then NIOHTTP1's encoder and parser, then `RequestProgressHandler` (it sees where
-    /// requests and answers end), then `handlers` (the unit's purchase handler, on NIOHTTP1's parts, before the
-    /// HTTP-types codec), then the codec and Hummingbird. The server's own idle timeout is not used: the guard times
-    /// requests and idle connections itself.
-    public func http1(handlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }) -> HTTPServerBuilder {
+    /// the bytes as they come), then NIOHTTP1's encoder and parser, then the front handler, then the HTTP-types codec
+    /// and Hummingbird. The front handler sees where requests and answers end and tells the guard: `front` (the
+    /// unit's purchase handler, which keeps a `RequestProgress` itself), or else a `RequestProgressHandler`. The
+    /// server's own idle timeout is not used: the guard times requests and idle connections itself.
+    public func http1(front: (@Sendable () -> any RemovableChannelHandler)? = nil) -> HTTPServerBuilder {
         let gate = self
+        let front = front ?? { RequestProgressHandler() }
         return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(http1: HTTP1Channel(responder: responder), gate: gate, handlers: handlers)
+            GuardedHTTP1Channel(http1: HTTP1Channel(responder: responder), gate: gate, front: front)
         }
     }
 
     /// The server with this gate on every connection, over TLS when `tls` is given: the TLS handler comes right after
     /// the guard, so the guard counts and times the connection from its first handshake byte (a client that never
-    /// finishes its handshake is closed like one that never finishes its request head). `handlers` go into every
-    /// connection's pipeline after NIOHTTP1's parser, before the HTTP-types codec and Hummingbird.
+    /// finishes its handshake is closed like one that never finishes its request head). `front` goes into every
+    /// connection's pipeline right after NIOHTTP1's parser (`http1(front:)`).
     public func server(
-        tls: TLSConfiguration?, handlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }
+        tls: TLSConfiguration?, front: (@Sendable () -> any RemovableChannelHandler)? = nil
     ) throws -> HTTPServerBuilder {
-        guard let tls else { return http1(handlers: handlers) }
-        return try .tls(http1(handlers: handlers), tlsConfiguration: tls)
+        guard let tls else { return http1(front: front) }
+        return try .tls(http1(front: front), tlsConfiguration: tls)
     }
 
     /// Connections open now: in total, and from `address`'s key.
@@ -72,12 +73,12 @@ public final class ConnectionGate: Sendable {
     }
 }
 
-/// HTTP/1 with a `ConnectionGuardHandler` placed before everything else in each connection's pipeline, and
-/// `RequestProgressHandler` and `handlers` placed between NIOHTTP1's parser and the HTTP-types codec.
+/// HTTP/1 with a `ConnectionGuardHandler` placed before everything else in each connection's pipeline, and the front
+/// handler (which keeps the connection's `RequestProgress`) between NIOHTTP1's parser and the HTTP-types codec.
 struct GuardedHTTP1Channel: ServerChildChannel {
     let http1: HTTP1Channel
     let gate: ConnectionGate
-    let handlers: @Sendable () -> [any RemovableChannelHandler]
+    let front: @Sendable () -> any RemovableChannelHandler
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
         do {
@@ -86,11 +87,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             return channel.eventLoop.makeFailedFuture(error)
         }
         // Part of the child channel's initializer: done before the channel is registered and reads a byte.
-        let handlers = handlers
+        let front = front
         return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
-            try pipeline.addHandlers([RequestProgressHandler()] + handlers(), position: .before(codec))
+            try pipeline.addHandler(front(), position: .before(codec))
             return value
         }
     }
@@ -194,7 +195,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.read()
     }
 
-    /// A request's head was decoded (from `RequestProgressHandler`): it will be answered, and its body is timed by
+    /// A request's head was decoded (from the connection's `RequestProgress`): it will be answered, and its body is timed by
     /// the client's silence while the server reads.
     func requestHead() {
         unanswered += 1
@@ -259,50 +260,45 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 }
 
-/// Right after NIOHTTP1's parser: tells the connection's `ConnectionGuardHandler` where each request and each answer
-/// ends, and writes the answers a handler behind it encoded whole (`writeEncoded`) past NIOHTTP1's encoder.
-public final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPServerRequestPart
-    public typealias InboundOut = HTTPServerRequestPart
-    public typealias OutboundIn = HTTPServerResponsePart
-    public typealias OutboundOut = HTTPServerResponsePart
-
+/// Where each request and each answer of a connection ends, told to its `ConnectionGuardHandler`, and answers encoded
+/// whole (`writeEncoded`) written past NIOHTTP1's encoder. Kept by the handler right after NIOHTTP1's parser, which
+/// sees every request part first and every answer part last: `RequestProgressHandler`, or a server's own front
+/// handler that answers some requests itself (`ConnectionGate.server(tls:front:)`), which then saves a pipeline hop
+/// for every part of every request. Used on the channel's event loop only.
+public struct RequestProgress {
     private var guardHandler: ConnectionGuardHandler?
     /// NIOHTTP1's encoder: bytes written on its context go on toward the socket without passing through it.
     private var encoder: ChannelHandlerContext?
 
+    /// Nothing to tell, nowhere to write encoded answers: a handler not (or no longer) in a guarded pipeline.
     public init() {}
 
-    public func handlerAdded(context: ChannelHandlerContext) {
+    /// The guard and NIOHTTP1's encoder of `context`'s pipeline (from `handlerAdded`, on the event loop).
+    public init(context: ChannelHandlerContext) {
         guardHandler = try? context.pipeline.syncOperations.handler(type: ConnectionGuardHandler.self)
         encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
     }
 
-    public func handlerRemoved(context: ChannelHandlerContext) {
-        guardHandler = nil
-        encoder = nil
-    }
-
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+    /// A request's part came from the parser.
+    public func request(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head: guardHandler?.requestHead()
         case .body: break
         case .end: guardHandler?.requestEnded()
         }
-        context.fireChannelRead(data)
     }
 
-    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { guardHandler?.answerEnded() }
-        context.write(data, promise: promise)
+    /// An answer's part goes out (through NIOHTTP1's encoder).
+    public func answer(_ part: HTTPServerResponsePart) {
+        if case .end = part { guardHandler?.answerEnded() }
     }
 
-    /// Whether `writeEncoded` can write: the pipeline has NIOHTTP1's encoder before this handler.
+    /// Whether `writeEncoded` can write: the pipeline has NIOHTTP1's encoder before the holder.
     public var writesEncoded: Bool { encoder != nil }
 
     /// Writes `response`, one whole HTTP/1.1 answer already encoded (status line, fields, body), and counts it as an
-    /// answer's end. Called on the event loop by a handler behind this one, between answers (never while another is
-    /// partly written). False, writing nothing, when the pipeline has no NIOHTTP1 encoder: the caller writes parts.
+    /// answer's end. Between answers only (never while another is partly written). False, writing nothing, when the
+    /// pipeline has no NIOHTTP1 encoder: the caller writes parts.
     public func writeEncoded(_ response: ByteBuffer) -> Bool {
         guard let encoder else { return false }
         encoder.write(NIOAny(response), promise: nil)
@@ -316,5 +312,36 @@ public final class RequestProgressHandler: ChannelDuplexHandler, RemovableChanne
         guard let encoder else { return false }
         encoder.flush()
         return true
+    }
+}
+
+/// Right after NIOHTTP1's parser, when the server has no front handler of its own: keeps the connection's
+/// `RequestProgress` (tells its guard where each request and each answer ends).
+public final class RequestProgressHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPServerRequestPart
+    public typealias InboundOut = HTTPServerRequestPart
+    public typealias OutboundIn = HTTPServerResponsePart
+    public typealias OutboundOut = HTTPServerResponsePart
+
+    private var progress = RequestProgress()
+
+    public init() {}
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        progress = RequestProgress(context: context)
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        progress = RequestProgress()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        progress.request(unwrapInboundIn(data))
+        context.fireChannelRead(data)
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        progress.answer(unwrapOutboundIn(data))
+        context.write(data, promise: promise)
     }
 }

@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers `POST /v1/sales/{sale}/purchases` on the connection's event loop and passes every other request on to
-/// Hummingbird. It sits right after NIOHTTP1's parser and the connection guard's progress handler, in front of the
+/// Hummingbird. It sits right after NIOHTTP1's parser (the connection's front handler), in front of the
 /// HTTP-types codec, so keep-alive, pipelining, chunked bodies, the guard's timeouts and the parser's limits stay what
 /// they were; only the purchase skips the codec's conversions, Hummingbird's router, middleware and two hops through
 /// Swift concurrency, which were the unit's ceiling (DESIGN: the cost of a refusal decides how big a crowd one core
@@ -15,9 +15,10 @@ import NIOHTTP1
 /// The decision is `PurchaseFront.decide`, synchronous. A refusal is written at once, from pre-encoded bytes for
 /// the common ones. An admitted order goes to the group-commit writer, and its 201 is written when the writer hands
 /// the order back, on this channel's event loop (`NIOLoopBound`): after its commit, as before. Each answer goes out
-/// as one buffer, the whole HTTP/1.1 response (`EncodedAnswer`), written past NIOHTTP1's encoder by the progress
-/// handler, which counts it as an answer for the connection's guard. Without a progress handler that can write
-/// them (`RequestProgressHandler.writesEncoded`) this handler passes every request on.
+/// as one buffer, the whole HTTP/1.1 response (`EncodedAnswer`), written past NIOHTTP1's encoder. It is the
+/// connection's front handler (`ConnectionGate.server(tls:front:)`): it tells the connection's guard where every
+/// request and answer ends (`RequestProgress`), its own and Hummingbird's. Outside a guarded pipeline (no NIOHTTP1
+/// encoder to write past, `RequestProgress.writesEncoded`) it passes every request on.
 ///
 /// HTTP/1 answers in request order. So at any moment either Hummingbird owes answers on this connection (a purchase
 /// that comes then is passed on too, and the Hummingbird route answers it with the same front), or this handler does
@@ -87,9 +88,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var date = HTTPDate()
     /// The last refusal written, encoded: the next one is most often the same within the second (`EncodedAnswer.Cache`).
     private var encoded = EncodedAnswer.Cache()
-    /// Writes this handler's answers whole, past NIOHTTP1's encoder; nil (or unable to): not in a guarded pipeline,
-    /// and every request is passed on.
-    private var progress: RequestProgressHandler?
+    /// Tells the guard where requests and answers end, and writes this handler's answers whole, past NIOHTTP1's
+    /// encoder; unable to: not in a guarded pipeline, and every request is passed on.
+    private var progress = RequestProgress()
     /// What the writer calls when an order of this connection is decided: made once per connection (it binds this
     /// handler to its event loop), not once per request. Dropped when the handler is removed (it holds the handler).
     private var completion: (@Sendable (PurchaseCompletion) -> Void)?
@@ -104,7 +105,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        progress = try? context.pipeline.syncOperations.handler(type: RequestProgressHandler.self)
+        progress = RequestProgress(context: context)
         allocator = context.channel.allocator
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let front = front
@@ -120,6 +121,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        progress.request(part)
         if isWaiting {
             held.append(part)
         } else {
@@ -174,7 +176,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request's head, between requests: a purchase is read here, anything else goes on to Hummingbird.
     private func start(_ head: HTTPRequestHead, _ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         let close = !head.isKeepAlive
-        if hummingbirdOwes == 0, progress?.writesEncoded == true, let ask = Self.purchase(head, peer: peer(context)) {
+        if hummingbirdOwes == 0, progress.writesEncoded, let ask = Self.purchase(head, peer: peer(context)) {
             state = .reading
             reading = Reading(ask: ask, keepsBody: front.needsBody(ask), close: close)
             body = nil
@@ -286,6 +288,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         removed = true
         completion = nil
+        progress = RequestProgress()
     }
 
     private func peer(_ context: ChannelHandlerContext) -> SocketAddress? {
@@ -331,14 +334,16 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Hummingbird's answers pass through; each end settles one request it owed.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { hummingbirdOwes = max(hummingbirdOwes - 1, 0) }
+        let part = unwrapOutboundIn(data)
+        progress.answer(part)
+        if case .end = part { hummingbirdOwes = max(hummingbirdOwes - 1, 0) }
         context.write(data, promise: promise)
     }
 
     private func write(_ answer: WireAnswer, context: ChannelHandlerContext, close: Bool) {
         let response = encoded.bytes(answer, date: date.now(), server: serverName, close: close, allocator: allocator)
-        // A purchase is taken only when the progress handler can write encoded answers (`handle`), so this writes.
-        _ = progress?.writeEncoded(response)
+        // A purchase is taken only when encoded answers can be written (`start`), so this writes.
+        _ = progress.writeEncoded(response)
         if close {
             context.flush()
             // As Hummingbird does: the sending side closes once what was written is out (a full close would drop
@@ -357,7 +362,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard needsFlush else { return }
         needsFlush = false
         // From the encoder's place, past the handlers between (none of them holds writes back).
-        if progress?.flushEncoded() != true { context.flush() }
+        if !progress.flushEncoded() { context.flush() }
     }
 
     // MARK: Which requests
