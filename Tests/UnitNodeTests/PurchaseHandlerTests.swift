@@ -132,6 +132,18 @@ import TestSupport
         }
     }
 
+    @Test func aClientThatNeverReadsIsNotReadEitherWhenHummingbirdAnswersToo() async throws {
+        try await withConnection(stock: 1) { connection in
+            // Refusals the handler writes, each followed by a request Hummingbird answers: the handler asks for reads
+            // itself only while Hummingbird owes nothing, so Hummingbird's own hold on reads (its buffer full, its
+            // answers not taken) still stops the connection's reads.
+            let request = "POST \(Self.purchases)?user=x HTTP/1.1\r\nHost: t\r\nIdempotency-Key: a b\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+            let sent = connection.flood(request, maxBytes: 256 << 20, stall: .seconds(2), limit: .seconds(30))
+            #expect(sent < 64 << 20, "the unit took \(sent) bytes from a client that read nothing")
+        }
+    }
+
     @Test func onlyTheExactPurchasePathIsTakenFromTheRouter() {
         #expect(PurchaseHandler.sale(inPurchasePath: "/v1/sales/phone/purchases") == "phone")
         #expect(PurchaseHandler.sale(inPurchasePath: "/v1/sales/phone/purchases?user=a") == "phone")

@@ -131,7 +131,22 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushIfNeeded(context)
-        readCompleteIfPassedOn(context)
+        if passedOn {
+            readCompleteIfPassedOn(context)
+        } else if hummingbirdOwes == 0, !holdsReads(context) {
+            readFromHere(context)
+        }
+    }
+
+    /// Asks for the next read from this handler's place, when this read held nothing for Hummingbird and it owes
+    /// nothing. The channel reads automatically (NIO's `autoRead`, as Hummingbird runs it): right after the end of
+    /// a read it asks for the next one from the tail of the pipeline, through every handler, unless a read is
+    /// already pending; asked here first, Hummingbird's handlers behind this one are not walked through for every
+    /// refusal. They have nothing to hold a read back for: the only one that does (`NIOAsyncChannelHandler`, when its
+    /// buffer is full) buffers parts passed on, and the first part passed on ends this (the next read is asked from
+    /// the tail again), so it can be given one read more at most.
+    private func readFromHere(_ context: ChannelHandlerContext) {
+        context.read()
     }
 
     private func readCompleteIfPassedOn(_ context: ChannelHandlerContext) {
