@@ -58,15 +58,15 @@ public struct UnitMachine: Sendable {
     public mutating func purchase(sale saleID: String, user: String, idempotencyKey: String?, nowMs: Int64) -> PurchaseDecision {
         if isRecovering { return .answer(.recovering) }
         if let replay = replay(sale: saleID, user: user, idempotencyKey: idempotencyKey) { return .answer(replay) }
-        guard sales[saleID] != nil else { return .answer(.unknownSale) }
-        // Mutated in place, never copied out of `sales` while a copy lives: that would make the write copy the
-        // book's holdings, every purchase.
-        sales[saleID]?.meter.record(buyer: user, atMs: nowMs)
-        if let refusal = refusal(sale: saleID, user: user, nowMs: nowMs) { return .answer(refusal) }
+        // The sale is screened and held in place in `sales` (mutating calls through the dictionary), never copied out
+        // of it: a copy retains each of its parts, and a write while a copy lives would copy the book's holdings.
+        let gossiping = gossiping
+        guard let screening = sales[saleID]?.screen(user: user, nowMs: nowMs, gossiping: gossiping) else {
+            return .answer(.unknownSale)
+        }
+        if case .refuse(let refusal) = screening { return .answer(refusal) }
         let order = Order(id: sequence.next(nowMs: nowMs), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
-        let elsewhere = sales[saleID]?.custody?.copies(of: user) ?? []
-        sales[saleID]?.book.hold(order, elsewhere: elsewhere)
-        sales[saleID]?.custody?.admitted(order)
+        sales[saleID]?.hold(order)
         keys.begin(order)
         return .persist(order)
     }
@@ -144,13 +144,14 @@ public struct UnitMachine: Sendable {
     /// goes through the filters to `purchase`, which counts their demand (what makes peers send stock here; a buyer
     /// answered early would never be counted), and only buyers who passed the rate limits and token check count, so
     /// one client cannot pull stock toward itself.
-    public func opening(sale saleID: String, replayable: Bool, nowMs: Int64) -> Opening {
-        guard let book = sales[saleID]?.book else { return .answer(isRecovering && !replayable ? .recovering : .unknownSale) }
-        if replayable { return .filters(book.terms) }
-        if isRecovering { return .answer(.recovering) }
-        if let answer = Self.phaseAnswer(book, nowMs: nowMs) { return .answer(answer) }
-        if book.available <= 0, case let answer = outOfStock(book), answer != .rebalancing { return .answer(answer) }
-        return .filters(book.terms)
+    ///
+    /// `mutating` only so that the sale is read in place in `sales`: it changes nothing. Bound out of the dictionary,
+    /// the book would be copied, a retain of each of its parts, on every refusal.
+    public mutating func opening(sale saleID: String, replayable: Bool, nowMs: Int64) -> Opening {
+        let (recovering, gossiping) = (isRecovering, gossiping)
+        guard let opening = sales[saleID]?.opening(replayable: replayable, recovering: recovering, gossiping: gossiping, nowMs: nowMs)
+        else { return .answer(recovering && !replayable ? .recovering : .unknownSale) }
+        return opening
     }
 
     // MARK: Orders after the purchase
@@ -278,21 +279,8 @@ public struct UnitMachine: Sendable {
     /// Why `user` cannot buy in `saleID` at `nowMs` (unknown, not open, not theirs to serve yet, limit reached, none
     /// left), or nil. The orders they hold at other units of the region count against the limit, and their orders
     /// here are not shown while the guardian lacks a copy.
-    private func refusal(sale saleID: String, user: String, nowMs: Int64) -> PurchaseOutcome? {
-        guard let sale = sales[saleID] else { return .unknownSale }
-        let book = sale.book
-        if let answer = Self.phaseAnswer(book, nowMs: nowMs) { return answer }
-        if let custody = sale.custody, !custody.serves(user) { return .custodyPending }
-        switch book.admission(for: user, elsewhere: sale.custody?.copies(of: user) ?? []) {
-        case .admit: return nil
-        case .limitReached(let existing):
-            return sale.custody?.isGuarded(user) == false ? .custodyPending : .alreadyBought(existing: existing)
-        case .soldOut: return outOfStock(book)
-        }
-    }
-
     /// The answer of a sale that is not open at `nowMs`, or nil when it is.
-    private static func phaseAnswer(_ book: PurchaseBook, nowMs: Int64) -> PurchaseOutcome? {
+    static func phaseAnswer(_ book: PurchaseBook, nowMs: Int64) -> PurchaseOutcome? {
         switch book.terms.phase(atMs: nowMs) {
         case .scheduled(let startsInMs): .notStarted(startsAtMs: book.terms.startsAtMs, startsInMs: startsInMs)
         case .ended: .ended
@@ -303,6 +291,50 @@ public struct UnitMachine: Sendable {
 
     /// None left here: "try again" while gossip can bring stock from nodes that still hold some, else sold out.
     private func outOfStock(_ book: PurchaseBook) -> PurchaseOutcome {
+        Self.outOfStock(book, gossiping: gossiping)
+    }
+
+    static func outOfStock(_ book: PurchaseBook, gossiping: Bool) -> PurchaseOutcome {
         gossiping && book.rightsElsewhere > 0 ? .rebalancing : .soldOut
+    }
+}
+
+extension UnitMachine.Sale {
+    /// What `screen` found.
+    enum Screening {
+        case admit
+        case refuse(PurchaseOutcome)
+    }
+
+    /// A purchase by `user` at `nowMs`: its demand counted, then the phase, the custody, the per-user limit and the
+    /// stock. `mutating` because the demand is counted, and so that the machine calls it in place in its dictionary.
+    mutating func screen(user: String, nowMs: Int64, gossiping: Bool) -> Screening {
+        meter.record(buyer: user, atMs: nowMs)
+        if let answer = UnitMachine.phaseAnswer(book, nowMs: nowMs) { return .refuse(answer) }
+        if let custody, !custody.serves(user) { return .refuse(.custodyPending) }
+        switch book.admission(for: user, elsewhere: custody?.copies(of: user) ?? []) {
+        case .admit: return .admit
+        case .limitReached(let existing):
+            return .refuse(custody?.isGuarded(user) == false ? .custodyPending : .alreadyBought(existing: existing))
+        case .soldOut: return .refuse(UnitMachine.outOfStock(book, gossiping: gossiping))
+        }
+    }
+
+    /// `UnitMachine.opening` of this sale. `mutating` only so that it runs in place in the machine's dictionary.
+    mutating func opening(replayable: Bool, recovering: Bool, gossiping: Bool, nowMs: Int64) -> UnitMachine.Opening {
+        if replayable { return .filters(book.terms) }
+        if recovering { return .answer(.recovering) }
+        if let answer = UnitMachine.phaseAnswer(book, nowMs: nowMs) { return .answer(answer) }
+        if book.available <= 0, case let answer = UnitMachine.outOfStock(book, gossiping: gossiping), answer != .rebalancing {
+            return .answer(answer)
+        }
+        return .filters(book.terms)
+    }
+
+    /// `order`, screened and admitted, holds its stock until it is persisted or not.
+    mutating func hold(_ order: Order) {
+        let elsewhere = custody?.copies(of: order.userID) ?? []
+        book.hold(order, elsewhere: elsewhere)
+        custody?.admitted(order)
     }
 }
