@@ -10,6 +10,19 @@ struct OrderIDTests {
     func description() {
         #expect(OrderID(unit: "u-1", milliseconds: 1_700_000_000_123, sequence: 7).description == "u-1-1700000000123-7")
         #expect(OrderID(unit: "a", milliseconds: 0, sequence: 0).description == "a-0-0")
+        // Every digit count, both extremes, and the negative numbers only a hand-made id can hold: the same text as
+        // the numbers' own descriptions.
+        var values: [Int64] = [0, 9, 10, 99, 100, .max, .max - 1, -1, .min]
+        var power: Int64 = 1
+        while power <= .max / 10 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        for ms in values {
+            for seq in values {
+                #expect(OrderID(unit: "eu-1", milliseconds: ms, sequence: seq).description == "eu-1-\(ms)-\(seq)")
+            }
+        }
     }
 
     @Test("parsing takes the last two parts as ms and seq; the unit keeps its dashes")

@@ -35,14 +35,38 @@ public struct OrderID: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        // Appended, not interpolated: this names every order the unit writes and answers.
-        var text = unit.rawValue
-        text.reserveCapacity(text.utf8.count + 42)
-        text.append("-")
-        text.append(String(milliseconds))
-        text.append("-")
-        text.append(String(sequence))
-        return text
+        // Written digit by digit into one new string: this names every order the unit writes and answers (twice per
+        // order), and the numbers' own descriptions cost more than the rest of the order's answer.
+        guard milliseconds >= 0, sequence >= 0 else { return "\(unit.rawValue)-\(milliseconds)-\(sequence)" }
+        let unit = unit.rawValue.utf8
+        return String(unsafeUninitializedCapacity: unit.count + 2 + 2 * Self.maxDigits) { buffer in
+            var end = buffer.initialize(fromContentsOf: unit)
+            buffer[end] = UInt8(ascii: "-")
+            end = Self.write(milliseconds, into: buffer, at: end + 1)
+            buffer[end] = UInt8(ascii: "-")
+            return Self.write(sequence, into: buffer, at: end + 1)
+        }
+    }
+
+    /// Digits of the largest `Int64`.
+    private static let maxDigits = 19
+
+    /// Writes `value` (not negative) in decimal at `start`; returns the index after its last digit.
+    private static func write(_ value: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var left = value
+        var index = start + digits
+        repeat {
+            index -= 1
+            buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: left % 10)
+            left /= 10
+        } while left > 0
+        return start + digits
     }
 
     /// Position in the unit's log; ids of different units are ordered by unit first.

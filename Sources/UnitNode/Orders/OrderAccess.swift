@@ -36,7 +36,10 @@ struct OrderAccess: Sendable {
     /// The secret of order `id`: 32 hex digits (128 bits).
     func orderSecret(for id: String) -> String {
         var mac = secretMAC
-        mac.update(data: Array(id.utf8))
+        // A native string's bytes in place (every 201 computes one); an array of them otherwise.
+        if id.utf8.withContiguousStorageIfAvailable({ mac.update(data: UnsafeRawBufferPointer($0)) }) == nil {
+            mac.update(data: Array(id.utf8))
+        }
         return mac.finalize().withUnsafeBytes { LowercaseHex.string(UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
     }
 
