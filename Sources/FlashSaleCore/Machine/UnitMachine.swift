@@ -276,9 +276,6 @@ public struct UnitMachine: Sendable {
 
     // MARK: Decisions
 
-    /// Why `user` cannot buy in `saleID` at `nowMs` (unknown, not open, not theirs to serve yet, limit reached, none
-    /// left), or nil. The orders they hold at other units of the region count against the limit, and their orders
-    /// here are not shown while the guardian lacks a copy.
     /// The answer of a sale that is not open at `nowMs`, or nil when it is.
     static func phaseAnswer(_ book: PurchaseBook, nowMs: Int64) -> PurchaseOutcome? {
         switch book.terms.phase(atMs: nowMs) {
@@ -306,8 +303,10 @@ extension UnitMachine.Sale {
         case refuse(PurchaseOutcome)
     }
 
-    /// A purchase by `user` at `nowMs`: its demand counted, then the phase, the custody, the per-user limit and the
-    /// stock. `mutating` because the demand is counted, and so that the machine calls it in place in its dictionary.
+    /// A purchase by `user` at `nowMs`: its demand counted, then why they cannot buy (not open, not theirs to serve
+    /// yet, limit reached, none left), or `.admit`. The orders they hold at other units of the region count against
+    /// the limit, and their orders here are not shown while the guardian lacks a copy. `mutating` because the demand
+    /// is counted, and so that the machine calls it in place in its dictionary.
     mutating func screen(user: String, nowMs: Int64, gossiping: Bool) -> Screening {
         meter.record(buyer: user, atMs: nowMs)
         if let answer = UnitMachine.phaseAnswer(book, nowMs: nowMs) { return .refuse(answer) }
