@@ -141,12 +141,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     init(gate: ConnectionGate) {
         self.gate = gate
-        requestTimeout = Self.timeAmount(gate.limits.requestTimeout)
-        idleTimeout = Self.timeAmount(gate.limits.idleTimeout)
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        requestTimeout = TimeAmount(gate.limits.requestTimeout)
+        idleTimeout = TimeAmount(gate.limits.idleTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -195,8 +191,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.read()
     }
 
-    /// A request's head was decoded (from the connection's `RequestProgress`): it will be answered, and its body is timed by
-    /// the client's silence while the server reads.
+    /// A request's head was decoded (from the connection's `RequestProgress`): it will be answered, and its body is
+    /// timed by the client's silence while the server reads.
     func requestHead() {
         unanswered += 1
         reading = true

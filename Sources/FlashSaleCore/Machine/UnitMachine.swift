@@ -149,7 +149,9 @@ public struct UnitMachine: Sendable {
     /// the book would be copied, a retain of each of its parts, on every refusal.
     public mutating func opening(sale saleID: String, replayable: Bool, nowMs: Int64) -> Opening {
         let (recovering, gossiping) = (isRecovering, gossiping)
-        guard let opening = sales[saleID]?.opening(replayable: replayable, recovering: recovering, gossiping: gossiping, nowMs: nowMs)
+        guard
+            let opening = sales[saleID]?.opening(
+                replayable: replayable, recovering: recovering, gossiping: gossiping, nowMs: nowMs)
         else { return .answer(recovering && !replayable ? .recovering : .unknownSale) }
         return opening
     }
@@ -324,7 +326,9 @@ extension UnitMachine.Sale {
         if replayable { return .filters(book.terms) }
         if recovering { return .answer(.recovering) }
         if let answer = UnitMachine.phaseAnswer(book, nowMs: nowMs) { return .answer(answer) }
-        if book.available <= 0, case let answer = UnitMachine.outOfStock(book, gossiping: gossiping), answer != .rebalancing {
+        if book.available <= 0, case let answer = UnitMachine.outOfStock(book, gossiping: gossiping),
+            answer != .rebalancing
+        {
             return .answer(answer)
         }
         return .filters(book.terms)

@@ -176,7 +176,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .body(var chunk): read(&chunk)
             case .end:
                 // `.reading` always has its request; taken out, not copied.
-                guard let reading = reading.take() else { preconditionFailure("invariant: a purchase being read has its head") }
+                guard let reading = reading.take() else {
+                    preconditionFailure("invariant: a purchase being read has its head")
+                }
                 decide(reading, context: context)
             case .head: passOn(part, context: context)
             }
