@@ -193,7 +193,7 @@ public enum UnitServer {
             desk: desk, gate: gate, metrics: metrics, access: access, pulls: pulls, hold: hold, guardianWait: guardianWait,
             nowMs: nowMs)
         let router = UnitRoutes.router(front: front, store: store, writer: writer, region: settings.region, nowMs: nowMs)
-        OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower)
+        OperationsRoutes.add(to: router, metrics: metrics, desk: desk, follower: follower, store: store)
         // The custody of the region's buyers (issue 16): copies to guardians, a retired unit's questions.
         let unitKeys = { @Sendable in GossipMembers.keys(units: follower.units, centerKey: centerKey.key).filter { $0.key != .center } }
         CustodyRoutes.add(to: router, unit: unit, machine: machine, writer: writer, key: key, members: unitKeys, nowMs: nowMs)

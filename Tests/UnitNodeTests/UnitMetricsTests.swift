@@ -26,6 +26,10 @@ import Testing
             #expect(before["flashsale_rights_held{sale=\"\(TestUnit.saleID)\"}"] == 1)
             #expect(before["flashsale_ready"] == 1)
             #expect(before["flashsale_config_version"] == 1)
+            // The unit's writer took over its WAL's checkpoints: the series are there, and none was forced.
+            for place in ["background", "finished", "forced"] {
+                #expect(before["flashsale_wal_checkpoints{by=\"\(place)\"}"] == 0, "\(place)")
+            }
 
             #expect(try await buy(client, "alice").status == .created)
             #expect(try await buy(client, "alice").status == .gone)  // nothing left: sold out comes before the limit

@@ -5,11 +5,15 @@ import Hummingbird
 
 /// Routes for operators' machines, beside `/healthz` (the process answers at all). Neither touches SQLite.
 enum OperationsRoutes {
-    static func add(to router: Router<WireRequestContext>, metrics: UnitMetrics, desk: PurchaseDesk, follower: ConfigFollower) {
+    static func add(
+        to router: Router<WireRequestContext>, metrics: UnitMetrics, desk: PurchaseDesk, follower: ConfigFollower,
+        store: UnitStore
+    ) {
         router.get("/metrics") { _, _ in
             metrics.response(
                 sales: desk.snapshots(), rightsHeld: desk.rightsHeld(), configVersion: follower.version,
-                ready: notReady(hasConfig: follower.hasConfig, recovering: desk.isRecovering) == nil)
+                ready: notReady(hasConfig: follower.hasConfig, recovering: desk.isRecovering) == nil,
+                checkpoints: store.checkpoints)
         }
         router.get("/readyz") { _, _ in
             if let problem = notReady(hasConfig: follower.hasConfig, recovering: desk.isRecovering) { throw problem }

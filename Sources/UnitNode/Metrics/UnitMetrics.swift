@@ -2,6 +2,7 @@
 
 import FlashSaleAPI
 import FlashSaleCore
+import FlashSaleStorage
 import Hummingbird
 import Metrics
 
@@ -118,8 +119,13 @@ final class UnitMetrics: Sendable {
     }
 
     /// The exposition, with the state gauges read now: per sale the rights this unit holds and the stock it can
-    /// still promise (rights less orders in flight); the config version it runs on; whether it is ready.
-    func response(sales: [SaleSnapshot], rightsHeld: [String: Int64], configVersion: Int64, ready: Bool) -> Response {
+    /// still promise (rights less orders in flight); the config version it runs on; whether it is ready; the WAL
+    /// checkpoints made since it started, by where (`WALCheckpointer`): "forced" ones mean the disk could not keep up
+    /// with the writes, and commits waited for checkpoints as they would without it.
+    func response(
+        sales: [SaleSnapshot], rightsHeld: [String: Int64], configVersion: Int64, ready: Bool,
+        checkpoints: WALCheckpointer.Counts?
+    ) -> Response {
         for sale in sales {
             let id = sale.terms.id
             registry.gauge("flashsale_rights_held", [("sale", id)]).record(rightsHeld[id] ?? 0)
@@ -127,6 +133,12 @@ final class UnitMetrics: Sendable {
         }
         registry.gauge("flashsale_config_version").record(configVersion)
         registry.gauge("flashsale_ready").record(ready ? 1 : 0)
+        if let checkpoints {
+            let byPlace = [
+                ("background", checkpoints.background), ("finished", checkpoints.finished), ("forced", checkpoints.forced),
+            ]
+            for (place, count) in byPlace { registry.gauge("flashsale_wal_checkpoints", [("by", place)]).record(count) }
+        }
         return registry.response()
     }
 }

@@ -178,6 +178,12 @@ final class GroupCommitWriter: Service, Sendable {
     /// The writer's thread: writes what is queued, batch after batch, sleeping while nothing is; once asked to stop
     /// and drained, refuses what comes later, but writes what raced in before the flag.
     private func loop() {
+        do {
+            try store.attachCheckpointer()
+        } catch {
+            logger.warning("WAL checkpoints stay in the commits", metadata: ["error": "\(error)"])
+        }
+        defer { store.detachCheckpointer() }
         while true {
             let (batch, stop) = queue.withLock { queue -> ([Pending], Bool) in
                 if queue.pending.isEmpty {

@@ -12,12 +12,20 @@ import GRDB
 /// commit, so the rule "durable before visible" lives in one place.
 struct UnitStore: Sendable {
     private let database: any DatabaseWriter
+    /// Takes the WAL's checkpoints off the writer's commits while `GroupCommitWriter` runs; none for a database
+    /// without a file (SQLite's own then).
+    private let checkpointer: WALCheckpointer?
 
-    init(_ database: any DatabaseWriter) { self.database = database }
+    init(_ database: any DatabaseWriter, checkpointer: WALCheckpointer? = nil) {
+        self.database = database
+        self.checkpointer = checkpointer
+    }
 
     /// Opens (or creates) the unit's database at `path` and brings its schema up to date (`UnitDatabase`).
     static func open(path: String, synchronous: SynchronousMode) throws -> UnitStore {
-        UnitStore(try UnitDatabase.open(path: path, synchronous: synchronous))
+        UnitStore(
+            try UnitDatabase.open(path: path, synchronous: synchronous),
+            checkpointer: WALCheckpointer(path: path, synchronous: synchronous))
     }
 
     /// Runs `updates` in one transaction. For `GroupCommitWriter` and for startup, before the writer runs.
@@ -31,6 +39,21 @@ struct UnitStore: Sendable {
     func writeBlocking<T>(_ updates: (Database) throws -> T) throws -> T {
         try database.write(updates)
     }
+
+    /// For `GroupCommitWriter`'s thread, as it starts: from now on the WAL is checkpointed in the background.
+    func attachCheckpointer() throws {
+        guard let checkpointer else { return }
+        try database.writeWithoutTransaction { db in try checkpointer.attach(db) }
+    }
+
+    /// For `GroupCommitWriter`'s thread, as it ends: SQLite checkpoints by itself again.
+    func detachCheckpointer() {
+        guard let checkpointer else { return }
+        database.writeWithoutTransaction { db in checkpointer.detach(db) }
+    }
+
+    /// How many checkpoints the background made, and the writer (`WALCheckpointer.Counts`); nil without one.
+    var checkpoints: WALCheckpointer.Counts? { checkpointer?.counts }
 
     // MARK: Startup
 

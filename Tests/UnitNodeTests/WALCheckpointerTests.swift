@@ -1,0 +1,117 @@
+// The WAL checkpointer on a real SQLite file: the log is copied back in the background, starts over from its
+// beginning, stays bounded when the background cannot keep up, and loses nothing.
+
+import FlashSaleStorage
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct WALCheckpointerTests {
+    /// A WAL database in a folder of its own, with one table of page-sized rows: each commit adds a page or two.
+    private struct Database {
+        let folder: String
+        let path: String
+        let pool: DatabasePool
+
+        init() throws {
+            folder = NSTemporaryDirectory() + "wal-checkpointer-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            path = folder + "/test.sqlite"
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in try db.execute(sql: "CREATE TABLE rows (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)") }
+        }
+
+        /// `count` commits of one row each, numbered from `first`.
+        func commit(_ count: Int, from first: Int = 0) throws {
+            let payload = Data(repeating: 7, count: 3_000)
+            for id in first..<(first + count) {
+                try pool.write { db in try db.execute(sql: "INSERT INTO rows VALUES (?, ?)", arguments: [id, payload]) }
+            }
+        }
+
+        func rows() throws -> Int? {
+            try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM rows") }
+        }
+
+        var walBytes: Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    private static let pageBytes = 4_096 + 24
+
+    @Test func theLogIsCopiedInTheBackgroundAndStartsOverWhileTheWriterKeepsCommitting() throws {
+        let database = try Database()
+        defer { database.remove() }
+        let limits = WALCheckpointer.Limits(threshold: 200, tail: 20, ceiling: 100_000)
+        let checkpointer = WALCheckpointer(path: database.path, synchronous: .normal, limits: limits)
+        try database.pool.writeWithoutTransaction { db in try checkpointer.attach(db) }
+
+        try database.commit(3_000)
+        let counts = checkpointer.counts
+        database.pool.writeWithoutTransaction { db in checkpointer.detach(db) }
+
+        #expect(counts.background > 0)
+        #expect(counts.finished > 0, "the writer finished what the background had nearly copied, so the log started over")
+        #expect(counts.forced == 0)
+        // 3,000 commits wrote over 3,000 pages; the log started over long before.
+        #expect(database.walBytes < 2_000 * Self.pageBytes, "the WAL holds \(database.walBytes) bytes")
+        #expect(try database.rows() == 3_000)
+        #expect(try database.pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
+    }
+
+    @Test func aWriterFarAheadOfTheBackgroundCheckpointsItselfSoTheLogStaysBounded() throws {
+        let database = try Database()
+        defer { database.remove() }
+        let limits = WALCheckpointer.Limits(threshold: 50, tail: 5, ceiling: 300)
+        let checkpointer = WALCheckpointer(path: database.path, synchronous: .normal, limits: limits)
+        try database.pool.writeWithoutTransaction { db in try checkpointer.attach(db) }
+        defer { database.pool.writeWithoutTransaction { db in checkpointer.detach(db) } }
+
+        // A reader keeps the log's first pages in use: no checkpoint can copy past them, the background's included.
+        let reading = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            try? database.pool.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM rows")
+                reading.signal()
+                release.wait()
+            }
+        }
+        try database.commit(20)
+        reader.start()
+        reading.wait()
+        try database.commit(400, from: 20)
+        #expect(checkpointer.counts.forced > 0, "past the ceiling the writer tries itself, as SQLite would")
+        let heldBack = database.walBytes
+        #expect(heldBack > 300 * Self.pageBytes)
+
+        release.signal()
+        try database.commit(600, from: 420)
+        // Once the reader let go (its thread ends the read a moment later), the writer's own checkpoints caught up and
+        // the log started over: 600 commits of two or three pages each added almost nothing to it.
+        #expect(
+            database.walBytes < heldBack + 100 * Self.pageBytes, "the WAL grew from \(heldBack) to \(database.walBytes) bytes")
+        #expect(try database.rows() == 1_020)
+    }
+
+    @Test func onceDetachedSQLiteCheckpointsByItselfAgain() throws {
+        let database = try Database()
+        defer { database.remove() }
+        var checkpointer: WALCheckpointer? = WALCheckpointer(
+            path: database.path, synchronous: .normal, limits: .init(threshold: 100, tail: 10, ceiling: 1_000))
+        try database.pool.writeWithoutTransaction { db in try checkpointer?.attach(db) }
+        try database.commit(300)
+        database.pool.writeWithoutTransaction { db in checkpointer?.detach(db) }
+        // The hook no longer points at it: commits after it is gone must not reach it.
+        checkpointer = nil
+        try database.commit(2_000, from: 300)
+        // SQLite's own checkpoint runs at 100 pages again (the threshold it was given back).
+        #expect(database.walBytes < 1_000 * Self.pageBytes, "the WAL holds \(database.walBytes) bytes")
+        #expect(try database.rows() == 2_300)
+    }
+}
