@@ -60,6 +60,8 @@ public final class WALCheckpointer: Sendable {
         var caughtUp: Int?
         /// The background thread has a pass to make (or is making it).
         var wanted = false
+        /// The background thread runs and the writer's hook points here.
+        var attached = false
         var stopping = false
         var counts = Counts()
     }
@@ -83,9 +85,14 @@ public final class WALCheckpointer: Sendable {
     /// Takes over the checkpoints of `db`, the writer's connection, and starts the background thread. Until
     /// `detach(_:)`, this object must live and `db` must commit on one thread at a time (GRDB's writer does).
     public func attach(_ db: Database) throws {
+        precondition(!state.withLock(\.attached), "a WALCheckpointer serves one writer at a time")
         let connection = try DatabaseQueue(path: path)
         try connection.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+        }
+        state.withLock { state in
+            state.attached = true
+            state.stopping = false
         }
         let thread = Thread { [self] in
             passes(on: connection)
@@ -97,10 +104,18 @@ public final class WALCheckpointer: Sendable {
         sqlite3_wal_hook(db.sqliteConnection, walHook, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    /// Gives `db` back SQLite's automatic checkpoint and ends the background thread, after its pass.
+    /// Gives `db` back SQLite's automatic checkpoint (at `threshold` pages) and ends the background thread, after
+    /// its pass. Nothing to do if `attach(_:)` failed or never ran.
     public func detach(_ db: Database) {
+        let attached = state.withLock { state in
+            defer {
+                state.attached = false
+                state.stopping = true
+            }
+            return state.attached
+        }
+        guard attached else { return }
         sqlite3_wal_autocheckpoint(db.sqliteConnection, Int32(clamping: limits.threshold))
-        state.withLock { $0.stopping = true }
         bell.signal()
         ended.wait()
     }

@@ -104,6 +104,8 @@ import Testing
         defer { database.remove() }
         var checkpointer: WALCheckpointer? = WALCheckpointer(
             path: database.path, synchronous: .normal, limits: .init(threshold: 100, tail: 10, ceiling: 1_000))
+        // Detaching what never attached (its attach failed) returns at once.
+        database.pool.writeWithoutTransaction { db in checkpointer?.detach(db) }
         try database.pool.writeWithoutTransaction { db in try checkpointer?.attach(db) }
         try database.commit(300)
         database.pool.writeWithoutTransaction { db in checkpointer?.detach(db) }
