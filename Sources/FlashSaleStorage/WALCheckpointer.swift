@@ -14,10 +14,12 @@ import Synchronization
 /// Attached to the writer's connection, this replaces SQLite's checkpoint with three steps:
 /// 1. When a commit takes the WAL to `threshold` pages, the writer's WAL hook wakes this thread, which checkpoints
 ///    PASSIVE on a connection of its own. A passive checkpoint neither waits for nor blocks the writer or readers;
-///    it copies the pages written before it began, pass after pass until it is within `tail` pages of the end.
+///    it copies the pages written before it began, pass after pass until it is within `tail` pages of the end, or
+///    until a pass no longer gains on the writer (a disk slow enough that the writer adds during a pass what the pass
+///    copies).
 /// 2. SQLite writes the WAL from its start again only once a checkpoint has copied all of it, before the writer's
 ///    next transaction. Under a steady stream of commits the background pass always lags the last few, so the commit
-///    after it caught up copies the rest on the writer's own connection, from the hook: at most `tail` pages or so.
+///    after it caught up copies the rest on the writer's own connection, from the hook: what one pass leaves.
 /// 3. Should the thread fall `ceiling` pages behind (a disk slower than the writes), the hook checkpoints on the
 ///    writer as SQLite would have: the WAL stays bounded.
 ///
@@ -56,7 +58,7 @@ public final class WALCheckpointer: Sendable {
         var frames = 0
         /// Bumped whenever the WAL starts again from its beginning.
         var generation = 0
-        /// The generation in which the background came within `tail` pages of the end: the writer finishes it.
+        /// The generation in which the background caught up as far as it can: the writer finishes it.
         var caughtUp: Int?
         /// The background thread has a pass to make (or is making it).
         var wanted = false
@@ -91,8 +93,8 @@ public final class WALCheckpointer: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
         }
         state.withLock { state in
-            state.attached = true
-            state.stopping = false
+            // Counts add up over attachments; the rest starts afresh.
+            state = State(attached: true, counts: state.counts)
         }
         let thread = Thread { [self] in
             passes(on: connection)
@@ -165,17 +167,20 @@ public final class WALCheckpointer: Sendable {
         }
     }
 
-    /// Passive checkpoints until within `tail` pages of the WAL's end (true), or until one copies nothing (a reader
-    /// still needs the rest, or the writer is checkpointing) or fails (false: the next commit asks again).
+    /// Passive checkpoints until within `tail` pages of the WAL's end, or until a pass leaves no less than the one
+    /// before (true: the writer adds about as much during a pass as the pass copies, on a slow disk; the writer
+    /// finishes from there, so the log still starts over). False when a pass copies nothing (a reader still needs
+    /// the rest, or the writer is checkpointing) or fails, or the checkpointer is detached: the next commit asks again.
     private func catchUp(on connection: DatabaseQueue) -> Bool {
-        var copied = -1
-        while true {
+        var (copied, left) = (-1, Int.max)
+        while !state.withLock(\.stopping) {
             let pass = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
             guard let (frames, done) = pass.map({ ($0.walFrameCount, $0.checkpointedFrameCount) }) else { return false }
-            if frames - done <= limits.tail { return true }
             if done <= copied { return false }
-            copied = done
+            if frames - done <= limits.tail || frames - done >= left { return true }
+            (copied, left) = (done, frames - done)
         }
+        return false
     }
 }
 

@@ -75,12 +75,14 @@ import Testing
         // A reader keeps the log's first pages in use: no checkpoint can copy past them, the background's included.
         let reading = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
         let reader = Thread {
             try? database.pool.read { db in
                 _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM rows")
                 reading.signal()
                 release.wait()
             }
+            done.signal()
         }
         try database.commit(20)
         reader.start()
@@ -91,9 +93,10 @@ import Testing
         #expect(heldBack > 300 * Self.pageBytes)
 
         release.signal()
+        done.wait()
         try database.commit(600, from: 420)
-        // Once the reader let go (its thread ends the read a moment later), the writer's own checkpoints caught up and
-        // the log started over: 600 commits of two or three pages each added almost nothing to it.
+        // Once the reader let go, the writer's own checkpoints caught up and the log started over: 600 commits of two
+        // or three pages each added almost nothing to it.
         #expect(
             database.walBytes < heldBack + 100 * Self.pageBytes, "the WAL grew from \(heldBack) to \(database.walBytes) bytes")
         #expect(try database.rows() == 1_020)
