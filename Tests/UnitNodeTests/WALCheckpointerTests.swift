@@ -31,6 +31,13 @@ import Testing
             }
         }
 
+        /// A checkpointer with `limits`, attached to the pool's writer.
+        func attached(_ limits: WALCheckpointer.Limits) throws -> WALCheckpointer {
+            let checkpointer = WALCheckpointer(path: path, synchronous: .normal, limits: limits)
+            try pool.writeWithoutTransaction { db in try checkpointer.attach(db) }
+            return checkpointer
+        }
+
         func rows() throws -> Int? {
             try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM rows") }
         }
@@ -47,9 +54,7 @@ import Testing
     @Test func theLogIsCopiedInTheBackgroundAndStartsOverWhileTheWriterKeepsCommitting() throws {
         let database = try Database()
         defer { database.remove() }
-        let limits = WALCheckpointer.Limits(threshold: 200, tail: 20, ceiling: 100_000)
-        let checkpointer = WALCheckpointer(path: database.path, synchronous: .normal, limits: limits)
-        try database.pool.writeWithoutTransaction { db in try checkpointer.attach(db) }
+        let checkpointer = try database.attached(.init(threshold: 200, tail: 20, ceiling: 100_000))
 
         try database.commit(3_000)
         let counts = checkpointer.counts
@@ -67,9 +72,7 @@ import Testing
     @Test func aWriterFarAheadOfTheBackgroundCheckpointsItselfSoTheLogStaysBounded() throws {
         let database = try Database()
         defer { database.remove() }
-        let limits = WALCheckpointer.Limits(threshold: 50, tail: 5, ceiling: 300)
-        let checkpointer = WALCheckpointer(path: database.path, synchronous: .normal, limits: limits)
-        try database.pool.writeWithoutTransaction { db in try checkpointer.attach(db) }
+        let checkpointer = try database.attached(.init(threshold: 50, tail: 5, ceiling: 300))
         defer { database.pool.writeWithoutTransaction { db in checkpointer.detach(db) } }
 
         // A reader keeps the log's first pages in use: no checkpoint can copy past them, the background's included.
