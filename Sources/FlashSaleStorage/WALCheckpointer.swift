@@ -45,11 +45,11 @@ public final class WALCheckpointer: Sendable {
 
     /// How many checkpoints ran, and where (for tests and metrics).
     public struct Counts: Sendable, Equatable {
-        /// Background passes.
+        /// Background catch-ups, each one or more passes.
         public var background = 0
         /// Finished on the writer after the background caught up.
         public var finished = 0
-        /// Made on the writer because the background had fallen `ceiling` pages behind.
+        /// Tried on the writer because the WAL had reached `ceiling` pages (one per commit while it stays there).
         public var forced = 0
     }
 
