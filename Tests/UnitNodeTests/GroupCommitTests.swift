@@ -17,9 +17,9 @@ import Testing
         let writer: GroupCommitWriter
         let desk: PurchaseDesk
 
-        init(_ unit: TestUnit) async throws {
+        init(_ unit: TestUnit, checkpointer: WALCheckpointer? = nil) async throws {
             pool = try UnitDatabase.open(path: unit.databasePath)
-            let store = UnitStore(pool)
+            let store = UnitStore(pool, checkpointer: checkpointer)
             machine = LockedMachine(UnitMachine(unit: NodeID(TestUnit.unitID)))
             writer = GroupCommitWriter(store: store, machine: machine, metrics: UnitMetrics(), logger: Logger(label: "test"))
             desk = PurchaseDesk(machine: machine, writer: writer, nowMs: unit.nowMs)
@@ -62,6 +62,39 @@ import Testing
         }
         #expect(Set(stored) == Set(created.map(\.id)))
         #expect(stored == stored.sorted())
+    }
+
+    /// While the writer runs, its WAL is checkpointed by `WALCheckpointer` (attached by the writer's thread), and
+    /// every order is still in SQLite afterwards.
+    @Test func whileTheWriterRunsItsLogIsCheckpointedOffItsCommits() async throws {
+        let stock: Int64 = 1_500
+        let unit = try TestUnit(stock: stock)
+        defer { unit.remove() }
+        let checkpointer = WALCheckpointer(
+            path: unit.databasePath, synchronous: .full, limits: .init(threshold: 50, tail: 10, ceiling: 100_000))
+        let parts = try await Parts(unit, checkpointer: checkpointer)
+        let (writer, desk) = (parts.writer, parts.desk)
+
+        let writing = Task { try await writer.run() }
+        let created = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<Int(stock) {
+                group.addTask {
+                    if case .created = await desk.purchase(sale: TestUnit.saleID, user: "user-\(index)") { return true }
+                    return false
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        // The background's catch-up is counted when it ends: wait for it (bounded), before the writer detaches it.
+        for _ in 0..<500 where checkpointer.counts.background == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        writing.cancel()
+        _ = try? await writing.value
+
+        #expect(created == Int(stock))
+        #expect(checkpointer.counts.background > 0, "the writer's thread attached it: its hook woke the background")
+        #expect(checkpointer.counts.forced == 0)
+        let stored = try await parts.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM orders") }
+        #expect(stored == Int(stock))
     }
 
     /// A grant goes through the writer: the machine counts it as given only once it committed, and a grant SQLite
