@@ -8,6 +8,10 @@ import SQLiteTuning
 public enum SynchronousMode: String, Sendable, CaseIterable {
     case full
     case normal
+
+    /// The statement that sets it on a connection: the writer's and readers' (`SQLiteFile.open`), and the
+    /// checkpointer's, whose fsyncs must follow the writer's (`WALCheckpointer`).
+    var pragma: String { "PRAGMA synchronous = \(self == .full ? "FULL" : "NORMAL")" }
 }
 
 public enum SQLiteFile {
@@ -16,7 +20,7 @@ public enum SQLiteFile {
         _ = tuned
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+            try db.execute(sql: synchronous.pragma)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try migrator.migrate(pool)

@@ -89,9 +89,7 @@ public final class WALCheckpointer: Sendable {
     public func attach(_ db: Database) throws {
         precondition(!state.withLock(\.attached), "a WALCheckpointer serves one writer at a time")
         let connection = try DatabaseQueue(path: path)
-        try connection.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
-        }
+        try connection.writeWithoutTransaction { db in try db.execute(sql: synchronous.pragma) }
         state.withLock { state in
             // Counts add up over attachments; the rest starts afresh.
             state = State(attached: true, counts: state.counts)
@@ -147,7 +145,7 @@ public final class WALCheckpointer: Sendable {
         case .wake: bell.signal()
         case .finish, .force:
             // SQLite calls its own automatic checkpoint from this hook too. Busy means the background is copying:
-            // the next commit tries again.
+            // a forced one is tried again at the next commit, a finish waits for the background's next catch-up.
             _ = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
         }
     }
