@@ -88,8 +88,15 @@ import Testing
                 let before = center.configRequests.load(ordering: .relaxed)
                 try await Task.sleep(for: .seconds(3))
                 let asked = center.configRequests.load(ordering: .relaxed) - before
-                #expect(asked >= 1, "it still follows")
                 #expect(asked <= 8, "\(asked) requests in 3 s")
+                // It still follows. Its longest wait is 5 s; on a loaded CI machine (tests run side by side on two
+                // cores) the ask that usually falls in the window above came after it, so wait for it, bounded.
+                var followed = asked
+                for _ in 0..<150 where followed < 1 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    followed = center.configRequests.load(ordering: .relaxed) - before
+                }
+                #expect(followed >= 1, "it still follows")
             }
         }
     }
