@@ -18,6 +18,9 @@ final class Doorbell: Sendable {
         if !raised.exchange(true, ordering: .acquiringAndReleasing) { continuation.yield() }
     }
 
+    /// Whether a ring is not answered yet: the listener has not come to it.
+    var isRinging: Bool { raised.load(ordering: .acquiring) }
+
     /// Lowers the flag: a ring after this rings again. An exchange, not a store, so that what the listener reads
     /// next is ordered after it (a release store alone would let those reads move before it, and a ring be missed).
     func answer() { _ = raised.exchange(false, ordering: .acquiringAndReleasing) }

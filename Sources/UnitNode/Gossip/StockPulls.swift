@@ -31,10 +31,13 @@ final class StockPulls: Sendable {
     func lastAsk(sale: String) -> PullRule.Ask? { asked.withLock { $0[sale] } }
     func noteAsk(sale: String, _ ask: PullRule.Ask) { asked.withLock { $0[sale] = ask } }
 
-    /// Whether an ask for `sale` went out within the last second to a peer that had shown stock: stock is likely on
-    /// its way.
+    /// Whether stock is likely on its way for `sale`: an ask went out within the last second to a peer that had shown
+    /// stock, or a buyer's ring is not answered yet and the last ask (if any) was to such a peer. The second case is a
+    /// gossiper behind its doorbell (a crowd, a loaded machine): the ask is about to be decided, and its buyers would
+    /// otherwise hear "later" only because it had not run yet.
     func isUnderway(sale: String, nowMs: Int64) -> Bool {
-        guard let last = lastAsk(sale: sale), last.promising else { return false }
-        return nowMs >= last.atMs && nowMs - last.atMs < 1_000
+        let last = lastAsk(sale: sale)
+        if let last, nowMs >= last.atMs, nowMs - last.atMs < 1_000 { return last.promising }
+        return wants.isRinging && last?.promising != false
     }
 }

@@ -216,7 +216,7 @@ final class PurchaseFront: Sendable {
     }
 
     /// The answer to `outcome`, counted; a 201 carries the order's secret (`access`), for its buyer alone. "Try
-    /// again" says when: in a second if this unit asked a peer for stock within the last second, later if it had no
+    /// again" says when: in a second if stock is likely on its way (`StockPulls.isUnderway`), later if this unit had no
     /// peer to ask (what others hold is in orders not yet paid, or not yet allocated).
     private func answer(_ outcome: PurchaseOutcome, sale: String, terms: SaleTerms?) -> WireAnswer {
         metrics.purchase(PurchaseOutcomeLabel(outcome))
