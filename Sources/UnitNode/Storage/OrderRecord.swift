@@ -15,6 +15,15 @@ struct OrderRecord: FetchableRecord {
 
     init(_ order: Order) { self.order = order }
 
+    /// Where the order `id` is: the table's key is the position the id names, and the id itself is checked, so an
+    /// id of another unit at the same position matches nothing (`UnitDatabase.rebuildOrdersByPosition`).
+    static let whereID = "stream_ms = ? AND stream_seq = ? AND id = ?"
+
+    /// The values `whereID` takes for `id`.
+    static func arguments(_ id: OrderID) -> StatementArguments {
+        [id.milliseconds, id.sequence, id.description]
+    }
+
     private static let insertSQL = """
         INSERT INTO orders (id, sale_id, user_id, stream_ms, stream_seq, status, idempotency_key)
         VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -34,7 +34,9 @@ extension UnitRecords {
         case .cancelled, .expired: return .refused(order)
         case .reserved:
             if let expired = try expireIfDue(order, terms: terms, nowMs: nowMs, db) { return .expiredNow(expired) }
-            try db.execute(sql: "UPDATE orders SET status = 'paid' WHERE id = ? AND status = 'reserved'", arguments: [id.description])
+            try db.execute(
+                sql: "UPDATE orders SET status = 'paid' WHERE \(OrderRecord.whereID) AND status = 'reserved'",
+                arguments: OrderRecord.arguments(id))
             var paid = order
             paid.status = .paid
             return .done(paid, changed: true)
@@ -51,7 +53,8 @@ extension UnitRecords {
         case .reserved:
             if let expired = try expireIfDue(order, terms: terms, nowMs: nowMs, db) { return .expiredNow(expired) }
             try db.execute(
-                sql: "UPDATE orders SET status = 'cancelled' WHERE id = ? AND status = 'reserved'", arguments: [id.description])
+                sql: "UPDATE orders SET status = 'cancelled' WHERE \(OrderRecord.whereID) AND status = 'reserved'",
+                arguments: OrderRecord.arguments(id))
             var cancelled = order
             cancelled.status = .cancelled
             return .done(cancelled, changed: true)
@@ -61,7 +64,9 @@ extension UnitRecords {
     /// Expires the reserved `order` when its window closed by `nowMs`, as the sweep does; nil while it is open.
     private static func expireIfDue(_ order: Order, terms: SaleTerms, nowMs: Int64, _ db: Database) throws -> Order? {
         guard nowMs >= terms.paymentDeadlineMs(forOrderAt: order.createdAtMs) else { return nil }
-        try db.execute(sql: "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'reserved'", arguments: [order.id.description])
+        try db.execute(
+            sql: "UPDATE orders SET status = 'expired' WHERE \(OrderRecord.whereID) AND status = 'reserved'",
+            arguments: OrderRecord.arguments(order.id))
         var expired = order
         expired.status = .expired
         return expired
@@ -80,9 +85,10 @@ extension UnitRecords {
                 WHERE sale_id = ? AND status = 'reserved' AND stream_ms <= ? ORDER BY stream_ms, stream_seq LIMIT ?
                 """,
             arguments: [terms.id, cutoff, limit])
-        let statement = try db.cachedStatement(sql: "UPDATE orders SET status = 'expired' WHERE id = ? AND status = 'reserved'")
+        let statement = try db.cachedStatement(
+            sql: "UPDATE orders SET status = 'expired' WHERE \(OrderRecord.whereID) AND status = 'reserved'")
         return try due.map { record in
-            try statement.execute(arguments: [record.order.id.description])
+            try statement.execute(arguments: OrderRecord.arguments(record.order.id))
             var expired = record.order
             expired.status = .expired
             return expired

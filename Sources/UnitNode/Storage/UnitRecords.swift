@@ -45,7 +45,7 @@ enum UnitRecords {
 
     static func order(_ id: OrderID, _ db: Database) throws -> Order? {
         try OrderRecord.fetchOne(
-            db, sql: "SELECT \(OrderRecord.columns) FROM orders WHERE id = ?", arguments: [id.description]
+            db, sql: "SELECT \(OrderRecord.columns) FROM orders WHERE \(OrderRecord.whereID)", arguments: OrderRecord.arguments(id)
         )?.order
     }
 
