@@ -58,11 +58,19 @@ import Testing
         // its append-only trigger refuses an order before the last, so one written out of order would have been
         // refused and its buyer not acknowledged.
         let stored = try await parts.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT stream_ms, stream_seq FROM orders ORDER BY stream_ms, stream_seq").map { row -> OrderID in
-                OrderID(unit: NodeID(TestUnit.unitID), milliseconds: row["stream_ms"], sequence: row["stream_seq"])
-            }
+            let rows = try Row.fetchAll(db, sql: "SELECT stream_ms, stream_seq FROM orders ORDER BY stream_ms, stream_seq")
+            return rows.map { OrderID(unit: NodeID(TestUnit.unitID), milliseconds: $0["stream_ms"], sequence: $0["stream_seq"]) }
         }
         #expect(stored == created.map(\.id).sorted())
+    }
+
+    /// The names of this process's threads, as the kernel shows them.
+    static func threadNames() -> Set<String> {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return Set(tasks.compactMap { task in
+            (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        })
     }
 
     /// While the writer runs, its WAL is checkpointed by `WALCheckpointer` (attached by the writer's thread), and
@@ -88,6 +96,8 @@ import Testing
         }
         // The background's catch-up is counted when it ends: wait for it (bounded), before the writer detaches it.
         for _ in 0..<500 where checkpointer.counts.background == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // Both threads carry their names, for `top -H` and profiles (Foundation on Linux drops a name set too early).
+        #expect(Self.threadNames().isSuperset(of: ["group-commit", "wal-checkpoint"]), "\(Self.threadNames())")
         writing.cancel()
         _ = try? await writing.value
 

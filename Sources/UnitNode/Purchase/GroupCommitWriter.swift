@@ -151,10 +151,11 @@ final class GroupCommitWriter: Service, Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
                     let thread = Thread { [self] in
+                        // Named from inside: on Linux, Foundation drops a name given before `start`.
+                        Thread.current.name = "group-commit"
                         loop()
                         ended.resume()
                     }
-                    thread.name = "group-commit"
                     thread.start()
                 }
             } onCancel: {
