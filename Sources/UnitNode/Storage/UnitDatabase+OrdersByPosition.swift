@@ -15,7 +15,8 @@ extension UnitDatabase {
     ///
     /// SQLite cannot change a primary key in place, so this is its documented way: a new table, the rows copied, the
     /// old one dropped (which fires no trigger) and the new one renamed. The triggers come after the copy, so the
-    /// copied rows are neither counted as sold again nor checked against the per-user limit again.
+    /// copied rows are neither counted as sold again nor checked against the per-user limit again. They are written
+    /// out again, not shared with v1 and v2: a migration's text stays as it ran.
     static func rebuildOrdersByPosition(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE orders_by_position (
