@@ -10,8 +10,8 @@ extension UnitDatabase {
     /// `(stream_ms, stream_seq)`, and every order was written into all three. An id is its unit, its millisecond and
     /// its sequence (`OrderID`), and a unit's database holds its own orders only, so the position alone identifies an
     /// order; lookups by id go by position and check the id (`UnitRecords.order`). Stored by position, each insert
-    /// writes one b-tree fewer and appends to the end of the table's: on the full path, 7-8 % more orders a second and
-    /// a lower p99 (BENCHMARKS.md, stop 32).
+    /// writes one b-tree fewer and appends to the end of the table's: on the full path, 7-8 % more orders a second
+    /// (BENCHMARKS.md, stop 32).
     ///
     /// SQLite cannot change a primary key in place, so this is its documented way: a new table, the rows copied, the
     /// old one dropped (which fires no trigger) and the new one renamed. The triggers come after the copy, so the
