@@ -43,7 +43,7 @@ public struct ConfigCenterClient: Sendable {
         self.credential = credential
         self.signer = signer
         self.centerKey = centerKey
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = TimeAmount(timeout)
     }
 
     // MARK: Configuration (units)
