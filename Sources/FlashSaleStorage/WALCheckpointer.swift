@@ -95,12 +95,13 @@ public final class WALCheckpointer: Sendable {
             state = State(attached: true, counts: state.counts)
         }
         let thread = Thread { [self] in
-            // Named from inside: on Linux, Foundation drops a name given before `start`.
-            Thread.current.name = "wal-checkpoint"
             passes(on: connection)
             ended.signal()
         }
         thread.start()
+        // Named once started: on Linux, Foundation drops a name given before `start`, and one given through
+        // `Thread.current` by the thread itself if it runs before `start` has returned.
+        thread.name = "wal-checkpoint"
         // The hook replaces SQLite's automatic checkpoint, which is itself a WAL hook.
         sqlite3_wal_hook(db.sqliteConnection, walHook, Unmanaged.passUnretained(self).toOpaque())
     }

@@ -151,12 +151,13 @@ final class GroupCommitWriter: Service, Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
                     let thread = Thread { [self] in
-                        // Named from inside: on Linux, Foundation drops a name given before `start`.
-                        Thread.current.name = "group-commit"
                         loop()
                         ended.resume()
                     }
                     thread.start()
+                    // Named once started: on Linux, Foundation drops a name given before `start`, and one given
+                    // through `Thread.current` by the thread itself if it runs before `start` has returned.
+                    thread.name = "group-commit"
                 }
             } onCancel: {
                 self.stop()
