@@ -96,6 +96,10 @@ public final class WALCheckpointer: Sendable {
         }
         let thread = Thread { [self] in
             passes(on: connection)
+            // Closed here, before `detach` returns, not whenever the thread's closure happens to be released: a
+            // connection closed last checkpoints the whole log under an exclusive lock, and a unit started again on
+            // the same file (a restart) was refused with "database is locked" when that came late.
+            try? connection.close()
             ended.signal()
         }
         thread.start()

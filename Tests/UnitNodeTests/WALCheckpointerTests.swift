@@ -122,4 +122,20 @@ import Testing
         #expect(database.walBytes < 1_000 * Self.pageBytes, "the WAL holds \(database.walBytes) bytes")
         #expect(try database.rows() == 2_300)
     }
+
+    /// The background's connection is closed by the time `detach` returns. Closed later, whenever its thread let go
+    /// of it, it could be the file's last connection: SQLite then checkpoints the whole log under an exclusive lock,
+    /// and a unit restarted on the file meanwhile was refused with "database is locked". Here the writer's pool,
+    /// closed right after the detach, must be the last: the last close is what removes the WAL file.
+    @Test func detachingClosesTheBackgroundsConnection() throws {
+        for _ in 0..<5 {
+            let database = try Database()
+            defer { database.remove() }
+            let checkpointer = try database.attached(.init(threshold: 100, tail: 10, ceiling: 1_000))
+            try database.commit(300)
+            database.pool.writeWithoutTransaction { db in checkpointer.detach(db) }
+            try database.pool.close()
+            #expect(!FileManager.default.fileExists(atPath: database.path + "-wal"), "a connection outlived the pool")
+        }
+    }
 }
