@@ -58,8 +58,9 @@ import Testing
         // its append-only trigger refuses an order before the last, so one written out of order would have been
         // refused and its buyer not acknowledged.
         let stored = try await parts.pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT stream_ms, stream_seq FROM orders ORDER BY stream_ms, stream_seq")
-            return rows.map { OrderID(unit: NodeID(TestUnit.unitID), milliseconds: $0["stream_ms"], sequence: $0["stream_seq"]) }
+            try Row.fetchAll(db, sql: "SELECT stream_ms, stream_seq FROM orders ORDER BY stream_ms, stream_seq").map {
+                OrderID(unit: NodeID(TestUnit.unitID), milliseconds: $0["stream_ms"], sequence: $0["stream_seq"])
+            }
         }
         #expect(stored == created.map(\.id).sorted())
     }

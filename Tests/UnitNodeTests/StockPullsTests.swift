@@ -29,7 +29,7 @@ import Testing
         let pulls = pulls(lastAsk: ask(atMs: 10_000, promising: false))
         #expect(!pulls.isUnderway(sale: sale, nowMs: 10_100))
         pulls.wantStock()
-        #expect(!pulls.isUnderway(sale: sale, nowMs: 10_100), "a pending ring changes nothing: the recent ask found no stock")
+        #expect(!pulls.isUnderway(sale: sale, nowMs: 10_100), "a ring changes nothing: the last ask found no stock")
         #expect(!pulls.isUnderway(sale: sale, nowMs: 12_000), "nor later: the last ask found no stock")
     }
 

@@ -35,7 +35,8 @@ extension UnitDatabase {
             ALTER TABLE orders_by_position RENAME TO orders;
 
             CREATE INDEX orders_by_user ON orders (sale_id, user_id);
-            CREATE UNIQUE INDEX orders_idempotency ON orders (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+            CREATE UNIQUE INDEX orders_idempotency ON orders (user_id, idempotency_key)
+                WHERE idempotency_key IS NOT NULL;
             CREATE INDEX orders_to_expire ON orders (sale_id, status, stream_ms);
 
             CREATE TRIGGER orders_per_user_limit BEFORE INSERT ON orders

@@ -45,7 +45,8 @@ enum UnitRecords {
 
     static func order(_ id: OrderID, _ db: Database) throws -> Order? {
         try OrderRecord.fetchOne(
-            db, sql: "SELECT \(OrderRecord.columns) FROM orders WHERE \(OrderRecord.whereID)", arguments: OrderRecord.arguments(id)
+            db, sql: "SELECT \(OrderRecord.columns) FROM orders WHERE \(OrderRecord.whereID)",
+            arguments: OrderRecord.arguments(id)
         )?.order
     }
 
