@@ -34,12 +34,7 @@ extension UnitRecords {
         case .cancelled, .expired: return .refused(order)
         case .reserved:
             if let expired = try expireIfDue(order, terms: terms, nowMs: nowMs, db) { return .expiredNow(expired) }
-            try db.execute(
-                sql: "UPDATE orders SET status = 'paid' WHERE \(OrderRecord.whereID) AND status = 'reserved'",
-                arguments: OrderRecord.arguments(id))
-            var paid = order
-            paid.status = .paid
-            return .done(paid, changed: true)
+            return .done(try move(order, to: .paid, db), changed: true)
         }
     }
 
@@ -52,24 +47,14 @@ extension UnitRecords {
         case .paid, .expired: return .refused(order)
         case .reserved:
             if let expired = try expireIfDue(order, terms: terms, nowMs: nowMs, db) { return .expiredNow(expired) }
-            try db.execute(
-                sql: "UPDATE orders SET status = 'cancelled' WHERE \(OrderRecord.whereID) AND status = 'reserved'",
-                arguments: OrderRecord.arguments(id))
-            var cancelled = order
-            cancelled.status = .cancelled
-            return .done(cancelled, changed: true)
+            return .done(try move(order, to: .cancelled, db), changed: true)
         }
     }
 
     /// Expires the reserved `order` when its window closed by `nowMs`, as the sweep does; nil while it is open.
     private static func expireIfDue(_ order: Order, terms: SaleTerms, nowMs: Int64, _ db: Database) throws -> Order? {
         guard nowMs >= terms.paymentDeadlineMs(forOrderAt: order.createdAtMs) else { return nil }
-        try db.execute(
-            sql: "UPDATE orders SET status = 'expired' WHERE \(OrderRecord.whereID) AND status = 'reserved'",
-            arguments: OrderRecord.arguments(order.id))
-        var expired = order
-        expired.status = .expired
-        return expired
+        return try move(order, to: .expired, db)
     }
 
     /// Expires up to `limit` reserved orders of `terms`' sale whose payment window closed by `nowMs`, and returns
@@ -85,13 +70,17 @@ extension UnitRecords {
                 WHERE sale_id = ? AND status = 'reserved' AND stream_ms <= ? ORDER BY stream_ms, stream_seq LIMIT ?
                 """,
             arguments: [terms.id, cutoff, limit])
+        return try due.map { try move($0.order, to: .expired, db) }
+    }
+
+    /// Moves the reserved `order` to `status` with one conditional UPDATE (found by position, `OrderRecord.whereID`;
+    /// the schema's triggers refuse any other move and count a release) and returns it as it now is.
+    private static func move(_ order: Order, to status: OrderStatus, _ db: Database) throws -> Order {
         let statement = try db.cachedStatement(
-            sql: "UPDATE orders SET status = 'expired' WHERE \(OrderRecord.whereID) AND status = 'reserved'")
-        return try due.map { record in
-            try statement.execute(arguments: OrderRecord.arguments(record.order.id))
-            var expired = record.order
-            expired.status = .expired
-            return expired
-        }
+            sql: "UPDATE orders SET status = ? WHERE \(OrderRecord.whereID) AND status = 'reserved'")
+        try statement.execute(arguments: [status.rawValue] + OrderRecord.arguments(order.id))
+        var moved = order
+        moved.status = status
+        return moved
     }
 }
