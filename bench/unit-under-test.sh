@@ -54,3 +54,34 @@ bench_sale() {
 bench_orders() {
     python3 -c "import sqlite3,sys; c=sqlite3.connect('file:$WORK/unit/unit.sqlite?mode=ro', uri=True); print(c.execute('select count(*) from orders where sale_id=?', (sys.argv[1],)).fetchone()[0])" "$1"
 }
+
+# bench_order_waits BEFORE AFTER: the orders made between two scrapes of the unit's /metrics, and how long they
+# waited inside the unit (flashsale_order_seconds: from the decision to the 201), p50 and p99 interpolated within
+# the histogram's buckets as Prometheus's histogram_quantile does. A client's latency less this is the socket queue
+# and the wire.
+bench_order_waits() {
+    python3 - "$1" "$2" <<'PY'
+import re, sys
+def buckets(path):
+    found = {}
+    for line in open(path):
+        m = re.match(r'flashsale_order_seconds_bucket\{le="([^"]+)"\} (\S+)', line)
+        if m: found[float(m.group(1))] = float(m.group(2))
+    return found
+before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
+bounds = sorted(after)
+counts = [after[b] - before.get(b, 0) for b in bounds]
+total = counts[-1] if counts else 0
+def quantile(q):
+    rank, lower, below = q * total, 0.0, 0.0
+    for bound, count in zip(bounds, counts):
+        if count >= rank:
+            if bound == float("inf"): return lower
+            return lower + (bound - lower) * (rank - below) / max(count - below, 1)
+        lower, below = bound, count
+    return lower
+if total:
+    print(f"inside the unit: {int(total)} orders waited p50 {quantile(0.5) * 1000:.2f} ms, p99 {quantile(0.99) * 1000:.2f} ms "
+          "(flashsale_order_seconds, decision to 201)")
+PY
+}

@@ -52,9 +52,27 @@ import Testing
             #expect(after["flashsale_group_commit_batch_orders_count"] == 1)
             #expect(after["flashsale_group_commit_batch_orders_sum"] == 1)
             #expect(after["flashsale_group_commit_seconds_count"] == 1)
+            // The one order's wait is timed (it waited at least for its commit); no refusal's is.
+            #expect(after["flashsale_order_seconds_count"] == 1)
+            #expect((after["flashsale_order_seconds_sum"] ?? 0) > 0)
+            #expect((after["flashsale_order_seconds_sum"] ?? .infinity) < 60)
             #expect(after["flashsale_rights_held{sale=\"\(TestUnit.saleID)\"}"] == 0)
             #expect(after["flashsale_stock_available{sale=\"\(TestUnit.saleID)\"}"] == 0)
             #expect(after["flashsale_rights_held{sale=\"\(TestUnit.otherSaleID)\"}"] == 1)
+        }
+    }
+
+    /// A purchase Hummingbird's route reads (pipelined behind another request, or in a router test) is timed as the
+    /// purchase handler times it.
+    @Test func anOrderMadeThroughTheRouteIsTimedToo() async throws {
+        let unit = try TestUnit(stock: 2)
+        defer { unit.remove() }
+        try await unit.application().test(.router) { client in
+            #expect(try await buy(client, "alice").status == .created)
+            #expect(try await buy(client, "alice").status == .conflict)
+            let scrape = try await MetricsScrape.of(client)
+            #expect(scrape["flashsale_order_seconds_count"] == 1)
+            #expect(scrape.purchases("created") == 1)
         }
     }
 

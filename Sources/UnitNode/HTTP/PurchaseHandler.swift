@@ -98,6 +98,9 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var peer: SocketAddress?
     private var peerKnown = false
     private var allocator = ByteBufferAllocator()
+    /// When the purchase this connection waits on was queued or held: its order's wait is timed from here. Read only
+    /// on the loop, after the decision that set it (the answer comes back through the loop).
+    private var decidedAt = NIODeadline.uptimeNanoseconds(0)
 
     init(front: PurchaseFront, serverName: String) {
         self.front = front
@@ -112,7 +115,7 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         completion = { completion in
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
-                handler.completed(front.answer(completion), context: context)
+                handler.completed(front.answer(completion, decidedAt: handler.decidedAt), context: context)
             }
         }
     }
@@ -232,6 +235,8 @@ final class PurchaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             write(answer, context: context, close: reading.close)
             resumeHeld(context: context)
         } else {
+            // Read after the decision, only for the purchases that wait: a refusal costs no clock read.
+            decidedAt = .now()
             state = .waiting(close: reading.close)
         }
     }

@@ -33,8 +33,13 @@ enum UnitRoutes {
                     body = .tooLarge
                 }
             }
+            // Off the hot path (the purchase handler answers nearly every purchase), so the clock is read for all.
+            let decidedAt = NIODeadline.now()
             let answer = await withCheckedContinuation { (continuation: CheckedContinuation<WireAnswer, Never>) in
-                if let now = front.decide(ask, body: body, then: { continuation.resume(returning: front.answer($0)) }) {
+                let then: @Sendable (PurchaseCompletion) -> Void = {
+                    continuation.resume(returning: front.answer($0, decidedAt: decidedAt))
+                }
+                if let now = front.decide(ask, body: body, then: then) {
                     continuation.resume(returning: now)
                 }
             }

@@ -210,9 +210,13 @@ final class PurchaseFront: Sendable {
         }
     }
 
-    /// The buyer's answer to a queued order, once the writer has answered for it.
-    func answer(_ completion: PurchaseCompletion) -> WireAnswer {
-        answer(completion.outcome, sale: completion.sale, terms: completion.terms)
+    /// The buyer's answer to a queued (or held) purchase, once the writer (or the hold) has answered for it; a new
+    /// order's wait since `decidedAt`, when `decide` returned nil, goes to `flashsale_order_seconds`.
+    func answer(_ completion: PurchaseCompletion, decidedAt: NIODeadline) -> WireAnswer {
+        if case .created = completion.outcome {
+            metrics.orderSeconds.recordNanoseconds((NIODeadline.now() - decidedAt).nanoseconds)
+        }
+        return answer(completion.outcome, sale: completion.sale, terms: completion.terms)
     }
 
     /// The answer to `outcome`, counted; a 201 carries the order's secret (`access`), for its buyer alone. "Try
