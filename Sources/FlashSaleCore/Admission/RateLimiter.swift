@@ -34,6 +34,9 @@ public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
     /// Buckets held now, never more than `maxKeys`.
     public var trackedKeys: Int { current.count + previous.count }
 
+    /// Keys the current generation has room for without growing (tests).
+    var currentCapacity: Int { current.capacity }
+
     /// Takes one token from `key`'s bucket at `nowMs`.
     public mutating func take(_ key: Key, atMs nowMs: Int64) -> RateDecision {
         rotateIfOld(atMs: nowMs)
@@ -65,8 +68,10 @@ public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
     }
 
     private mutating func rotate() {
-        previous = current
-        current = [:]
+        // The old previous generation's storage is emptied and reused, not dropped: a new one grew by doubling,
+        // rehashing every key at each step while buyers waited on the limiter's lock.
+        swap(&previous, &current)
+        current.removeAll(keepingCapacity: true)
         // The latest time seen, not the caller's: with timestamps out of order, every bucket handed to the
         // previous generation was still last refilled no later than this, so dropping that generation a full
         // refill period afterwards drops only full buckets.

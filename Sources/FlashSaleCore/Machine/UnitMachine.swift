@@ -67,8 +67,18 @@ public struct UnitMachine: Sendable {
         if case .refuse(let refusal) = screening { return .answer(refusal) }
         let order = Order(id: sequence.next(nowMs: nowMs), saleID: saleID, userID: user, idempotencyKey: idempotencyKey)
         sales[saleID]?.hold(order)
+        if idempotencyKey != nil, keys.isFull { reserveKeys() }
         keys.begin(order)
         return .persist(order)
+    }
+
+    /// Makes room in the idempotency index for a key per order the sales here can still hold (`PurchaseBook.room`),
+    /// once the index is about to grow: the first keyed order sizes it for the sale in one step, instead of the
+    /// buyers after it waiting while it doubles and rehashes every key, again and again. Sales whose buyers send no
+    /// key cost nothing.
+    private mutating func reserveKeys() {
+        let room = sales.values.reduce(keys.count) { $0 + $1.book.room }
+        keys.reserveCapacity(min(room, PurchaseBook.roomReservedMax))
     }
 
     /// `order`, admitted by `purchase`, is durable: it counts as sold, and its key now replays it.

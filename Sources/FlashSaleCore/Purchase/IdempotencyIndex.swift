@@ -33,6 +33,17 @@ public struct IdempotencyIndex: Sendable {
 
     public var count: Int { entries.count }
 
+    /// The next new key makes the index grow (rehashing every key it holds).
+    public var isFull: Bool { entries.count >= entries.capacity }
+
+    /// Keys the index has room for without growing (tests).
+    var capacity: Int { entries.capacity }
+
+    /// Makes room for `count` keys in all.
+    public mutating func reserveCapacity(_ count: Int) {
+        if count > entries.capacity { entries.reserveCapacity(count) }
+    }
+
     public func lookup(user: String, key: String, sale: String) -> Lookup {
         switch entries[Key(user: user, key: key)] {
         case nil: .new
