@@ -65,10 +65,10 @@ for run in $(seq "$RUNS"); do
     done
     sale="bench-$run"
     bench_sale "$sale" "$STOCK"
-    curl -s "$UNIT_URL/metrics" > "$WORK/metrics.before"
+    curl -s "$UNIT_URL/metrics" > "$WORK/metrics.before" || :
     LABEL="unit-$SYNC" bash "$BENCH/run-target.sh" "$UNIT_URL/v1/sales/$sale/purchases" \
         "$UNIT_URL/healthz" || FAIL=1
-    curl -s "$UNIT_URL/metrics" > "$WORK/metrics.after"
+    curl -s "$UNIT_URL/metrics" > "$WORK/metrics.after" || :
     bench_order_waits "$WORK/metrics.before" "$WORK/metrics.after"
     stored=$(bench_orders "$sale")
     created=$(awk -F'\t' '$1 ~ /^target-unit/ {c = $5} END {print c + 0}' "$RESULTS")

@@ -72,8 +72,8 @@ public struct UnitMachine: Sendable {
         return .persist(order)
     }
 
-    /// Makes room in the idempotency index for a key per order the sales here can still hold (`PurchaseBook.room`),
-    /// once the index is about to grow: the first keyed order sizes it for the sale in one step, instead of the
+    /// Makes room in the idempotency index for the keys it holds plus one per buyer the sales here can still serve
+    /// (`PurchaseBook.room`), once the index is about to grow: the first keyed order sizes it for the sale in one step, instead of the
     /// buyers after it waiting while it doubles and rehashes every key, again and again. Sales whose buyers send no
     /// key cost nothing.
     private mutating func reserveKeys() {

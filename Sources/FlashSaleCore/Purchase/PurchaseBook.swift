@@ -33,8 +33,8 @@ public struct PurchaseBook: Sendable {
     /// does, doubling.
     public static let roomReservedMax = 1 << 20
 
-    /// The most orders this book can hold at once (`holding` now, plus what its rights can still sell), up to
-    /// `roomReservedMax`: each holds a buyer's place, so it bounds the buyers too.
+    /// The most buyers this book can serve at once, up to `roomReservedMax`: those holding orders now, plus one for
+    /// each right it can still sell (a new buyer takes at least one).
     public var room: Int { Self.room(holding: holdings.count, rights: rightsHeld) }
 
     private static func room(holding: Int, rights: Int64) -> Int {
