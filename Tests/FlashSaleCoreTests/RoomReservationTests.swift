@@ -77,6 +77,17 @@ struct RoomReservationTests {
         #expect(machine.keys.capacity == capacity)
     }
 
+    @Test("a sale kept in custody has room in its per-buyer tables for every buyer its book can serve, rights arriving later included")
+    func custodyRoom() throws {
+        var machine = UnitMachine(unit: Self.unit)
+        machine.load(terms: Self.terms, ledger: try Fixture.ledger(minted: 6_000, grants: [Self.unit: 2_000]), orders: [])
+        let view = try #require(CustodyView(owners: [Self.unit, "u-2"]))
+        machine.custody(sale: "sale-1", view: view, copies: [], caughtUp: true)
+        #expect(try #require(machine.sales["sale-1"]?.custody).buyerCapacity >= 2_000)
+        machine.merge(sale: "sale-1", others: try Fixture.ledger(minted: 6_000, grants: [Self.unit: 5_000]))
+        #expect(try #require(machine.sales["sale-1"]?.custody).buyerCapacity >= 5_000)
+    }
+
     @Test("a rate limiter's new generation reuses the storage of the one it drops")
     func limiterKeepsItsRoom() {
         var limiter = RateLimiter<String>(limit: RateLimit(perMinute: 60, burst: 3), maxKeys: 1_000)

@@ -75,6 +75,17 @@ public struct Custody: Sendable {
         }
     }
 
+    /// Makes room for `buyers` of this unit in the tables that hold one entry per buyer it serves, as the sale's book
+    /// does (`PurchaseBook.room`): growing, they would double and rehash every buyer under the machine's lock.
+    public mutating func reserve(buyers: Int) {
+        if buyers > here.capacity { here.reserveCapacity(buyers) }
+        if buyers > version.capacity { version.reserveCapacity(buyers) }
+        if buyers > guarded.capacity { guarded.reserveCapacity(buyers) }
+    }
+
+    /// Buyers the per-buyer tables have room for without growing (tests).
+    var buyerCapacity: Int { min(here.capacity, version.capacity, guarded.capacity) }
+
     // MARK: Serving buyers
 
     /// Whether this unit serves `user` under its view.

@@ -20,6 +20,14 @@ extension UnitMachine {
         } else {
             sales[saleID]?.custody?.adopt(view)
         }
+        reserveCustody(sale: saleID)
+    }
+
+    /// Room in the sale's custody for every buyer its book can serve (`PurchaseBook.room`): custody keeps a few entries
+    /// per buyer this unit serves, and grown by doubling they would rehash every buyer mid-sale.
+    mutating func reserveCustody(sale saleID: String) {
+        guard let room = sales[saleID]?.book.room, sales[saleID]?.custody != nil else { return }
+        sales[saleID]?.custody?.reserve(buyers: room)
     }
 
     /// The order this unit made with `key` for `user`, when it serves them and may not show it yet (its copy is on the

@@ -190,6 +190,7 @@ public struct UnitMachine: Sendable {
     /// Other nodes' rows (and grants witnessed to this unit) the node already wrote durably.
     public mutating func merge(sale saleID: String, others: RightsLedger) {
         sales[saleID]?.book.merge(RightsLedger(rows: others.rows.filter { $0.key != unit }))
+        reserveCustody(sale: saleID)
     }
 
     /// Sets `amount` aside for a grant to `node` (`PurchaseBook.reserveGrant`): the node writes the returned total
@@ -235,6 +236,7 @@ public struct UnitMachine: Sendable {
                 book: PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders), meter: DemandMeter(),
                 custody: sales[terms.id]?.custody)
         }
+        reserveCustody(sale: terms.id)
     }
 
     /// The config-center's copy of this unit's rows is durable again; `peers` (the other units) still have to be heard.
