@@ -63,8 +63,11 @@ import Testing
         #expect(counts.background > 0)
         #expect(counts.finished > 0, "the writer finished what the background had nearly copied, so the log started over")
         #expect(counts.forced == 0)
-        // 3,000 commits wrote over 3,000 pages; the log started over long before.
-        #expect(database.walBytes < 2_000 * Self.pageBytes, "the WAL holds \(database.walBytes) bytes")
+        // 3,000 commits in a log that never started over come to 9,125 pages (a new leaf, its parent and the header's
+        // page each). The file keeps its largest size, so it says how far the log got before it started over. How far
+        // depends on how fast the background copies beside the writer (a CI run on a loaded machine reached 2,003
+        // pages), so the bound is a third of a log that never started over, not a speed.
+        #expect(database.walBytes < 3_000 * Self.pageBytes, "the WAL holds \(database.walBytes) bytes")
         #expect(try database.rows() == 3_000)
         #expect(try database.pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
     }
