@@ -94,7 +94,7 @@ public final class WALCheckpointer: Sendable {
             // Counts add up over attachments; the rest starts afresh.
             state = State(attached: true, counts: state.counts)
         }
-        let thread = Thread { [self] in
+        NamedThread.start("wal-checkpoint") { [self] in
             passes(on: connection)
             // Closed here, before `detach` returns, not whenever the thread's closure happens to be released: a
             // connection closed last checkpoints the whole log under an exclusive lock, and a unit started again on
@@ -102,10 +102,6 @@ public final class WALCheckpointer: Sendable {
             try? connection.close()
             ended.signal()
         }
-        thread.start()
-        // Named once started: on Linux, Foundation drops a name given before `start`, and one given through
-        // `Thread.current` by the thread itself if it runs before `start` has returned.
-        thread.name = "wal-checkpoint"
         // The hook replaces SQLite's automatic checkpoint, which is itself a WAL hook.
         sqlite3_wal_hook(db.sqliteConnection, walHook, Unmanaged.passUnretained(self).toOpaque())
     }

@@ -3,6 +3,7 @@
 import Dispatch
 import FlashSaleAPI
 import FlashSaleCore
+import FlashSaleStorage
 import Foundation
 import GRDB
 import Logging
@@ -150,14 +151,10 @@ final class GroupCommitWriter: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
-                    let thread = Thread { [self] in
+                    NamedThread.start("group-commit") { [self] in
                         loop()
                         ended.resume()
                     }
-                    thread.start()
-                    // Named once started: on Linux, Foundation drops a name given before `start`, and one given
-                    // through `Thread.current` by the thread itself if it runs before `start` has returned.
-                    thread.name = "group-commit"
                 }
             } onCancel: {
                 self.stop()
