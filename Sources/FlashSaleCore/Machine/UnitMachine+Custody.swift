@@ -10,15 +10,16 @@ extension UnitMachine {
     public mutating func custody(sale saleID: String, view: CustodyView, copies: [Order], caughtUp: Bool, copiesLost: Bool = false) {
         guard let sale = sales[saleID] else { return }
         guard view.owners.count > 1, view.owners.contains(unit) else {
-            sales[saleID]?.custody = nil
+            withSale(saleID) { $0.custody = nil }
             return
         }
         if sale.custody == nil || sale.custody?.view.owners != view.owners {
-            sales[saleID]?.custody = Custody(
+            let custody = Custody(
                 unit: unit, sale: saleID, view: view, orders: sale.book.heldOrders, copies: copies, caughtUp: caughtUp,
                 copiesLost: copiesLost)
+            withSale(saleID) { $0.custody = custody }
         } else {
-            sales[saleID]?.custody?.adopt(view)
+            withSale(saleID) { $0.custody?.adopt(view) }
         }
         reserveCustody(sale: saleID)
     }
@@ -26,8 +27,7 @@ extension UnitMachine {
     /// Room in the sale's custody for every buyer its book can serve (`PurchaseBook.room`): custody keeps a few entries
     /// per buyer this unit serves, and grown by doubling they would rehash every buyer mid-sale.
     mutating func reserveCustody(sale saleID: String) {
-        guard let room = sales[saleID]?.book.room, sales[saleID]?.custody != nil else { return }
-        sales[saleID]?.custody?.reserve(buyers: room)
+        withSale(saleID) { sale in sale.custody?.reserve(buyers: sale.book.room) }
     }
 
     /// The order this unit made with `key` for `user`, when it serves them and may not show it yet (its copy is on the
@@ -51,7 +51,7 @@ extension UnitMachine {
 
     /// The node wrote the copies of `orders` it accepted for `saleID` (`Custody.copiesWritten`).
     public mutating func copiesWritten(sale saleID: String, orders: [OrderID]) {
-        sales[saleID]?.custody?.copiesWritten(orders)
+        withSale(saleID) { $0.custody?.copiesWritten(orders) }
     }
 
     /// Whether `order`, held here, may be shown to its buyer (`Custody.mayShow`); always without custody.
@@ -59,14 +59,13 @@ extension UnitMachine {
 
     /// `guardian` accepted `message`.
     public mutating func custodyConfirmed(_ message: CustodyMessage, by guardian: NodeID) {
-        sales[message.sale]?.custody?.confirmed(message, by: guardian)
+        withSale(message.sale) { $0.custody?.confirmed(message, by: guardian) }
     }
 
     /// A copy from `sender`, decided under this unit's view (`Custody.receive`). Accepted copies count at once; the
     /// node writes them before it answers.
     public mutating func receiveCopy(_ message: CustodyMessage, from sender: NodeID) -> CustodyVerdict {
-        guard sales[message.sale]?.custody != nil else { return .refused(.unknownSale) }
-        return sales[message.sale]?.custody?.receive(message, from: sender) ?? .refused(.unknownSale)
+        withSale(message.sale) { $0.custody?.receive(message, from: sender) ?? .refused(.unknownSale) } ?? .refused(.unknownSale)
     }
 
     /// Of `orders` held by the retired `holder`, those this unit holds copies of; nil while `holder` is not retired
@@ -84,7 +83,7 @@ extension UnitMachine {
 
     /// The answer to a question: the orders to cancel (`Custody.reconciled`).
     public mutating func reconciled(sale saleID: String, asked: [OrderID], held: [OrderID]) -> [Order] {
-        sales[saleID]?.custody?.reconciled(asked: asked, held: held) ?? []
+        withSale(saleID) { $0.custody?.reconciled(asked: asked, held: held) ?? [] } ?? []
     }
 
     /// Per sale with custody: the view's number, the guardians still owed a copy, and whether this unit lost the
