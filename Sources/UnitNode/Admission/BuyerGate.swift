@@ -69,6 +69,15 @@ final class BuyerGate: Sendable {
             addresses = rules.ipRate.map { RateLimiter(limit: $0, maxKeys: BuyerGate.limiterMaxKeys) }
             challenges = RateLimiter(limit: rules.ipRate ?? BuyerGate.challengeRateDefault, maxKeys: BuyerGate.limiterMaxKeys)
         }
+
+        /// One attempt of `key` against `limiter` under `rules`; the limiters start anew when the rules changed.
+        mutating func take(
+            _ limiter: WritableKeyPath<SaleLimiters, RateLimiter<String>?>, _ key: String, rules: AdmissionRules,
+            atMs nowMs: Int64
+        ) -> RateDecision {
+            if self.rules != rules { self = SaleLimiters(rules: rules) }
+            return self[keyPath: limiter]?.take(key, atMs: nowMs) ?? .allowed
+        }
     }
 
     let unit: String
@@ -325,8 +334,16 @@ final class BuyerGate: Sendable {
         nowMs: Int64
     ) -> RateDecision {
         limiters.withLock { limiters in
-            if limiters[sale]?.rules != rules { limiters[sale] = SaleLimiters(rules: rules) }
-            return limiters[sale]?[keyPath: limiter]?.take(key, atMs: nowMs) ?? .allowed
+            // Used where the dictionary stores them (`Dictionary.Values`' subscript by index, as `UnitMachine.withSale`):
+            // through the subscript by key, the sale's limiters were copied, a retain and a release of each of their
+            // parts, on every attempt.
+            var index = limiters.index(forKey: sale)
+            if index == nil {
+                limiters[sale] = SaleLimiters(rules: rules)
+                index = limiters.index(forKey: sale)
+            }
+            guard let index else { return .allowed }
+            return limiters.values[index].take(limiter, key, rules: rules, atMs: nowMs)
         }
     }
 
