@@ -92,8 +92,8 @@ public struct UnitMachine: Sendable {
     public mutating func persisted(_ orders: some Collection<Order>) {
         var run: (sale: String, count: Int64)?
         for order in orders {
-            let known = withSale(order.saleID) { $0.custody?.persisted(order) } != nil
-            precondition(known, "invariant: an order persisted belongs to a sale of the machine")
+            let persisted: Void? = withSale(order.saleID) { $0.custody?.persisted(order) }
+            precondition(persisted != nil, "invariant: an order persisted belongs to a sale of the machine")
             keys.finish(order)
             if let current = run, current.sale == order.saleID {
                 run?.count += 1
@@ -228,14 +228,14 @@ public struct UnitMachine: Sendable {
 
     /// The grant reserved by `reserveGrant` is durable: it counts as given.
     public mutating func grantPersisted(sale saleID: String, amount: Int64, to node: NodeID) {
-        let known = withSale(saleID) { $0.book.grantPersisted(amount, to: node) } != nil
-        precondition(known, "invariant: a grant persisted belongs to a sale of the machine")
+        let persisted: Void? = withSale(saleID) { $0.book.grantPersisted(amount, to: node) }
+        precondition(persisted != nil, "invariant: a grant persisted belongs to a sale of the machine")
     }
 
     /// The grant reserved by `reserveGrant` could not be written: its stock is for sale again.
     public mutating func grantAbandoned(sale saleID: String, amount: Int64, to node: NodeID) {
-        let known = withSale(saleID) { $0.book.grantAbandoned(amount, to: node) } != nil
-        precondition(known, "invariant: a grant abandoned belongs to a sale of the machine")
+        let abandoned: Void? = withSale(saleID) { $0.book.grantAbandoned(amount, to: node) }
+        precondition(abandoned != nil, "invariant: a grant abandoned belongs to a sale of the machine")
     }
 
     // MARK: Configuration and recovery
