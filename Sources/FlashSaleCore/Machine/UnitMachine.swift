@@ -74,9 +74,9 @@ public struct UnitMachine: Sendable {
     }
 
     /// Makes room in the idempotency index for the keys it holds plus one per buyer the sales here can still serve
-    /// (`PurchaseBook.room`), once the index is about to grow: the first keyed order sizes it for the sale in one step, instead of the
-    /// buyers after it waiting while it doubles and rehashes every key, again and again. Sales whose buyers send no
-    /// key cost nothing.
+    /// (`PurchaseBook.room`), once the index is about to grow: the first keyed order sizes it for the sale in one
+    /// step, instead of the buyers after it waiting while it doubles and rehashes every key, again and again. Sales
+    /// whose buyers send no key cost nothing.
     private mutating func reserveKeys() {
         let room = sales.values.reduce(keys.count) { $0 + $1.book.room }
         keys.reserveCapacity(min(room, PurchaseBook.roomReservedMax))
@@ -249,15 +249,16 @@ public struct UnitMachine: Sendable {
         if sales[terms.id] != nil, !isRecovering {
             withSale(terms.id) { $0.book.update(terms: terms) }
             // The book already counts its own orders (committed(count:) adds); folding in the durable copy of its
-            // own row as well would count them twice, so only the other nodes' rows are merged.
+            // own row as well would count them twice, so only the other nodes' rows are merged (which also makes
+            // custody's room for them).
             merge(sale: terms.id, others: ledger)
         } else {
             // A recovering unit's books are rebuilt whole; its custody (view, copies) stays.
             sales[terms.id] = Sale(
                 book: PurchaseBook(unit: unit, terms: terms, ledger: ledger, holding: orders), meter: DemandMeter(),
                 custody: sales[terms.id]?.custody)
+            reserveCustody(sale: terms.id)
         }
-        reserveCustody(sale: terms.id)
     }
 
     /// The config-center's copy of this unit's rows is durable again; `peers` (the other units) still have to be heard.
